@@ -1,0 +1,1 @@
+"""Edges of the system: settings, CLI, embedded servers, chat platforms, AI provider, Redis."""

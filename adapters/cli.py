@@ -1,0 +1,127 @@
+"""The `growth-engine` console script: database, demo data and the main job."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+
+from adapters.settings import SettingsError, load_settings
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="growth-engine",
+        description="Growth Engine: AI-guided student analyses for teachers.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    db = commands.add_parser("db", help="Database migrations.", description="Database migrations.")
+    db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
+    up = db_commands.add_parser(
+        "upgrade",
+        help="Migrate up (default: to head).",
+        description="Migrate the database up to a revision.",
+    )
+    up.add_argument("revision", nargs="?", default="head", help="target revision (default head)")
+    down = db_commands.add_parser(
+        "downgrade",
+        help="Migrate down to REV ('base' empties it).",
+        description="Migrate the database down to a revision.",
+    )
+    down.add_argument("revision", help="target revision, e.g. base or 0001")
+    db_commands.add_parser(
+        "check",
+        help="Fail if models and migrations differ.",
+        description="Report drift between the models and the migrations.",
+    )
+    db_commands.add_parser(
+        "current",
+        help="Print the current revision.",
+        description="Print the revision the database is at.",
+    )
+
+    commands.add_parser(
+        "seed-demo",
+        help="Create the demo school (idempotent).",
+        description="Create the demo district, school, staff, classes and "
+        "students; running it again changes nothing.",
+    )
+    commands.add_parser(
+        "run",
+        help="The main job: migrate, seed the demo, start the bot.",
+        description="Migrate, seed the demo data and start the bot.",
+    )
+    return parser
+
+
+async def _seed(database_url: str) -> str:
+    from core.db import make_engine, make_session_factory
+    from core.demo import seed_demo
+    from core.uow import UnitOfWork
+
+    engine = make_engine(database_url, pool_size=2)
+    try:
+        async with UnitOfWork(make_session_factory(engine)) as uow:
+            summary = await seed_demo(uow=uow)
+    finally:
+        await engine.dispose()
+    return (
+        f"Demo data ready: school {summary.school_code} with {summary.users} staff, "
+        f"{summary.classes} classes, {summary.students} students, "
+        f"{summary.enrollments} enrollments. Staff emails: admin@demo.school, "
+        "principal@demo.school, teacher1@demo.school, teacher2@demo.school."
+    )
+
+
+def _run_db(args: argparse.Namespace, database_url: str) -> int:
+    from adapters import schema
+
+    if args.db_command == "upgrade":
+        schema.upgrade(database_url, args.revision)
+        print(f"Database at {schema.current(database_url) or 'base'}.")
+    elif args.db_command == "downgrade":
+        schema.downgrade(database_url, args.revision)
+        print(f"Database at {schema.current(database_url) or 'base'}.")
+    elif args.db_command == "check":
+        try:
+            schema.check(database_url)
+        except schema.SchemaDrift as exc:
+            print(f"Drift between models and migrations: {exc}", file=sys.stderr)
+            return 1
+        print("No drift: the migrations match the models.")
+    else:
+        print(schema.current(database_url) or "base")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console script; returns the process exit code."""
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+
+    from adapters import schema
+    from adapters.bootstrap import provision
+
+    needs_redis = args.command == "run"
+    infra = provision(settings, with_redis=needs_redis)
+    try:
+        for note in infra.notes:
+            print(note)
+        if args.command == "db":
+            return _run_db(args, infra.database_url)
+        schema.upgrade(infra.database_url)
+        if args.command in ("seed-demo", "run"):
+            print(asyncio.run(_seed(infra.database_url)))
+        return 0
+    finally:
+        infra.close()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

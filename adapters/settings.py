@@ -1,0 +1,72 @@
+"""Process settings from the environment and an optional `.env`; built by the composition root."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class SettingsError(Exception):
+    """A setting has a bad value; the message is one line naming the variable."""
+
+
+class Settings(BaseSettings):
+    """Every knob of Growth Engine; names are the environment variable names."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=True
+    )
+
+    DATABASE_URL: str | None = None
+    REDIS_URL: str | None = None
+    DATA_DIR: Path = Path("./.data")
+
+    OPENAI_API_KEY: str | None = None
+    OPENAI_BASE_URL: str | None = None
+    OPENAI_MODEL: str = "gpt-4o-mini"
+    OPENAI_TIMEOUT_SECONDS: float = Field(default=60.0, gt=0)
+    OPENAI_MAX_RETRIES: int = Field(default=3, ge=0)
+
+    SLACK_BOT_TOKEN: str | None = None
+    SLACK_SIGNING_SECRET: str | None = None
+    SLACK_APP_TOKEN: str | None = None
+    SLACK_API_URL: str = "https://slack.com/api/"
+
+    TELEGRAM_BOT_TOKEN: str | None = None
+    TELEGRAM_API_BASE_URL: str = "https://api.telegram.org/bot"
+    TELEGRAM_WEBHOOK_SECRET: str | None = None
+
+    HTTP_HOST: str = "127.0.0.1"
+    HTTP_PORT: int = Field(default=8080, ge=1, le=65535)
+    DEFAULT_LANGUAGE: Literal["he", "en"] = "he"
+
+    @field_validator("DATABASE_URL")
+    @classmethod
+    def _postgres_only(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
+        if not value.startswith(("postgresql://", "postgresql+asyncpg://", "postgres://")):
+            raise ValueError("must be a postgresql:// URL")
+        return value
+
+    @field_validator("REDIS_URL")
+    @classmethod
+    def _redis_only(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
+        if not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must be a redis://, rediss:// or unix:// URL")
+        return value
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build Settings, turning a validation failure into one line naming the variable."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = ".".join(str(part) for part in first["loc"]) or "settings"
+        raise SettingsError(f"Bad setting {name}: {first['msg']}") from None

@@ -1,0 +1,1 @@
+"""The platform-neutral dialogue: states, commands and replies."""

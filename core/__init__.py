@@ -1,0 +1,1 @@
+"""Domain, policy, services and persistence of Growth Engine; imports no adapter."""

@@ -1,0 +1,30 @@
+"""Async engine and session factory for a PostgreSQL URL given by the composition root."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+
+def asyncpg_url(url: str) -> str:
+    """Return `url` with the asyncpg driver, accepting postgres://, postgresql:// or +asyncpg."""
+    for prefix in ("postgresql+asyncpg://", "postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+asyncpg://" + url[len(prefix) :]
+    raise ValueError(f"not a PostgreSQL URL: {url!r}")
+
+
+def make_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
+    """Create the process's engine; one per process, shared by every unit of work."""
+    return create_async_engine(
+        asyncpg_url(url), pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
+    )
+
+
+def make_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions that keep loaded objects usable after commit (expire_on_commit=False)."""
+    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)

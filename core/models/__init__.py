@@ -1,0 +1,37 @@
+"""SQLAlchemy models of the schema specification, plus chat identities and link codes."""
+
+from core.models.analysis import Analysis, AnalysisConversation
+from core.models.audit import AuditLog
+from core.models.base import Base
+from core.models.enums import (
+    AnalysisStatus,
+    AuditAction,
+    AuthProvider,
+    ChatPlatform,
+    ConversationRole,
+    UserRole,
+)
+from core.models.identity import ChatIdentity, LinkCode
+from core.models.org import District, School, User
+from core.models.roster import Class, ClassEnrollment, Student
+
+__all__ = [
+    "Analysis",
+    "AnalysisConversation",
+    "AnalysisStatus",
+    "AuditAction",
+    "AuditLog",
+    "AuthProvider",
+    "Base",
+    "ChatIdentity",
+    "ChatPlatform",
+    "Class",
+    "ClassEnrollment",
+    "ConversationRole",
+    "District",
+    "LinkCode",
+    "School",
+    "Student",
+    "User",
+    "UserRole",
+]

@@ -1,0 +1,69 @@
+"""AI analyses of a student and the conversation turns that produced them."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Enum, ForeignKey, Index, UniqueConstraint, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from core.models.base import Base, created_at, deleted_at, updated_at, uuid_pk
+from core.models.enums import AnalysisStatus, ConversationRole
+from core.models.types import NFCText
+
+
+class Analysis(Base):
+    __tablename__ = "analyses"
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    student_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("students.id"))
+    teacher_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    status: Mapped[AnalysisStatus] = mapped_column(
+        Enum(AnalysisStatus, name="analysis_status"), server_default=text("'IN_PROGRESS'")
+    )
+    results: Mapped[dict[str, Any] | None]
+    teacher_edits: Mapped[dict[str, Any] | None]
+    private_notes: Mapped[str | None]
+    session_duration: Mapped[int | None]
+    total_tokens: Mapped[int | None]
+    estimated_cost: Mapped[float | None]
+    flagged_for_review: Mapped[bool] = mapped_column(server_default=text("false"))
+    created_at: Mapped[datetime] = created_at()
+    updated_at: Mapped[datetime] = updated_at()
+    deleted_at: Mapped[datetime | None] = deleted_at()
+
+    __table_args__ = (
+        Index("ix_analyses_student_id", "student_id"),
+        Index("ix_analyses_teacher_id", "teacher_id"),
+        Index("ix_analyses_status", "status"),
+        Index("ix_analyses_flagged_for_review", "flagged_for_review"),
+        Index("ix_analyses_created_at", "created_at"),
+        Index("ix_analyses_deleted_at", "deleted_at"),
+        Index("idx_analyses_student_created", "student_id", text("created_at DESC")),
+        Index("idx_analyses_teacher_created", "teacher_id", text("created_at DESC")),
+        Index(
+            "idx_analyses_flagged",
+            "flagged_for_review",
+            postgresql_where=text("flagged_for_review = true"),
+        ),
+    )
+
+
+class AnalysisConversation(Base):
+    __tablename__ = "analysis_conversations"
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    analysis_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("analyses.id", ondelete="CASCADE"))
+    role: Mapped[ConversationRole] = mapped_column(Enum(ConversationRole, name="conversation_role"))
+    content: Mapped[str] = mapped_column(NFCText())
+    tokens: Mapped[int | None]
+    sequence_number: Mapped[int]
+    created_at: Mapped[datetime] = created_at()
+
+    __table_args__ = (
+        Index("ix_analysis_conversations_analysis_id", "analysis_id"),
+        Index("ix_analysis_conversations_sequence_number", "sequence_number"),
+        UniqueConstraint("analysis_id", "sequence_number"),
+    )

@@ -1,0 +1,1 @@
+"""Interfaces that core/ needs from the outside world; adapters implement them."""

@@ -1,0 +1,122 @@
+"""Shared fixtures: a real PostgreSQL (configured or embedded) with one fresh database per test."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from adapters import schema
+from adapters.settings import load_settings
+from core.db import make_engine, make_session_factory
+
+ROOT = Path(__file__).resolve().parent.parent
+TEST_DATA_DIR = ROOT / ".data" / "test"
+
+
+def with_database(url: str, name: str) -> str:
+    """`url` pointing at database `name` on the same server."""
+    return make_url(url).set(database=name).render_as_string(hide_password=False)
+
+
+def asyncpg_dsn(url: str) -> str:
+    """A DSN asyncpg.connect accepts (no SQLAlchemy driver suffix)."""
+    return url.replace("postgresql+asyncpg://", "postgresql://", 1)
+
+
+@pytest.fixture(scope="session")
+def pg_server_url() -> Iterator[str]:
+    """URL of the server tests run on: DATABASE_URL when given, else the embedded server."""
+    configured = load_settings().DATABASE_URL
+    if configured:
+        yield configured
+        return
+    from adapters.embedded import EmbeddedPostgres
+
+    TEST_DATA_DIR.mkdir(parents=True, exist_ok=True)
+    server = EmbeddedPostgres(TEST_DATA_DIR)
+    yield server.start()
+    server.stop()
+
+
+async def _admin(server_url: str, *statements: str) -> None:
+    conn = await asyncpg.connect(asyncpg_dsn(with_database(server_url, "postgres")))
+    try:
+        for statement in statements:
+            await conn.execute(statement)
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(scope="session")
+def template_database(pg_server_url: str) -> str:
+    """A database migrated to head once per test process; each test copies it."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    name = f"ge_test_template_{worker}"
+    asyncio.run(
+        _admin(
+            pg_server_url,
+            f"DROP DATABASE IF EXISTS {name} WITH (FORCE)",
+            f"CREATE DATABASE {name} ENCODING 'UTF8' TEMPLATE template0",
+        )
+    )
+    schema.upgrade(with_database(pg_server_url, name))
+    return name
+
+
+@pytest.fixture
+async def database_url(pg_server_url: str, template_database: str) -> AsyncIterator[str]:
+    """A fresh, migrated database for one test, dropped afterwards."""
+    name = f"ge_test_{uuid.uuid4().hex[:12]}"
+    await _admin(pg_server_url, f"CREATE DATABASE {name} TEMPLATE {template_database}")
+    yield with_database(pg_server_url, name)
+    await _admin(pg_server_url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture
+async def empty_database_url(pg_server_url: str) -> AsyncIterator[str]:
+    """A fresh database with nothing in it (for migration tests)."""
+    name = f"ge_test_{uuid.uuid4().hex[:12]}"
+    await _admin(pg_server_url, f"CREATE DATABASE {name} ENCODING 'UTF8' TEMPLATE template0")
+    yield with_database(pg_server_url, name)
+    await _admin(pg_server_url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    """An engine on the test's own database."""
+    eng = make_engine(database_url, pool_size=5)
+    yield eng
+    await eng.dispose()
+
+
+@pytest.fixture
+def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Session factory on the test's own database."""
+    return make_session_factory(engine)
+
+
+@pytest.fixture
+async def raw(database_url: str) -> AsyncIterator[asyncpg.Connection]:
+    """A plain asyncpg connection for raw SQL, as an operator would type it."""
+    conn = await asyncpg.connect(asyncpg_dsn(database_url))
+    yield conn
+    await conn.close()
+
+
+@pytest.fixture(scope="session")
+def embedded_pg_url() -> Iterator[str]:
+    """The embedded server from the wheel, whatever DATABASE_URL says (build-parity tests)."""
+    from adapters.embedded import EmbeddedPostgres
+
+    TEST_DATA_DIR.mkdir(parents=True, exist_ok=True)
+    server = EmbeddedPostgres(TEST_DATA_DIR)
+    yield server.start()
+    server.stop()

@@ -1,0 +1,86 @@
+"""Alembic: upgrade, downgrade to an empty database, upgrade again, and no drift."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+
+import asyncpg
+
+from adapters import schema
+from tests.conftest import ROOT, asyncpg_dsn
+
+
+async def _objects(url: str) -> dict[str, int]:
+    conn = await asyncpg.connect(asyncpg_dsn(url))
+    try:
+        return {
+            "tables": await conn.fetchval(
+                "SELECT count(*) FROM information_schema.tables "
+                "WHERE table_schema = 'public' AND table_name <> 'alembic_version'"
+            ),
+            "types": await conn.fetchval(
+                "SELECT count(*) FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace "
+                "WHERE n.nspname = 'public' AND t.typtype = 'e'"
+            ),
+            "functions": await conn.fetchval(
+                "SELECT count(*) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
+                "WHERE n.nspname = 'public'"
+            ),
+            "extensions": await conn.fetchval(
+                "SELECT count(*) FROM pg_extension WHERE extname <> 'plpgsql'"
+            ),
+        }
+    finally:
+        await conn.close()
+
+
+async def test_upgrade_downgrade_base_leaves_empty_database_and_upgrade_works_again(
+    empty_database_url: str,
+) -> None:
+    empty = await _objects(empty_database_url)
+    await asyncio.to_thread(schema.upgrade, empty_database_url)
+    migrated = await _objects(empty_database_url)
+    assert migrated["tables"] == 11
+    await asyncio.to_thread(schema.downgrade, empty_database_url, "base")
+    assert await _objects(empty_database_url) == empty
+    await asyncio.to_thread(schema.upgrade, empty_database_url)
+    assert await _objects(empty_database_url) == migrated
+
+
+def _cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "adapters.cli", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+async def test_db_check_reports_no_drift(database_url: str) -> None:
+    env = {**os.environ, "DATABASE_URL": database_url}
+    result = await asyncio.to_thread(_cli, "db", "check", env=env)
+    assert result.returncode == 0, result.stderr
+    assert "No drift" in result.stdout
+
+
+async def test_db_check_fails_on_drift(database_url: str) -> None:
+    conn = await asyncpg.connect(asyncpg_dsn(database_url))
+    await conn.execute("DROP INDEX idx_students_active")
+    await conn.close()
+    env = {**os.environ, "DATABASE_URL": database_url}
+    result = await asyncio.to_thread(_cli, "db", "check", env=env)
+    assert result.returncode == 1
+    assert "Drift" in result.stderr
+
+
+async def test_db_downgrade_and_upgrade_commands(empty_database_url: str) -> None:
+    env = {**os.environ, "DATABASE_URL": empty_database_url}
+    up = await asyncio.to_thread(_cli, "db", "upgrade", env=env)
+    assert up.returncode == 0 and "Database at 0001" in up.stdout, up.stderr
+    down = await asyncio.to_thread(_cli, "db", "downgrade", "base", env=env)
+    assert down.returncode == 0 and "Database at base" in down.stdout, down.stderr
