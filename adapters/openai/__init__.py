@@ -1,0 +1,5 @@
+"""The OpenAI adapter of the AI port."""
+
+from adapters.openai.provider import OpenAIProvider
+
+__all__ = ["OpenAIProvider"]
