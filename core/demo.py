@@ -8,9 +8,10 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 
+from core.actor import system_actor
+from core.audit import record
 from core.models import (
     AuditAction,
-    AuditLog,
     Class,
     ClassEnrollment,
     District,
@@ -182,13 +183,14 @@ async def seed_demo(*, uow: UnitOfWork) -> DemoSummary:
             .on_conflict_do_nothing(index_elements=["student_id", "class_id"])
         )
         await session.execute(stmt)
-    session.add(
-        AuditLog(
-            action=AuditAction.CREATE,
-            resource="Demo",
-            resource_id=school.code,
-            metadata_={"seeded": True, "channel": {"platform": "CLI"}},
-        )
+    record(
+        uow,
+        system_actor(),
+        AuditAction.CREATE,
+        "Demo",
+        school.code,
+        student_ids=[s.id for s in students],
+        seeded=True,
     )
     summary = DemoSummary(
         district_code=district.code,

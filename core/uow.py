@@ -1,10 +1,43 @@
-"""Unit of work: one transaction per use case, committed explicitly, rolled back otherwise."""
+"""Unit of work: one transaction per use case, committed explicitly, rolled back otherwise.
+
+It also guards the audit rule: a commit that carries changes to student, class, enrollment,
+analysis, conversation or user rows but no audit row is refused (AuditMissing).
+"""
 
 from __future__ import annotations
 
 from types import TracebackType
+from typing import Any
 
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import ORMExecuteState, Session
+
+from core.errors import AuditMissing
+
+PROTECTED_TABLES = frozenset(
+    {"students", "classes", "class_enrollments", "analyses", "analysis_conversations", "users"}
+)
+
+
+def _touches_protected(objects: Any) -> bool:
+    return any(getattr(o, "__tablename__", None) in PROTECTED_TABLES for o in objects)
+
+
+def _on_flush(session: Session, flush_context: Any, instances: Any) -> None:
+    if (
+        _touches_protected(session.new)
+        or _touches_protected(session.dirty)
+        or _touches_protected(session.deleted)
+    ):
+        session.info["protected_changes"] = True
+
+
+def _on_execute(state: ORMExecuteState) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        table = getattr(state.statement, "table", None)
+        if getattr(table, "name", None) in PROTECTED_TABLES:
+            state.session.info["protected_changes"] = True
 
 
 class UnitOfWork:
@@ -13,6 +46,8 @@ class UnitOfWork:
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
         self._session_factory = session_factory
         self._session: AsyncSession | None = None
+        self.audit_rows_pending = 0
+        self.audit_rows_committed = 0
 
     @property
     def session(self) -> AsyncSession:
@@ -23,6 +58,9 @@ class UnitOfWork:
 
     async def __aenter__(self) -> UnitOfWork:
         self._session = self._session_factory()
+        sync = self._session.sync_session
+        event.listen(sync, "before_flush", _on_flush)
+        event.listen(sync, "do_orm_execute", _on_execute)
         return self
 
     async def __aexit__(
@@ -40,9 +78,19 @@ class UnitOfWork:
             self._session = None
 
     async def commit(self) -> None:
-        """Commit everything done in this unit of work."""
-        await self.session.commit()
+        """Commit everything done in this unit of work; refuse unaudited protected changes."""
+        session = self.session
+        await session.flush()
+        if session.info.get("protected_changes") and not self.audit_rows_pending:
+            await self.rollback()
+            raise AuditMissing("changes to student data without an audit row")
+        await session.commit()
+        session.info.pop("protected_changes", None)
+        self.audit_rows_committed += self.audit_rows_pending
+        self.audit_rows_pending = 0
 
     async def rollback(self) -> None:
         """Discard everything done since the last commit."""
         await self.session.rollback()
+        self.session.info.pop("protected_changes", None)
+        self.audit_rows_pending = 0

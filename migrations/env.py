@@ -17,7 +17,7 @@ target_metadata = Base.metadata
 
 # Objects that live in migrations only (generated helper functions' dependents, extensions)
 # are not models; autogenerate must not propose dropping them.
-_IGNORED_INDEXES = {"idx_students_search_trgm"}
+_IGNORED_INDEXES: set[str] = set()
 
 
 def _include_object(

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Computed, Enum, ForeignKey, Index, Text, text
+from sqlalchemy import Computed, Enum, ForeignKey, Index, Text, func, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.models.base import Base, created_at, deleted_at, updated_at, uuid_pk
@@ -92,4 +92,6 @@ class User(Base):
         Index("ix_users_deleted_at", "deleted_at"),
         Index("idx_users_school_role", "school_id", "role"),
         Index("ix_users_school_sort_key", "school_id", "sort_key"),
+        # Emails are unique whatever their case (Core issue, item 7).
+        Index("users_email_lower_key", func.lower(email), unique=True),
     )

@@ -11,6 +11,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 from core.models.base import Base, created_at, deleted_at, updated_at, uuid_pk
 from core.models.org import SORT_KEY_SQL
 
+SEARCH_TEXT_SQL = (
+    "ge_fold(first_name || ' ' || last_name) || ' ' || ge_fold(last_name || ' ' || first_name)"
+)
+
 
 class Student(Base):
     __tablename__ = "students"
@@ -30,6 +34,10 @@ class Student(Base):
     sort_key: Mapped[str] = mapped_column(
         Text(collation="C"), Computed(SORT_KEY_SQL, persisted=True)
     )
+    # Folded "first last last first" for name search (migration 0002, trigram index).
+    search_text: Mapped[str] = mapped_column(
+        Text(collation="C"), Computed(SEARCH_TEXT_SQL, persisted=True)
+    )
     created_at: Mapped[datetime] = created_at()
     updated_at: Mapped[datetime] = updated_at()
     deleted_at: Mapped[datetime | None] = deleted_at()
@@ -43,6 +51,13 @@ class Student(Base):
         Index("idx_students_school_grade", "school_id", "grade_level"),
         Index("idx_students_active", "is_active", postgresql_where=text("deleted_at IS NULL")),
         Index("ix_students_school_sort_key", "school_id", "sort_key"),
+        Index(
+            "idx_students_search_trgm",
+            "school_id",
+            "search_text",
+            postgresql_using="gin",
+            postgresql_ops={"search_text": "gin_trgm_ops"},
+        ),
     )
 
 

@@ -9,8 +9,8 @@ from tests.spec import SHARED_SPEC, VENDORED_SPEC, normalise_index_sql, parse, s
 
 SPEC = parse(spec_text())
 OUR_TABLES = {"chat_identities", "link_codes", "alembic_version"}
-# Columns beyond the spec: the stored Hebrew sort key (Foundation issue, item 5).
-EXTRA_COLUMNS = {("students", "sort_key"), ("users", "sort_key")}
+# Columns beyond the spec: stored Hebrew sort keys and the folded search text (Core issue).
+EXTRA_COLUMNS = {("students", "sort_key"), ("students", "search_text"), ("users", "sort_key")}
 
 
 def test_vendored_spec_is_current() -> None:
