@@ -7,6 +7,7 @@ import asyncio
 import sys
 from collections.abc import Sequence
 
+from adapters.cli_roster import add_roster_parser
 from adapters.settings import SettingsError, load_settings
 
 
@@ -48,6 +49,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Create the demo district, school, staff, classes and "
         "students; running it again changes nothing.",
     )
+    add_roster_parser(commands)
     commands.add_parser(
         "run",
         help="The main job: migrate, seed the demo, start the bot.",
@@ -116,6 +118,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "db":
             return _run_db(args, infra.database_url)
         schema.upgrade(infra.database_url)
+        if args.command == "roster":
+            from adapters.cli_roster import run_roster
+
+            return run_roster(args, infra.database_url)
         if args.command in ("seed-demo", "run"):
             print(asyncio.run(_seed(infra.database_url)))
         return 0

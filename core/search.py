@@ -62,7 +62,7 @@ def search_statement(
                 for name in (first, last, first_last, last_first)
             ]
         )
-        matches.append(Student.search_text.op("%>")(literal(folded)) & one_typo)
+        matches.append(Student.search_text.bool_op("%>")(literal(folded)) & one_typo)
     rank = case((exact, 0), (prefix, 1), else_=2)
     return (
         select(Student, rank.label("rank"))

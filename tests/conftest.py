@@ -120,3 +120,7 @@ def embedded_pg_url() -> Iterator[str]:
     server = EmbeddedPostgres(TEST_DATA_DIR)
     yield server.start()
     server.stop()
+
+
+from tests.dialogue_fixtures import chat, fake_ai  # noqa: E402, F401
+from tests.redis_fixtures import redis_client, redis_namespace, redis_url  # noqa: E402, F401

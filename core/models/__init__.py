@@ -3,6 +3,7 @@
 from core.models.analysis import Analysis, AnalysisConversation
 from core.models.audit import AuditLog
 from core.models.base import Base
+from core.models.dialogue import DialogueState, ProcessedEvent
 from core.models.enums import (
     AnalysisStatus,
     AuditAction,
@@ -28,8 +29,10 @@ __all__ = [
     "Class",
     "ClassEnrollment",
     "ConversationRole",
+    "DialogueState",
     "District",
     "LinkCode",
+    "ProcessedEvent",
     "School",
     "Student",
     "User",

@@ -62,18 +62,26 @@ async def list_my_students(
 
 @service
 async def find_students(
-    *, uow: UnitOfWork, actor: Actor, query: str, limit: int = 10
+    *, uow: UnitOfWork, actor: Actor, query: str, limit: int = 10, best_only: bool = False
 ) -> list[StudentView]:
-    """Students the actor may see matching free text (names either order, typo, school id)."""
+    """Students the actor may see matching free text (names either order, typo, school id).
+
+    `best_only` keeps just the best tier present (exact, else prefix, else the rest), so
+    "Liam" picks Liam O'Brien rather than also offering Noah Williams.
+    """
     raw = query.strip()
     if not raw:
         raise InvalidInput("query", "empty search")
     limit = max(1, min(limit, MAX_RESULTS))
     folded = await fold(uow.session, raw)
+    if not folded:
+        # Only punctuation or niqqud: an empty pattern would match every visible student.
+        raise InvalidInput("query", "empty search")
     rows = (
         await uow.session.execute(search_statement(folded, raw, visible_students(actor), limit))
     ).all()
-    found = [StudentView.of(student) for student, _rank in rows]
+    best = min((rank for _student, rank in rows), default=0)
+    found = [StudentView.of(student) for student, rank in rows if not best_only or rank == best]
     record(
         uow,
         actor,

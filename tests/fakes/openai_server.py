@@ -59,6 +59,7 @@ class FakeOpenAI:
         self.default: Default = "auto"
         self.default_analysis: dict[str, Any] = dict(DEFAULT_ANALYSIS)
         self.requests: list[dict[str, Any]] = []
+        self.responses: list[dict[str, Any]] = []  # successful completions, in order
         self.headers: list[dict[str, str]] = []
         self.request_times: list[float] = []
         self.base_url = ""
@@ -156,7 +157,9 @@ class FakeOpenAI:
             if isinstance(step.body, str):
                 return web.Response(status=step.status, text=step.body, headers=step.headers)
             return web.json_response(step.body, status=step.status, headers=step.headers)
-        return web.json_response(self._completion(body, step))
+        completion = self._completion(body, step)
+        self.responses.append(completion)
+        return web.json_response(completion)
 
     def _next_is(self, kind: str) -> bool:
         return bool(self._queue) and self._queue[0].kind == kind

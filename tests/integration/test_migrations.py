@@ -43,7 +43,7 @@ async def test_upgrade_downgrade_base_leaves_empty_database_and_upgrade_works_ag
     empty = await _objects(empty_database_url)
     await asyncio.to_thread(schema.upgrade, empty_database_url)
     migrated = await _objects(empty_database_url)
-    assert migrated["tables"] == 11
+    assert migrated["tables"] == 13
     await asyncio.to_thread(schema.downgrade, empty_database_url, "base")
     assert await _objects(empty_database_url) == empty
     await asyncio.to_thread(schema.upgrade, empty_database_url)
@@ -81,6 +81,6 @@ async def test_db_check_fails_on_drift(database_url: str) -> None:
 async def test_db_downgrade_and_upgrade_commands(empty_database_url: str) -> None:
     env = {**os.environ, "DATABASE_URL": empty_database_url}
     up = await asyncio.to_thread(_cli, "db", "upgrade", env=env)
-    assert up.returncode == 0 and "Database at 0002" in up.stdout, up.stderr
+    assert up.returncode == 0 and "Database at 0003" in up.stdout, up.stderr
     down = await asyncio.to_thread(_cli, "db", "downgrade", "base", env=env)
     assert down.returncode == 0 and "Database at base" in down.stdout, down.stderr

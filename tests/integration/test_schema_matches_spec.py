@@ -8,7 +8,9 @@ import pytest
 from tests.spec import SHARED_SPEC, VENDORED_SPEC, normalise_index_sql, parse, spec_text
 
 SPEC = parse(spec_text())
-OUR_TABLES = {"chat_identities", "link_codes", "alembic_version"}
+OUR_TABLES = {
+    "chat_identities", "link_codes", "dialogue_states", "processed_events", "alembic_version"
+}
 # Columns beyond the spec: stored Hebrew sort keys and the folded search text (Core issue).
 EXTRA_COLUMNS = {("students", "sort_key"), ("students", "search_text"), ("users", "sort_key")}
 

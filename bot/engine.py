@@ -1,0 +1,205 @@
+"""The dialogue engine: one event in, replies out; state lives in Postgres, order in Redis."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot import handlers
+from bot.commands import ALWAYS, Parsed, from_action, parse
+from bot.events import Incoming, Reply
+from bot.i18n import t
+from bot.interview import Interviewer, PriceTable
+from bot.states import CHOOSING, IDLE, INTERVIEWING
+from core import identity
+from core.actor import Channel
+from core.errors import AccessDenied, Conflict, DomainError, InvalidInput, NotFound, QuotaExceeded
+from core.models import DialogueState, ProcessedEvent
+from core.ports.ai import AIProvider
+from core.ports.coordination import ConversationLocks, SeenEvents
+from core.uow import UnitOfWork
+
+
+@dataclass(frozen=True)
+class DialogueSettings:
+    """Interview length, idle expiry and language defaults."""
+
+    min_questions: int = 3
+    max_questions: int = 8
+    idle_timeout: timedelta = timedelta(hours=24)
+    default_language: str = "he"
+    search_limit: int = 5
+
+
+@dataclass
+class Context:
+    """One event being handled: who, where, and the conversation's state record."""
+
+    event: Incoming
+    user: identity.ChatUser
+    state: str = IDLE
+    analysis_id: uuid.UUID | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+    updated_at: datetime | None = None
+
+    @property
+    def language(self) -> str:
+        """The language to answer in."""
+        return str(self.data.get("language") or self.user.language)
+
+    def say(self, key: str, **values: Any) -> str:
+        """A catalogue sentence in the user's language."""
+        return t(self.language, key, **values)
+
+    def go(self, state: str, analysis_id: uuid.UUID | None = None, **data: Any) -> None:
+        """Move to `state`, keeping only the language among the old data."""
+        language = self.data.get("language")
+        self.state, self.analysis_id = state, analysis_id
+        self.data = {**({"language": language} if language else {}), **data}
+
+
+class DialogueEngine:
+    """Handles events one conversation at a time, across processes."""
+
+    def __init__(
+        self,
+        *,
+        session_factory: async_sessionmaker[AsyncSession],
+        ai: AIProvider,
+        locks: ConversationLocks,
+        seen: SeenEvents,
+        prices: PriceTable | None = None,
+        settings: DialogueSettings | None = None,
+    ) -> None:
+        self.session_factory = session_factory
+        self.locks = locks
+        self.seen = seen
+        self.settings = settings or DialogueSettings()
+        self.interviewer = Interviewer(ai, prices or {}, self.uow)
+
+    def uow(self) -> UnitOfWork:
+        """A fresh unit of work."""
+        return UnitOfWork(self.session_factory)
+
+    async def handle(self, event: Incoming) -> list[Reply]:
+        """Answer one event; a redelivered event id gets no second answer."""
+        if event.event_key and not await self.seen.first_time(event.event_key):
+            return []
+        async with self.locks.hold(event.conversation_key):
+            ctx = await self._open(event)
+            if ctx is None:
+                return []
+            if isinstance(ctx, Reply):
+                return [ctx]
+            try:
+                replies = await self._dispatch(ctx)
+            except DomainError as error:
+                replies = [Reply(self._explain(ctx, error))]
+            await self._save(ctx)
+            return replies
+
+    async def _open(self, event: Incoming) -> Context | Reply | None:
+        channel = Channel(str(event.platform), event.chat_id, event.workspace_id)
+        async with self.uow() as uow:
+            if event.event_key:
+                fresh = await uow.session.scalar(
+                    insert(ProcessedEvent)
+                    .values(event_key=event.event_key)
+                    .on_conflict_do_nothing()
+                    .returning(ProcessedEvent.id)
+                )
+                if fresh is None:
+                    return None
+            user = await identity.resolve(
+                uow,
+                event.platform,
+                event.workspace_id,
+                event.external_user_id,
+                channel,
+                self.settings.default_language,
+            )
+            row = (
+                None
+                if user is None
+                else await uow.session.scalar(
+                    select(DialogueState).where(
+                        DialogueState.platform == event.platform,
+                        DialogueState.workspace_id == event.workspace_id,
+                        DialogueState.external_user_id == event.external_user_id,
+                    )
+                )
+            )
+            await uow.commit()
+        if user is None:
+            return Reply(t(self.settings.default_language, "not_linked"))
+        ctx = Context(event, user)
+        if row is not None:
+            ctx.state, ctx.analysis_id = row.state, row.analysis_id
+            ctx.data, ctx.updated_at = dict(row.data or {}), row.updated_at
+        return ctx
+
+    async def _save(self, ctx: Context) -> None:
+        event = ctx.event
+        values = {
+            "state": ctx.state,
+            "analysis_id": ctx.analysis_id,
+            "data": ctx.data,
+            "user_id": ctx.user.actor.user_id,
+        }
+        async with self.uow() as uow:
+            await uow.session.execute(
+                insert(DialogueState)
+                .values(
+                    platform=event.platform,
+                    workspace_id=event.workspace_id,
+                    external_user_id=event.external_user_id,
+                    **values,
+                )
+                .on_conflict_do_update(
+                    index_elements=["platform", "workspace_id", "external_user_id"], set_=values
+                )
+            )
+            await uow.commit()
+
+    def _explain(self, ctx: Context, error: DomainError) -> str:
+        if isinstance(error, QuotaExceeded):
+            return ctx.say("quota", limit=error.limit, resets_on=error.resets_on)
+        if isinstance(error, AccessDenied):
+            return ctx.say("denied")
+        if isinstance(error, NotFound):
+            return ctx.say("not_found")
+        if isinstance(error, InvalidInput):
+            return ctx.say("invalid", field=error.field, reason=error.reason)
+        if isinstance(error, Conflict):
+            return ctx.say("conflict", what=error.what)
+        return ctx.say("help")
+
+    def _read(self, ctx: Context) -> Parsed:
+        event = ctx.event
+        if event.action:
+            return from_action(event.action)
+        parsed = parse(event.text)
+        awaiting_text = ctx.state in (INTERVIEWING, CHOOSING) or ctx.data.get("awaiting")
+        if awaiting_text and parsed.verb and not parsed.slashed and parsed.verb not in ALWAYS:
+            return Parsed(None, event.text.strip(), False)
+        return parsed
+
+    async def _dispatch(self, ctx: Context) -> list[Reply]:
+        parsed = self._read(ctx)
+        handler: Callable[..., Any] | None = handlers.ANYWHERE.get(parsed.verb or "")
+        if handler is None:
+            handler = handlers.BY_STATE[ctx.state]
+        return await handler(self, ctx, parsed)
+
+    def expired(self, ctx: Context) -> bool:
+        """True when an interview has waited longer than the idle timeout."""
+        if ctx.updated_at is None:
+            return False
+        return datetime.now(UTC) - ctx.updated_at > self.settings.idle_timeout

@@ -1,0 +1,299 @@
+"""The analysis interview as stored rows: start, append turns, store the result, fail, retry."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import func, select
+
+from core.actor import Actor
+from core.analysis_records import InterviewSnapshot, own_analysis, snapshot
+from core.audit import record, service
+from core.errors import Conflict, NotFound, StudentNotFound
+from core.models import (
+    Analysis,
+    AnalysisConversation,
+    AnalysisStatus,
+    AuditAction,
+    ConversationRole,
+    Student,
+    UserRole,
+)
+from core.policy import (
+    require_role,
+    visible_analyses,
+    visible_students,
+)
+from core.quota import ensure_quota
+from core.uow import UnitOfWork
+
+
+def _now(now: datetime | None) -> datetime:
+    return now or datetime.now(UTC)
+
+
+def _touch(analysis: Analysis, now: datetime) -> None:
+    analysis.session_duration = max(0, int((now - analysis.created_at).total_seconds()))
+
+
+@service
+async def start_analysis(
+    *,
+    uow: UnitOfWork,
+    actor: Actor,
+    student_id: uuid.UUID,
+    system_prompt: str,
+    now: datetime | None = None,
+) -> InterviewSnapshot:
+    """Create an IN_PROGRESS analysis of a visible student with its system prompt as turn 1."""
+    require_role(actor, UserRole.TEACHER, resource="Analysis")
+    student = await uow.session.scalar(
+        select(Student).where(Student.id == student_id, visible_students(actor))
+    )
+    if student is None:
+        raise StudentNotFound(str(student_id))
+    moment = _now(now)
+    await ensure_quota(uow.session, student.school_id, moment)
+    analysis = Analysis(
+        student_id=student.id,
+        teacher_id=actor.user_id,
+        created_at=moment,
+        total_tokens=0,
+        estimated_cost=0.0,
+        session_duration=0,
+    )
+    uow.session.add(analysis)
+    await uow.session.flush()
+    uow.session.add(
+        AnalysisConversation(
+            analysis_id=analysis.id,
+            role=ConversationRole.SYSTEM,
+            content=system_prompt,
+            sequence_number=1,
+            tokens=None,
+            created_at=moment,
+        )
+    )
+    record(uow, actor, AuditAction.CREATE, "Analysis", analysis.id, student_ids=[student.id])
+    await uow.commit()
+    return await snapshot(uow, actor, analysis)
+
+
+@service
+async def load_interview(
+    *, uow: UnitOfWork, actor: Actor, analysis_id: uuid.UUID
+) -> InterviewSnapshot:
+    """An analysis the actor may see, with its turns (private notes only for the author)."""
+    analysis = await uow.session.scalar(
+        select(Analysis).where(Analysis.id == analysis_id, visible_analyses(actor))
+    )
+    if analysis is None:
+        raise NotFound("Analysis", str(analysis_id))
+    loaded = await snapshot(uow, actor, analysis)
+    record(uow, actor, AuditAction.READ, "Analysis", analysis.id, student_ids=[analysis.student_id])
+    await uow.commit()
+    return loaded
+
+
+@service
+async def append_turn(
+    *,
+    uow: UnitOfWork,
+    actor: Actor,
+    analysis_id: uuid.UUID,
+    role: ConversationRole,
+    content: str,
+    tokens: int | None = None,
+    billed_tokens: int | None = None,
+    cost: float = 0.0,
+    now: datetime | None = None,
+    event_key: str | None = None,
+) -> int:
+    """Store the next turn (sequence number max + 1) and keep tokens, cost and duration current."""
+    analysis = await own_analysis(uow, actor, analysis_id, lock=True)
+    if analysis.status is not AnalysisStatus.IN_PROGRESS:
+        raise Conflict(f"analysis is {analysis.status}")
+    last = await uow.session.scalar(
+        select(func.max(AnalysisConversation.sequence_number)).where(
+            AnalysisConversation.analysis_id == analysis.id
+        )
+    )
+    sequence = (last or 0) + 1
+    moment = _now(now)
+    uow.session.add(
+        AnalysisConversation(
+            analysis_id=analysis.id,
+            role=role,
+            content=content,
+            tokens=tokens,
+            sequence_number=sequence,
+            created_at=moment,
+        )
+    )
+    # The row keeps its own tokens; the analysis bills the whole call (prompt + completion).
+    analysis.total_tokens = (analysis.total_tokens or 0) + (billed_tokens or 0)
+    analysis.estimated_cost = (analysis.estimated_cost or 0.0) + cost
+    _touch(analysis, moment)
+    record(
+        uow,
+        actor,
+        AuditAction.UPDATE,
+        "Analysis",
+        analysis.id,
+        student_ids=[analysis.student_id],
+        changed_fields=["conversation"],
+        turn=sequence,
+        role=str(role),
+        **({"eventKey": event_key} if event_key else {}),
+    )
+    await uow.commit()
+    return sequence
+
+
+@service
+async def store_result(
+    *,
+    uow: UnitOfWork,
+    actor: Actor,
+    analysis_id: uuid.UUID,
+    result: dict[str, Any],
+    content: str,
+    tokens: int | None,
+    billed_tokens: int,
+    cost: float,
+    now: datetime | None = None,
+) -> InterviewSnapshot:
+    """Keep the validated analysis in `results` and its text as the final assistant turn."""
+    analysis = await own_analysis(uow, actor, analysis_id, lock=True)
+    if analysis.status is not AnalysisStatus.IN_PROGRESS:
+        raise Conflict(f"analysis is {analysis.status}")
+    last = await uow.session.scalar(
+        select(func.max(AnalysisConversation.sequence_number)).where(
+            AnalysisConversation.analysis_id == analysis.id
+        )
+    )
+    moment = _now(now)
+    uow.session.add(
+        AnalysisConversation(
+            analysis_id=analysis.id,
+            role=ConversationRole.ASSISTANT,
+            content=content,
+            tokens=tokens,
+            sequence_number=(last or 0) + 1,
+            created_at=moment,
+        )
+    )
+    analysis.results = result
+    analysis.total_tokens = (analysis.total_tokens or 0) + billed_tokens
+    analysis.estimated_cost = (analysis.estimated_cost or 0.0) + cost
+    _touch(analysis, moment)
+    record(
+        uow,
+        actor,
+        AuditAction.UPDATE,
+        "Analysis",
+        analysis.id,
+        student_ids=[analysis.student_id],
+        changed_fields=["results", "conversation"],
+    )
+    await uow.commit()
+    return await snapshot(uow, actor, analysis)
+
+
+@service
+async def add_usage(
+    *,
+    uow: UnitOfWork,
+    actor: Actor,
+    analysis_id: uuid.UUID,
+    tokens: int,
+    cost: float,
+    reason: str,
+) -> None:
+    """Count tokens spent on a call whose output was not kept (invalid result, repair)."""
+    analysis = await own_analysis(uow, actor, analysis_id, lock=True)
+    analysis.total_tokens = (analysis.total_tokens or 0) + tokens
+    analysis.estimated_cost = (analysis.estimated_cost or 0.0) + cost
+    record(
+        uow,
+        actor,
+        AuditAction.UPDATE,
+        "Analysis",
+        analysis.id,
+        student_ids=[analysis.student_id],
+        changed_fields=["total_tokens", "estimated_cost"],
+        reason=reason,
+    )
+    await uow.commit()
+
+
+@service
+async def mark_failed(
+    *, uow: UnitOfWork, actor: Actor, analysis_id: uuid.UUID, reason: str
+) -> None:
+    """Status FAILED, with the reason in the audit metadata (`cancelled`, `ai_invalid`, ...)."""
+    analysis = await own_analysis(uow, actor, analysis_id, lock=True)
+    analysis.status = AnalysisStatus.FAILED
+    record(
+        uow,
+        actor,
+        AuditAction.UPDATE,
+        "Analysis",
+        analysis.id,
+        student_ids=[analysis.student_id],
+        changed_fields=["status"],
+        reason=reason,
+    )
+    await uow.commit()
+
+
+@service
+async def reopen_for_retry(
+    *, uow: UnitOfWork, actor: Actor, analysis_id: uuid.UUID
+) -> InterviewSnapshot:
+    """Put a FAILED analysis back IN_PROGRESS so the interview continues from its stored turns."""
+    analysis = await own_analysis(uow, actor, analysis_id, lock=True)
+    if analysis.status is not AnalysisStatus.FAILED:
+        raise Conflict(f"analysis is {analysis.status}")
+    analysis.status = AnalysisStatus.IN_PROGRESS
+    record(
+        uow,
+        actor,
+        AuditAction.UPDATE,
+        "Analysis",
+        analysis.id,
+        student_ids=[analysis.student_id],
+        changed_fields=["status"],
+        reason="retry",
+    )
+    await uow.commit()
+    return await snapshot(uow, actor, analysis)
+
+
+@service
+async def latest_unfinished(*, uow: UnitOfWork, actor: Actor) -> InterviewSnapshot | None:
+    """The actor's newest IN_PROGRESS or FAILED analysis, for `resume` / `retry` offers."""
+    analysis = await uow.session.scalar(
+        select(Analysis)
+        .where(
+            Analysis.teacher_id == actor.user_id,
+            visible_analyses(actor),
+            Analysis.status.in_([AnalysisStatus.IN_PROGRESS, AnalysisStatus.FAILED]),
+        )
+        .order_by(Analysis.created_at.desc())
+        .limit(1)
+    )
+    loaded = await snapshot(uow, actor, analysis) if analysis else None
+    record(
+        uow,
+        actor,
+        AuditAction.READ,
+        "Analysis",
+        analysis.id if analysis else None,
+        student_ids=[analysis.student_id] if analysis else [],
+        operation="unfinished",
+    )
+    await uow.commit()
+    return loaded

@@ -1,0 +1,153 @@
+"""The teacher's review of a generated analysis: save, edit a section, flag, note, discard."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from core.actor import Actor
+from core.analysis_records import own_analysis
+from core.audit import record, service
+from core.errors import Conflict, InvalidInput
+from core.models import AnalysisStatus, AuditAction
+from core.uow import UnitOfWork
+
+SECTIONS = ("strengths", "weaknesses", "recommendations", "learningStyle", "confidence")
+
+
+def _require_result(results: Any) -> None:
+    if results is None:
+        raise Conflict("the analysis has no result yet")
+
+
+@service
+async def save_analysis(*, uow: UnitOfWork, actor: Actor, analysis_id: uuid.UUID) -> None:
+    """Mark the reviewed analysis COMPLETED."""
+    analysis = await own_analysis(uow, actor, analysis_id, lock=True)
+    _require_result(analysis.results)
+    if analysis.status is not AnalysisStatus.IN_PROGRESS:
+        raise Conflict(f"analysis is {analysis.status}")
+    analysis.status = AnalysisStatus.COMPLETED
+    record(
+        uow,
+        actor,
+        AuditAction.UPDATE,
+        "Analysis",
+        analysis.id,
+        student_ids=[analysis.student_id],
+        changed_fields=["status"],
+    )
+    await uow.commit()
+
+
+def parse_section_value(section: str, text: str) -> Any:
+    """A list section from lines (or ';'), a float for confidence, text for learningStyle."""
+    if section not in SECTIONS:
+        raise InvalidInput("section", f"one of {', '.join(SECTIONS)}")
+    text = text.strip()
+    if not text:
+        raise InvalidInput(section, "empty")
+    if section == "confidence":
+        try:
+            value = float(text.replace("%", "")) / (100 if "%" in text else 1)
+        except ValueError:
+            raise InvalidInput(section, "a number between 0 and 1 (or a percentage)") from None
+        if not 0 <= value <= 1:
+            raise InvalidInput(section, "a number between 0 and 1 (or a percentage)")
+        return value
+    if section == "learningStyle":
+        return text
+    parts = [p.strip(" -•*\t") for p in text.replace(";", "\n").splitlines()]
+    return [p for p in parts if p]
+
+
+@service
+async def edit_section(
+    *, uow: UnitOfWork, actor: Actor, analysis_id: uuid.UUID, section: str, text: str
+) -> dict[str, Any]:
+    """Keep the teacher's version of one section in `teacher_edits`; `results` stay as written."""
+    analysis = await own_analysis(uow, actor, analysis_id, lock=True)
+    _require_result(analysis.results)
+    value = parse_section_value(section, text)
+    edits = dict(analysis.teacher_edits or {})
+    edits[section] = value
+    analysis.teacher_edits = edits
+    record(
+        uow,
+        actor,
+        AuditAction.UPDATE,
+        "Analysis",
+        analysis.id,
+        student_ids=[analysis.student_id],
+        changed_fields=[f"teacher_edits.{section}"],
+    )
+    await uow.commit()
+    return edits
+
+
+@service
+async def flag_for_review(
+    *, uow: UnitOfWork, actor: Actor, analysis_id: uuid.UUID, flagged: bool = True
+) -> None:
+    """Flag (or unflag) the analysis for the principal's follow-up."""
+    analysis = await own_analysis(uow, actor, analysis_id, lock=True)
+    analysis.flagged_for_review = flagged
+    record(
+        uow,
+        actor,
+        AuditAction.UPDATE,
+        "Analysis",
+        analysis.id,
+        student_ids=[analysis.student_id],
+        changed_fields=["flagged_for_review"],
+    )
+    await uow.commit()
+
+
+@service
+async def add_private_note(
+    *,
+    uow: UnitOfWork,
+    actor: Actor,
+    analysis_id: uuid.UUID,
+    text: str,
+    now: datetime | None = None,
+) -> None:
+    """Append a dated private note (visible to the author only)."""
+    if not text.strip():
+        raise InvalidInput("note", "empty")
+    analysis = await own_analysis(uow, actor, analysis_id, lock=True)
+    stamp = (now or datetime.now(UTC)).strftime("%Y-%m-%d %H:%M")
+    line = f"[{stamp}] {text.strip()}"
+    analysis.private_notes = f"{analysis.private_notes}\n{line}" if analysis.private_notes else line
+    record(
+        uow,
+        actor,
+        AuditAction.UPDATE,
+        "Analysis",
+        analysis.id,
+        student_ids=[analysis.student_id],
+        changed_fields=["private_notes"],
+    )
+    await uow.commit()
+
+
+@service
+async def discard_analysis(*, uow: UnitOfWork, actor: Actor, analysis_id: uuid.UUID) -> None:
+    """The teacher throws the draft away: soft-deleted, kept for the record, never shown again."""
+    analysis = await own_analysis(uow, actor, analysis_id, lock=True)
+    analysis.deleted_at = datetime.now(UTC)
+    if analysis.status is AnalysisStatus.IN_PROGRESS:
+        analysis.status = AnalysisStatus.FAILED
+    record(
+        uow,
+        actor,
+        AuditAction.DELETE,
+        "Analysis",
+        analysis.id,
+        student_ids=[analysis.student_id],
+        changed_fields=["deleted_at", "status"],
+        reason="discarded",
+    )
+    await uow.commit()
