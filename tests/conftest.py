@@ -56,10 +56,11 @@ async def _admin(server_url: str, *statements: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def template_database(pg_server_url: str) -> str:
+def template_database(pg_server_url: str) -> Iterator[str]:
     """A database migrated to head once per test process; each test copies it."""
+    # The pid keeps concurrent runs on one server (two checkouts, CI) out of each other's way.
     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-    name = f"ge_test_template_{worker}"
+    name = f"ge_test_template_{worker}_{os.getpid()}"
     asyncio.run(
         _admin(
             pg_server_url,
@@ -68,7 +69,8 @@ def template_database(pg_server_url: str) -> str:
         )
     )
     schema.upgrade(with_database(pg_server_url, name))
-    return name
+    yield name
+    asyncio.run(_admin(pg_server_url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
 
 
 @pytest.fixture
