@@ -6,9 +6,13 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from adapters.cli_roster import add_roster_parser
 from adapters.settings import SettingsError, load_settings
+
+if TYPE_CHECKING:
+    from adapters.bootstrap import Infrastructure
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -50,6 +54,18 @@ def _parser() -> argparse.ArgumentParser:
         "students; running it again changes nothing.",
     )
     add_roster_parser(commands)
+    chat = commands.add_parser(
+        "chat",
+        help="Talk to the bot in the terminal as a user.",
+        description="Run the dialogue in the terminal (stdin/stdout; works piped).",
+    )
+    chat.add_argument(
+        "--as",
+        dest="email",
+        required=True,
+        metavar="EMAIL",
+        help="the user to act as, e.g. teacher1@demo.school",
+    )
     commands.add_parser(
         "run",
         help="The main job: migrate, seed the demo, start the bot.",
@@ -75,6 +91,18 @@ async def _seed(database_url: str) -> str:
         f"{summary.enrollments} enrollments. Staff emails: admin@demo.school, "
         "principal@demo.school, teacher1@demo.school, teacher2@demo.school."
     )
+
+
+async def _chat(infra: Infrastructure, email: str) -> int:
+    from adapters.shell import chat
+    from adapters.wiring import build_engine
+
+    assert infra.redis_url is not None
+    wired = build_engine(infra.settings, infra.database_url, infra.redis_url)
+    try:
+        return await chat(wired.engine, email, prompt=sys.stdin.isatty())
+    finally:
+        await wired.close()
 
 
 def _run_db(args: argparse.Namespace, database_url: str) -> int:
@@ -110,7 +138,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from adapters import schema
     from adapters.bootstrap import provision
 
-    needs_redis = args.command == "run"
+    needs_redis = args.command in ("run", "chat")
     infra = provision(settings, with_redis=needs_redis)
     try:
         for note in infra.notes:
@@ -124,6 +152,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_roster(args, infra.database_url)
         if args.command in ("seed-demo", "run"):
             print(asyncio.run(_seed(infra.database_url)))
+        if args.command == "run":
+            print(
+                "Opening the terminal chat as teacher1@demo.school (offline analyst unless "
+                "OPENAI_API_KEY is set). Try: analyze Liam"
+            )
+            return asyncio.run(_chat(infra, "teacher1@demo.school"))
+        if args.command == "chat":
+            return asyncio.run(_chat(infra, args.email))
         return 0
     finally:
         infra.close()

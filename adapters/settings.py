@@ -30,6 +30,17 @@ class Settings(BaseSettings):
     OPENAI_TIMEOUT_SECONDS: float = Field(default=60.0, gt=0)
     OPENAI_MAX_RETRIES: int = Field(default=3, ge=0)
 
+    # USD per million tokens (prompt, completion), for analyses.estimated_cost.
+    AI_PRICES: dict[str, tuple[float, float]] = {
+        "gpt-4o-mini": (0.15, 0.60),
+        "gpt-4o": (2.50, 10.00),
+        "gpt-4.1-mini": (0.40, 1.60),
+        "offline-analyst": (0.0, 0.0),
+    }
+    INTERVIEW_MIN_QUESTIONS: int = Field(default=3, ge=1)
+    INTERVIEW_MAX_QUESTIONS: int = Field(default=8, ge=1)
+    INTERVIEW_IDLE_HOURS: float = Field(default=24.0, gt=0)
+
     SLACK_BOT_TOKEN: str | None = None
     SLACK_SIGNING_SECRET: str | None = None
     SLACK_APP_TOKEN: str | None = None

@@ -28,7 +28,7 @@ def render_analysis(
 ) -> str:
     """The analysis text, ending with the draft line naming the reviewing teacher."""
     data = effective(results, edits)
-    lines = [t(language, "review_title", name=isolate(student_name)), ""]
+    lines = [t(language, "review_title", name=student_name), ""]  # the caller isolates names
     for section in LIST_SECTIONS:
         lines.append(f"{t(language, section)}:")
         lines.extend(f"• {item}" for item in data.get(section, []))

@@ -1,0 +1,88 @@
+"""The terminal adapter: the same dialogue on standard input and output, interactive or piped."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Callable
+from typing import TextIO
+
+from bot.engine import DialogueEngine
+from bot.events import Button, Incoming, Reply
+from core.actor import Channel
+from core.identity import link_by_email
+from core.models import ChatPlatform
+from core.uow import UnitOfWork
+
+WORKSPACE = "local"
+BUTTON_HINT = "(#N presses button N)"
+
+
+def render(reply: Reply) -> str:
+    """A reply as terminal text, buttons as numbered choices."""
+    lines = [reply.text]
+    if reply.buttons:
+        lines.append("  ".join(f"[#{i}] {b.label}" for i, b in enumerate(reply.buttons, 1)))
+    return "\n".join(lines)
+
+
+def pick(line: str, buttons: tuple[Button, ...]) -> str | None:
+    """The action of `#N` when button N is on screen, else None (the line is plain text)."""
+    if line.startswith("#") and line[1:].isdigit() and 1 <= int(line[1:]) <= len(buttons):
+        return buttons[int(line[1:]) - 1].action
+    return None
+
+
+async def link(engine: DialogueEngine, email: str) -> bool:
+    """Map this terminal user to the account with `email` (audited as LOGIN)."""
+    async with UnitOfWork(engine.session_factory) as uow:
+        return await link_by_email(
+            uow,
+            ChatPlatform.SHELL,
+            WORKSPACE,
+            email.lower(),
+            email,
+            Channel("SHELL", "terminal", WORKSPACE),
+        )
+
+
+async def chat(
+    engine: DialogueEngine,
+    email: str,
+    *,
+    lines: TextIO = sys.stdin,
+    write: Callable[[str], None] = print,
+    prompt: bool = False,
+) -> int:
+    """Run the dialogue as `email` until end of input; returns the exit code."""
+    if not await link(engine, email):
+        write(f"No active user with email {email}.")
+        return 1
+    write(f"Growth Engine — signed in as {email}. {BUTTON_HINT} Ctrl-D to leave.")
+    buttons: tuple[Button, ...] = ()
+    counter = 0
+    while True:
+        if prompt:
+            write("> ")
+        line = await asyncio.to_thread(lines.readline)
+        if not line:
+            return 0
+        line = line.strip()
+        if not line:
+            continue
+        counter += 1
+        action = pick(line, buttons)
+        event = Incoming(
+            ChatPlatform.SHELL,
+            WORKSPACE,
+            email.lower(),
+            "terminal",
+            text="" if action else line,
+            action=action,
+            event_id=f"shell-{id(lines)}-{counter}",
+        )
+        buttons = ()
+        for reply in await engine.handle(event):
+            write(render(reply))
+            if reply.buttons:
+                buttons = reply.buttons

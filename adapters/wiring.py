@@ -1,0 +1,71 @@
+"""Wires the dialogue engine from Settings: database, Redis, AI provider (OpenAI or offline)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+import redis.asyncio
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from adapters.offline_ai import OfflineAnalyst
+from adapters.openai import OpenAIProvider
+from adapters.redis_store import RedisLocks, RedisSeenEvents, redis_client
+from adapters.settings import Settings
+from bot.engine import DialogueEngine, DialogueSettings
+from core.db import make_engine, make_session_factory
+from core.ports.ai import AIProvider
+
+REDIS_NAMESPACE = "ge"
+
+
+def ai_provider(settings: Settings) -> AIProvider:
+    """OpenAI when an API key is set, else the offline analyst (so a fresh machine works)."""
+    if settings.OPENAI_API_KEY:
+        return OpenAIProvider(
+            api_key=settings.OPENAI_API_KEY,
+            base_url=settings.OPENAI_BASE_URL,
+            model=settings.OPENAI_MODEL,
+            timeout_seconds=settings.OPENAI_TIMEOUT_SECONDS,
+            max_retries=settings.OPENAI_MAX_RETRIES,
+        )
+    return OfflineAnalyst()
+
+
+def dialogue_settings(settings: Settings) -> DialogueSettings:
+    """Interview length, idle expiry and default language from Settings."""
+    return DialogueSettings(
+        min_questions=settings.INTERVIEW_MIN_QUESTIONS,
+        max_questions=max(settings.INTERVIEW_MAX_QUESTIONS, settings.INTERVIEW_MIN_QUESTIONS),
+        idle_timeout=timedelta(hours=settings.INTERVIEW_IDLE_HOURS),
+        default_language=settings.DEFAULT_LANGUAGE,
+    )
+
+
+@dataclass
+class Wired:
+    """The engine and what must be closed with it."""
+
+    engine: DialogueEngine
+    db: AsyncEngine
+    redis: redis.asyncio.Redis
+
+    async def close(self) -> None:
+        """Close the database pool and the Redis client."""
+        await self.redis.aclose()
+        await self.db.dispose()
+
+
+def build_engine(settings: Settings, database_url: str, redis_url: str) -> Wired:
+    """The dialogue engine as production runs it."""
+    db = make_engine(database_url)
+    client = redis_client(redis_url)
+    engine = DialogueEngine(
+        session_factory=make_session_factory(db),
+        ai=ai_provider(settings),
+        locks=RedisLocks(client, namespace=REDIS_NAMESPACE),
+        seen=RedisSeenEvents(client, namespace=REDIS_NAMESPACE),
+        prices=dict(settings.AI_PRICES),
+        settings=dialogue_settings(settings),
+    )
+    return Wired(engine, db, client)
