@@ -1,0 +1,279 @@
+"""Redis-backed coordination: fair (FIFO) per-conversation locks and seen event ids.
+
+Lock algorithm, per lock key K (all keys share the `{K}` hash tag so they live in one slot):
+
+* `<ns>:lock:{K}` holds the owner's random token with a PX lease; it is the only thing that
+  grants the lock, so mutual exclusion never depends on the queue being tidy.
+* `<ns>:lock:{K}:q` is a ZSET of waiting tokens scored by ticket (arrival order), and
+  `<ns>:lock:{K}:t` a ZSET of the same tokens scored by a presence deadline (server ms).
+* `<ns>:lock:{K}:wake:<token>` is a one-element list the releaser pushes to so the next waiter
+  returns from BLPOP at once instead of at its next poll.
+
+Acquire is one script: prune waiters whose presence lapsed, take the lock if it is free and the
+queue is empty or we are its head, otherwise join (or refresh our place in) the queue. Release is
+one script: compare-and-delete the owner, leave the queue, and wake the new head. Waiters re-run
+acquire on wake-up or every `poll_seconds`, which also refreshes their presence, so a dead
+waiter stops blocking the queue after `3 * poll_seconds`, and a dead holder after its lease.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import redis.asyncio
+from redis.exceptions import NoScriptError, RedisError
+
+from core.ports.coordination import LockTimeout
+
+__all__ = ["RedisLocks", "RedisSeenEvents", "redis_client"]
+
+log = logging.getLogger(__name__)
+
+# Shared by both scripts: server time (one clock for every process) and dropping waiters whose
+# presence deadline passed, so a crashed waiter cannot hold up the queue.
+_PRELUDE = """
+local owner, queue, timeouts = KEYS[1], KEYS[2], KEYS[3]
+local token, wake, presence = ARGV[1], ARGV[2], tonumber(ARGV[3])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+for _, gone in ipairs(redis.call('ZRANGEBYSCORE', timeouts, '-inf', now)) do
+  redis.call('ZREM', queue, gone)
+  redis.call('ZREM', timeouts, gone)
+  redis.call('DEL', wake .. gone)
+end
+local function wake_head()
+  local head = redis.call('ZRANGE', queue, 0, 0)[1]
+  if head then
+    redis.call('LPUSH', wake .. head, 1)
+    redis.call('LTRIM', wake .. head, 0, 0)
+    redis.call('PEXPIRE', wake .. head, presence * 2)
+  end
+end
+"""
+
+# ARGV[4] lease ms, ARGV[5] our ticket (0 before we ever queued). Returns {acquired, owner
+# PTTL ms, ticket}; a waiter keeps its ticket so a pruned-but-alive waiter regains its place.
+_ACQUIRE = (
+    _PRELUDE
+    + """
+local lease, ticket = tonumber(ARGV[4]), tonumber(ARGV[5])
+local holder = redis.call('GET', owner)
+local head = redis.call('ZRANGE', queue, 0, 0)[1]
+if not holder and (not head or head == token) then
+  redis.call('SET', owner, token, 'PX', lease)
+  if head then
+    redis.call('ZREM', queue, token)
+    redis.call('ZREM', timeouts, token)
+  end
+  if ticket > 0 then redis.call('DEL', wake .. token) end
+  return {1, 0, ticket}
+end
+if not redis.call('ZSCORE', queue, token) then
+  if ticket == 0 then
+    local last = redis.call('ZRANGE', queue, -1, -1, 'WITHSCORES')[2]
+    ticket = last and (tonumber(last) + 1) or 1
+  end
+  redis.call('ZADD', queue, ticket, token)
+end
+redis.call('ZADD', timeouts, now + presence, token)
+redis.call('PEXPIRE', queue, presence * 2)
+redis.call('PEXPIRE', timeouts, presence * 2)
+-- The lock is free but the head has not come for it: it may be asleep until its next poll.
+if not holder then wake_head() end
+return {0, redis.call('PTTL', owner), ticket}
+"""
+)
+
+# Also used to leave the queue after a timeout or cancellation: if the acquire reached Redis but
+# its answer never reached us we may own the lock without knowing, and this drops it.
+_RELEASE = (
+    _PRELUDE
+    + """
+local released = 0
+if redis.call('GET', owner) == token then
+  redis.call('DEL', owner)
+  released = 1
+end
+redis.call('ZREM', queue, token)
+redis.call('ZREM', timeouts, token)
+redis.call('DEL', wake .. token)
+if redis.call('EXISTS', owner) == 0 then wake_head() end
+return released
+"""
+)
+
+# BLPOP with timeout 0 blocks forever; never ask for less than this.
+_MIN_BLOCK_SECONDS = 0.01
+# redis-py's socket_timeout when the client was built without one; a BLPOP longer than the
+# socket timeout would fail as a dead connection.
+_LIBRARY_SOCKET_TIMEOUT = 5.0
+
+
+@dataclass(frozen=True)
+class _Script:
+    source: str
+    sha: str
+
+    @classmethod
+    def of(cls, source: str) -> _Script:
+        return cls(source, hashlib.sha1(source.encode()).hexdigest())
+
+
+_ACQUIRE_SCRIPT = _Script.of(_ACQUIRE)
+_RELEASE_SCRIPT = _Script.of(_RELEASE)
+
+
+def redis_client(url: str) -> redis.asyncio.Redis:
+    """An asyncio client for `url` (redis://, rediss:// or unix://) that returns str values."""
+    return redis.asyncio.from_url(url, decode_responses=True)
+
+
+@dataclass(frozen=True)
+class _LockKeys:
+    owner: str
+    queue: str
+    timeouts: str
+    wake_prefix: str
+
+
+class RedisLocks:
+    """ConversationLocks on Redis: one holder per key across processes, waiters served FIFO."""
+
+    def __init__(
+        self,
+        client: redis.asyncio.Redis,
+        *,
+        namespace: str,
+        lease_seconds: float = 120.0,
+        wait_seconds: float = 60.0,
+        poll_seconds: float = 1.0,
+        max_blocking_waits: int = 32,
+    ) -> None:
+        """Set lease, wait and poll times; `max_blocking_waits` caps connections parked in BLPOP."""
+        if lease_seconds <= 0 or wait_seconds < 0 or poll_seconds <= 0:
+            raise ValueError("lease_seconds and poll_seconds must be > 0, wait_seconds >= 0")
+        self._client = client
+        self._namespace = namespace
+        self._lease_ms = max(1, round(lease_seconds * 1000))
+        self._wait = wait_seconds
+        self._poll = poll_seconds
+        # Long enough that a live waiter blocked in BLPOP refreshes it in time, short enough
+        # that a dead one is skipped soon.
+        self._presence_ms = max(1, round(poll_seconds * 3000))
+        # Each BLPOP pins a pool connection; waiters beyond this sleep-poll instead so a burst
+        # cannot exhaust the pool that releases need.
+        self._blocking = asyncio.Semaphore(max_blocking_waits)
+        socket_timeout = client.connection_pool.connection_kwargs.get(
+            "socket_timeout", _LIBRARY_SOCKET_TIMEOUT
+        )
+        self._max_block = poll_seconds if socket_timeout is None else socket_timeout / 2
+        self.round_trips = 0
+
+    @asynccontextmanager
+    async def hold(self, key: str) -> AsyncIterator[None]:
+        """Wait for and hold the lock of `key` until the block ends (raises LockTimeout)."""
+        keys = self._keys(key)
+        token = uuid.uuid4().hex
+        await self._acquire(keys, token, key)
+        try:
+            yield
+        finally:
+            # Shielded so a second cancellation cannot leave the key locked until lease expiry.
+            released = await asyncio.shield(self._release_quietly(keys, token))
+            if released is False:
+                log.warning(
+                    "Lock %r lease expired before release; another holder may have run", key
+                )
+
+    async def waiting(self, key: str) -> int:
+        """How many waiters are queued for `key` (for metrics and tests)."""
+        self.round_trips += 1
+        return int(await self._client.zcard(self._keys(key).queue))
+
+    def _keys(self, key: str) -> _LockKeys:
+        base = f"{self._namespace}:lock:{{{key}}}"
+        return _LockKeys(base, f"{base}:q", f"{base}:t", f"{base}:wake:")
+
+    async def _acquire(self, keys: _LockKeys, token: str, key: str) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._wait
+        ticket = 0
+        task = asyncio.current_task()
+        cancels = task.cancelling() if task else 0
+        try:
+            while True:
+                acquired, pttl, ticket = await self._run(
+                    _ACQUIRE_SCRIPT, keys, token, self._lease_ms, ticket
+                )
+                # On 3.11 asyncio.wait_for (redis-py wraps socket writes in it) can swallow a
+                # cancel that lands as the write completes; the request count still shows it.
+                if task is not None and task.cancelling() > cancels:
+                    raise asyncio.CancelledError
+                if acquired:
+                    return
+                remaining = deadline - loop.time()
+                if remaining <= 0:
+                    raise LockTimeout(f"lock {key!r} still held after {self._wait:g} s")
+                pause = min(remaining, self._poll)
+                if pttl > 0:
+                    # Wake right after a crashed holder's lease runs out.
+                    pause = min(pause, pttl / 1000 + _MIN_BLOCK_SECONDS)
+                await self._pause(keys.wake_prefix + token, pause)
+        except BaseException:
+            await asyncio.shield(self._release_quietly(keys, token))
+            raise
+
+    async def _pause(self, wake_key: str, seconds: float) -> None:
+        """Sleep up to `seconds`, returning early when a releaser wakes us."""
+        seconds = max(min(seconds, self._max_block), _MIN_BLOCK_SECONDS)
+        if self._blocking.locked():
+            await asyncio.sleep(seconds)
+            return
+        async with self._blocking:
+            self.round_trips += 1
+            await self._client.blpop([wake_key], timeout=seconds)
+
+    async def _release_quietly(self, keys: _LockKeys, token: str) -> bool | None:
+        """Release (or leave the queue); None when Redis failed, as the lease will clean up."""
+        try:
+            return bool(await self._run(_RELEASE_SCRIPT, keys, token))
+        except RedisError:
+            log.warning("Could not release lock %s; it frees itself on lease expiry", keys.owner)
+            return None
+
+    async def _run(self, script: _Script, keys: _LockKeys, token: str, *extra: int) -> Any:
+        """One EVALSHA (plus one EVAL the first time a server sees the script)."""
+        call = (keys.owner, keys.queue, keys.timeouts, token, keys.wake_prefix, self._presence_ms)
+        self.round_trips += 1
+        try:
+            return await self._client.evalsha(script.sha, 3, *call, *extra)
+        except NoScriptError:
+            # First use on this server (or after SCRIPT FLUSH): EVAL also caches it.
+            self.round_trips += 1
+            return await self._client.eval(script.source, 3, *call, *extra)
+
+
+class RedisSeenEvents:
+    """SeenEvents on Redis: SET NX EX per event id under the namespace."""
+
+    def __init__(
+        self, client: redis.asyncio.Redis, *, namespace: str, ttl_seconds: int = 600
+    ) -> None:
+        """Remember event ids for `ttl_seconds`."""
+        if ttl_seconds <= 0:
+            raise ValueError("ttl_seconds must be > 0")
+        self._client = client
+        self._namespace = namespace
+        self._ttl = ttl_seconds
+
+    async def first_time(self, event_key: str) -> bool:
+        """Mark `event_key` seen; True only for the first caller within the TTL."""
+        key = f"{self._namespace}:seen:{event_key}"
+        return bool(await self._client.set(key, 1, nx=True, ex=self._ttl))
