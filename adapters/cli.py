@@ -54,6 +54,11 @@ def _parser() -> argparse.ArgumentParser:
         "students; running it again changes nothing.",
     )
     add_roster_parser(commands)
+    commands.add_parser(
+        "serve",
+        help="Serve Slack / Telegram webhooks, /healthz and /metrics over HTTP.",
+        description="Run the HTTP process on HTTP_HOST:HTTP_PORT; SIGTERM stops it gracefully.",
+    )
     chat = commands.add_parser(
         "chat",
         help="Talk to the bot in the terminal as a user.",
@@ -138,7 +143,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from adapters import schema
     from adapters.bootstrap import provision
 
-    needs_redis = args.command in ("run", "chat")
+    needs_redis = args.command in ("run", "chat", "serve")
     infra = provision(settings, with_redis=needs_redis)
     try:
         for note in infra.notes:
@@ -152,6 +157,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_roster(args, infra.database_url)
         if args.command in ("seed-demo", "run"):
             print(asyncio.run(_seed(infra.database_url)))
+        from adapters.serve import configured_platforms
+
+        if args.command == "serve" or (args.command == "run" and configured_platforms(settings)):
+            from adapters.serve import serve
+
+            return asyncio.run(serve(infra))
         if args.command == "run":
             print(
                 "Opening the terminal chat as teacher1@demo.school (offline analyst unless "

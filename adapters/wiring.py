@@ -8,6 +8,7 @@ from datetime import timedelta
 import redis.asyncio
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from adapters.metrics import InstrumentedAI, Metrics
 from adapters.offline_ai import OfflineAnalyst
 from adapters.openai import OpenAIProvider
 from adapters.redis_store import RedisLocks, RedisSeenEvents, redis_client
@@ -56,13 +57,16 @@ class Wired:
         await self.db.dispose()
 
 
-def build_engine(settings: Settings, database_url: str, redis_url: str) -> Wired:
-    """The dialogue engine as production runs it."""
+def build_engine(
+    settings: Settings, database_url: str, redis_url: str, metrics: Metrics | None = None
+) -> Wired:
+    """The dialogue engine as production runs it (AI calls instrumented when `metrics`)."""
     db = make_engine(database_url)
     client = redis_client(redis_url)
+    ai = ai_provider(settings)
     engine = DialogueEngine(
         session_factory=make_session_factory(db),
-        ai=ai_provider(settings),
+        ai=InstrumentedAI(ai, metrics) if metrics else ai,
         locks=RedisLocks(client, namespace=REDIS_NAMESPACE),
         seen=RedisSeenEvents(client, namespace=REDIS_NAMESPACE),
         prices=dict(settings.AI_PRICES),

@@ -103,6 +103,9 @@ class DialogueEngine:
             except DomainError as error:
                 replies = [Reply(self._explain(ctx, error))]
             await self._save(ctx)
+            if not event.is_direct:
+                # Student data goes only to the user's DM; the group just hears where to look.
+                replies = [Reply(ctx.say("private_notice"), public=True), *replies]
             return replies
 
     async def _open(self, event: Incoming) -> Context | Reply | None:

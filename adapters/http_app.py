@@ -1,0 +1,88 @@
+"""The `serve` process: one aiohttp app hosting platform webhooks, /healthz and /metrics."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Coroutine
+from typing import Any
+
+import redis.asyncio
+from aiohttp import web
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from adapters.metrics import Metrics
+
+HEALTH_TIMEOUT_SECONDS = 2.0
+METRICS_KEY = web.AppKey("metrics", Metrics)
+
+
+class TaskTracker:
+    """Background work started after an acknowledgement, awaited on graceful shutdown."""
+
+    def __init__(self) -> None:
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    def spawn(self, work: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
+        """Run `work` in the background, keeping a reference until it ends."""
+        task = asyncio.create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    async def drain(self, grace_seconds: float = 30.0) -> None:
+        """Wait for the turns in flight (up to `grace_seconds`)."""
+        if self._tasks:
+            await asyncio.wait(set(self._tasks), timeout=grace_seconds)
+
+    def __len__(self) -> int:
+        return len(self._tasks)
+
+
+TASKS_KEY = web.AppKey("tasks", TaskTracker)
+
+
+async def _check(work: Coroutine[Any, Any, Any]) -> str:
+    try:
+        await asyncio.wait_for(work, HEALTH_TIMEOUT_SECONDS)
+    except Exception as exc:  # any failure means "not healthy"; the text says which
+        return f"error: {type(exc).__name__}"
+    return "ok"
+
+
+async def _select_one(db: AsyncEngine) -> None:
+    async with db.connect() as conn:
+        await conn.execute(text("SELECT 1"))
+
+
+def health_handler(db: AsyncEngine, cache: redis.asyncio.Redis) -> Any:
+    """GET /healthz: 200 when Postgres and Redis answer, else 503 naming what failed."""
+
+    async def handle(request: web.Request) -> web.Response:
+        postgres, redis_state = await asyncio.gather(_check(_select_one(db)), _check(cache.ping()))
+        body = {"postgres": postgres, "redis": redis_state}
+        healthy = postgres == "ok" and redis_state == "ok"
+        return web.json_response(body, status=200 if healthy else 503)
+
+    return handle
+
+
+async def metrics_handler(request: web.Request) -> web.Response:
+    """GET /metrics: Prometheus text."""
+    body = request.app[METRICS_KEY].render()
+    return web.Response(body=body, content_type="text/plain", charset="utf-8")
+
+
+def build_app(db: AsyncEngine, cache: redis.asyncio.Redis, metrics: Metrics) -> web.Application:
+    """The app with health and metrics; platform modules add their routes with `register`."""
+    app = web.Application()
+    app[METRICS_KEY] = metrics
+    app[TASKS_KEY] = TaskTracker()
+    app.router.add_get("/healthz", health_handler(db, cache))
+    app.router.add_get("/metrics", metrics_handler)
+
+    async def finish_in_flight(app: web.Application) -> None:
+        await app[TASKS_KEY].drain()
+
+    app.on_shutdown.append(finish_in_flight)
+    return app

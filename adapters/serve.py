@@ -1,0 +1,71 @@
+"""`growth-engine serve`: the HTTP process, with graceful shutdown on SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+
+from aiohttp import web
+
+from adapters.bootstrap import Infrastructure
+from adapters.http_app import TASKS_KEY, build_app
+from adapters.metrics import Metrics
+from adapters.settings import Settings
+from adapters.wiring import Wired, build_engine
+
+
+def configured_platforms(settings: Settings) -> list[str]:
+    """The chat platforms whose credentials are set."""
+    platforms = []
+    if settings.SLACK_BOT_TOKEN and settings.SLACK_SIGNING_SECRET:
+        platforms.append("slack")
+    if settings.TELEGRAM_BOT_TOKEN:
+        platforms.append("telegram")
+    return platforms
+
+
+def make_app(settings: Settings, wired: Wired, metrics: Metrics) -> web.Application:
+    """The aiohttp app with every configured platform's routes."""
+    app = build_app(wired.db, wired.redis, metrics)
+    for platform in configured_platforms(settings):
+        if platform == "slack":
+            from adapters.slack import register as register_slack
+
+            register_slack(
+                app, engine=wired.engine, settings=settings, metrics=metrics, tasks=app[TASKS_KEY]
+            )
+        else:
+            from adapters.telegram import register as register_telegram
+
+            register_telegram(
+                app, engine=wired.engine, settings=settings, metrics=metrics, tasks=app[TASKS_KEY]
+            )
+    return app
+
+
+async def serve(infra: Infrastructure) -> int:
+    """Serve until SIGTERM or SIGINT, then finish the turns in flight and stop."""
+    assert infra.redis_url is not None
+    settings = infra.settings
+    metrics = Metrics()
+    wired = build_engine(settings, infra.database_url, infra.redis_url, metrics)
+    app = make_app(settings, wired, metrics)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, settings.HTTP_HOST, settings.HTTP_PORT)
+    await site.start()
+    platforms = ", ".join(configured_platforms(settings)) or "no chat platform configured"
+    print(
+        f"Serving on http://{settings.HTTP_HOST}:{settings.HTTP_PORT} ({platforms}); "
+        "/healthz and /metrics are up.",
+        flush=True,
+    )
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    print("Stopping: finishing turns in flight…", flush=True)
+    await runner.cleanup()  # stops accepting, then on_shutdown drains in-flight turns
+    await wired.close()
+    return 0
