@@ -44,9 +44,19 @@ class Button:
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """A file sent with a reply (a chart PNG, an export CSV)."""
+
+    filename: str
+    content: bytes
+    mime_type: str
+
+
+@dataclass(frozen=True)
 class Reply:
     """One message to send back, privately to the user unless `public` is set."""
 
     text: str
     buttons: tuple[Button, ...] = ()
     public: bool = False
+    attachments: tuple[Attachment, ...] = ()
