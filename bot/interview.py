@@ -20,7 +20,7 @@ from core.ports.ai import (
     Usage,
 )
 from core.privacy import Pseudonymizer
-from core.prompts import repair_instruction
+from core.prompts import analysis_instruction, repair_instruction
 from core.services import analyses
 from core.uow import UnitOfWork
 
@@ -123,7 +123,9 @@ class Interviewer:
             reply = await self.ai.produce_analysis(messages, language=language)
         except AIInvalidResult as first:
             await self._bill(actor, snapshot.analysis_id, first.usage, "invalid_result")
+            # The bad reply follows the instruction it answered; the repair comes last.
             messages += [
+                ChatMessage("system", analysis_instruction(language)),
                 ChatMessage("assistant", first.raw or "(no content)"),
                 ChatMessage("system", repair_instruction(first.reason)),
             ]

@@ -43,7 +43,11 @@ async def ensure_quota(session: AsyncSession, school_id: uuid.UUID, now: datetim
     used = await session.scalar(
         select(func.count(Analysis.id))
         .join(Student, Student.id == Analysis.student_id)
-        .where(Student.school_id == school_id, Analysis.created_at >= start)
+        .where(
+            Student.school_id == school_id,
+            Analysis.created_at >= start,
+            Analysis.created_at < datetime(resets.year, resets.month, 1, tzinfo=UTC),
+        )
     )
     if (used or 0) >= limit:
         raise QuotaExceeded(limit, resets.isoformat())

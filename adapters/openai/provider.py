@@ -169,7 +169,9 @@ class OpenAIProvider:
     ) -> AnalysisReply:
         """Request the structured analysis; a refusal or invalid output raises AIInvalidResult."""
         wire = self._wire(messages, language)
-        wire.append(_system(analysis_instruction(language)))
+        # A caller ending on its own instruction (the repair request) already said what to do.
+        if wire[-1]["role"] != "system" or len(wire) == 1:
+            wire.append(_system(analysis_instruction(language)))
         fmt = _response_format("analysis_result", analysis_json_schema())
         result, raw, usage = await self._structured(wire, fmt, AnalysisResult)
         return AnalysisReply(result=result, raw=raw, usage=usage)

@@ -24,7 +24,8 @@ class NFCText(TypeDecorator[str]):
 class NFCJSONB(TypeDecorator[Any]):
     """`jsonb` whose strings (keys and values) are NFC-normalised before storage."""
 
-    impl = JSONB
+    # None is SQL NULL, not the JSON literal null, so `IS NULL` finds "no value".
+    impl = JSONB(none_as_null=True)
     cache_ok = True
 
     def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
