@@ -41,6 +41,8 @@ ALIASES = {
 }
 # Words that are commands even mid-interview without a slash.
 ALWAYS = {"finish", "cancel"}
+# ...and words that are commands there only when written alone ("resume" asks again).
+ALONE = {"resume"}
 
 
 @dataclass(frozen=True)

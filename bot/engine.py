@@ -13,7 +13,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import handlers
-from bot.commands import ALWAYS, Parsed, from_action, parse
+from bot.commands import ALONE, ALWAYS, Parsed, from_action, parse
 from bot.events import Incoming, Reply
 from bot.i18n import t
 from bot.interview import Interviewer, PriceTable
@@ -190,7 +190,8 @@ class DialogueEngine:
             return from_action(event.action)
         parsed = parse(event.text)
         awaiting_text = ctx.state in (INTERVIEWING, CHOOSING) or ctx.data.get("awaiting")
-        if awaiting_text and parsed.verb and not parsed.slashed and parsed.verb not in ALWAYS:
+        command = parsed.verb in ALWAYS or (parsed.verb in ALONE and not parsed.argument)
+        if awaiting_text and parsed.verb and not parsed.slashed and not command:
             return Parsed(None, event.text.strip(), False)
         return parsed
 

@@ -53,9 +53,11 @@ async def _fail(
     ctx.go(IDLE, None, stage=stage)
     if reason == "ai_quota":
         return [Reply(ctx.say("ai_quota"))]
+    # "Invalid analysis twice" is only true of generation (one repair); a bad question is not.
+    invalid_analysis = reason == "ai_invalid" and stage == "generate"
     return [
         Reply(
-            ctx.say(reason if reason == "ai_invalid" else "ai_failed"),
+            ctx.say("ai_invalid" if invalid_analysis else "ai_failed"),
             (Button(ctx.say("retry_button"), "retry"),),
         )
     ]
@@ -194,6 +196,17 @@ async def on_retry(engine: DialogueEngine, ctx: Context, parsed: Parsed) -> Repl
         snapshot = await analyses.reopen_for_retry(
             uow=uow, actor=ctx.user.actor, analysis_id=snapshot.analysis_id
         )
+    if snapshot.results is not None:  # cancelled in review: the last turn is the result
+        ctx.go(REVIEWING, snapshot.analysis_id)
+        return [
+            review_reply(
+                ctx.language,
+                _name(snapshot),
+                ctx.user.display_name,
+                snapshot.results,
+                snapshot.teacher_edits,
+            )
+        ]
     if stage == "generate" or snapshot.questions_asked >= engine.settings.max_questions:
         return await generate(engine, ctx, snapshot)
     if snapshot.last_role is ConversationRole.ASSISTANT:
@@ -203,7 +216,12 @@ async def on_retry(engine: DialogueEngine, ctx: Context, parsed: Parsed) -> Repl
 
 
 async def on_cancel(engine: DialogueEngine, ctx: Context, parsed: Parsed) -> Replies:
-    """Any state: drop the current analysis (kept as FAILED, reason `cancelled`)."""
+    """Any state: drop the current analysis (kept as FAILED, reason `cancelled`).
+
+    While a review waits for an edit or a note, only that pending text is dropped.
+    """
+    if ctx.state == REVIEWING and ctx.data.pop("awaiting", None):
+        return [Reply(ctx.say("in_review"))]  # only the pending edit or note is dropped
     analysis_id = ctx.analysis_id
     if analysis_id is None and ctx.state == IDLE:
         unfinished = await _unfinished(engine, ctx)

@@ -39,15 +39,13 @@ async def idle(engine: DialogueEngine, ctx: Context, parsed: Parsed) -> list[Rep
         return await IDLE_COMMANDS[parsed.verb](engine, ctx, parsed)
     unfinished = await flows._unfinished(engine, ctx)
     if unfinished is not None:
+        other = "retry" if unfinished.status == "FAILED" else "cancel"
         return [
             Reply(
                 ctx.say("resume_offer", name=flows._name(unfinished)),
                 (
                     Button(ctx.say("resume_button"), "resume"),
-                    Button(
-                        ctx.say("retry_button") if unfinished.status == "FAILED" else "cancel",
-                        "retry" if unfinished.status == "FAILED" else "cancel",
-                    ),
+                    Button(ctx.say(f"{other}_button"), other),
                 ),
             )
         ]
@@ -58,7 +56,7 @@ async def choosing(engine: DialogueEngine, ctx: Context, parsed: Parsed) -> list
     """A number (typed or a button) picks the student; anything else asks again."""
     choices = ctx.data.get("choices", [])
     pick = parsed.argument if parsed.verb == "choose" else parsed.argument.strip()
-    if pick.isdigit() and 1 <= int(pick) <= len(choices):
+    if pick.isdecimal() and 1 <= int(pick) <= len(choices):  # isdigit() lets "²" crash int()
         return await flows.start(engine, ctx, uuid.UUID(choices[int(pick) - 1]))
     if parsed.verb == "analyze":
         return await flows.on_analyze(engine, ctx, parsed)
@@ -77,6 +75,11 @@ async def interviewing(engine: DialogueEngine, ctx: Context, parsed: Parsed) -> 
         ctx.go(IDLE)
         hours = int(engine.settings.idle_timeout.total_seconds() // 3600)
         return [Reply(ctx.say("expired", name=flows._name(snapshot), hours=hours))]
+    if parsed.verb == "resume":  # written alone, or the button: the stored question again
+        snapshot = await flows._snapshot(engine, ctx, ctx.analysis_id)
+        if snapshot.last_role is ConversationRole.ASSISTANT:
+            return [flows._question(ctx, snapshot.turns[-1].content)]
+        return await flows.advance(engine, ctx, snapshot)
     if parsed.verb == "finish":
         snapshot = await flows._snapshot(engine, ctx, ctx.analysis_id)
         if not any(turn.role is ConversationRole.USER for turn in snapshot.turns):
@@ -129,6 +132,18 @@ async def reviewing(engine: DialogueEngine, ctx: Context, parsed: Parsed) -> lis
             await review.discard_analysis(uow=uow, actor=actor, analysis_id=analysis_id)
             ctx.go(IDLE)
             return [Reply(ctx.say("discarded"))]
+        if verb == "resume":  # back to the review as it stands, dropping a pending edit/note
+            ctx.data.pop("awaiting", None)
+            snapshot = await flows._snapshot(engine, ctx, analysis_id)
+            return [
+                review_reply(
+                    ctx.language,
+                    flows._name(snapshot),
+                    ctx.user.display_name,
+                    snapshot.results or {},
+                    snapshot.teacher_edits,
+                )
+            ]
         if verb == "flag":
             await review.flag_for_review(uow=uow, actor=actor, analysis_id=analysis_id)
             return [Reply(ctx.say("flagged"))]

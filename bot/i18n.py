@@ -45,6 +45,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "'cancel' to drop it.",
         "resume_button": "Resume",
         "retry_button": "Retry",
+        "cancel_button": "Cancel",
         "nothing_to_resume": "You have no unfinished analysis.",
         "expired": "The interview about {name} expired after {hours} hours without an answer.",
         "ai_failed": "The AI service is not answering right now. Your answers are saved; "
@@ -68,6 +69,29 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "busy": "I'm still working on your previous message; please wait a moment.",
         "role_refused": "This command is not available to your role.",
         "routed": "Command received: {command}.",
+        "slack_no_account": "I couldn't find a Growth Engine account for {email}, the email of "
+        "your Slack profile. Ask your school admin to add you with this email, then write to me "
+        "again.",
+        "slack_no_email": "I can't see the email of your Slack profile, so I can't tell who you "
+        "are. Ask your school admin for access to Growth Engine.",
+        "slack_update": "Update",
+        "slack_close": "Close",
+        "tg_not_linked": "I don't know you yet. Ask your school admin for a Growth Engine link "
+        "code, then open the link they send you (or write /start CODE here).",
+        "link_done": "Welcome, {name}! This chat is now linked to your Growth Engine account. "
+        "Write /help for the commands.",
+        "link_unknown": "I don't recognise this link code. Check the link, or ask your school "
+        "admin for a new one.",
+        "link_expired": "This link code has expired. Ask your school admin for a new one.",
+        "link_used": "This link code was already used. Ask your school admin for a new one.",
+        "cmd_help": "What I can do",
+        "cmd_analyze": "Analyze a student: /analyze NAME",
+        "cmd_students": "Your students, or a search: /students QUERY",
+        "cmd_resume": "Continue an unfinished analysis",
+        "cmd_retry": "Try a failed analysis again",
+        "cmd_cancel": "Cancel the current analysis",
+        "cmd_finish": "End the interview and write the analysis",
+        "cmd_lang": "Language: /lang he or /lang en",
     },
     "he": {
         "help": (
@@ -106,6 +130,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "כדי לוותר.",
         "resume_button": "המשך",
         "retry_button": "ניסיון חוזר",
+        "cancel_button": "ביטול",
         "nothing_to_resume": "אין ניתוח לא גמור.",
         "expired": "הראיון על {name} פג אחרי {hours} שעות ללא מענה.",
         "ai_failed": "שירות הבינה המלאכותית לא עונה כרגע. התשובות שלך נשמרו; כתבו 'retry' "
@@ -128,6 +153,29 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "busy": "אני עדיין מטפל בהודעה הקודמת; רגע אחד בבקשה.",
         "role_refused": "הפקודה הזו אינה זמינה לתפקיד שלך.",
         "routed": "הפקודה התקבלה: {command}.",
+        "slack_no_account": "לא מצאתי חשבון Growth Engine עבור {email}, כתובת הדוא״ל בפרופיל "
+        "ה-Slack שלך. בקשו מהמנהל/ת של המערכת בבית הספר להוסיף אתכם עם הכתובת הזו, ואז כתבו לי "
+        "שוב.",
+        "slack_no_email": "אינני רואה את כתובת הדוא״ל בפרופיל ה-Slack שלך, ולכן איני יודע מי את/ה. "
+        "בקשו גישה מהמנהל/ת של המערכת בבית הספר.",
+        "slack_update": "עדכון",
+        "slack_close": "סגירה",
+        "tg_not_linked": "אני עדיין לא מכיר אותך. בקש/י מהמנהל/ת של המערכת בבית הספר קוד "
+        "קישור, ואז פתח/י את הקישור שנשלח אליך (או כתוב/כתבי כאן /start קוד).",
+        "link_done": "ברוך/ה הבא/ה, {name}! הצ'אט הזה מקושר עכשיו לחשבון שלך. כתבו /help "
+        "לרשימת הפקודות.",
+        "link_unknown": "אני לא מזהה את קוד הקישור הזה. בדקו את הקישור, או בקשו קוד חדש "
+        "מהמנהל/ת של המערכת.",
+        "link_expired": "תוקף קוד הקישור פג. בקשו קוד חדש מהמנהל/ת של המערכת.",
+        "link_used": "קוד הקישור הזה כבר נוצל. בקשו קוד חדש מהמנהל/ת של המערכת.",
+        "cmd_help": "מה אני יודע לעשות",
+        "cmd_analyze": "ניתוח תלמיד/ה: /analyze שם",
+        "cmd_students": "התלמידים שלך, או חיפוש: /students חיפוש",
+        "cmd_resume": "המשך ניתוח שלא הסתיים",
+        "cmd_retry": "ניסיון חוזר לניתוח שנכשל",
+        "cmd_cancel": "ביטול הניתוח הנוכחי",
+        "cmd_finish": "סיום הראיון וכתיבת הניתוח",
+        "cmd_lang": "שפה: /lang he או /lang en",
     },
 }
 

@@ -1,0 +1,380 @@
+"""The state table: every state × every kind of input gives a defined transition or a helpful reply.
+
+One database, engine and fake AI serve the whole module. Each state is reached once by driving
+teacher1's conversation through the engine (GENERATING only persists after a crash, so it is
+set with raw SQL); its rows are kept, and every case restores them and sends one input. The
+expected outcome of every (state, input) pair is written out in TABLE, read from the handlers.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+
+import asyncpg
+import pytest
+
+from bot.events import Reply
+from bot.i18n import CATALOGUE
+from core.db import make_engine, make_session_factory
+from tests.conftest import asyncpg_dsn, with_database
+from tests.dialogue_fixtures import Chat, seed_and_link
+from tests.dialogue_fixtures import make_engine as make_dialogue_engine
+from tests.fakes.openai_server import FakeOpenAI
+
+# Teacher1 sees Olivia Brown and Liam O'Brien for "O" ("Cohen" finds only David Cohen: the
+# other Cohen, בן-ציון כהן, is spelled in Hebrew).
+SEVERAL = "O"
+
+# Each kind of input: typed text, or a button (`btn:` + its action id).
+INPUTS: dict[str, tuple[str, str | None]] = {
+    "text": ("He reads well and loves maps.", None),
+    "empty": ("", None),
+    "number": ("1", None),
+    "analyze": ("analyze Liam", None),
+    "students": ("students", None),
+    "history": ("history", None),
+    "resume": ("resume", None),
+    "retry": ("retry", None),
+    "cancel": ("cancel", None),
+    "note": ("note talks a lot in class", None),
+    "lang-en": ("lang en", None),
+    "lang-xx": ("lang xx", None),
+    "help": ("help", None),
+    "finish": ("finish", None),
+    "summary": ("summary", None),
+    "flagged": ("flagged", None),
+    "admin": ("admin", None),
+    **{
+        f"btn:{action}": ("", action)
+        for action in "choose:1 choose:99 finish save edit:strengths edit:bogus flag note discard "
+        "resume retry cancel zzz".split()
+    },
+}
+
+# state -> "RESULTING_STATE reply" -> the inputs (space separated) that lead there. `reply` is
+# the catalogue key the first reply is (Hebrew or English), `question` (a new interview
+# question with its Finish button) or `asked_again` (the stored question, nothing stored).
+# REVIEWING+edit / +note: REVIEWING awaiting that text;
+# GENERATING+done: the crash came after the result was stored.
+TABLE: dict[str, dict[str, str]] = {
+    "IDLE": {
+        "IDLE help": "text empty number history note help finish btn:choose:1 btn:choose:99 "
+        "btn:finish btn:save btn:edit:strengths btn:edit:bogus btn:flag btn:note btn:discard "
+        "btn:zzz",
+        "INTERVIEWING started": "analyze",
+        "IDLE students_title": "students",
+        "IDLE nothing_to_resume": "resume retry btn:resume btn:retry",
+        "IDLE nothing_to_cancel": "cancel btn:cancel",
+        "IDLE lang_set": "lang-en",
+        "IDLE lang_bad": "lang-xx",
+        "IDLE role_refused": "summary flagged admin",
+    },
+    "CHOOSING": {
+        # Mid-choice only a number, a slashed command, finish or cancel are commands.
+        "CHOOSING choose_again": "text empty analyze students history resume retry note "
+        "lang-en lang-xx help finish summary flagged admin btn:choose:99 btn:finish btn:save "
+        "btn:edit:strengths btn:edit:bogus btn:flag btn:note btn:discard btn:resume btn:retry "
+        "btn:zzz",
+        "INTERVIEWING started": "number btn:choose:1",
+        "IDLE nothing_to_cancel": "cancel btn:cancel",
+    },
+    "INTERVIEWING": {
+        # Mid-interview typed words are answers, except finish, cancel and a lone resume.
+        "INTERVIEWING question": "text number analyze students history retry note lang-en "
+        "lang-xx help summary flagged admin",
+        "INTERVIEWING asked_again": "resume btn:resume",
+        "INTERVIEWING in_interview": "empty btn:choose:1 btn:choose:99 btn:save "
+        "btn:edit:strengths btn:edit:bogus btn:flag btn:note btn:discard btn:retry btn:zzz",
+        "REVIEWING generating": "finish btn:finish",
+        "IDLE cancelled": "cancel btn:cancel",
+    },
+    "GENERATING": {
+        # Whatever comes next regenerates from the stored turns; only cancel and lang do not.
+        "REVIEWING generating": "text empty number analyze students history resume retry note "
+        "help finish summary flagged admin btn:choose:1 btn:choose:99 btn:finish btn:save "
+        "btn:edit:strengths btn:edit:bogus btn:flag btn:note btn:discard btn:resume btn:retry "
+        "btn:zzz",
+        "IDLE cancelled": "cancel btn:cancel",
+        "GENERATING lang_set": "lang-en",
+        "GENERATING lang_bad": "lang-xx",
+    },
+    "GENERATING+done": {
+        "REVIEWING in_review": "text empty number analyze students history retry help finish "
+        "summary flagged admin btn:choose:1 btn:choose:99 btn:finish btn:edit:bogus btn:retry "
+        "btn:zzz",
+        "REVIEWING review_title": "resume btn:resume",
+        "REVIEWING noted": "note",
+        "GENERATING lang_set": "lang-en",
+        "GENERATING lang_bad": "lang-xx",
+        "IDLE saved": "btn:save",
+        "REVIEWING edit_prompt": "btn:edit:strengths",
+        "REVIEWING flagged": "btn:flag",
+        "REVIEWING note_prompt": "btn:note",
+        "IDLE discarded": "btn:discard",
+        "IDLE cancelled": "cancel btn:cancel",
+    },
+    "REVIEWING": {
+        "REVIEWING in_review": "text empty number analyze students history retry help finish "
+        "summary flagged admin btn:choose:1 btn:choose:99 btn:finish btn:edit:bogus btn:retry "
+        "btn:zzz",
+        "REVIEWING review_title": "resume btn:resume",
+        "REVIEWING noted": "note",
+        "REVIEWING lang_set": "lang-en",
+        "REVIEWING lang_bad": "lang-xx",
+        "IDLE saved": "btn:save",
+        "REVIEWING edit_prompt": "btn:edit:strengths",
+        "REVIEWING flagged": "btn:flag",
+        "REVIEWING note_prompt": "btn:note",
+        "IDLE discarded": "btn:discard",
+        "IDLE cancelled": "cancel btn:cancel",
+    },
+    "REVIEWING+edit": {
+        # Typed text is the section's new text; cancel drops the edit, not the analysis.
+        "REVIEWING edited": "text number analyze students history retry note lang-en lang-xx "
+        "help summary flagged admin",
+        "REVIEWING invalid": "empty",
+        "REVIEWING in_review": "finish cancel btn:choose:1 btn:choose:99 btn:finish "
+        "btn:edit:bogus btn:retry btn:cancel btn:zzz",
+        "REVIEWING review_title": "resume btn:resume",
+        "IDLE saved": "btn:save",
+        "REVIEWING edit_prompt": "btn:edit:strengths",
+        "REVIEWING flagged": "btn:flag",
+        "REVIEWING note_prompt": "btn:note",
+        "IDLE discarded": "btn:discard",
+    },
+    "REVIEWING+note": {
+        "REVIEWING noted": "text number analyze students history retry note lang-en lang-xx "
+        "help summary flagged admin",
+        "REVIEWING invalid": "empty",
+        "REVIEWING in_review": "finish cancel btn:choose:1 btn:choose:99 btn:finish "
+        "btn:edit:bogus btn:retry btn:cancel btn:zzz",
+        "REVIEWING review_title": "resume btn:resume",
+        "IDLE saved": "btn:save",
+        "REVIEWING edit_prompt": "btn:edit:strengths",
+        "REVIEWING flagged": "btn:flag",
+        "REVIEWING note_prompt": "btn:note",
+        "IDLE discarded": "btn:discard",
+    },
+}
+
+
+def _expected() -> dict[tuple[str, str], tuple[str, str]]:
+    cases: dict[tuple[str, str], tuple[str, str]] = {}
+    for state, rows in TABLE.items():
+        for outcome, kinds in rows.items():
+            resulting, reply = outcome.split()
+            for kind in kinds.split():
+                assert (state, kind) not in cases, f"{state} × {kind} is in the table twice"
+                cases[state, kind] = (resulting, reply)
+    return cases
+
+
+EXPECTED = _expected()
+
+
+# The rows a conversation's state is made of, in insertion order.
+DIALOGUE_TABLES = ("analyses", "analysis_conversations", "dialogue_states")
+
+
+@dataclass
+class World:
+    """One seeded database, engine, fake AI and raw connection for the whole module."""
+
+    chat: Chat
+    raw: asyncpg.Connection
+    fake: FakeOpenAI
+    reached: set[str] = field(default_factory=set)
+
+    async def state(self) -> str | None:
+        return await self.raw.fetchval("SELECT state FROM dialogue_states")
+
+    async def reset(self) -> None:
+        """No conversation and no analysis: the next event starts from IDLE."""
+        await self.raw.execute(
+            "DELETE FROM dialogue_states; DELETE FROM analysis_conversations; DELETE FROM analyses"
+        )
+        self.fake.default = "auto"
+        assert self.fake.pending == 0
+
+    async def enter(self, state: str) -> None:
+        """Put the conversation in `state`: driven there the first time, restored after that."""
+        await self.reset()
+        key = state.replace("+", "_").lower()
+        if state in self.reached:
+            for table in DIALOGUE_TABLES:
+                await self.raw.execute(f"INSERT INTO {table} SELECT * FROM kept_{key}_{table}")
+            return
+        await SETUPS[state][0](self)
+        for table in DIALOGUE_TABLES:
+            await self.raw.execute(f"CREATE TEMP TABLE kept_{key}_{table} AS TABLE {table}")
+        self.reached.add(state)
+
+
+async def _admin(server_url: str, statement: str) -> None:
+    conn = await asyncpg.connect(asyncpg_dsn(with_database(server_url, "postgres")))
+    try:
+        await conn.execute(statement)
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(scope="module")
+async def world(pg_server_url: str, template_database: str, redis_url: str) -> AsyncIterator[World]:
+    """Built once: a test database costs seconds, a case here must take a fraction of one."""
+    from adapters.redis_store import redis_client
+
+    name = f"ge_test_{uuid.uuid4().hex[:12]}"
+    await _admin(pg_server_url, f"CREATE DATABASE {name} TEMPLATE {template_database}")
+    url = with_database(pg_server_url, name)
+    db = make_engine(url, pool_size=5)
+    client = redis_client(redis_url)
+    namespace = f"ge:test-{uuid.uuid4().hex}"
+    raw = await asyncpg.connect(asyncpg_dsn(url))
+    try:
+        async with FakeOpenAI() as fake:
+            factory = make_session_factory(db)
+            await seed_and_link(factory)
+            engine = make_dialogue_engine(
+                factory, fake, client, namespace, min_questions=2, max_questions=4
+            )
+            yield World(Chat(engine), raw, fake)
+    finally:
+        await raw.close()
+        keys = [key async for key in client.scan_iter(match=f"{namespace}:*", count=500)]
+        if keys:
+            await client.unlink(*keys)
+        await client.aclose()
+        await db.dispose()
+        await _admin(pg_server_url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+async def _interviewing(world: World) -> None:
+    """Liam's interview, one answer given (two questions asked, the minimum reached)."""
+    assert (await world.chat.say("analyze Liam"))[1].buttons
+    assert (await world.chat.say("Liam loves reading and maps."))[0].buttons
+
+
+async def _reviewing(world: World) -> None:
+    await _interviewing(world)
+    assert len(await world.chat.say("finish")) == 2
+
+
+async def _crashed_while_generating(world: World) -> None:
+    await _interviewing(world)
+    await world.raw.execute("UPDATE dialogue_states SET state = 'GENERATING'")
+
+
+async def _crashed_after_storing_the_result(world: World) -> None:
+    await _reviewing(world)
+    await world.raw.execute("UPDATE dialogue_states SET state = 'GENERATING'")
+
+
+async def _idle(world: World) -> None:
+    return None
+
+
+async def _choosing(world: World) -> None:
+    assert len((await world.chat.say(f"analyze {SEVERAL}"))[0].buttons) >= 2
+
+
+async def _awaiting_edit(world: World) -> None:
+    await _reviewing(world)
+    await world.chat.say(action="edit:strengths")
+
+
+async def _awaiting_note(world: World) -> None:
+    await _reviewing(world)
+    await world.chat.say(action="note")
+
+
+SETUPS: dict[str, tuple[Callable[[World], Awaitable[None]], str | None]] = {
+    "IDLE": (_idle, None),
+    "CHOOSING": (_choosing, "CHOOSING"),
+    "INTERVIEWING": (_interviewing, "INTERVIEWING"),
+    "GENERATING": (_crashed_while_generating, "GENERATING"),
+    "GENERATING+done": (_crashed_after_storing_the_result, "GENERATING"),
+    "REVIEWING": (_reviewing, "REVIEWING"),
+    "REVIEWING+edit": (_awaiting_edit, "REVIEWING"),
+    "REVIEWING+note": (_awaiting_note, "REVIEWING"),
+}
+
+
+def _is(reply: Reply, key: str) -> bool:
+    if key in ("question", "asked_again"):
+        return any(button.action == "finish" for button in reply.buttons) and not any(
+            reply.text == sentences.get("help") for sentences in CATALOGUE.values()
+        )
+    # The catalogue sentence up to its first placeholder, in either language.
+    return any(reply.text.startswith(c[key].split("{")[0]) for c in CATALOGUE.values())
+
+
+def test_the_table_covers_every_state_and_every_input_exactly_once() -> None:
+    assert set(TABLE) == set(SETUPS)
+    assert set(EXPECTED) == {(state, kind) for state in SETUPS for kind in INPUTS}
+    for resulting, reply in EXPECTED.values():
+        assert resulting in ("IDLE", "CHOOSING", "INTERVIEWING", "GENERATING", "REVIEWING")
+        assert reply in ("question", "asked_again") or reply in CATALOGUE["en"]
+
+
+@pytest.mark.parametrize(
+    ("state", "kind"), list(EXPECTED), ids=[f"{state}-{kind}" for state, kind in EXPECTED]
+)
+async def test_every_input_in_every_state_gets_a_reply_and_a_defined_next_state(
+    world: World, state: str, kind: str
+) -> None:
+    await world.enter(state)
+    assert await world.state() == SETUPS[state][1]
+
+    text, action = INPUTS[kind]
+    replies = await world.chat.say(text, action=action)
+
+    resulting, reply = EXPECTED[state, kind]
+    assert replies, "no reply at all"
+    assert all(r.text.strip() for r in replies), replies
+    assert await world.state() == resulting
+    assert _is(replies[0], reply), (reply, replies[0].text)
+    if reply in ("question", "asked_again"):
+        last, before = await world.raw.fetch(
+            "SELECT role::text, content FROM analysis_conversations "
+            "ORDER BY sequence_number DESC LIMIT 2"
+        )
+        assert (last["role"], last["content"]) == ("ASSISTANT", replies[0].text)
+        answered = (before["role"], before["content"]) == ("USER", text)
+        assert answered == (reply == "question"), "an answer is stored; a resume stores nothing"
+    if reply in ("started", "generating"):
+        assert len(replies) == 2 and replies[1].buttons, replies
+
+
+async def test_a_number_that_is_not_a_plain_digit_asks_for_the_choice_again(
+    world: World,
+) -> None:
+    await world.reset()
+    await _choosing(world)
+    for odd in ("²", "0", "-1", "1.5", "3"):
+        replies = await world.chat.say(odd)
+        assert _is(replies[0], "choose_again"), (odd, replies)
+        assert await world.state() == "CHOOSING"
+
+
+async def test_resume_after_cancelling_a_review_shows_the_analysis_again(
+    world: World,
+) -> None:
+    await world.reset()
+    await _reviewing(world)
+    assert _is((await world.chat.say("cancel"))[0], "cancelled")
+    status = await world.raw.fetchval("SELECT status::text FROM analyses")
+    assert status == "FAILED"
+
+    replies = await world.chat.say("resume")
+
+    assert await world.state() == "REVIEWING"
+    assert _is(replies[0], "review_title"), replies
+    assert {b.action for b in replies[0].buttons} >= {"save", "discard"}
+    assert await world.raw.fetchval("SELECT status::text FROM analyses") == "IN_PROGRESS"
+    assert _is((await world.chat.say(action="save"))[0], "saved")
+    rows = await world.raw.fetch(
+        "SELECT role::text FROM analysis_conversations ORDER BY sequence_number"
+    )
+    assert [r["role"] for r in rows] == ["SYSTEM", "ASSISTANT", "USER", "ASSISTANT", "ASSISTANT"]
