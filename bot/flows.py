@@ -15,7 +15,7 @@ from core.errors import AccessDenied
 from core.models import AnalysisStatus, ConversationRole
 from core.ports.ai import AIError, AIInvalidResult, AIQuotaExhausted
 from core.prompts import system_prompt
-from core.services import analyses, commands, students
+from core.services import analyses, commands, history, students
 
 if TYPE_CHECKING:
     from bot.engine import Context, DialogueEngine
@@ -121,8 +121,11 @@ async def on_analyze(engine: DialogueEngine, ctx: Context, parsed: Parsed) -> Re
         return [Reply(ctx.say("help"))]
     async with engine.uow() as uow:
         found = await students.find_students(
-            uow=uow, actor=ctx.user.actor, query=parsed.argument,
-            limit=engine.settings.search_limit, best_only=True,
+            uow=uow,
+            actor=ctx.user.actor,
+            query=parsed.argument,
+            limit=engine.settings.search_limit,
+            best_only=True,
         )
     if not found:
         return [Reply(ctx.say("no_match", query=parsed.argument))]
@@ -222,6 +225,9 @@ async def on_cancel(engine: DialogueEngine, ctx: Context, parsed: Parsed) -> Rep
     """
     if ctx.state == REVIEWING and ctx.data.pop("awaiting", None):
         return [Reply(ctx.say("in_review"))]  # only the pending edit or note is dropped
+    if ctx.state == CHOOSING:
+        ctx.go(IDLE)
+        return [Reply(ctx.say("choice_cancelled"))]
     analysis_id = ctx.analysis_id
     if analysis_id is None and ctx.state == IDLE:
         unfinished = await _unfinished(engine, ctx)
@@ -236,6 +242,32 @@ async def on_cancel(engine: DialogueEngine, ctx: Context, parsed: Parsed) -> Rep
         )
     ctx.go(IDLE)
     return [Reply(ctx.say("cancelled"))]
+
+
+async def on_history(engine: DialogueEngine, ctx: Context, parsed: Parsed) -> Replies:
+    """`history NAME`: the student's analyses, newest first (no results, no notes)."""
+    if not parsed.argument:
+        return [Reply(ctx.say("help"))]
+    async with engine.uow() as uow:
+        found = await students.find_students(
+            uow=uow, actor=ctx.user.actor, query=parsed.argument, limit=5, best_only=True
+        )
+    if not found:
+        return [Reply(ctx.say("no_match", query=parsed.argument))]
+    if len(found) > 1:
+        names = ", ".join(isolate(s.full_name) for s in found)
+        return [Reply(ctx.say("be_specific", names=names))]
+    async with engine.uow() as uow:
+        items = await history.student_history(uow=uow, actor=ctx.user.actor, student_id=found[0].id)
+    title = ctx.say("history_title", name=isolate(found[0].full_name))
+    if not items:
+        return [Reply(f"{title}\n{ctx.say('history_empty')}")]
+    lines = [title] + [
+        f"• {i.created_at:%Y-%m-%d} · {ctx.say('status_' + i.status.lower())} · "
+        f"{isolate(i.teacher_name)}" + (f" · {ctx.say('flag')}" if i.flagged else "")
+        for i in items
+    ]
+    return [Reply("\n".join(lines))]
 
 
 async def on_lang(engine: DialogueEngine, ctx: Context, parsed: Parsed) -> Replies:

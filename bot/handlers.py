@@ -24,6 +24,7 @@ IDLE_COMMANDS: dict[str, Handler] = {
     "analyze": flows.on_analyze,
     "students": flows.on_students,
     "resume": flows.on_resume,
+    "history": flows.on_history,
     "retry": flows.on_retry,
     "help": flows.on_help,
     "start": flows.on_help,
@@ -73,7 +74,7 @@ async def interviewing(engine: DialogueEngine, ctx: Context, parsed: Parsed) -> 
                 uow=uow, actor=ctx.user.actor, analysis_id=ctx.analysis_id, reason="expired"
             )
         ctx.go(IDLE)
-        hours = int(engine.settings.idle_timeout.total_seconds() // 3600)
+        hours = f"{engine.settings.idle_timeout.total_seconds() / 3600:g}"
         return [Reply(ctx.say("expired", name=flows._name(snapshot), hours=hours))]
     if parsed.verb == "resume":  # written alone, or the button: the stored question again
         snapshot = await flows._snapshot(engine, ctx, ctx.analysis_id)

@@ -78,7 +78,7 @@ TABLE: dict[str, dict[str, str]] = {
         "btn:edit:strengths btn:edit:bogus btn:flag btn:note btn:discard btn:resume btn:retry "
         "btn:zzz",
         "INTERVIEWING started": "number btn:choose:1",
-        "IDLE nothing_to_cancel": "cancel btn:cancel",
+        "IDLE choice_cancelled": "cancel btn:cancel",
     },
     "INTERVIEWING": {
         # Mid-interview typed words are answers, except finish, cancel and a lone resume.

@@ -1,0 +1,384 @@
+"""`admin ...` commands: one grammar and one set of services for the chat and the CLI.
+
+The chat hands `handle` what follows `admin`; the CLI (`growth-engine admin ...`) calls
+`execute` as the system actor in English. Arguments are split like a shell (quotes group words,
+an unbalanced apostrophe as in O'Brien falls back to plain words); the last argument of
+`audit student` and `record` takes the rest of the line, so names need no quotes there.
+"""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from bot.events import Attachment, Reply
+from bot.i18n import isolate, t
+from core.actor import Actor
+from core.errors import AccessDenied, Conflict, DomainError, InvalidInput, NotFound
+from core.models import UserRole
+from core.roster_csv import KINDS, RosterRejected, sniff
+from core.services import (
+    admin_usage,
+    audit_queries,
+    commands,
+    linking,
+    people,
+    records,
+    retention,
+    roster_import,
+    schools,
+)
+from core.uow import UnitOfWork
+
+if TYPE_CHECKING:
+    from bot.engine import Context, DialogueEngine
+
+Replies = list[Reply]
+INVITE_TTL = timedelta(hours=72)
+REPORT_LINES = 50  # of a rejected roster: enough to fix a file, short enough for one chat
+IDS_SHOWN = 20
+NOT_FOUND_KEYS = {"School", "District", "User", "Student"}
+
+
+@dataclass(frozen=True)
+class Call:
+    """One admin command being run: units of work, who, language, files sent with it."""
+
+    uow: Callable[[], UnitOfWork]
+    actor: Actor
+    language: str
+    attachments: tuple[Attachment, ...] = ()
+    bot_username: str | None = None
+
+    def say(self, key: str, **values: Any) -> str:
+        """A catalogue sentence in the caller's language."""
+        return t(self.language, key, **values)
+
+    async def run(self, fn: Callable[..., Awaitable[Any]], **kwargs: Any) -> Any:
+        """A service in its own unit of work, as the caller."""
+        async with self.uow() as uow:
+            return await fn(uow=uow, actor=self.actor, **kwargs)
+
+
+Runner = Callable[[Call, dict[str, Any]], Awaitable[Replies]]
+
+
+@dataclass(frozen=True)
+class Spec:
+    """A command: its words, its parameters (`[X]` optional, `X...` the rest of the line)."""
+
+    words: tuple[str, ...]
+    params: str
+    run: Runner
+
+    @property
+    def usage(self) -> str:
+        """As shown to people: `admin user add EMAIL ROLE FIRST LAST [SCHOOL]`."""
+        return " ".join(("admin", *self.words, self.params.replace("=", " "))).strip()
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The replies, and 0 (done), 1 (refused or failed) or 2 (bad usage) for an exit code."""
+
+    replies: Replies
+    status: int
+
+
+class UsageError(Exception):
+    """The words do not fit a command; `key` and `values` say why, in the catalogue."""
+
+    def __init__(self, specs: list[Spec], key: str = "", **values: Any) -> None:
+        super().__init__(key)
+        self.specs, self.key, self.values = specs, key, values
+
+
+def split(text: str) -> list[str]:
+    """Shell-like words; phones turn `--` into an em dash, which is turned back."""
+    try:
+        words = shlex.split(text)
+    except ValueError:
+        words = text.split()
+    return ["--" + w[1:] if w.startswith("\u2014") else w for w in words]
+
+
+def _bind(spec: Spec, rest: list[str]) -> dict[str, Any]:
+    params = spec.params.split()
+    options = {p.strip("[]").split("=")[0]: "=" in p for p in params if p.startswith("[--")}
+    values: dict[str, Any] = {}
+    positional: list[str] = []
+    words = iter(rest)
+    for word in words:
+        if word in ("-h", "--help"):
+            raise UsageError([spec])
+        if not word.startswith("--"):
+            positional.append(word)
+        elif word not in options:
+            raise UsageError([spec], "admin_bad_option", option=word)
+        elif options[word]:
+            if (value := next(words, None)) is None:
+                raise UsageError([spec], "admin_needs_value", option=word)
+            values[word[2:].replace("-", "_")] = value
+        else:
+            values[word[2:].replace("-", "_")] = True
+    for param in (p for p in params if not p.startswith("[--")):
+        name = param.strip("[]")
+        key = name.rstrip(".").lower()
+        if positional:
+            greedy = name.endswith("...")
+            values[key] = " ".join(positional) if greedy else positional[0]
+            positional = [] if greedy else positional[1:]
+        elif not param.startswith("["):
+            raise UsageError([spec], "admin_missing", name=name.rstrip("."))
+    if positional:
+        raise UsageError([spec], "admin_extra", words=" ".join(positional))
+    return values
+
+
+def parse(words: list[str]) -> tuple[Spec, dict[str, Any]]:
+    """The command the words name (longest match) and its bound arguments, or UsageError."""
+    lowered = tuple(w.lower() for w in words)
+    matches = [s for s in SPECS if lowered[: len(s.words)] == s.words]
+    if not matches:
+        near = [s for s in SPECS if s.words[0] == lowered[0]]
+        raise UsageError(near or SPECS, "admin_unknown", command=" ".join(words[:2]))
+    spec = max(matches, key=lambda s: len(s.words))
+    return spec, _bind(spec, words[len(spec.words) :])
+
+
+def _int(values: dict[str, Any], key: str, default: int) -> int:
+    value = str(values.get(key, default))
+    if not value.isdecimal():
+        raise InvalidInput(key, f"a whole number, not {value!r}")
+    return int(value)
+
+
+def _more(c: Call, lines: list[str], page: Any) -> Replies:
+    if not page.items:
+        lines.append(c.say("admin_none"))
+    elif page.has_more:
+        lines.append(c.say("admin_more", page=page.page + 1))
+    return [Reply("\n".join(lines))]
+
+
+def _say(fn: Callable[..., Awaitable[Any]], key: str, arguments: str) -> Runner:
+    """A runner: one service, arguments as `name` or `name=keyword`, one sentence back."""
+    pairs = [(w.split("=")[0], w.split("=")[-1]) for w in arguments.split()]
+
+    async def run(c: Call, a: dict[str, Any]) -> Replies:
+        view = await c.run(fn, **{keyword: a.get(name) for name, keyword in pairs})
+        values = {k: isolate(v) if k == "name" else v for k, v in vars(view).items()}
+        full_name = getattr(view, "full_name", "")
+        return [Reply(c.say(key, **values, full_name=isolate(full_name)))]
+
+    return run
+
+
+_user_add = _say(
+    people.create_user,
+    "admin_user_added",
+    "email role first=first_name last=last_name school=school_code",
+)
+_user_role = _say(people.update_user_role, "admin_user_role", "email role")
+_deactivate = _say(people.deactivate_user, "admin_deactivated", "email")
+_reactivate = _say(people.reactivate_user, "admin_reactivated", "email")
+_school_add = _say(schools.create_school, "admin_school_added", "code name district=district_code")
+_district_add = _say(schools.create_district, "admin_district_added", "code name")
+
+
+async def _user_list(c: Call, a: dict[str, Any]) -> Replies:
+    page = await c.run(people.list_users, school_code=a.get("school"), page=_int(a, "page", 1))
+    lines = [c.say("admin_users_title", page=page.page)]
+    for u in page.items:
+        inactive = "" if u.is_active else f" ({c.say('admin_inactive')})"
+        lines.append(f"• {isolate(u.full_name)} <{u.email}> {u.role}{inactive}")
+    return _more(c, lines, page)
+
+
+async def _school_list(c: Call, a: dict[str, Any]) -> Replies:
+    found = await c.run(schools.list_schools)
+    lines = [c.say("admin_schools_title")] + [f"• {s.code}: {isolate(s.name)}" for s in found]
+    return [Reply("\n".join(lines if found else [c.say("admin_none")]))]
+
+
+async def _invite(c: Call, a: dict[str, Any]) -> Replies:
+    code = await c.run(linking.create_link_code, email=a["email"], ttl=INVITE_TTL)
+    hours = int(INVITE_TTL.total_seconds() // 3600)
+    lines = [c.say("admin_invite", email=a["email"].strip().lower(), hours=hours, code=code)]
+    if c.bot_username:  # known to the Telegram adapter (getMe) or given on the CLI
+        lines.append(c.say("admin_invite_link", link=f"https://t.me/{c.bot_username}?start={code}"))
+    return [Reply("\n".join(lines))]
+
+
+async def _roster(c: Call, a: dict[str, Any]) -> Replies:
+    if not c.attachments:
+        return [Reply(c.say("admin_roster_attach"))]
+    data = c.attachments[0].content
+    kind = a.get("kind") or sniff(data)[0]
+    if kind not in KINDS:
+        raise InvalidInput("kind", f"one of {', '.join(KINDS)}")
+    school = a.get("school")
+    if school is None:  # the admin's own school
+        own = [s for s in await c.run(schools.list_schools) if s.id == c.actor.school_id]
+        if not own:
+            raise InvalidInput("school", "give the school's code")
+        school = own[0].code
+    r = await c.run(roster_import.import_roster, school_code=school, kind=kind, data=data)
+    return [Reply(c.say("admin_roster_done", **vars(r)))]
+
+
+async def _quota(c: Call, a: dict[str, Any]) -> Replies:
+    off = a["n"].lower() in ("off", "none")
+    q = await c.run(
+        admin_usage.set_quota, school_code=a["school"], monthly=None if off else _int(a, "n", 0)
+    )
+    shown = [c.say("admin_no_limit") if n is None else n for n in (q.monthly, q.previous)]
+    return [
+        Reply(c.say("admin_quota_set", school=q.school_code, limit=shown[0], previous=shown[1]))
+    ]
+
+
+async def _usage(c: Call, a: dict[str, Any]) -> Replies:
+    report = await c.run(admin_usage.usage_report, month=a.get("month"))
+    if not report.rows:
+        return [Reply(c.say("admin_usage_none", month=report.month))]
+
+    def line(who: str, totals: tuple[int, int, float]) -> str:
+        n, tokens, cost = totals
+        return c.say("admin_usage_line", who=who, analyses=n, tokens=tokens, cost=f"{cost:.2f}")
+
+    lines, schools_total = [c.say("admin_usage_title", month=report.month)], report.by_school()
+    for code, totals in schools_total.items():
+        lines.append(line(code, totals))
+        for r in (r for r in report.rows if r.school_code == code):
+            teacher = f"{isolate(r.teacher_name)} <{r.teacher_email}>"
+            lines.append("  • " + line(teacher, (r.analyses, r.tokens, r.cost)))
+    lines.append(line(c.say("admin_usage_total"), report.total))
+    return [Reply("\n".join(lines))]
+
+
+def _entry(c: Call, e: audit_queries.AuditEntry) -> str:
+    mark = "" if e.outcome == "ok" else f" · {c.say('admin_' + e.outcome + '_mark')}"
+    what = f"{e.action} {e.resource} {e.resource_id or ''}".strip()
+    who = e.user_email or "system"
+    return f"{e.at:%Y-%m-%d %H:%M}Z · {who} · {what} · {e.platform or '-'}{mark}"
+
+
+async def _audit(c: Call, a: dict[str, Any]) -> Replies:
+    page = _int(a, "page", 1)
+    if "student" in a:
+        found = await c.run(records.student_disclosures, student=a["student"], page=page)
+        entries = found.entries
+        title = c.say("admin_audit_student", name=isolate(found.student.full_name), page=page)
+    elif "email" in a:
+        entries = await c.run(audit_queries.audit_by_user, email=a["email"], page=page)
+        title = c.say("admin_audit_user", email=a["email"], page=page)
+    else:
+        entries = await c.run(audit_queries.audit_since, since=a["date"], page=page)
+        title = c.say("admin_audit_since", date=a["date"], page=page)
+    return _more(c, [title, *(_entry(c, e) for e in entries.items)], entries)
+
+
+async def _retention(c: Call, a: dict[str, Any]) -> Replies:
+    dry = bool(a.get("dry_run"))
+    r = await c.run(retention.run_retention, dry_run=dry)
+    summary = "admin_retention_dry" if dry else "admin_retention"
+    lines = [c.say(summary, students=len(r.student_ids), users=len(r.user_ids))]
+    for key, ids in (("admin_student_ids", r.student_ids), ("admin_user_ids", r.user_ids)):
+        if ids:  # the audit row of the run lists them all
+            more = " …" if len(ids) > IDS_SHOWN else ""
+            lines.append(c.say(key, ids=", ".join(map(str, ids[:IDS_SHOWN])) + more))
+    return [Reply("\n".join(lines))]
+
+
+async def _record(c: Call, a: dict[str, Any]) -> Replies:
+    r = await c.run(records.export_student_record, student=a["student"])
+    files = (
+        Attachment(f"{r.basename}.json", r.json_bytes(), "application/json"),
+        Attachment(f"{r.basename}-disclosures.csv", r.csv_bytes(), "text/csv"),
+    )
+    name = isolate(r.student.full_name)
+    text = c.say("admin_record", name=name, analyses=r.analyses, disclosures=r.disclosures)
+    return [Reply(text, attachments=files)]
+
+
+SPECS: list[Spec] = [
+    Spec(("user", "add"), "EMAIL ROLE FIRST LAST [SCHOOL]", _user_add),
+    Spec(("user", "role"), "EMAIL ROLE", _user_role),
+    Spec(("user", "deactivate"), "EMAIL", _deactivate),
+    Spec(("user", "reactivate"), "EMAIL", _reactivate),
+    Spec(("user", "list"), "[SCHOOL] [--page=N]", _user_list),
+    Spec(("school", "add"), "CODE NAME [DISTRICT]", _school_add),
+    Spec(("school", "list"), "", _school_list),
+    Spec(("district", "add"), "CODE NAME", _district_add),
+    Spec(("invite",), "EMAIL", _invite),
+    Spec(("roster", "import"), "[SCHOOL] [KIND]", _roster),
+    Spec(("quota",), "SCHOOL N", _quota),
+    Spec(("usage",), "[MONTH]", _usage),
+    Spec(("audit", "student"), "STUDENT... [--page=N]", _audit),
+    Spec(("audit", "user"), "EMAIL [--page=N]", _audit),
+    Spec(("audit", "since"), "DATE [--page=N]", _audit),
+    Spec(("retention",), "[--dry-run]", _retention),
+    Spec(("record",), "STUDENT...", _record),
+]
+
+
+def _explain(c: Call, error: DomainError) -> str:
+    if isinstance(error, RosterRejected):  # before InvalidInput, which it is too
+        return c.say("admin_roster_rejected", report=error.report(REPORT_LINES))
+    if isinstance(error, InvalidInput):
+        return c.say("invalid", field=error.field, reason=error.reason)
+    if isinstance(error, NotFound):
+        if error.resource in NOT_FOUND_KEYS:
+            return c.say(f"admin_no_{error.resource.lower()}", key=error.key)
+        return c.say("not_found")
+    if isinstance(error, Conflict):
+        return c.say("conflict", what=error.what)
+    if isinstance(error, AccessDenied):
+        return c.say("role_refused" if c.actor.role is not UserRole.ADMIN else "denied")
+    return c.say("admin_failed", error=str(error))
+
+
+def _usage_text(c: Call, error: UsageError) -> str:
+    usage = "\n".join(s.usage for s in error.specs)
+    if not error.key:
+        return c.say("admin_help", commands=usage)
+    return c.say("admin_bad_usage", problem=c.say(error.key, **error.values), usage=usage)
+
+
+async def execute(call: Call, text: str) -> Outcome:
+    """Parse and run one admin command; errors become replies, never exceptions."""
+    words = split(text)
+    if not words or words[0].lower() in ("help", "-h", "--help"):
+        return Outcome([Reply(_usage_text(call, UsageError(SPECS)))], 0)
+    try:
+        spec, values = parse(words)
+    except UsageError as error:
+        return Outcome([Reply(_usage_text(call, error))], 2)
+    try:
+        return Outcome(await spec.run(call, values), 0)
+    except DomainError as error:
+        return Outcome([Reply(_explain(call, error))], 1)
+
+
+async def handle(
+    engine: DialogueEngine,
+    ctx: Context,
+    argument: str,
+    attachments: tuple[Attachment, ...] = (),
+    *,
+    bot_username: str | None = None,
+) -> list[Reply]:
+    """`admin ARGUMENT` from a chat: admins only (refusals audited), files from the event."""
+    actor = ctx.user.actor
+    try:
+        async with engine.uow() as uow:
+            await commands.authorize_command(uow=uow, actor=actor, command="admin")
+    except AccessDenied:
+        return [Reply(ctx.say("role_refused"))]
+    files = attachments or ctx.event.attachments
+    call = Call(engine.uow, actor, ctx.language, files, bot_username)
+    return (await execute(call, argument)).replies

@@ -1,0 +1,74 @@
+"""A student's analyses over time, as far as the actor may see them."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+
+from core.actor import Actor
+from core.audit import record, service
+from core.errors import StudentNotFound
+from core.models import Analysis, AuditAction, Student, User
+from core.policy import visible_analyses, visible_students
+from core.uow import UnitOfWork
+
+MAX_ITEMS = 50
+
+
+@dataclass(frozen=True)
+class HistoryItem:
+    """One analysis in a student's history (no results, no private notes)."""
+
+    analysis_id: uuid.UUID
+    created_at: datetime
+    status: str
+    teacher_name: str
+    flagged: bool
+    edited: bool
+
+
+@service
+async def student_history(
+    *, uow: UnitOfWork, actor: Actor, student_id: uuid.UUID
+) -> list[HistoryItem]:
+    """The visible analyses of a visible student, newest first."""
+    student = await uow.session.scalar(
+        select(Student).where(Student.id == student_id, visible_students(actor))
+    )
+    if student is None:
+        raise StudentNotFound(str(student_id))
+    rows = (
+        await uow.session.execute(
+            select(Analysis, User.first_name, User.last_name)
+            .join(User, User.id == Analysis.teacher_id)
+            .where(Analysis.student_id == student.id, visible_analyses(actor))
+            .order_by(Analysis.created_at.desc())
+            .limit(MAX_ITEMS)
+        )
+    ).all()
+    items = [
+        HistoryItem(
+            a.id,
+            a.created_at,
+            str(a.status),
+            f"{first} {last}",
+            a.flagged_for_review,
+            bool(a.teacher_edits),
+        )
+        for a, first, last in rows
+    ]
+    record(
+        uow,
+        actor,
+        AuditAction.READ,
+        "Analysis",
+        student.id,
+        student_ids=[student.id],
+        operation="history",
+        analysisIds=[str(i.analysis_id) for i in items],
+    )
+    await uow.commit()
+    return items
