@@ -148,6 +148,71 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "admin_user_ids": "Users: {ids}",
         "admin_record": "The full record of {name}: {analyses} analyses and {disclosures} "
         "disclosure log entries, attached as JSON, with the disclosure log as CSV.",
+        # Summaries, flagged reviews and exports (bot/summary_commands.py).
+        "summary_title": "Summary of {scope} — {period}",
+        "scope_school": "{name}",
+        "scope_district": "district {name}",
+        "scope_grade": "grade {name}",
+        "scope_class": "class {name}",
+        "scope_teacher": "teacher {name}",
+        "scope_student": "{name}",
+        "period_all": "all time",
+        "summary_counts": "Analyses: {total} — {completed} completed, {in_progress} in progress, "
+        "{failed} failed. Flagged for review: {flagged}.",
+        "summary_grades": "Coverage by grade (active students with a completed analysis):",
+        "summary_classes": "Coverage by class:",
+        "coverage_line": "• {label}: {covered}/{active} ({percent}%)",
+        "grade_label": "grade {grade}",
+        "summary_teachers": "Analyses per teacher:",
+        "teacher_line": "• {name}: {total} ({completed} completed)",
+        "summary_strengths": "Most frequent strengths:",
+        "summary_weaknesses": "Most frequent difficulties:",
+        "theme_line": "• {phrase} ({count})",
+        "summary_confidence": "Average confidence: {value}.",
+        "summary_usage": "Tokens: {tokens} · estimated cost: ${cost}.",
+        "summary_nothing": "No analyses in this period.",
+        "summary_latest": "Latest analysis ({date}, by {teacher}):",
+        "summary_edited": "edited by the teacher",
+        "summary_trend": "Trend of completed analyses:",
+        "trend_line": "• {date}: confidence {confidence} · {strengths} strengths, "
+        "{weaknesses} difficulties",
+        "chart_grades": "Coverage by grade",
+        "chart_classes": "Coverage by class",
+        "chart_statuses": "Analyses by status",
+        "status_COMPLETED": "completed",
+        "status_IN_PROGRESS": "in progress",
+        "status_FAILED": "failed",
+        "summary_usage_help": "Write: summary [school|grade G|class NAME|teacher EMAIL|"
+        "student NAME] [this-month|this-term|this-year|YYYY-MM-DD..YYYY-MM-DD]. "
+        "Terms: September–January and February–June.",
+        "bad_period": "“{value}” is not a period: write this-month, this-term, this-year or "
+        "YYYY-MM-DD..YYYY-MM-DD (a real date, the start not after the end).",
+        "bad_scope": "“{value}” is not something I can summarise: school, grade, class, teacher "
+        "or student (district for admins).",
+        "bad_missing": "Write which {kind} after “{kind}”, e.g. grade 5, class ה'1, "
+        "teacher name@school.org, student Dana Levi.",
+        "bad_student": "Several students match “{value}”: {names}. Write more of the name.",
+        "bad_id": "“{value}” is not an analysis id: copy the id shown by 'flagged'.",
+        "other_school": "You can only see your own school.",
+        "admin_only": "Only an admin can ask about a district.",
+        "scope_not_found": "I found no {what} “{value}” that you may see.",
+        "what_School": "school",
+        "what_District": "district",
+        "what_Class": "class",
+        "what_Teacher": "teacher",
+        "what_Student": "student",
+        "what_Analysis": "analysis",
+        "flagged_title": "Analyses flagged for review, newest first:",
+        "flagged_line": "• {id} — {student} (grade {grade}), flagged by {teacher} on {date}",
+        "flagged_hint": "When you have dealt with one, write: reviewed ID",
+        "flagged_none": "No analyses are flagged for review.",
+        "reviewed_usage": "Write 'reviewed ID' with an id from the 'flagged' list.",
+        "reviewed_done": "Done: the analysis of {student} ({id}) is no longer flagged.",
+        "not_flagged": "That analysis is not flagged for review.",
+        "export_usage": "Write: export analyses [school|grade G|class NAME|teacher EMAIL|"
+        "student NAME] [this-month|this-term|this-year|YYYY-MM-DD..YYYY-MM-DD].",
+        "export_done": "Here is the export: {rows} analyses ({filename}). Private notes are "
+        "never included.",
     },
     "he": {
         "help": (
@@ -264,7 +329,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "admin_schools_title": "בתי ספר:",
         "admin_district_added": "המחוז {code} נוסף: {name}.",
         "admin_invite": "קוד קישור חד-פעמי עבור {email}, בתוקף ל-{hours} שעות: {code}\n"
-        "בטלגרם פותחים את הקישור או שולחים לבוט: \u200e/start {code}",
+        "בטלגרם פותחים את הקישור או שולחים לבוט: /start {code}",
         "admin_invite_link": "קישור: {link}",
         "admin_roster_attach": "צרפו את קובץ ה-CSV של הרשימה להודעה עם הפקודה.",
         "admin_roster_done": "יובאו {kind} אל {school_code} ({rows} שורות, {encoding}): "
@@ -288,6 +353,70 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "admin_user_ids": "משתמשים: {ids}",
         "admin_record": "התיק המלא של {name}: {analyses} ניתוחים ו-{disclosures} רשומות ביומן "
         "הגילוי, מצורף כ-JSON, ויומן הגילוי גם כ-CSV.",
+        # סיכומים, סימונים לבדיקה וייצוא (bot/summary_commands.py).
+        "summary_title": "סיכום {scope} — {period}",
+        "scope_school": "{name}",
+        "scope_district": "מחוז {name}",
+        "scope_grade": "שכבה {name}",
+        "scope_class": "כיתה {name}",
+        "scope_teacher": "המורה {name}",
+        "scope_student": "{name}",
+        "period_all": "כל הזמן",
+        "summary_counts": "ניתוחים: {total} — {completed} הושלמו, {in_progress} בתהליך, "
+        "{failed} נכשלו. סומנו לבדיקה: {flagged}.",
+        "summary_grades": "כיסוי לפי שכבה (תלמידים פעילים עם ניתוח שהושלם):",
+        "summary_classes": "כיסוי לפי כיתה:",
+        "coverage_line": "• {label}: {covered}/{active} ({percent}%)",
+        "grade_label": "שכבה {grade}",
+        "summary_teachers": "ניתוחים לפי מורה:",
+        "teacher_line": "• {name}: {total} ({completed} הושלמו)",
+        "summary_strengths": "החוזקות השכיחות:",
+        "summary_weaknesses": "הקשיים השכיחים:",
+        "theme_line": "• {phrase} ({count})",
+        "summary_confidence": "רמת ביטחון ממוצעת: {value}.",
+        "summary_usage": "טוקנים: {tokens} · עלות משוערת: ${cost}.",
+        "summary_nothing": "אין ניתוחים בתקופה הזו.",
+        "summary_latest": "הניתוח האחרון ({date}, מאת {teacher}):",
+        "summary_edited": "נערך על ידי המורה",
+        "summary_trend": "מגמה בניתוחים שהושלמו:",
+        "trend_line": "• {date}: ביטחון {confidence} · {strengths} חוזקות, {weaknesses} קשיים",
+        "chart_grades": "כיסוי לפי שכבה",
+        "chart_classes": "כיסוי לפי כיתה",
+        "chart_statuses": "ניתוחים לפי סטטוס",
+        "status_COMPLETED": "הושלמו",
+        "status_IN_PROGRESS": "בתהליך",
+        "status_FAILED": "נכשלו",
+        "summary_usage_help": "כתבו: summary [school|grade שכבה|class כיתה|teacher אימייל|"
+        "student שם] [this-month|this-term|this-year|YYYY-MM-DD..YYYY-MM-DD]. "
+        "מחציות: ספטמבר–ינואר ופברואר–יוני.",
+        "bad_period": "„{value}” אינה תקופה: כתבו this-month, this-term, this-year או "
+        "YYYY-MM-DD..YYYY-MM-DD (תאריך קיים, וההתחלה לא אחרי הסוף).",
+        "bad_scope": "„{value}” אינו נושא לסיכום: school, grade, class, teacher או student "
+        "(district למנהלי מערכת).",
+        "bad_missing": "כתבו איזה {kind} אחרי „{kind}”, למשל grade 5, class ה'1, "
+        "teacher name@school.org, student דנה לוי.",
+        "bad_student": "כמה תלמידים מתאימים ל„{value}”: {names}. כתבו שם מלא יותר.",
+        "bad_id": "„{value}” אינו מזהה ניתוח: העתיקו את המזהה מהרשימה של 'flagged'.",
+        "other_school": "אפשר לראות רק את בית הספר שלך.",
+        "admin_only": "רק מנהל/ת מערכת יכול/ה לשאול על מחוז.",
+        "scope_not_found": "לא מצאתי {what} „{value}” שמותר לך לראות.",
+        "what_School": "בית ספר",
+        "what_District": "מחוז",
+        "what_Class": "כיתה",
+        "what_Teacher": "מורה",
+        "what_Student": "תלמיד/ה",
+        "what_Analysis": "ניתוח",
+        "flagged_title": "ניתוחים שסומנו לבדיקה, מהחדש לישן:",
+        "flagged_line": "• {id} — {student} (שכבה {grade}), סומן על ידי {teacher} ב-{date}",
+        "flagged_hint": "אחרי שטיפלתם, כתבו: reviewed מזהה",
+        "flagged_none": "אין ניתוחים שסומנו לבדיקה.",
+        "reviewed_usage": "כתבו 'reviewed' ואחריו מזהה מהרשימה של 'flagged'.",
+        "reviewed_done": "בוצע: הניתוח של {student} ({id}) כבר אינו מסומן לבדיקה.",
+        "not_flagged": "הניתוח הזה אינו מסומן לבדיקה.",
+        "export_usage": "כתבו: export analyses [school|grade שכבה|class כיתה|teacher אימייל|"
+        "student שם] [this-month|this-term|this-year|YYYY-MM-DD..YYYY-MM-DD].",
+        "export_done": "הנה הייצוא: {rows} ניתוחים ({filename}). הערות פרטיות אינן נכללות "
+        "לעולם.",
     },
 }
 

@@ -1,0 +1,50 @@
+"""Building the python-telegram-bot Application, and the command menu in both languages."""
+
+from __future__ import annotations
+
+from telegram import BotCommand
+from telegram.ext import Application, ApplicationBuilder
+
+from adapters.settings import Settings
+from adapters.telegram.delivery import Outbox
+from bot.i18n import t
+
+# The menu Telegram shows after "/"; `start` is implied and stays out of it.
+COMMANDS = ("help", "analyze", "students", "resume", "retry", "cancel", "finish", "lang")
+MENU_LANGUAGES = ("he", "en")
+
+
+def build_application(settings: Settings, *, polling: bool = False) -> Application:
+    """An Application on TELEGRAM_API_BASE_URL; without an Updater unless polling."""
+    if not settings.TELEGRAM_BOT_TOKEN:
+        raise ValueError("TELEGRAM_BOT_TOKEN is not set")
+    builder = (
+        ApplicationBuilder()
+        .token(settings.TELEGRAM_BOT_TOKEN)
+        .base_url(settings.TELEGRAM_API_BASE_URL)
+    )
+    if not polling:
+        builder = builder.updater(None)  # webhook updates arrive through our aiohttp route
+    return builder.build()
+
+
+def bot_id(token: str) -> str:
+    """The bot's numeric id (the token's prefix): the workspace of every Telegram identity."""
+    return token.split(":", 1)[0]
+
+
+def menu(language: str) -> list[BotCommand]:
+    """The command menu with descriptions in `language`."""
+    return [BotCommand(name, t(language, f"cmd_{name}")) for name in COMMANDS]
+
+
+async def publish_commands(outbox: Outbox, default_language: str) -> None:
+    """setMyCommands for Hebrew and English users, and the default for everyone else."""
+    for code in (None, *MENU_LANGUAGES):
+        commands = menu(code or default_language)
+        await outbox.call(
+            f"commands:{code}",
+            lambda commands=commands, code=code: outbox.bot.set_my_commands(
+                commands, language_code=code
+            ),
+        )

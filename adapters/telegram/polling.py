@@ -1,0 +1,69 @@
+"""Polling mode for local use (`growth-engine run telegram --polling`): no public URL needed."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+
+from telegram import Update
+from telegram.ext import ContextTypes, TypeHandler
+
+from adapters.http_app import TaskTracker
+from adapters.pacing import Pacer
+from adapters.settings import Settings
+from adapters.telegram.application import bot_id, build_application, publish_commands
+from adapters.telegram.delivery import Outbox
+from adapters.telegram.updates import TelegramHandler
+from bot.engine import DialogueEngine
+
+ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
+
+
+def _stop_on_signals(stop: asyncio.Event) -> list[signal.Signals]:
+    loop = asyncio.get_running_loop()
+    installed = []
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):  # not on every platform
+            loop.add_signal_handler(sig, stop.set)
+            installed.append(sig)
+    return installed
+
+
+async def run_polling(
+    engine: DialogueEngine, settings: Settings, *, stop: asyncio.Event | None = None
+) -> None:
+    """Poll getUpdates until `stop` is set (or SIGINT/SIGTERM), then finish turns in flight."""
+    application = build_application(settings, polling=True)
+    outbox = Outbox(application.bot, Pacer())
+    handler = TelegramHandler(
+        engine=engine,
+        outbox=outbox,
+        workspace_id=bot_id(application.bot.token),
+        default_language=settings.DEFAULT_LANGUAGE,
+    )
+    tasks = TaskTracker()
+
+    async def on_update(update: Update, _: ContextTypes.DEFAULT_TYPE) -> None:
+        # Spawned like the webhook does, so one slow AI turn never holds up other users.
+        tasks.spawn(handler.handle(update))
+
+    application.add_handler(TypeHandler(Update, on_update))
+    signals: list[signal.Signals] = []
+    if stop is None:
+        stop = asyncio.Event()
+        signals = _stop_on_signals(stop)
+    try:
+        async with application:  # initialize (getMe) ... shutdown
+            await publish_commands(outbox, settings.DEFAULT_LANGUAGE)
+            await application.start()
+            assert application.updater is not None
+            await application.updater.start_polling(allowed_updates=ALLOWED_UPDATES)
+            await stop.wait()
+            await application.updater.stop()
+            await application.stop()
+            await tasks.drain()
+    finally:
+        loop = asyncio.get_running_loop()
+        for sig in signals:
+            loop.remove_signal_handler(sig)
