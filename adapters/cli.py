@@ -71,10 +71,20 @@ def _parser() -> argparse.ArgumentParser:
         metavar="EMAIL",
         help="the user to act as, e.g. teacher1@demo.school",
     )
-    commands.add_parser(
+    run = commands.add_parser(
         "run",
         help="The main job: migrate, seed the demo, start the bot.",
-        description="Migrate, seed the demo data and start the bot.",
+        description="Migrate, seed the demo data and start the bot: the HTTP server when Slack "
+        "or Telegram is configured, else the terminal chat as the demo teacher.",
+    )
+    run.add_argument(
+        "platform",
+        nargs="?",
+        choices=["telegram"],
+        help="run only this platform (with --polling, for local use)",
+    )
+    run.add_argument(
+        "--polling", action="store_true", help="Telegram long polling instead of the webhook"
     )
     return parser
 
@@ -108,6 +118,31 @@ async def _chat(infra: Infrastructure, email: str) -> int:
         return await chat(wired.engine, email, prompt=sys.stdin.isatty())
     finally:
         await wired.close()
+
+
+def _needs_polling() -> int:
+    print(
+        "Telegram runs by webhook under `growth-engine serve`; add --polling to poll locally.",
+        file=sys.stderr,
+    )
+    return 2
+
+
+async def _telegram_polling(infra: Infrastructure) -> int:
+    from adapters.telegram.polling import run_polling
+    from adapters.wiring import build_engine
+
+    if not infra.settings.TELEGRAM_BOT_TOKEN:
+        print("TELEGRAM_BOT_TOKEN is not set.", file=sys.stderr)
+        return 2
+    assert infra.redis_url is not None
+    wired = build_engine(infra.settings, infra.database_url, infra.redis_url)
+    try:
+        print("Telegram polling started; Ctrl-C stops it.")
+        await run_polling(wired.engine, infra.settings)
+    finally:
+        await wired.close()
+    return 0
 
 
 def _run_db(args: argparse.Namespace, database_url: str) -> int:
@@ -158,6 +193,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command in ("seed-demo", "run"):
             print(asyncio.run(_seed(infra.database_url)))
         from adapters.serve import configured_platforms
+
+        if args.command == "run" and args.platform == "telegram":
+            return asyncio.run(_telegram_polling(infra)) if args.polling else _needs_polling()
 
         if args.command == "serve" or (args.command == "run" and configured_platforms(settings)):
             from adapters.serve import serve
