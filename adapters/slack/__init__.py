@@ -1,0 +1,91 @@
+"""Slack: a Bolt AsyncApp on the serve process's aiohttp app (POST /slack/events), or Socket Mode.
+
+Every request is verified (bad or stale signature: 401) and acknowledged before any work; the
+turn then runs in the background (`TaskTracker`) and its replies are posted with
+chat.postMessage, to the user's DM unless they are a public one-line notice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.response import BoltResponse
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.http_app import TaskTracker
+from adapters.metrics import Metrics
+from adapters.pacing import Pacer
+from adapters.settings import Settings
+from adapters.slack import actions, commands, events
+from adapters.slack.client import SlackOut
+from adapters.slack.turns import PLATFORM, TurnRunner
+from bot.engine import DialogueEngine
+
+__all__ = ["EVENTS_PATH", "register"]
+
+EVENTS_PATH = "/slack/events"
+
+
+def register(
+    app: web.Application,
+    *,
+    engine: DialogueEngine,
+    settings: Settings,
+    metrics: Metrics,
+    tasks: TaskTracker,
+) -> None:
+    """Mount Slack on `app`; with SLACK_APP_TOKEN also connect over Socket Mode."""
+    client = AsyncWebClient(token=settings.SLACK_BOT_TOKEN, base_url=settings.SLACK_API_URL)
+    bolt_app = AsyncApp(
+        client=client,  # it carries the token; giving Bolt both makes it warn
+        signing_secret=settings.SLACK_SIGNING_SECRET,
+        process_before_response=False,
+        request_verification_enabled=True,
+    )
+    runner = TurnRunner(
+        engine=engine,
+        out=SlackOut(client, Pacer()),
+        tasks=tasks,
+        metrics=metrics,
+        default_language=settings.DEFAULT_LANGUAGE,
+    )
+    for listeners in (events, commands, actions):
+        listeners.register(bolt_app, runner)
+
+    async def handle(request: web.Request) -> web.Response:
+        metrics.requests.labels(PLATFORM).inc()
+        response = await bolt_app.async_dispatch(await to_bolt_request(request))
+        return await to_aiohttp_response(response)
+
+    app.router.add_post(EVENTS_PATH, handle)
+    if settings.SLACK_APP_TOKEN:
+        _socket_mode(app, bolt_app, settings.SLACK_APP_TOKEN, metrics)
+
+
+def _socket_mode(
+    app: web.Application, bolt_app: AsyncApp, app_token: str, metrics: Metrics
+) -> None:
+    handler = AsyncSocketModeHandler(bolt_app, app_token)
+
+    @bolt_app.middleware
+    async def count_socket_requests(
+        req: AsyncBoltRequest, resp: BoltResponse, next: Callable[[], Awaitable[BoltResponse]]
+    ) -> BoltResponse:
+        if req.mode == "socket_mode":  # HTTP requests are counted by the route
+            metrics.requests.labels(PLATFORM).inc()
+        return await next()
+
+    async def connect(app: web.Application) -> None:
+        await handler.connect_async()
+
+    async def disconnect(app: web.Application) -> None:
+        await handler.close_async()
+
+    app.on_startup.append(connect)
+    # First on shutdown: stop taking events before the turns in flight are drained.
+    app.on_shutdown.insert(0, disconnect)
