@@ -94,7 +94,7 @@ async def interviewing(engine: DialogueEngine, ctx: Context, parsed: Parsed) -> 
     if not text:
         return [Reply(ctx.say("in_interview"))]
     async with engine.uow() as uow:
-        await analyses.append_turn(
+        snapshot = await analyses.append_turn(
             uow=uow,
             actor=ctx.user.actor,
             analysis_id=ctx.analysis_id,
@@ -103,7 +103,6 @@ async def interviewing(engine: DialogueEngine, ctx: Context, parsed: Parsed) -> 
             tokens=estimate_tokens(text),
             event_key=ctx.event.event_key,
         )
-    snapshot = await flows._snapshot(engine, ctx, ctx.analysis_id)
     return await flows.advance(engine, ctx, snapshot)
 
 

@@ -40,6 +40,9 @@ class Actor:
     school_id: uuid.UUID | None
     district_id: uuid.UUID | None
     channel: Channel
+    # True when the caller loaded this actor within the current request and found the user,
+    # account and school live (core.identity.resolve); services then need not reload it.
+    verified: bool = False
 
     @property
     def is_system(self) -> bool:
@@ -59,7 +62,7 @@ def actor_for(user: User, school: School, channel: Channel) -> Actor:
 
 async def refresh_actor(session: AsyncSession, actor: Actor) -> Actor:
     """Reload role and school from the database; deny inactive, deleted or orphaned users."""
-    if actor.is_system:
+    if actor.is_system or actor.verified:
         return actor
     row = (
         await session.execute(

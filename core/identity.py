@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
@@ -53,8 +53,10 @@ async def resolve(
     if row is None:
         return None
     user, school = row
+    live = user.is_active and user.deleted_at is None and school.deleted_at is None
+    actor = replace(actor_for(user, school, channel), verified=live)
     return ChatUser(
-        actor_for(user, school, channel),
+        actor,
         _language(user, school, default_language),
         f"{user.first_name} {user.last_name}",
     )

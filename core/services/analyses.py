@@ -110,8 +110,12 @@ async def append_turn(
     cost: float = 0.0,
     now: datetime | None = None,
     event_key: str | None = None,
-) -> int:
-    """Store the next turn (sequence number max + 1) and keep tokens, cost and duration current."""
+) -> InterviewSnapshot:
+    """Store the next turn (sequence max + 1), keep tokens, cost and duration current.
+
+    Returns the interview as it now stands, read in the same transaction, so the dialogue
+    needs no second unit of work before calling the model.
+    """
     analysis = await own_analysis(uow, actor, analysis_id, lock=True)
     if analysis.status is not AnalysisStatus.IN_PROGRESS:
         raise Conflict(f"analysis is {analysis.status}")
@@ -148,8 +152,10 @@ async def append_turn(
         role=str(role),
         **({"eventKey": event_key} if event_key else {}),
     )
+    await uow.session.flush()
+    loaded = await snapshot(uow, actor, analysis)
     await uow.commit()
-    return sequence
+    return loaded
 
 
 @service
