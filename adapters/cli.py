@@ -8,6 +8,7 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from adapters.cli_admin import add_admin_parser, add_audit_parser
 from adapters.cli_roster import add_roster_parser
 from adapters.settings import SettingsError, load_settings
 
@@ -54,6 +55,8 @@ def _parser() -> argparse.ArgumentParser:
         "students; running it again changes nothing.",
     )
     add_roster_parser(commands)
+    add_admin_parser(commands)
+    add_audit_parser(commands)
     commands.add_parser(
         "serve",
         help="Serve Slack / Telegram webhooks, /healthz and /metrics over HTTP.",
@@ -190,6 +193,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             from adapters.cli_roster import run_roster
 
             return run_roster(args, infra.database_url)
+        if args.command == "admin":
+            from adapters.cli_admin import run_admin
+
+            return run_admin(args, infra.database_url)
+        if args.command == "audit":
+            from adapters.cli_admin import run_audit
+
+            return run_audit(args, infra.database_url)
         if args.command in ("seed-demo", "run"):
             print(asyncio.run(_seed(infra.database_url)))
         from adapters.serve import configured_platforms

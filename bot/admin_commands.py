@@ -8,6 +8,7 @@ an unbalanced apostrophe as in O'Brien falls back to plain words); the last argu
 
 from __future__ import annotations
 
+import re
 import shlex
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -41,6 +42,9 @@ INVITE_TTL = timedelta(hours=72)
 REPORT_LINES = 50  # of a rejected roster: enough to fix a file, short enough for one chat
 IDS_SHOWN = 20
 NOT_FOUND_KEYS = {"School", "District", "User", "Student"}
+INNER_QUOTE = re.compile(r"(?<=\w)['\"](?=\w)")
+# Direction marks and isolates (ours included) come along when text is copied from a chat.
+INVISIBLE = dict.fromkeys(map(ord, "\u200e\u200f\u2066\u2067\u2068\u2069"))
 
 
 @dataclass(frozen=True)
@@ -53,9 +57,9 @@ class Call:
     attachments: tuple[Attachment, ...] = ()
     bot_username: str | None = None
 
-    def say(self, key: str, **values: Any) -> str:
+    def say(self, sentence: str, /, **values: Any) -> str:
         """A catalogue sentence in the caller's language."""
-        return t(self.language, key, **values)
+        return t(self.language, sentence, **values)
 
     async def run(self, fn: Callable[..., Awaitable[Any]], **kwargs: Any) -> Any:
         """A service in its own unit of work, as the caller."""
@@ -97,9 +101,10 @@ class UsageError(Exception):
 
 
 def split(text: str) -> list[str]:
-    """Shell-like words; phones turn `--` into an em dash, which is turned back."""
-    try:
-        words = shlex.split(text)
+    """Shell-like words, without direction marks; a phone's em dash for `--` turned back."""
+    text = text.translate(INVISIBLE)
+    try:  # inside a word ' and " are letters (O'Brien, ג'ודי, מנכ"ל), not quotes
+        words = shlex.split(INNER_QUOTE.sub(r"\\\g<0>", text))
     except ValueError:
         words = text.split()
     return ["--" + w[1:] if w.startswith("\u2014") else w for w in words]
@@ -156,11 +161,11 @@ def _int(values: dict[str, Any], key: str, default: int) -> int:
     return int(value)
 
 
-def _more(c: Call, lines: list[str], page: Any) -> Replies:
-    if not page.items:
+def _more(c: Call, lines: list[str], items: list[Any], more: dict[str, Any] | None) -> Replies:
+    if not items:
         lines.append(c.say("admin_none"))
-    elif page.has_more:
-        lines.append(c.say("admin_more", page=page.page + 1))
+    elif more:
+        lines.append(c.say("admin_more", option=" ".join(f"--{k} {v}" for k, v in more.items())))
     return [Reply("\n".join(lines))]
 
 
@@ -195,7 +200,7 @@ async def _user_list(c: Call, a: dict[str, Any]) -> Replies:
     for u in page.items:
         inactive = "" if u.is_active else f" ({c.say('admin_inactive')})"
         lines.append(f"• {isolate(u.full_name)} <{u.email}> {u.role}{inactive}")
-    return _more(c, lines, page)
+    return _more(c, lines, page.items, {"page": page.page + 1} if page.has_more else None)
 
 
 async def _school_list(c: Call, a: dict[str, Any]) -> Replies:
@@ -217,7 +222,7 @@ async def _roster(c: Call, a: dict[str, Any]) -> Replies:
     if not c.attachments:
         return [Reply(c.say("admin_roster_attach"))]
     data = c.attachments[0].content
-    kind = a.get("kind") or sniff(data)[0]
+    kind = (a.get("kind") or sniff(data)[0]).lower()
     if kind not in KINDS:
         raise InvalidInput("kind", f"one of {', '.join(KINDS)}")
     school = a.get("school")
@@ -268,18 +273,20 @@ def _entry(c: Call, e: audit_queries.AuditEntry) -> str:
 
 
 async def _audit(c: Call, a: dict[str, Any]) -> Replies:
-    page = _int(a, "page", 1)
+    before = a.get("before")
     if "student" in a:
-        found = await c.run(records.student_disclosures, student=a["student"], page=page)
+        found = await c.run(records.student_disclosures, student=a["student"], before=before)
         entries = found.entries
-        title = c.say("admin_audit_student", name=isolate(found.student.full_name), page=page)
+        title = c.say("admin_audit_student", name=isolate(found.student.full_name))
     elif "email" in a:
-        entries = await c.run(audit_queries.audit_by_user, email=a["email"], page=page)
-        title = c.say("admin_audit_user", email=a["email"], page=page)
+        entries = await c.run(audit_queries.audit_by_user, email=a["email"], before=before)
+        title = c.say("admin_audit_user", email=a["email"])
     else:
-        entries = await c.run(audit_queries.audit_since, since=a["date"], page=page)
-        title = c.say("admin_audit_since", date=a["date"], page=page)
-    return _more(c, [title, *(_entry(c, e) for e in entries.items)], entries)
+        entries = await c.run(audit_queries.audit_since, since=a["date"], before=before)
+        title = c.say("admin_audit_since", date=a["date"])
+    lines = [title, *(_entry(c, e) for e in entries.items)]
+    more = entries.next_before and {"before": entries.next_before}
+    return _more(c, lines, entries.items, more)
 
 
 async def _retention(c: Call, a: dict[str, Any]) -> Replies:
@@ -318,9 +325,9 @@ SPECS: list[Spec] = [
     Spec(("roster", "import"), "[SCHOOL] [KIND]", _roster),
     Spec(("quota",), "SCHOOL N", _quota),
     Spec(("usage",), "[MONTH]", _usage),
-    Spec(("audit", "student"), "STUDENT... [--page=N]", _audit),
-    Spec(("audit", "user"), "EMAIL [--page=N]", _audit),
-    Spec(("audit", "since"), "DATE [--page=N]", _audit),
+    Spec(("audit", "student"), "STUDENT... [--before=ID]", _audit),
+    Spec(("audit", "user"), "EMAIL [--before=ID]", _audit),
+    Spec(("audit", "since"), "DATE [--before=ID]", _audit),
     Spec(("retention",), "[--dry-run]", _retention),
     Spec(("record",), "STUDENT...", _record),
 ]
@@ -333,7 +340,7 @@ def _explain(c: Call, error: DomainError) -> str:
         return c.say("invalid", field=error.field, reason=error.reason)
     if isinstance(error, NotFound):
         if error.resource in NOT_FOUND_KEYS:
-            return c.say(f"admin_no_{error.resource.lower()}", key=error.key)
+            return c.say(f"admin_no_{error.resource.lower()}", name=error.key)
         return c.say("not_found")
     if isinstance(error, Conflict):
         return c.say("conflict", what=error.what)
@@ -349,9 +356,9 @@ def _usage_text(c: Call, error: UsageError) -> str:
     return c.say("admin_bad_usage", problem=c.say(error.key, **error.values), usage=usage)
 
 
-async def execute(call: Call, text: str) -> Outcome:
-    """Parse and run one admin command; errors become replies, never exceptions."""
-    words = split(text)
+async def execute(call: Call, command: str | list[str]) -> Outcome:
+    """Run one admin command (a chat line, or words a shell split); errors become replies."""
+    words = split(command) if isinstance(command, str) else command
     if not words or words[0].lower() in ("help", "-h", "--help"):
         return Outcome([Reply(_usage_text(call, UsageError(SPECS)))], 0)
     try:

@@ -23,6 +23,7 @@ from core.actor import Channel
 from core.errors import AccessDenied, Conflict, DomainError, InvalidInput, NotFound, QuotaExceeded
 from core.models import DialogueState, ProcessedEvent
 from core.ports.ai import AIProvider
+from core.ports.charts import ChartRenderer
 from core.ports.coordination import ConversationLocks, SeenEvents
 from core.uow import UnitOfWork
 
@@ -77,8 +78,12 @@ class DialogueEngine:
         seen: SeenEvents,
         prices: PriceTable | None = None,
         settings: DialogueSettings | None = None,
+        charts: ChartRenderer | None = None,
     ) -> None:
         self.session_factory = session_factory
+        self.charts = charts  # None: summaries come without a chart
+        # Set by the Telegram adapter once it knows its bot, for invite deep links.
+        self.bot_username: str | None = None
         self.locks = locks
         self.seen = seen
         self.settings = settings or DialogueSettings()

@@ -21,6 +21,8 @@ class Incoming:
     event_id: str | None = None
     is_direct: bool = True
     received_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    # Files sent with the message (a roster CSV for `admin roster import`).
+    attachments: tuple[Attachment, ...] = ()
 
     @property
     def conversation_key(self) -> str:
@@ -45,7 +47,7 @@ class Button:
 
 @dataclass(frozen=True)
 class Attachment:
-    """A file sent with a reply (a chart PNG, an export CSV)."""
+    """A file sent with a reply (a chart PNG, an export CSV) or received with a message."""
 
     filename: str
     content: bytes

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import TYPE_CHECKING, Any
 
+from bot import admin_commands
 from bot.commands import Parsed
 from bot.events import Button, Reply
 from bot.i18n import isolate
@@ -284,7 +285,11 @@ async def on_help(engine: DialogueEngine, ctx: Context, parsed: Parsed) -> Repli
 
 
 async def on_role_command(engine: DialogueEngine, ctx: Context, parsed: Parsed) -> Replies:
-    """`summary`, `flagged`, `admin`: access-checked here, content in later features."""
+    """`summary`, `flagged`, `admin`: each access-checked (and audited) in core."""
+    if parsed.verb == "admin":
+        return await admin_commands.handle(
+            engine, ctx, parsed.argument, bot_username=engine.bot_username
+        )
     async with engine.uow() as uow:
         try:
             await commands.authorize_command(

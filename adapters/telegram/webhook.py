@@ -89,6 +89,7 @@ def register(
 
     async def start(_: web.Application) -> None:
         await application.initialize()  # getMe: our username, for group commands
+        engine.bot_username = application.bot.username  # admin invites print a deep link
         await publish_commands(outbox, settings.DEFAULT_LANGUAGE)
 
     async def stop(_: web.Application) -> None:

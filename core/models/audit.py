@@ -36,4 +36,10 @@ class AuditLog(Base):
         Index("ix_audit_logs_created_at", "created_at"),
         Index("idx_audit_logs_resource", "resource", "resource_id", text("created_at DESC")),
         Index("idx_audit_logs_user_date", "user_id", text("created_at DESC")),
+        # A student's disclosure log: rows that list the student among `studentIds` (0004).
+        Index(
+            "idx_audit_logs_student_ids",
+            text("(metadata -> 'studentIds')"),
+            postgresql_using="gin",
+        ),
     )

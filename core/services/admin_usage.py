@@ -1,0 +1,167 @@
+"""Monthly analysis quotas per school, and usage (analyses, tokens, cost) by school and teacher.
+
+Usage counts every analysis created in the month, failed and deleted ones included: the tokens
+were spent all the same, and `core.quota` counts them the same way. An analysis belongs to its
+student's school, as for the quota.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+from sqlalchemy import Float, cast, func, select
+
+from core.actor import Actor
+from core.audit import record, service
+from core.errors import InvalidInput, NotFound
+from core.models import Analysis, AuditAction, School, Student, User
+from core.policy import require_admin
+from core.quota import month_bounds, monthly_limit
+from core.text import nfc
+from core.uow import UnitOfWork
+
+MAX_QUOTA = 1_000_000
+MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")
+
+
+@dataclass(frozen=True)
+class QuotaChange:
+    """A school's monthly analysis limit before and after (None: no limit of its own)."""
+
+    school_code: str
+    school_name: str
+    previous: int | None
+    monthly: int | None
+
+
+@dataclass(frozen=True)
+class UsageRow:
+    """One teacher's analyses in one school during the month."""
+
+    school_code: str
+    school_name: str
+    teacher_email: str
+    teacher_name: str
+    analyses: int
+    tokens: int
+    cost: float
+
+
+@dataclass(frozen=True)
+class UsageReport:
+    """Usage in a month (`YYYY-MM`), rows ordered by school then teacher."""
+
+    month: str
+    rows: list[UsageRow]
+
+    def by_school(self) -> dict[str, tuple[int, int, float]]:
+        """Totals (analyses, tokens, cost) per school code, in row order."""
+        totals: dict[str, tuple[int, int, float]] = {}
+        for r in self.rows:
+            a, t, c = totals.get(r.school_code, (0, 0, 0.0))
+            totals[r.school_code] = (a + r.analyses, t + r.tokens, c + r.cost)
+        return totals
+
+    @property
+    def total(self) -> tuple[int, int, float]:
+        """Totals over every school."""
+        return (
+            sum(r.analyses for r in self.rows),
+            sum(r.tokens for r in self.rows),
+            sum(r.cost for r in self.rows),
+        )
+
+
+def parse_month(month: str | None, now: datetime | None = None) -> date:
+    """The first day of `YYYY-MM`, or of the current UTC month when None."""
+    if month is None or not month.strip():
+        start, _ = month_bounds(now or datetime.now(UTC))
+        return start.date()
+    match = MONTH.fullmatch(month.strip())
+    if not match or not 1 <= int(match[2]) <= 12:
+        raise InvalidInput("month", f"not a month: {month.strip()!r}; use YYYY-MM")
+    return date(int(match[1]), int(match[2]), 1)
+
+
+@service
+async def set_quota(
+    *, uow: UnitOfWork, actor: Actor, school_code: str, monthly: int | None
+) -> QuotaChange:
+    """Set (or with None remove) a school's monthly analysis quota (admin only)."""
+    require_admin(actor, resource="School")
+    if monthly is not None and not 0 <= monthly <= MAX_QUOTA:
+        raise InvalidInput("quota", f"a whole number of analyses from 0 to {MAX_QUOTA}")
+    # Row lock: the same lock `ensure_quota` takes, so a limit never changes mid-check.
+    school = await uow.session.scalar(
+        select(School)
+        .where(School.code == nfc(school_code.strip()), School.deleted_at.is_(None))
+        .with_for_update()
+    )
+    if school is None:
+        raise NotFound("School", school_code.strip())
+    settings = dict(school.settings or {})
+    previous = monthly_limit(settings, None)
+    quota = dict(settings.get("analysisQuota") or {})
+    if monthly is None:
+        quota.pop("monthly", None)
+    else:
+        quota["monthly"] = monthly
+    settings["analysisQuota"] = quota
+    school.settings = settings  # a new dict: in-place edits of JSONB go unnoticed by the ORM
+    record(
+        uow,
+        actor,
+        AuditAction.UPDATE,
+        "School",
+        school.id,
+        changed_fields=["settings.analysisQuota.monthly"],
+        previous=previous,
+        monthly=monthly,
+    )
+    await uow.commit()
+    return QuotaChange(school.code, school.name, previous, monthly)
+
+
+@service
+async def usage_report(*, uow: UnitOfWork, actor: Actor, month: str | None = None) -> UsageReport:
+    """Analyses, tokens and estimated cost per school and teacher in a month (admin only)."""
+    require_admin(actor, resource="Usage")
+    first = parse_month(month)
+    start, resets = month_bounds(datetime(first.year, first.month, 1, tzinfo=UTC))
+    end = datetime(resets.year, resets.month, 1, tzinfo=UTC)
+    stmt = (
+        select(
+            School.code,
+            School.name,
+            User.email,
+            User.first_name,
+            User.last_name,
+            func.count(Analysis.id),
+            func.coalesce(func.sum(Analysis.total_tokens), 0),
+            func.coalesce(func.sum(Analysis.estimated_cost), cast(0, Float)),
+        )
+        .join(Student, Student.id == Analysis.student_id)
+        .join(School, School.id == Student.school_id)
+        .join(User, User.id == Analysis.teacher_id)
+        .where(Analysis.created_at >= start, Analysis.created_at < end)
+        .group_by(School.id, User.id)
+        .order_by(School.name, School.code, User.sort_key, User.id)
+    )
+    rows = [
+        UsageRow(code, name, email, f"{fn} {ln}", int(n), int(tokens), float(cost))
+        for code, name, email, fn, ln, n, tokens, cost in await uow.session.execute(stmt)
+    ]
+    report = UsageReport(first.strftime("%Y-%m"), rows)
+    record(
+        uow,
+        actor,
+        AuditAction.READ,
+        "Usage",
+        operation="monthly",
+        month=report.month,
+        schoolCodes=sorted({r.school_code for r in rows}),
+    )
+    await uow.commit()
+    return report

@@ -1,0 +1,292 @@
+"""A student's disclosure log and full record, for a parent's or eligible student's request.
+
+The disclosure log is every audit row naming the student: its resource_id is the student's id,
+or its metadata lists the student in `studentIds` (lists, searches, analyses, imports,
+retention), found through the GIN index of migration 0004. The full record holds everything
+stored about the student (soft-deleted rows and private notes included) plus that log, as
+JSON and the log again as CSV; producing it is audited as EXPORT.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, func, literal_column, or_, select
+
+from core.actor import Actor
+from core.audit import record, service
+from core.errors import InvalidInput, StudentNotFound
+from core.models import (
+    Analysis,
+    AnalysisConversation,
+    AuditAction,
+    AuditLog,
+    Class,
+    ClassEnrollment,
+    School,
+    Student,
+    User,
+)
+from core.policy import require_admin, visible_students
+from core.search import fold, search_statement
+from core.services.audit_queries import (
+    DEFAULT_PAGE_SIZE,
+    AuditEntry,
+    AuditPage,
+    newest_first,
+    parse_cursor,
+    to_page,
+)
+from core.uow import UnitOfWork
+from core.views import StudentView
+
+FORMAT = "growth-engine/student-record@1"
+MAX_CANDIDATES = 5
+# The literal key (not a bind parameter) so the planner matches the expression index.
+STUDENT_IDS = literal_column("(audit_logs.metadata -> 'studentIds')")
+STUDENT_FIELDS = (
+    "id first_name last_name student_id grade_level date_of_birth gender notes "
+    "enrollment_date is_active created_at updated_at deleted_at"
+)
+CLASS_FIELDS = "id name subject grade_level section academic_year deleted_at"
+ANALYSIS_FIELDS = (
+    "id status created_at updated_at deleted_at results teacher_edits private_notes "
+    "flagged_for_review session_duration total_tokens estimated_cost"
+)
+TURN_FIELDS = "sequence_number role content tokens created_at"
+# (CSV header, key in the JSON entry): the disclosure log for people, not programs.
+CSV_COLUMNS = (
+    ("time_utc", "at"),
+    ("user_email", "userEmail"),
+    ("user_role", "userRole"),
+    ("action", "action"),
+    ("resource", "resource"),
+    ("resource_id", "resourceId"),
+    ("channel", "channel"),
+    ("changed_fields", "changedFields"),
+    ("operation", "operation"),
+    ("outcome", "outcome"),
+    ("audit_id", "id"),
+)
+
+
+@dataclass(frozen=True)
+class Disclosures:
+    """A page of a student's disclosure log, newest first."""
+
+    student: StudentView
+    entries: AuditPage
+
+
+@dataclass(frozen=True)
+class StudentRecord:
+    """A student's full record: the JSON document and the disclosure log as CSV."""
+
+    student: StudentView
+    document: dict[str, Any]
+    analyses: int
+    disclosures: int
+
+    @property
+    def basename(self) -> str:
+        """File name stem shared by both files (the id: names may be redacted or Hebrew)."""
+        return f"student-record-{self.student.id}"
+
+    def json_bytes(self) -> bytes:
+        """The whole record as UTF-8 JSON."""
+        return json.dumps(self.document, ensure_ascii=False, indent=2).encode("utf-8")
+
+    def csv_bytes(self) -> bytes:
+        """The disclosure log, oldest first, as CSV (BOM, so Excel reads the Hebrew right)."""
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow([header for header, _ in CSV_COLUMNS])
+        for entry in self.document["disclosureLog"]:
+            writer.writerow([_cell(entry.get(key)) for _, key in CSV_COLUMNS])
+        return out.getvalue().encode("utf-8-sig")
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, dict):
+        return str(value.get("platform", ""))
+    if isinstance(value, list):
+        return " ".join(map(str, value))
+    return "" if value is None else str(value)
+
+
+def names_student(student_id: uuid.UUID) -> ColumnElement[bool]:
+    """Audit rows about the student, or listing the student among `studentIds`."""
+    sid = str(student_id)
+    return or_(AuditLog.resource_id == sid, STUDENT_IDS.bool_op("?")(sid))
+
+
+async def _student(uow: UnitOfWork, actor: Actor, query: str) -> Student:
+    """By id, else by school student number or name; deleted students included (admins)."""
+    raw = query.strip()
+    visible = visible_students(actor, include_deleted=True)
+    try:
+        student_uuid: uuid.UUID | None = uuid.UUID(raw)
+    except ValueError:
+        student_uuid = None
+    if student_uuid is not None:
+        student = await uow.session.scalar(
+            select(Student).where(Student.id == student_uuid, visible)
+        )
+        if student is None:
+            raise StudentNotFound(raw)
+        return student
+    folded = await fold(uow.session, raw) if raw else ""
+    if not folded:
+        raise InvalidInput("student", "give a name, a student number or an id")
+    rows = (await uow.session.execute(search_statement(folded, raw, visible, 50))).all()
+    if not rows:
+        raise StudentNotFound(raw)
+    best = [s for s, rank in rows if rank == rows[0][1]]  # ranked best first
+    if len(best) > 1:
+        shown = "; ".join(
+            f"{s.first_name} {s.last_name} ({s.grade_level}) {s.id}" for s in best[:MAX_CANDIDATES]
+        )
+        raise InvalidInput("student", f"{len(best)} students match: {shown}; give the id")
+    return best[0]
+
+
+@service
+async def student_disclosures(
+    *,
+    uow: UnitOfWork,
+    actor: Actor,
+    student: str,
+    before: str | uuid.UUID | None = None,
+    limit: int = DEFAULT_PAGE_SIZE,
+) -> Disclosures:
+    """Who read or changed what about a student, newest first (admin only)."""
+    require_admin(actor, resource="AuditLog")
+    cursor = parse_cursor(before, limit)
+    row = await _student(uow, actor, student)
+    stmt = newest_first(names_student(row.id), cursor, limit)
+    entries = to_page((await uow.session.scalars(stmt)).all(), limit)
+    record(
+        uow,
+        actor,
+        AuditAction.READ,
+        "AuditLog",
+        row.id,
+        student_ids=[row.id],
+        operation="byStudent",
+        before=None if cursor is None else str(cursor),
+        rowCount=len(entries.items),
+    )
+    await uow.commit()
+    return Disclosures(StudentView.of(row), entries)
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(value) if isinstance(value, uuid.UUID) else value
+
+
+def _fields(row: Any, names: str) -> dict[str, Any]:
+    """The named columns of a row, camelCase keys, JSON-ready values."""
+    return {_camel(n): _jsonable(getattr(row, n)) for n in names.split()}
+
+
+def _person(user: User) -> dict[str, Any]:
+    return {**_fields(user, "id email role"), "name": f"{user.first_name} {user.last_name}"}
+
+
+async def _enrollments(uow: UnitOfWork, student_id: uuid.UUID) -> list[dict[str, Any]]:
+    rows = await uow.session.execute(
+        select(ClassEnrollment, Class, User)
+        .join(Class, Class.id == ClassEnrollment.class_id)
+        .join(User, User.id == Class.teacher_id)
+        .where(ClassEnrollment.student_id == student_id)
+        .order_by(ClassEnrollment.enrolled_at, ClassEnrollment.id)
+    )
+    return [
+        {
+            "class": _fields(c, CLASS_FIELDS),
+            "teacher": _person(teacher),
+            **_fields(e, "enrolled_at dropped_at"),
+        }
+        for e, c, teacher in rows
+    ]
+
+
+async def _analyses(
+    uow: UnitOfWork, student_id: uuid.UUID, log: list[AuditEntry]
+) -> list[dict[str, Any]]:
+    rows = (
+        await uow.session.execute(
+            select(Analysis, User)
+            .join(User, User.id == Analysis.teacher_id)
+            .where(Analysis.student_id == student_id)
+            .order_by(Analysis.created_at, Analysis.id)
+        )
+    ).all()
+    turns: dict[uuid.UUID, list[dict[str, Any]]] = {a.id: [] for a, _ in rows}
+    for turn in await uow.session.scalars(
+        select(AnalysisConversation)
+        .where(AnalysisConversation.analysis_id.in_(list(turns)))
+        .order_by(AnalysisConversation.analysis_id, AnalysisConversation.sequence_number)
+    ):
+        turns[turn.analysis_id].append(_fields(turn, TURN_FIELDS))
+    return [
+        {
+            **_fields(a, ANALYSIS_FIELDS),
+            "teacher": _person(teacher),
+            "conversation": turns[a.id],
+            # Its edits, flags, notes and status changes in order, from the audit trail.
+            "history": [
+                e.as_json() for e in log if e.resource == "Analysis" and e.resource_id == str(a.id)
+            ],
+        }
+        for a, teacher in rows
+    ]
+
+
+@service
+async def export_student_record(*, uow: UnitOfWork, actor: Actor, student: str) -> StudentRecord:
+    """Everything held about one student, with its disclosure log (admin only; EXPORT)."""
+    require_admin(actor, resource="Student")
+    row = await _student(uow, actor, student)
+    school = await uow.session.get(School, row.school_id)
+    assert school is not None
+    stmt = select(AuditLog).where(names_student(row.id)).order_by(AuditLog.created_at, AuditLog.id)
+    log = [AuditEntry.of(r) for r in await uow.session.scalars(stmt)]
+    analyses = await _analyses(uow, row.id, log)
+    now = await uow.session.scalar(select(func.now()))
+    document = {
+        "format": FORMAT,
+        "generatedAt": _jsonable(now),
+        "generatedBy": actor.email,
+        "student": _fields(row, STUDENT_FIELDS),
+        "school": _fields(school, "id code name"),
+        "enrollments": await _enrollments(uow, row.id),
+        "analyses": analyses,
+        "disclosureLog": [e.as_json() for e in log],
+    }
+    record(
+        uow,
+        actor,
+        AuditAction.EXPORT,
+        "Student",
+        row.id,
+        student_ids=[row.id],
+        operation="fullRecord",
+        analyses=len(analyses),
+        disclosures=len(log),
+    )
+    await uow.commit()
+    return StudentRecord(StudentView.of(row), document, len(analyses), len(log))
