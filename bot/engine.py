@@ -193,6 +193,8 @@ class DialogueEngine:
         event = ctx.event
         if event.action:
             return from_action(event.action)
+        if event.literal:
+            return Parsed(None, event.text.strip(), False)
         parsed = parse(event.text)
         awaiting_text = ctx.state in (INTERVIEWING, CHOOSING) or ctx.data.get("awaiting")
         command = parsed.verb in ALWAYS or (parsed.verb in ALONE and not parsed.argument)

@@ -20,6 +20,8 @@ class Incoming:
     action: str | None = None
     event_id: str | None = None
     is_direct: bool = True
+    # Text from a form field (Slack's edit modal): always data, even if it reads "cancel".
+    literal: bool = False
     received_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     # Files sent with the message (a roster CSV for `admin roster import`).
     attachments: tuple[Attachment, ...] = ()

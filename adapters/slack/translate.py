@@ -29,6 +29,7 @@ class Turn:
     action: str | None = None
     im: bool = False  # the payload itself says this is the bot's DM with the user
     response_url: str | None = None
+    literal: bool = False  # text typed into a form field: data, never a command
 
     def incoming(self, *, is_direct: bool) -> Incoming:
         """The platform-neutral event for the dialogue engine."""
@@ -41,6 +42,7 @@ class Turn:
             action=self.action,
             event_id=self.event_id,
             is_direct=is_direct,
+            literal=self.literal,
         )
 
 
@@ -134,5 +136,5 @@ def from_edit_submission(
     common = {"team_id": _team(body), "user_id": str(body["user"]["id"]), "channel_id": channel_id}
     return (
         Turn(**common, action=f"edit:{section}", event_id=_event_id(body, f"view:{view_id}:edit")),
-        Turn(**common, text=text, event_id=_event_id(body, f"view:{view_id}:text")),
+        Turn(**common, text=text, event_id=_event_id(body, f"view:{view_id}:text"), literal=True),
     )
