@@ -29,5 +29,14 @@ lint: install
 bench-roster: install
 	$(PY) -m bench.roster
 
+bench-turns: install
+	$(PY) -m bench.turns
+
+bench-http: install
+	$(PY) -m bench.http
+
 clean-data:
 	rm -rf .data
+
+bench-summary: install
+	$(PY) -m bench.summary $(BENCH_ARGS)

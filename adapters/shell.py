@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import TextIO
 
 from bot.engine import DialogueEngine
@@ -16,6 +17,7 @@ from core.uow import UnitOfWork
 
 WORKSPACE = "local"
 BUTTON_HINT = "(#N presses button N)"
+DOWNLOADS = Path(".data") / "downloads"
 
 
 def render(reply: Reply) -> str:
@@ -31,6 +33,17 @@ def pick(line: str, buttons: tuple[Button, ...]) -> str | None:
     if line.startswith("#") and line[1:].isdigit() and 1 <= int(line[1:]) <= len(buttons):
         return buttons[int(line[1:]) - 1].action
     return None
+
+
+def save_attachments(reply: Reply, directory: Path) -> list[Path]:
+    """Write a reply's files (charts, exports) to `directory`; the terminal shows the paths."""
+    saved = []
+    for attachment in reply.attachments:
+        directory.mkdir(parents=True, exist_ok=True)
+        path = directory / Path(attachment.filename).name  # never outside the directory
+        path.write_bytes(attachment.content)
+        saved.append(path)
+    return saved
 
 
 async def link(engine: DialogueEngine, email: str) -> bool:
@@ -53,6 +66,7 @@ async def chat(
     lines: TextIO = sys.stdin,
     write: Callable[[str], None] = print,
     prompt: bool = False,
+    downloads: Path = DOWNLOADS,
 ) -> int:
     """Run the dialogue as `email` until end of input; returns the exit code."""
     if not await link(engine, email):
@@ -84,5 +98,7 @@ async def chat(
         buttons = ()
         for reply in await engine.handle(event):
             write(render(reply))
+            for path in save_attachments(reply, downloads):
+                write(f"[file saved: {path}]")
             if reply.buttons:
                 buttons = reply.buttons

@@ -8,6 +8,7 @@ from datetime import timedelta
 import redis.asyncio
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from adapters.charts import MatplotlibCharts
 from adapters.metrics import InstrumentedAI, Metrics
 from adapters.offline_ai import OfflineAnalyst
 from adapters.openai import OpenAIProvider
@@ -71,5 +72,6 @@ def build_engine(
         seen=RedisSeenEvents(client, namespace=REDIS_NAMESPACE),
         prices=dict(settings.AI_PRICES),
         settings=dialogue_settings(settings),
+        charts=MatplotlibCharts(),
     )
     return Wired(engine, db, client)

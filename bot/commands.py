@@ -18,6 +18,8 @@ VERBS = {
     "summary",
     "flagged",
     "admin",
+    "reviewed",
+    "export",
     "start",
     "save",
     "discard",

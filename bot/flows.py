@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from bot import admin_commands
+from bot import admin_commands, summary_commands
 from bot.commands import Parsed
 from bot.events import Button, Reply
 from bot.i18n import isolate
@@ -285,7 +285,7 @@ async def on_help(engine: DialogueEngine, ctx: Context, parsed: Parsed) -> Repli
 
 
 async def on_role_command(engine: DialogueEngine, ctx: Context, parsed: Parsed) -> Replies:
-    """`summary`, `flagged`, `admin`: each access-checked (and audited) in core."""
+    """`summary`, `flagged`, `reviewed`, `export`, `admin`: access-checked (and audited) in core."""
     if parsed.verb == "admin":
         return await admin_commands.handle(
             engine, ctx, parsed.argument, bot_username=engine.bot_username
@@ -297,4 +297,4 @@ async def on_role_command(engine: DialogueEngine, ctx: Context, parsed: Parsed) 
             )
         except AccessDenied:
             return [Reply(ctx.say("role_refused"))]
-    return [Reply(ctx.say("routed", command=f"{parsed.verb} {parsed.argument}".strip()))]
+    return await summary_commands.handle(engine, ctx, parsed.verb or "", parsed.argument)

@@ -31,6 +31,8 @@ IDLE_COMMANDS: dict[str, Handler] = {
     "summary": flows.on_role_command,
     "flagged": flows.on_role_command,
     "admin": flows.on_role_command,
+    "reviewed": flows.on_role_command,
+    "export": flows.on_role_command,
 }
 
 

@@ -75,7 +75,6 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "private_notice": "I'll answer you privately.",
         "busy": "I'm still working on your previous message; please wait a moment.",
         "role_refused": "This command is not available to your role.",
-        "routed": "Command received: {command}.",
         "slack_no_account": "I couldn't find a Growth Engine account for {email}, the email of "
         "your Slack profile. Ask your school admin to add you with this email, then write to me "
         "again.",
@@ -280,7 +279,6 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "private_notice": "אענה לך בהודעה פרטית.",
         "busy": "אני עדיין מטפל בהודעה הקודמת; רגע אחד בבקשה.",
         "role_refused": "הפקודה הזו אינה זמינה לתפקיד שלך.",
-        "routed": "הפקודה התקבלה: {command}.",
         "slack_no_account": "לא מצאתי חשבון Growth Engine עבור {email}, כתובת הדוא״ל בפרופיל "
         "ה-Slack שלך. בקשו מהמנהל/ת של המערכת בבית הספר להוסיף אתכם עם הכתובת הזו, ואז כתבו לי "
         "שוב.",
@@ -415,8 +413,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "not_flagged": "הניתוח הזה אינו מסומן לבדיקה.",
         "export_usage": "כתבו: export analyses [school|grade שכבה|class כיתה|teacher אימייל|"
         "student שם] [this-month|this-term|this-year|YYYY-MM-DD..YYYY-MM-DD].",
-        "export_done": "הנה הייצוא: {rows} ניתוחים ({filename}). הערות פרטיות אינן נכללות "
-        "לעולם.",
+        "export_done": "הנה הייצוא: {rows} ניתוחים ({filename}). הערות פרטיות אינן נכללות לעולם.",
     },
 }
 

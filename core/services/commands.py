@@ -11,6 +11,7 @@ from core.uow import UnitOfWork
 COMMAND_ROLES: dict[str, tuple[UserRole, ...]] = {
     "summary": (UserRole.PRINCIPAL, UserRole.ADMIN),
     "flagged": (UserRole.PRINCIPAL, UserRole.ADMIN),
+    "reviewed": (UserRole.PRINCIPAL, UserRole.ADMIN),
     "admin": (UserRole.ADMIN,),
     "analyze": (UserRole.TEACHER,),
 }

@@ -1,0 +1,230 @@
+"""`summary`, `flagged`, `reviewed` and `export` for principals and admins (exports: anyone).
+
+Arguments are read here (a bad one gets a sentence naming it), the services do the rest in
+their own units of work, and text comes from the catalogue in the user's language. School,
+district and grade summaries carry a PNG chart when the engine has a chart renderer; exports
+carry the CSV. A summary without a period covers this school year; an export, all time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from bot.events import Attachment, Reply
+from bot.i18n import isolate
+from core.errors import AccessDenied, Conflict, DomainError, InvalidInput, NotFound
+from core.models import AnalysisStatus
+from core.periods import SCHOOL_TZ, parse_period
+from core.ports.charts import ChartSpec, Panel
+from core.scopes import NEEDS_VALUE, AmbiguousStudent, parse_request
+from core.services import exports, flagged, summaries
+
+if TYPE_CHECKING:
+    from bot.engine import Context, DialogueEngine
+
+CHARTED = ("school", "district", "grade")
+EXPORT_WORDS = ("analyses", "ניתוחים")
+STATUSES = (AnalysisStatus.COMPLETED, AnalysisStatus.IN_PROGRESS, AnalysisStatus.FAILED)
+
+
+def _date(moment: datetime) -> str:
+    return moment.astimezone(SCHOOL_TZ).date().isoformat()
+
+
+def _percent(value: float | None) -> str:
+    return "—" if value is None else f"{round(value * 100)}%"
+
+
+def _money(cost: float) -> str:
+    # Cents hide most of a small school's spend; three decimals show it.
+    return f"{cost:,.2f}" if cost >= 10 else f"{cost:.3f}"
+
+
+def _scope_title(ctx: Context, summary: summaries.Summary) -> str:
+    return ctx.say(f"scope_{summary.scope.kind}", name=isolate(summary.name))
+
+
+def _period(ctx: Context, summary: summaries.Summary) -> str:
+    return summary.period.describe() if summary.period else ctx.say("period_all")
+
+
+def _render(ctx: Context, s: summaries.Summary) -> str:
+    lines = [ctx.say("summary_title", scope=_scope_title(ctx, s), period=_period(ctx, s))]
+    if not s.total and not s.by_grade and not s.by_class:
+        return "\n".join([*lines, ctx.say("summary_nothing")])
+    lines.append(
+        ctx.say(
+            "summary_counts",
+            total=s.total,
+            completed=s.count(AnalysisStatus.COMPLETED),
+            in_progress=s.count(AnalysisStatus.IN_PROGRESS),
+            failed=s.count(AnalysisStatus.FAILED),
+            flagged=s.flagged,
+        )
+    )
+    grades = [(ctx.say("grade_label", grade=c.label), c) for c in s.by_grade]
+    classes = [(isolate(c.label), c) for c in s.by_class]
+    for title, rows in (("summary_grades", grades), ("summary_classes", classes)):
+        if rows and s.scope.kind != "student":
+            lines += ["", ctx.say(title)]
+            lines += [
+                ctx.say("coverage_line", label=label, covered=c.covered, active=c.active,
+                        percent=round(c.share * 100))
+                for label, c in rows
+            ]  # fmt: skip
+    if s.teachers:
+        lines += ["", ctx.say("summary_teachers")]
+        lines += [
+            ctx.say("teacher_line", name=isolate(t.name), total=t.total, completed=t.completed)
+            for t in s.teachers
+        ]
+    for title, themes in (("summary_strengths", s.strengths), ("summary_weaknesses", s.weaknesses)):
+        if themes:
+            lines += ["", ctx.say(title)]
+            lines += [ctx.say("theme_line", phrase=x.phrase, count=x.count) for x in themes]
+    lines += ["", ctx.say("summary_confidence", value=_percent(s.average_confidence))]
+    lines.append(ctx.say("summary_usage", tokens=f"{s.tokens:,}", cost=_money(s.cost)))
+    return "\n".join(lines + _student_lines(ctx, s))
+
+
+def _student_lines(ctx: Context, s: summaries.Summary) -> list[str]:
+    latest = s.latest
+    if latest is None:
+        return []
+    lines = ["", ctx.say("summary_latest", date=_date(latest.created_at),
+                         teacher=isolate(latest.teacher))]  # fmt: skip
+    edited = f" ({ctx.say('summary_edited')})"
+    sections = (
+        ("strengths", latest.strengths),
+        ("weaknesses", latest.weaknesses),
+        ("recommendations", latest.recommendations),
+    )
+    for key, items in sections:
+        lines.append(f"{ctx.say(key)}{edited if key in latest.edited else ''}:")
+        lines += [f"  • {item}" for item in items]
+    for key, value in (("learningStyle", latest.learning_style or "—"),
+                       ("confidence", _percent(latest.confidence))):  # fmt: skip
+        lines.append(f"{ctx.say(key)}{edited if key in latest.edited else ''}: {value}")
+    if s.trend:
+        lines += ["", ctx.say("summary_trend")]
+        lines += [
+            ctx.say("trend_line", date=_date(p.created_at), confidence=_percent(p.confidence),
+                    strengths=p.strengths, weaknesses=p.weaknesses)
+            for p in s.trend
+        ]  # fmt: skip
+    return lines
+
+
+def chart_spec(ctx: Context, s: summaries.Summary) -> ChartSpec:
+    """The coverage and status panels of a school, district or grade summary."""
+    if s.scope.kind == "grade":
+        title, coverage = ctx.say("chart_classes"), [(c.label, c.share) for c in s.by_class]
+    else:
+        title = ctx.say("chart_grades")
+        coverage = [(ctx.say("grade_label", grade=c.label), c.share) for c in s.by_grade]
+    statuses = tuple((ctx.say(f"status_{status}"), float(s.count(status))) for status in STATUSES)
+    return ChartSpec(
+        f"{_scope_title(ctx, s)} — {_period(ctx, s)}",
+        (Panel(title, tuple(coverage), percent=True), Panel(ctx.say("chart_statuses"), statuses)),
+        rtl=ctx.language == "he",
+    )
+
+
+def _explain(ctx: Context, error: DomainError, verb: str, argument: str) -> Reply:
+    if verb == "export":
+        argument = argument.strip().partition(" ")[2]  # past the word "analyses"
+    words = argument.split()
+    if isinstance(error, AmbiguousStudent):
+        text = ctx.say("bad_student", value=error.query, names=", ".join(error.candidates))
+    elif isinstance(error, InvalidInput) and error.field == "period":
+        text = ctx.say("bad_period", value=words[-1] if words else "")
+    elif isinstance(error, InvalidInput) and error.field == "scope":
+        text = ctx.say("bad_scope", value=words[0] if words else "")
+    elif isinstance(error, InvalidInput) and error.field in NEEDS_VALUE:
+        text = ctx.say("bad_missing", kind=error.field)
+    elif isinstance(error, InvalidInput) and error.field == "id":
+        text = ctx.say("bad_id", value=argument.strip())
+    elif isinstance(error, InvalidInput):
+        text = ctx.say("invalid", field=error.field, reason=error.reason)
+    elif isinstance(error, AccessDenied) and error.reason in ("other_school", "admin_only"):
+        text = ctx.say(error.reason)
+    elif isinstance(error, AccessDenied):
+        text = ctx.say("role_refused")
+    elif isinstance(error, NotFound):
+        what = ctx.say(f"what_{error.resource}") if error.resource else ""
+        text = ctx.say("scope_not_found", what=what, value=error.key)
+    elif isinstance(error, Conflict):
+        text = ctx.say("not_flagged")
+    else:
+        raise error
+    if isinstance(error, InvalidInput) and verb in ("summary", "export"):
+        text += "\n" + ctx.say("summary_usage_help" if verb == "summary" else "export_usage")
+    return Reply(text)
+
+
+async def _summary(engine: DialogueEngine, ctx: Context, argument: str) -> list[Reply]:
+    scope, period = parse_request(argument, now=ctx.event.received_at)
+    if period is None:
+        period = parse_period("this-year", now=ctx.event.received_at)
+    async with engine.uow() as uow:
+        summary = await summaries.summarize(
+            uow=uow, actor=ctx.user.actor, scope=scope, period=period
+        )
+    attachments: tuple[Attachment, ...] = ()
+    if engine.charts is not None and scope.kind in CHARTED:
+        png = await asyncio.to_thread(engine.charts.render_png, chart_spec(ctx, summary))
+        attachments = (Attachment(f"summary-{scope.kind}.png", png, "image/png"),)
+    return [Reply(_render(ctx, summary), attachments=attachments)]
+
+
+async def _flagged(engine: DialogueEngine, ctx: Context) -> list[Reply]:
+    async with engine.uow() as uow:
+        found = await flagged.list_flagged(uow=uow, actor=ctx.user.actor)
+    if not found:
+        return [Reply(ctx.say("flagged_none"))]
+    lines = [ctx.say("flagged_title")] + [
+        ctx.say("flagged_line", id=f.reference, student=isolate(f.student_name),
+                grade=f.grade_level, teacher=isolate(f.teacher_name), date=_date(f.flagged_at))
+        for f in found
+    ]  # fmt: skip
+    return [Reply("\n".join([*lines, "", ctx.say("flagged_hint")]))]
+
+
+async def _reviewed(engine: DialogueEngine, ctx: Context, argument: str) -> list[Reply]:
+    if not argument.strip():
+        return [Reply(ctx.say("reviewed_usage"))]
+    async with engine.uow() as uow:
+        done = await flagged.mark_reviewed(uow=uow, actor=ctx.user.actor, reference=argument)
+    return [Reply(ctx.say("reviewed_done", student=isolate(done.student_name), id=done.reference))]
+
+
+async def _export(engine: DialogueEngine, ctx: Context, argument: str) -> list[Reply]:
+    what, _, rest = argument.strip().partition(" ")
+    if what.lower() not in EXPORT_WORDS:
+        return [Reply(ctx.say("export_usage"))]
+    scope, period = parse_request(rest, now=ctx.event.received_at)
+    async with engine.uow() as uow:
+        exported = await exports.export_analyses(
+            uow=uow, actor=ctx.user.actor, scope=scope, period=period
+        )
+    attachment = Attachment(exported.filename, exported.content, "text/csv")
+    text = ctx.say("export_done", rows=exported.rows, filename=exported.filename)
+    return [Reply(text, attachments=(attachment,))]
+
+
+async def handle(engine: DialogueEngine, ctx: Context, verb: str, argument: str) -> list[Reply]:
+    """Answer `summary`, `flagged`, `reviewed` or `export` with text and attachments."""
+    try:
+        if verb == "summary":
+            return await _summary(engine, ctx, argument)
+        if verb == "flagged":
+            return await _flagged(engine, ctx)
+        if verb == "reviewed":
+            return await _reviewed(engine, ctx, argument)
+        if verb == "export":
+            return await _export(engine, ctx, argument)
+    except DomainError as error:
+        return [_explain(ctx, error, verb, argument)]
+    return [Reply(ctx.say("summary_usage_help"))]

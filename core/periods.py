@@ -1,0 +1,89 @@
+"""Reporting periods: this-month, this-term, this-year or FROM..TO, on the Israeli school calendar.
+
+The school year starts on September 1. Terms follow the Israeli calendar: the first term runs
+September to January, the second February to June; in July and August (the summer break)
+"this-term" means the second term that has just ended. Boundaries are midnights in Israel
+(Asia/Jerusalem); a period is half-open, [start, end). FROM..TO takes ISO dates (YYYY-MM-DD)
+and includes both days.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from core.errors import InvalidInput
+
+SCHOOL_TZ = ZoneInfo("Asia/Jerusalem")
+KEYWORDS = ("this-month", "this-term", "this-year")
+RANGE = re.compile(r"^(\d{4}-\d{2}-\d{2})\.\.(\d{4}-\d{2}-\d{2})$")
+
+
+@dataclass(frozen=True)
+class Period:
+    """A half-open interval of local school days, [first, last + 1 day)."""
+
+    label: str
+    first: date
+    last: date
+
+    @property
+    def start(self) -> datetime:
+        """Midnight in Israel at the start of the first day."""
+        return datetime.combine(self.first, time(), SCHOOL_TZ)
+
+    @property
+    def end(self) -> datetime:
+        """Midnight in Israel after the last day (exclusive)."""
+        return datetime.combine(self.last + timedelta(days=1), time(), SCHOOL_TZ)
+
+    def describe(self) -> str:
+        """`label (YYYY-MM-DD..YYYY-MM-DD)`, or just the range for explicit dates."""
+        span = f"{self.first.isoformat()}..{self.last.isoformat()}"
+        return span if self.label == span else f"{self.label} ({span})"
+
+
+def looks_like_period(token: str) -> bool:
+    """True when `token` is meant as a period (a keyword or something with `..`)."""
+    return token.lower() in KEYWORDS or ".." in token
+
+
+def _month_end(year: int, month: int) -> date:
+    following = date(year + month // 12, month % 12 + 1, 1)
+    return following - timedelta(days=1)
+
+
+def school_year_start(day: date) -> date:
+    """September 1 of the school year that `day` belongs to."""
+    return date(day.year if day.month >= 9 else day.year - 1, 9, 1)
+
+
+def parse_period(text: str, *, now: datetime) -> Period:
+    """The period `text` names, relative to `now` (any time zone; read in Israeli time)."""
+    token = text.strip().lower()
+    today = now.astimezone(SCHOOL_TZ).date()
+    if token == "this-month":
+        return Period(token, today.replace(day=1), _month_end(today.year, today.month))
+    if token == "this-year":
+        first = school_year_start(today)
+        return Period(token, first, date(first.year + 1, 8, 31))
+    if token == "this-term":
+        if today.month >= 9:
+            return Period(token, date(today.year, 9, 1), date(today.year + 1, 1, 31))
+        if today.month == 1:
+            return Period(token, date(today.year - 1, 9, 1), date(today.year, 1, 31))
+        return Period(token, date(today.year, 2, 1), date(today.year, 6, 30))
+    match = RANGE.match(token)
+    if match is None:
+        raise InvalidInput(
+            "period", f"“{text}” is not this-month, this-term, this-year or YYYY-MM-DD..YYYY-MM-DD"
+        )
+    try:
+        first, last = (date.fromisoformat(part) for part in match.groups())
+    except ValueError:
+        raise InvalidInput("period", f"“{text}” holds a date that does not exist") from None
+    if last < first:
+        raise InvalidInput("period", f"“{text}” ends before it starts")
+    return Period(f"{first.isoformat()}..{last.isoformat()}", first, last)

@@ -1,0 +1,248 @@
+"""What a summary or an export is about: `school [CODE]`, `district CODE`, `grade G`,
+`class NAME`, `teacher EMAIL` or `student NAME`, optionally followed by a period.
+
+A scope resolves to SQL conditions inside the actor's visibility: a principal's `school` is
+their own (another school's code is refused and audited by the calling service); only an admin
+names a district or another school; grade, class, teacher and student are looked up among what
+the actor may see (every school for an admin), so a name outside it is simply not found.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, and_, exists, func, select
+
+from core.actor import Actor
+from core.errors import AccessDenied, InvalidInput, NotFound, StudentNotFound
+from core.models import (
+    Analysis,
+    Class,
+    ClassEnrollment,
+    District,
+    School,
+    Student,
+    User,
+    UserRole,
+)
+from core.periods import Period, looks_like_period, parse_period
+from core.policy import teaches_student, visible_classes, visible_students, visible_users
+from core.search import fold, search_statement
+from core.text import nfc
+from core.uow import UnitOfWork
+
+KINDS = ("school", "district", "grade", "class", "teacher", "student")
+# Hebrew words a principal may type instead of the English kind.
+KIND_ALIASES = {
+    "בית-ספר": "school",
+    "ביה״ס": "school",
+    "מחוז": "district",
+    "שכבה": "grade",
+    "כיתה": "class",
+    "מורה": "teacher",
+    "תלמיד": "student",
+    "תלמידה": "student",
+}
+NEEDS_VALUE = ("district", "grade", "class", "teacher", "student")
+MAX_CANDIDATES = 5
+
+
+class AmbiguousStudent(InvalidInput):
+    """Several students match the name equally well; `candidates` are "name (grade)"."""
+
+    def __init__(self, query: str, candidates: list[str]) -> None:
+        super().__init__("student", f"several students match “{query}”: {', '.join(candidates)}")
+        self.query = query
+        self.candidates = candidates
+
+
+@dataclass(frozen=True)
+class Scope:
+    """A kind and its value as the user wrote it (`value` None: the actor's own school)."""
+
+    kind: str = "school"
+    value: str | None = None
+
+    @property
+    def key(self) -> str:
+        """`kind` or `kind:value`, for audit rows."""
+        return self.kind if self.value is None else f"{self.kind}:{self.value}"
+
+
+@dataclass(frozen=True)
+class ResolvedScope:
+    """A scope as SQL: who belongs (roster), which analyses count, which classes."""
+
+    scope: Scope
+    name: str
+    roster: ColumnElement[bool]  # on Student: the students the scope covers
+    analyses: ColumnElement[bool]  # on Analysis joined to Student: the analyses it counts
+    classes: ColumnElement[bool]  # on Class: the classes it covers
+    student_id: uuid.UUID | None = None
+
+
+def parse_request(argument: str, *, now: datetime) -> tuple[Scope, Period | None]:
+    """`[KIND [VALUE]] [PERIOD]` into a scope and a period (None when no period is written)."""
+    words = argument.split()
+    period = None
+    if words and looks_like_period(words[-1]):
+        period = parse_period(words.pop(), now=now)
+    if not words:
+        return Scope(), period
+    kind = KIND_ALIASES.get(words[0], words[0].lower())
+    if kind not in KINDS:
+        raise InvalidInput("scope", f"“{words[0]}” is not one of {', '.join(KINDS)}")
+    value = " ".join(words[1:]) or None
+    if value is None and kind in NEEDS_VALUE:
+        raise InvalidInput(kind, f"write which {kind} after “{kind}”")
+    return Scope(kind, value), period
+
+
+def _enrolled(class_ids: list[uuid.UUID]) -> ColumnElement[bool]:
+    return exists(
+        select(ClassEnrollment.id).where(
+            ClassEnrollment.student_id == Student.id,
+            ClassEnrollment.class_id.in_(class_ids),
+            ClassEnrollment.dropped_at.is_(None),
+        )
+    )
+
+
+async def _school(uow: UnitOfWork, actor: Actor, scope: Scope) -> ResolvedScope:
+    if scope.value is None:
+        if actor.school_id is None:
+            raise InvalidInput("school", "write the school code after “school”")
+        found = await uow.session.get(School, actor.school_id)
+    else:
+        found = await uow.session.scalar(
+            select(School).where(
+                func.lower(School.code) == nfc(scope.value).lower(), School.deleted_at.is_(None)
+            )
+        )
+    if actor.role is not UserRole.ADMIN and (found is None or found.id != actor.school_id):
+        # Whether that school exists is none of a principal's business.
+        raise AccessDenied("other_school", resource="School", resource_id=scope.value)
+    if found is None:
+        raise NotFound("School", scope.value or "")
+    school_id = found.id
+    return ResolvedScope(
+        scope,
+        found.name,
+        Student.school_id == school_id,
+        Student.school_id == school_id,
+        Class.school_id == school_id,
+    )
+
+
+async def _district(uow: UnitOfWork, actor: Actor, scope: Scope) -> ResolvedScope:
+    if actor.role is not UserRole.ADMIN:
+        raise AccessDenied("admin_only", resource="District", resource_id=scope.value)
+    district = await uow.session.scalar(
+        select(District).where(
+            func.lower(District.code) == nfc(scope.value or "").lower(),
+            District.deleted_at.is_(None),
+        )
+    )
+    if district is None:
+        raise NotFound("District", scope.value or "")
+    schools = select(School.id).where(
+        School.district_id == district.id, School.deleted_at.is_(None)
+    )
+    return ResolvedScope(
+        scope,
+        district.name,
+        Student.school_id.in_(schools),
+        Student.school_id.in_(schools),
+        Class.school_id.in_(schools),
+    )
+
+
+async def _class(uow: UnitOfWork, actor: Actor, scope: Scope) -> ResolvedScope:
+    rows = (
+        await uow.session.execute(
+            select(Class.id, Class.name).where(
+                visible_classes(actor),
+                Class.is_active.is_(True),
+                func.ge_fold(Class.name) == func.ge_fold(scope.value),
+            )
+        )
+    ).all()
+    if not rows:
+        raise NotFound("Class", scope.value or "")
+    ids = [row.id for row in rows]
+    enrolled = _enrolled(ids)
+    return ResolvedScope(scope, rows[0].name, enrolled, enrolled, Class.id.in_(ids))
+
+
+async def _teacher(uow: UnitOfWork, actor: Actor, scope: Scope) -> ResolvedScope:
+    teacher = await uow.session.scalar(
+        select(User).where(
+            func.lower(User.email) == (scope.value or "").strip().lower(),
+            User.role == UserRole.TEACHER,
+            visible_users(actor),
+        )
+    )
+    if teacher is None:
+        raise NotFound("Teacher", scope.value or "")
+    return ResolvedScope(
+        scope,
+        f"{teacher.first_name} {teacher.last_name}",
+        teaches_student(teacher.id),
+        Analysis.teacher_id == teacher.id,
+        and_(Class.teacher_id == teacher.id, Class.is_active.is_(True)),
+    )
+
+
+async def _student(uow: UnitOfWork, actor: Actor, scope: Scope) -> ResolvedScope:
+    raw = (scope.value or "").strip()
+    folded = await fold(uow.session, raw)
+    if not folded:
+        raise InvalidInput("student", "write a student's name")
+    rows = (
+        await uow.session.execute(
+            search_statement(folded, raw, visible_students(actor), MAX_CANDIDATES)
+        )
+    ).all()
+    top = min((rank for _student, rank in rows), default=0)
+    best = [student for student, rank in rows if rank == top]
+    if not best:
+        raise StudentNotFound(raw)
+    if len(best) > 1:
+        raise AmbiguousStudent(
+            raw, [f"{s.first_name} {s.last_name} ({s.grade_level})" for s in best]
+        )
+    student = best[0]
+    in_class = Class.id.in_(
+        select(ClassEnrollment.class_id).where(
+            ClassEnrollment.student_id == student.id, ClassEnrollment.dropped_at.is_(None)
+        )
+    )
+    return ResolvedScope(
+        scope,
+        f"{student.first_name} {student.last_name}",
+        Student.id == student.id,
+        Analysis.student_id == student.id,
+        in_class,
+        student.id,
+    )
+
+
+async def resolve_scope(uow: UnitOfWork, actor: Actor, scope: Scope) -> ResolvedScope:
+    """The scope's SQL conditions; AccessDenied or NotFound when it is outside the actor's reach."""
+    if scope.kind == "school":
+        return await _school(uow, actor, scope)
+    if scope.kind == "district":
+        return await _district(uow, actor, scope)
+    if scope.kind == "grade":
+        level = (scope.value or "").strip()
+        grade = Student.grade_level == level
+        return ResolvedScope(scope, level, grade, grade, Class.grade_level == level)
+    if scope.kind == "class":
+        return await _class(uow, actor, scope)
+    if scope.kind == "teacher":
+        return await _teacher(uow, actor, scope)
+    if scope.kind == "student":
+        return await _student(uow, actor, scope)
+    raise InvalidInput("scope", f"“{scope.kind}” is not one of {', '.join(KINDS)}")

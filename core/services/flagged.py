@@ -1,0 +1,157 @@
+"""Analyses flagged for review: the principal's list (newest flag first) and `reviewed ID`.
+
+Who flagged: the analysis's teacher, since only the author may flag (policy.may_edit_analysis).
+When: the time of the newest audit row that changed `flagged_for_review` on the analysis
+(written by `review.flag_for_review`), falling back to the analysis's `updated_at` for rows
+flagged outside the services (imports, seeds). The audit row is the authority because
+`updated_at` moves with every later edit; the resource index makes the lookup one probe.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, Text, cast, func, select, update
+
+from core.actor import Actor
+from core.audit import record, service
+from core.errors import Conflict, InvalidInput, NotFound
+from core.models import Analysis, AuditAction, AuditLog, Student, User, UserRole
+from core.policy import require_role, visible_students
+from core.uow import UnitOfWork
+
+MAX_LIST = 50
+MIN_REFERENCE = 6
+HEX = frozenset("0123456789abcdef-")
+
+
+@dataclass(frozen=True)
+class FlaggedView:
+    """One flagged analysis: whose, about whom, flagged by whom and when."""
+
+    analysis_id: uuid.UUID
+    student_id: uuid.UUID
+    student_name: str
+    grade_level: str
+    teacher_name: str
+    teacher_email: str
+    status: str
+    created_at: datetime
+    flagged_at: datetime
+
+    @property
+    def reference(self) -> str:
+        """The short id users type in `reviewed ID` (first 8 hex digits)."""
+        return str(self.analysis_id)[:8]
+
+
+def flagged_at() -> ColumnElement[datetime]:
+    """When the analysis was (last) flagged: its flag audit row, else `updated_at`."""
+    flag_rows = select(func.max(AuditLog.created_at)).where(
+        AuditLog.resource == "Analysis",
+        AuditLog.resource_id == cast(Analysis.id, Text),
+        AuditLog.action == AuditAction.UPDATE,
+        AuditLog.metadata_["changedFields"].contains(["flagged_for_review"]),
+        # A principal's `reviewed` also changes the field; it is not a flag.
+        AuditLog.metadata_["reviewed"].is_(None),
+    )
+    return func.coalesce(flag_rows.scalar_subquery(), Analysis.updated_at)
+
+
+def _flagged(actor: Actor, *where: ColumnElement[bool]) -> Select[Any]:
+    when = flagged_at().label("flagged_at")
+    return (
+        select(
+            Analysis.id,
+            Analysis.student_id,
+            Student.first_name + " " + Student.last_name,
+            Student.grade_level,
+            User.first_name + " " + User.last_name,
+            User.email,
+            Analysis.status,
+            Analysis.created_at,
+            when,
+        )
+        .select_from(Analysis)
+        .join(Student, Student.id == Analysis.student_id)
+        .join(User, User.id == Analysis.teacher_id)
+        # Same rows as policy.visible_analyses, written on the join (see core/summary_queries.py).
+        .where(Analysis.deleted_at.is_(None), visible_students(actor), *where)
+        .order_by(when.desc(), Analysis.id)
+    )
+
+
+def _view(row: Any) -> FlaggedView:
+    return FlaggedView(*row[:6], str(row[6]), row[7], row[8])
+
+
+@service
+async def list_flagged(
+    *, uow: UnitOfWork, actor: Actor, limit: int = MAX_LIST
+) -> list[FlaggedView]:
+    """Flagged analyses the actor may see (a principal's school, an admin's all), newest first."""
+    require_role(actor, UserRole.PRINCIPAL, UserRole.ADMIN, resource="Analysis")
+    statement = _flagged(actor, Analysis.flagged_for_review.is_(True)).limit(
+        max(1, min(limit, MAX_LIST))
+    )
+    found = [_view(row) for row in (await uow.session.execute(statement)).all()]
+    record(
+        uow,
+        actor,
+        AuditAction.READ,
+        "Analysis",
+        student_ids=sorted({row.student_id for row in found}, key=str),
+        operation="flagged",
+        analysisIds=[str(row.analysis_id) for row in found],
+    )
+    await uow.commit()
+    return found
+
+
+def _reference(text: str) -> str:
+    value = text.strip().lower()
+    if len(value) < MIN_REFERENCE or not set(value) <= HEX:
+        raise InvalidInput(
+            "id", f"“{text.strip()}” is not an analysis id (at least {MIN_REFERENCE} hex digits)"
+        )
+    return value
+
+
+@service
+async def mark_reviewed(*, uow: UnitOfWork, actor: Actor, reference: str) -> FlaggedView:
+    """Clear the flag of a visible analysis given its id or the id's first digits (audited)."""
+    require_role(actor, UserRole.PRINCIPAL, UserRole.ADMIN, resource="Analysis")
+    prefix = _reference(reference)
+    try:
+        match: ColumnElement[bool] = Analysis.id == uuid.UUID(prefix)
+    except ValueError:
+        match = cast(Analysis.id, Text).like(prefix + "%")
+    rows = (await uow.session.execute(_flagged(actor, match).limit(2))).all()
+    if not rows:
+        raise NotFound("Analysis", reference.strip())
+    if len(rows) > 1:
+        raise InvalidInput("id", f"several analyses start with “{prefix}”; write more of the id")
+    view = _view(rows[0])
+    changed = await uow.session.execute(
+        update(Analysis)
+        .where(Analysis.id == view.analysis_id, Analysis.flagged_for_review.is_(True))
+        .values(flagged_for_review=False)
+        .returning(Analysis.id)
+    )
+    if changed.scalar_one_or_none() is None:
+        raise Conflict(f"analysis {view.reference} is not flagged for review")
+    record(
+        uow,
+        actor,
+        AuditAction.UPDATE,
+        "Analysis",
+        view.analysis_id,
+        student_ids=[view.student_id],
+        changed_fields=["flagged_for_review"],
+        reviewed=True,
+    )
+    await uow.commit()
+    return view

@@ -1,0 +1,187 @@
+"""Summaries for principals and admins, computed by SQL aggregation over the visible analyses.
+
+Counts are of analyses created in the period (all statuses); tokens and cost too, since every
+status was paid for. Themes, average confidence and the student view use COMPLETED analyses
+only (the ones a teacher saved), with teacher edits winning section by section (core/themes).
+Coverage is the share of active students with at least one COMPLETED analysis in the period,
+by grade and by (active) class. Private notes are never selected.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, text
+
+from core.actor import Actor
+from core.audit import record, service
+from core.models import AnalysisStatus, AuditAction, UserRole
+from core.periods import Period
+from core.policy import require_role
+from core.scopes import ResolvedScope, Scope, resolve_scope
+from core.summary_queries import SECTIONS, statements
+from core.uow import UnitOfWork
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """Active students of a grade or class, and how many have a completed analysis."""
+
+    label: str
+    active: int
+    covered: int
+
+    @property
+    def share(self) -> float:
+        """covered / active (0 for an empty group)."""
+        return self.covered / self.active if self.active else 0.0
+
+
+@dataclass(frozen=True)
+class TeacherCount:
+    """Analyses one teacher wrote in the scope and period."""
+
+    name: str
+    email: str
+    total: int
+    completed: int
+
+
+@dataclass(frozen=True)
+class Theme:
+    """A normalised phrase (shown in its most common wording) and how many analyses hold it."""
+
+    phrase: str
+    count: int
+
+
+@dataclass(frozen=True)
+class TrendPoint:
+    """One completed analysis of a student, for the trend line."""
+
+    analysis_id: uuid.UUID
+    created_at: datetime
+    teacher: str
+    confidence: float | None
+    strengths: int
+    weaknesses: int
+
+
+@dataclass(frozen=True)
+class LatestAnalysis:
+    """A student's newest completed analysis as the reader sees it (edits applied)."""
+
+    analysis_id: uuid.UUID
+    created_at: datetime
+    teacher: str
+    strengths: tuple[str, ...]
+    weaknesses: tuple[str, ...]
+    recommendations: tuple[str, ...]
+    learning_style: str | None
+    confidence: float | None
+    edited: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Summary:
+    """Everything a summary shows; `latest` and `trend` only for a student."""
+
+    scope: Scope
+    name: str
+    period: Period | None
+    statuses: tuple[tuple[str, int], ...]
+    flagged: int
+    by_grade: tuple[Coverage, ...]
+    by_class: tuple[Coverage, ...]
+    teachers: tuple[TeacherCount, ...]
+    strengths: tuple[Theme, ...]
+    weaknesses: tuple[Theme, ...]
+    average_confidence: float | None
+    tokens: int
+    cost: float
+    latest: LatestAnalysis | None = None
+    trend: tuple[TrendPoint, ...] = ()
+
+    @property
+    def total(self) -> int:
+        """Analyses of every status."""
+        return sum(count for _status, count in self.statuses)
+
+    def count(self, status: AnalysisStatus) -> int:
+        """Analyses with `status`."""
+        return dict(self.statuses).get(str(status), 0)
+
+
+async def _rows(uow: UnitOfWork, statement: Select[Any]) -> list[Any]:
+    return list((await uow.session.execute(statement)).all())
+
+
+async def _build(
+    uow: UnitOfWork, actor: Actor, resolved: ResolvedScope, period: Period | None
+) -> Summary:
+    # Statements are prepared and cached; after five runs PostgreSQL may switch to a generic
+    # plan that cannot see the school or the dates (Year 1 bench: themes 37 ms -> 99 ms).
+    await uow.session.execute(
+        text("SELECT set_config('plan_cache_mode', 'force_custom_plan', true)")
+    )
+    run = statements(actor, resolved, period)
+    totals = await _rows(uow, run["totals"])
+    themes = await _rows(uow, run["themes"])
+    confidence = next((r[5] for r in totals if r[0] is AnalysisStatus.COMPLETED), None)
+    latest = None
+    trend: tuple[TrendPoint, ...] = ()
+    if "latest" in run:
+        row = (await _rows(uow, run["latest"]) or [None])[0]
+        if row is not None:
+            edited = tuple(s for s, flag in zip(SECTIONS, row[8:], strict=True) if flag)
+            latest = LatestAnalysis(
+                row[0], row[1], row[2], *(tuple(map(str, r)) for r in row[3:6]),
+                row[6], row[7], edited,
+            )  # fmt: skip
+        trend = tuple(TrendPoint(*r) for r in await _rows(uow, run["trend"]))
+    return Summary(
+        scope=resolved.scope,
+        name=resolved.name,
+        period=period,
+        statuses=tuple(sorted((str(r[0]), int(r[1])) for r in totals)),
+        flagged=sum(int(r[2]) for r in totals),
+        by_grade=tuple(Coverage(*r) for r in await _rows(uow, run["by_grade"])),
+        by_class=tuple(Coverage(*r) for r in await _rows(uow, run["by_class"])),
+        teachers=tuple(
+            TeacherCount(f"{r[0]} {r[1]}", r[2], r[3], r[4])
+            for r in await _rows(uow, run["teachers"])
+        ),
+        strengths=tuple(Theme(r[1], r[2]) for r in themes if r[0] == "strengths"),
+        weaknesses=tuple(Theme(r[1], r[2]) for r in themes if r[0] == "weaknesses"),
+        average_confidence=None if confidence is None else float(confidence),
+        tokens=sum(int(r[3]) for r in totals),
+        cost=round(sum(float(r[4]) for r in totals), 6),
+        latest=latest,
+        trend=trend,
+    )
+
+
+@service
+async def summarize(
+    *, uow: UnitOfWork, actor: Actor, scope: Scope, period: Period | None = None
+) -> Summary:
+    """A summary of a school, district, grade, class, teacher or student (principals, admins)."""
+    require_role(actor, UserRole.PRINCIPAL, UserRole.ADMIN, resource="Summary")
+    resolved = await resolve_scope(uow, actor, scope)
+    summary = await _build(uow, actor, resolved, period)
+    record(
+        uow,
+        actor,
+        AuditAction.READ,
+        "Summary",
+        scope.key,
+        student_ids=[resolved.student_id] if resolved.student_id else None,
+        scope=scope.kind,
+        period=period.describe() if period else "all",
+        analyses=summary.total,
+    )
+    await uow.commit()
+    return summary

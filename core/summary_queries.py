@@ -1,0 +1,197 @@
+"""The SQL behind summaries: one aggregate statement per section, over the visible analyses.
+
+Every statement runs inside the database (GROUP BY, FILTER, window functions); nothing loads
+analyses one by one. `statements` is public so the bench can time and EXPLAIN each of them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, exists, func, literal, select, union_all
+
+from core.actor import Actor
+from core.models import Analysis, AnalysisStatus, Class, ClassEnrollment, Student, User
+from core.periods import Period
+from core.policy import visible_classes, visible_students
+from core.scopes import ResolvedScope
+from core.themes import (
+    LIST_SECTIONS,
+    edited,
+    effective_confidence,
+    effective_list,
+    effective_text,
+    theme_key,
+)
+
+TOP_THEMES = 5
+TREND_POINTS = 12
+SECTIONS = (*LIST_SECTIONS, "learningStyle", "confidence")
+COMPLETED = Analysis.status == AnalysisStatus.COMPLETED
+
+
+def _in_period(period: Period | None) -> list[ColumnElement[bool]]:
+    if period is None:
+        return []
+    return [Analysis.created_at >= period.start, Analysis.created_at < period.end]
+
+
+def analysis_filter(
+    actor: Actor, resolved: ResolvedScope, period: Period | None
+) -> list[ColumnElement[bool]]:
+    """WHERE for analyses joined to their student: visible, in scope and period, not deleted.
+
+    Equal to `policy.visible_analyses` once Student is joined; written on the join because that
+    condition's `IN (SELECT students.id ...)` would be correlated to the joined table.
+    """
+    return [
+        Analysis.deleted_at.is_(None),
+        visible_students(actor),
+        resolved.analyses,
+        *_in_period(period),
+    ]
+
+
+def _analyses(*columns: Any) -> Select[Any]:
+    return select(*columns).select_from(Analysis).join(Student, Student.id == Analysis.student_id)
+
+
+def _covered(resolved: ResolvedScope, period: Period | None) -> ColumnElement[bool]:
+    return exists(
+        select(Analysis.id).where(
+            Analysis.student_id == Student.id,
+            COMPLETED,
+            Analysis.deleted_at.is_(None),
+            *_in_period(period),
+            # The scope's analysis condition (e.g. a teacher's own) decides what covers.
+            resolved.analyses,
+        )
+    )
+
+
+def statements(
+    actor: Actor, resolved: ResolvedScope, period: Period | None
+) -> dict[str, Select[Any]]:
+    """Every statement a summary runs, by name (the bench explains them too)."""
+    where = analysis_filter(actor, resolved, period)
+    covered = _covered(resolved, period)
+    active_students = and_(visible_students(actor), Student.is_active.is_(True))
+    found: dict[str, Select[Any]] = {
+        "totals": _analyses(
+            Analysis.status,
+            func.count(),
+            func.count().filter(Analysis.flagged_for_review.is_(True)),
+            func.coalesce(func.sum(Analysis.total_tokens), 0),
+            func.coalesce(func.sum(Analysis.estimated_cost), 0.0),
+            func.avg(effective_confidence()),
+        )
+        .where(*where)
+        .group_by(Analysis.status),
+        "by_grade": select(Student.grade_level, func.count(), func.count().filter(covered))
+        .where(active_students, resolved.roster)
+        .group_by(Student.grade_level)
+        .order_by(func.length(Student.grade_level), Student.grade_level),
+        "by_class": select(
+            Class.name,
+            func.count(Student.id.distinct()),
+            func.count(Student.id.distinct()).filter(covered),
+        )
+        .select_from(Class)
+        .join(
+            ClassEnrollment,
+            and_(ClassEnrollment.class_id == Class.id, ClassEnrollment.dropped_at.is_(None)),
+        )
+        .join(Student, Student.id == ClassEnrollment.student_id)
+        .where(visible_classes(actor), Class.is_active.is_(True), resolved.classes, active_students)
+        .group_by(Class.id, Class.name, Class.grade_level)
+        .order_by(Class.grade_level, Class.name, Class.id),
+        "teachers": _analyses(
+            User.first_name,
+            User.last_name,
+            User.email,
+            func.count(),
+            func.count().filter(COMPLETED),
+        )
+        .join(User, User.id == Analysis.teacher_id)
+        .where(*where)
+        .group_by(User.id)
+        .order_by(func.count().desc(), User.sort_key),
+        "themes": _themes(where),
+    }
+    if resolved.student_id is not None:
+        found["latest"] = _latest(where)
+        found["trend"] = _trend(where)
+    return found
+
+
+def _themes(where: list[ColumnElement[bool]]) -> Select[Any]:
+    items = union_all(
+        *[
+            _analyses(
+                literal(section).label("section"),
+                Analysis.id.label("analysis_id"),
+                func.jsonb_array_elements_text(effective_list(section)).label("phrase"),
+            ).where(*where, COMPLETED)
+            for section in ("strengths", "weaknesses")
+        ]
+    ).subquery("items")
+    keyed = select(items, theme_key(items.c.phrase).label("key")).subquery("keyed")
+    count = func.count(keyed.c.analysis_id.distinct())
+    blank = keyed.c.key == ""
+    ranked = (
+        select(
+            keyed.c.section,
+            keyed.c.key,
+            func.mode().within_group(func.btrim(keyed.c.phrase)).label("phrase"),
+            count.label("n"),
+            # Blank keys (all punctuation) rank last and are dropped outside the window, where
+            # the planner cannot push the test down and fold every phrase a second time.
+            func.row_number()
+            .over(partition_by=keyed.c.section, order_by=(blank, count.desc(), keyed.c.key))
+            .label("rank"),
+        )
+        .group_by(keyed.c.section, keyed.c.key)
+        .subquery("ranked")
+    )
+    return (
+        select(ranked.c.section, ranked.c.phrase, ranked.c.n)
+        .where(ranked.c.rank <= TOP_THEMES, ranked.c.key != "")
+        .order_by(ranked.c.section, ranked.c.rank)
+    )
+
+
+def _latest(where: list[ColumnElement[bool]]) -> Select[Any]:
+    return (
+        _analyses(
+            Analysis.id,
+            Analysis.created_at,
+            User.first_name + " " + User.last_name,
+            *[effective_list(section) for section in LIST_SECTIONS],
+            effective_text("learningStyle"),
+            effective_confidence(),
+            *[edited(s) for s in SECTIONS],
+        )
+        .join(User, User.id == Analysis.teacher_id)
+        .where(*where, COMPLETED)
+        .order_by(Analysis.created_at.desc(), Analysis.id)
+        .limit(1)
+    )
+
+
+def _trend(where: list[ColumnElement[bool]]) -> Select[Any]:
+    newest = (
+        _analyses(
+            Analysis.id,
+            Analysis.created_at,
+            (User.first_name + " " + User.last_name).label("teacher"),
+            effective_confidence().label("confidence"),
+            func.jsonb_array_length(effective_list("strengths")).label("strengths"),
+            func.jsonb_array_length(effective_list("weaknesses")).label("weaknesses"),
+        )
+        .join(User, User.id == Analysis.teacher_id)
+        .where(*where, COMPLETED)
+        .order_by(Analysis.created_at.desc(), Analysis.id)
+        .limit(TREND_POINTS)
+        .subquery("newest")
+    )
+    return select(newest).order_by(newest.c.created_at, newest.c.id)

@@ -1,0 +1,68 @@
+"""An analysis as the reader sees it, in SQL: teacher edits win section by section; themes.
+
+`effective(section)` is `COALESCE(teacher_edits->section, results->section)`, so an edited
+section (even an emptied list) replaces the AI's. Themes are strengths or weaknesses phrases
+normalised in the database: punctuation turned into spaces, then `ge_fold` (lower case,
+niqqud, final letters, accents and quotes removed, spaces trimmed and collapsed), so
+"Strong math skills." and "strong  math skills" (or "קְרִיאָה שוטפת" and "קריאה שוטפת!") count
+as one. The phrase shown is the most common original wording of each theme.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import ColumnElement, Float, case, cast, func, literal
+from sqlalchemy.dialects.postgresql import JSONB
+
+from core.models import Analysis
+
+LIST_SECTIONS = ("strengths", "weaknesses", "recommendations")
+# Punctuation becomes a space: ASCII, Latin-1, general punctuation, Hebrew paseq and sof pasuq.
+# Left out on purpose: quotes, apostrophes, geresh and gershayim, which `ge_fold` deletes (as in
+# name search, so "O'Brien" and "OBrien", or "ביה״ס" and "ביהס", fold alike).
+PUNCTUATION = (
+    "[!#-&(-/:-@\\[-_{-~\u00a1-\u00bf\u2010-\u2017\u201a-\u2027\u2030-\u205e"
+    "\u05be\u05c0\u05c3\u05c6]"
+)
+
+
+def effective(section: str) -> ColumnElement[Any]:
+    """The jsonb value of `section`: the teacher's edit when present, else the AI result."""
+    return func.coalesce(Analysis.teacher_edits[section], Analysis.results[section])
+
+
+def edited(section: str) -> ColumnElement[bool]:
+    """True when the teacher edited `section` (their version is the one shown)."""
+    return func.coalesce(Analysis.teacher_edits[section].is_not(None), False)
+
+
+def effective_list(section: str) -> ColumnElement[Any]:
+    """The effective section as a jsonb array (an empty one when missing or malformed)."""
+    value = effective(section)
+    return case((func.jsonb_typeof(value) == "array", value), else_=cast(literal("[]"), JSONB))
+
+
+def effective_text(section: str) -> ColumnElement[str]:
+    """The effective scalar section as text (`learningStyle`): edit, else result."""
+    return func.coalesce(Analysis.teacher_edits[section].astext, Analysis.results[section].astext)
+
+
+def joined(section: str, separator: str = "; ") -> ColumnElement[str]:
+    """The effective list section as one string, items in order."""
+    items = func.jsonb_array_elements_text(effective_list(section)).table_valued("value")
+    return func.coalesce(
+        func.array_to_string(func.array(items.select().scalar_subquery()), separator), ""
+    )
+
+
+def effective_confidence() -> ColumnElement[float]:
+    """The effective confidence as a float (NULL unless it is a JSON number)."""
+    value = effective("confidence")
+    return case((func.jsonb_typeof(value) == "number", cast(value, Float)), else_=None)
+
+
+def theme_key(phrase: ColumnElement[str]) -> ColumnElement[str]:
+    """The normalised form of a phrase that themes are grouped by."""
+    # ge_fold also lower-cases, trims and collapses the spaces the punctuation left behind.
+    return func.ge_fold(func.regexp_replace(phrase, PUNCTUATION, " ", "g"))
