@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from bot import admin_commands, summary_commands
@@ -16,7 +17,7 @@ from core.errors import AccessDenied
 from core.models import AnalysisStatus, ConversationRole
 from core.ports.ai import AIError, AIInvalidResult, AIQuotaExhausted
 from core.prompts import system_prompt
-from core.services import analyses, commands, history, students
+from core.services import analyses, commands, history, people, students
 
 if TYPE_CHECKING:
     from bot.engine import Context, DialogueEngine
@@ -272,10 +273,13 @@ async def on_history(engine: DialogueEngine, ctx: Context, parsed: Parsed) -> Re
 
 
 async def on_lang(engine: DialogueEngine, ctx: Context, parsed: Parsed) -> Replies:
-    """`lang he|en` for this conversation."""
+    """`lang he|en`: kept in the user's settings, so every platform answers in it."""
     if parsed.argument not in ("he", "en"):
         return [Reply(ctx.say("lang_bad"))]
-    ctx.data["language"] = parsed.argument
+    async with engine.uow() as uow:
+        await people.set_language(uow=uow, actor=ctx.user.actor, language=parsed.argument)
+    ctx.user = replace(ctx.user, language=parsed.argument)
+    ctx.data.pop("language", None)
     return [Reply(ctx.say("lang_set"))]
 
 

@@ -235,3 +235,19 @@ async def list_users(
     )
     await uow.commit()
     return Page(items, page, page_size, has_more=len(rows) > page_size)
+
+
+LANGUAGES = ("he", "en")
+
+
+@service
+async def set_language(*, uow: UnitOfWork, actor: Actor, language: str) -> None:
+    """Remember the actor's reply language (users.settings.language) on every platform."""
+    if language not in LANGUAGES:
+        raise InvalidInput("language", f"one of {', '.join(LANGUAGES)}")
+    user = await uow.session.get(User, actor.user_id, with_for_update=True)
+    if user is None:
+        raise NotFound("User", str(actor.user_id))
+    user.settings = {**(user.settings or {}), "language": language}
+    record(uow, actor, AuditAction.UPDATE, "User", user.id, changed_fields=["settings.language"])
+    await uow.commit()
