@@ -18,7 +18,7 @@ from typing import Any, ParamSpec, TypeVar
 
 from core.actor import Actor, refresh_actor
 from core.errors import AccessDenied, AuditMissing, DomainError
-from core.models import AuditAction, AuditLog
+from core.models import AuditAction
 from core.uow import UnitOfWork
 
 P = ParamSpec("P")
@@ -42,25 +42,24 @@ def record(
     student_ids: Iterable[Any] | None = None,
     changed_fields: Iterable[str] | None = None,
     **extra: Any,
-) -> AuditLog:
+) -> None:
     """Add one audit row to the unit of work (committed with it): who, what, where, which ids."""
     metadata: dict[str, Any] = {"channel": actor.channel.as_metadata(), **extra}
     if student_ids is not None:
         metadata["studentIds"] = _ids(student_ids)
     if changed_fields is not None:
         metadata["changedFields"] = sorted(changed_fields)
-    row = AuditLog(
-        user_id=None if actor.user_id is None else str(actor.user_id),
-        user_email=actor.email,
-        user_role=str(actor.role),
-        action=action,
-        resource=resource,
-        resource_id=None if resource_id is None else str(resource_id),
-        metadata_=metadata,
+    uow.add_audit_row(
+        {
+            "user_id": None if actor.user_id is None else str(actor.user_id),
+            "user_email": actor.email,
+            "user_role": str(actor.role),
+            "action": action,
+            "resource": resource,
+            "resource_id": None if resource_id is None else str(resource_id),
+            "metadata": metadata,
+        }
     )
-    uow.session.add(row)
-    uow.audit_rows_pending += 1
-    return row
 
 
 async def _record_failure(uow: UnitOfWork, actor: Actor, error: DomainError, name: str) -> None:

@@ -9,11 +9,12 @@ from __future__ import annotations
 from types import TracebackType
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import ORMExecuteState, Session
 
 from core.errors import AuditMissing
+from core.models.audit import AuditLog
 
 PROTECTED_TABLES = frozenset(
     {"students", "classes", "class_enrollments", "analyses", "analysis_conversations", "users"}
@@ -46,8 +47,17 @@ class UnitOfWork:
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
         self._session_factory = session_factory
         self._session: AsyncSession | None = None
-        self.audit_rows_pending = 0
+        self._audit_rows: list[dict[str, Any]] = []
         self.audit_rows_committed = 0
+
+    @property
+    def audit_rows_pending(self) -> int:
+        """Audit rows added since the last commit or rollback."""
+        return len(self._audit_rows)
+
+    def add_audit_row(self, row: dict[str, Any]) -> None:
+        """Queue an audit_logs row; it is inserted with the commit, in the same transaction."""
+        self._audit_rows.append(row)
 
     @property
     def session(self) -> AsyncSession:
@@ -81,16 +91,19 @@ class UnitOfWork:
         """Commit everything done in this unit of work; refuse unaudited protected changes."""
         session = self.session
         await session.flush()
-        if session.info.get("protected_changes") and not self.audit_rows_pending:
+        if session.info.get("protected_changes") and not self._audit_rows:
             await self.rollback()
             raise AuditMissing("changes to student data without an audit row")
+        if self._audit_rows:
+            # One Core INSERT for the lot: audit rows never need ORM identity or flush work.
+            await session.execute(insert(AuditLog.__table__), self._audit_rows)
         await session.commit()
         session.info.pop("protected_changes", None)
-        self.audit_rows_committed += self.audit_rows_pending
-        self.audit_rows_pending = 0
+        self.audit_rows_committed += len(self._audit_rows)
+        self._audit_rows = []
 
     async def rollback(self) -> None:
         """Discard everything done since the last commit."""
         await self.session.rollback()
         self.session.info.pop("protected_changes", None)
-        self.audit_rows_pending = 0
+        self._audit_rows = []

@@ -34,6 +34,13 @@ class Student(Base):
     sort_key: Mapped[str] = mapped_column(
         Text(collation="C"), Computed(SORT_KEY_SQL, persisted=True)
     )
+    # Folded names, stored so ranking and the typo check need no per-row folding (0005).
+    first_fold: Mapped[str] = mapped_column(
+        Text(collation="C"), Computed("ge_fold(first_name)", persisted=True)
+    )
+    last_fold: Mapped[str] = mapped_column(
+        Text(collation="C"), Computed("ge_fold(last_name)", persisted=True)
+    )
     # Folded "first last last first" for name search (migration 0002, trigram index).
     search_text: Mapped[str] = mapped_column(
         Text(collation="C"), Computed(SEARCH_TEXT_SQL, persisted=True)

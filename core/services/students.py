@@ -13,7 +13,7 @@ from core.errors import InvalidInput, StudentNotFound
 from core.models import AuditAction, Class, ClassEnrollment, Student, User
 from core.ordering import hebrew_order
 from core.policy import visible_classes, visible_students
-from core.search import fold, search_statement
+from core.search import fold, search_for
 from core.uow import UnitOfWork
 from core.views import ClassView, Page, StudentView, UserView
 
@@ -77,9 +77,8 @@ async def find_students(
     if not folded:
         # Only punctuation or niqqud: an empty pattern would match every visible student.
         raise InvalidInput("query", "empty search")
-    rows = (
-        await uow.session.execute(search_statement(folded, raw, visible_students(actor), limit))
-    ).all()
+    statement, params = search_for(actor, folded, raw, limit)
+    rows = (await uow.session.execute(statement, params)).all()
     best = min((rank for _student, rank in rows), default=0)
     found = [StudentView.of(student) for student, rank in rows if not best_only or rank == best]
     record(
