@@ -1,20 +1,19 @@
 """`admin ...` commands: one grammar and one set of services for the chat and the CLI.
 
 The chat hands `handle` what follows `admin`; the CLI (`growth-engine admin ...`) calls
-`execute` as the system actor in English. Arguments are split like a shell (quotes group words,
-an unbalanced apostrophe as in O'Brien falls back to plain words); the last argument of
-`audit student` and `record` takes the rest of the line, so names need no quotes there.
+`execute` as the system actor in English. How a line becomes words and arguments is
+`bot.admin_grammar`; this module is the command table, what each command does, and its replies.
 """
 
 from __future__ import annotations
 
-import re
-import shlex
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+from bot import admin_grammar
+from bot.admin_grammar import Spec, UsageError, number, split, usage_text
 from bot.events import Attachment, Reply
 from bot.i18n import isolate, t
 from core.actor import Actor
@@ -42,9 +41,6 @@ INVITE_TTL = timedelta(hours=72)
 REPORT_LINES = 50  # of a rejected roster: enough to fix a file, short enough for one chat
 IDS_SHOWN = 20
 NOT_FOUND_KEYS = {"School", "District", "User", "Student"}
-INNER_QUOTE = re.compile(r"(?<=\w)['\"](?=\w)")
-# Direction marks and isolates (ours included) come along when text is copied from a chat.
-INVISIBLE = dict.fromkeys(map(ord, "\u200e\u200f\u2066\u2067\u2068\u2069"))
 
 
 @dataclass(frozen=True)
@@ -71,20 +67,6 @@ Runner = Callable[[Call, dict[str, Any]], Awaitable[Replies]]
 
 
 @dataclass(frozen=True)
-class Spec:
-    """A command: its words, its parameters (`[X]` optional, `X...` the rest of the line)."""
-
-    words: tuple[str, ...]
-    params: str
-    run: Runner
-
-    @property
-    def usage(self) -> str:
-        """As shown to people: `admin user add EMAIL ROLE FIRST LAST [SCHOOL]`."""
-        return " ".join(("admin", *self.words, self.params.replace("=", " "))).strip()
-
-
-@dataclass(frozen=True)
 class Outcome:
     """The replies, and 0 (done), 1 (refused or failed) or 2 (bad usage) for an exit code."""
 
@@ -92,73 +74,9 @@ class Outcome:
     status: int
 
 
-class UsageError(Exception):
-    """The words do not fit a command; `key` and `values` say why, in the catalogue."""
-
-    def __init__(self, specs: list[Spec], key: str = "", **values: Any) -> None:
-        super().__init__(key)
-        self.specs, self.key, self.values = specs, key, values
-
-
-def split(text: str) -> list[str]:
-    """Shell-like words, without direction marks; a phone's em dash for `--` turned back."""
-    text = text.translate(INVISIBLE)
-    try:  # inside a word ' and " are letters (O'Brien, ג'ודי, מנכ"ל), not quotes
-        words = shlex.split(INNER_QUOTE.sub(r"\\\g<0>", text))
-    except ValueError:
-        words = text.split()
-    return ["--" + w[1:] if w.startswith("\u2014") else w for w in words]
-
-
-def _bind(spec: Spec, rest: list[str]) -> dict[str, Any]:
-    params = spec.params.split()
-    options = {p.strip("[]").split("=")[0]: "=" in p for p in params if p.startswith("[--")}
-    values: dict[str, Any] = {}
-    positional: list[str] = []
-    words = iter(rest)
-    for word in words:
-        if word in ("-h", "--help"):
-            raise UsageError([spec])
-        if not word.startswith("--"):
-            positional.append(word)
-        elif word not in options:
-            raise UsageError([spec], "admin_bad_option", option=word)
-        elif options[word]:
-            if (value := next(words, None)) is None:
-                raise UsageError([spec], "admin_needs_value", option=word)
-            values[word[2:].replace("-", "_")] = value
-        else:
-            values[word[2:].replace("-", "_")] = True
-    for param in (p for p in params if not p.startswith("[--")):
-        name = param.strip("[]")
-        key = name.rstrip(".").lower()
-        if positional:
-            greedy = name.endswith("...")
-            values[key] = " ".join(positional) if greedy else positional[0]
-            positional = [] if greedy else positional[1:]
-        elif not param.startswith("["):
-            raise UsageError([spec], "admin_missing", name=name.rstrip("."))
-    if positional:
-        raise UsageError([spec], "admin_extra", words=" ".join(positional))
-    return values
-
-
-def parse(words: list[str]) -> tuple[Spec, dict[str, Any]]:
-    """The command the words name (longest match) and its bound arguments, or UsageError."""
-    lowered = tuple(w.lower() for w in words)
-    matches = [s for s in SPECS if lowered[: len(s.words)] == s.words]
-    if not matches:
-        near = [s for s in SPECS if s.words[0] == lowered[0]]
-        raise UsageError(near or SPECS, "admin_unknown", command=" ".join(words[:2]))
-    spec = max(matches, key=lambda s: len(s.words))
-    return spec, _bind(spec, words[len(spec.words) :])
-
-
-def _int(values: dict[str, Any], key: str, default: int) -> int:
-    value = str(values.get(key, default))
-    if not value.isdecimal():
-        raise InvalidInput(key, f"a whole number, not {value!r}")
-    return int(value)
+def parse(words: list[str]) -> tuple[Spec[Runner], dict[str, Any]]:
+    """The admin command the words name (longest match) and its bound arguments, or UsageError."""
+    return admin_grammar.parse(words, SPECS)
 
 
 def _more(c: Call, lines: list[str], items: list[Any], more: dict[str, Any] | None) -> Replies:
@@ -195,7 +113,7 @@ _district_add = _say(schools.create_district, "admin_district_added", "code name
 
 
 async def _user_list(c: Call, a: dict[str, Any]) -> Replies:
-    page = await c.run(people.list_users, school_code=a.get("school"), page=_int(a, "page", 1))
+    page = await c.run(people.list_users, school_code=a.get("school"), page=number(a, "page", 1))
     lines = [c.say("admin_users_title", page=page.page)]
     for u in page.items:
         inactive = "" if u.is_active else f" ({c.say('admin_inactive')})"
@@ -238,7 +156,7 @@ async def _roster(c: Call, a: dict[str, Any]) -> Replies:
 async def _quota(c: Call, a: dict[str, Any]) -> Replies:
     off = a["n"].lower() in ("off", "none")
     q = await c.run(
-        admin_usage.set_quota, school_code=a["school"], monthly=None if off else _int(a, "n", 0)
+        admin_usage.set_quota, school_code=a["school"], monthly=None if off else number(a, "n", 0)
     )
     shown = [c.say("admin_no_limit") if n is None else n for n in (q.monthly, q.previous)]
     return [
@@ -312,7 +230,7 @@ async def _record(c: Call, a: dict[str, Any]) -> Replies:
     return [Reply(text, attachments=files)]
 
 
-SPECS: list[Spec] = [
+SPECS: list[Spec[Runner]] = [
     Spec(("user", "add"), "EMAIL ROLE FIRST LAST [SCHOOL]", _user_add),
     Spec(("user", "role"), "EMAIL ROLE", _user_role),
     Spec(("user", "deactivate"), "EMAIL", _deactivate),
@@ -349,22 +267,15 @@ def _explain(c: Call, error: DomainError) -> str:
     return c.say("admin_failed", error=str(error))
 
 
-def _usage_text(c: Call, error: UsageError) -> str:
-    usage = "\n".join(s.usage for s in error.specs)
-    if not error.key:
-        return c.say("admin_help", commands=usage)
-    return c.say("admin_bad_usage", problem=c.say(error.key, **error.values), usage=usage)
-
-
 async def execute(call: Call, command: str | list[str]) -> Outcome:
     """Run one admin command (a chat line, or words a shell split); errors become replies."""
     words = split(command) if isinstance(command, str) else command
     if not words or words[0].lower() in ("help", "-h", "--help"):
-        return Outcome([Reply(_usage_text(call, UsageError(SPECS)))], 0)
+        return Outcome([Reply(usage_text(UsageError(SPECS), call.say))], 0)
     try:
         spec, values = parse(words)
     except UsageError as error:
-        return Outcome([Reply(_usage_text(call, error))], 2)
+        return Outcome([Reply(usage_text(error, call.say))], 2)
     try:
         return Outcome(await spec.run(call, values), 0)
     except DomainError as error:

@@ -62,24 +62,16 @@ async def resolve(
     )
 
 
-async def link_by_email(
+async def link_account(
     uow: UnitOfWork,
+    user: User,
     platform: ChatPlatform,
     workspace_id: str,
     external_user_id: str,
-    email: str,
     channel: Channel,
-) -> bool:
-    """Link a chat account to the live user with this email (audited as LOGIN); False if none."""
-    user = await uow.session.scalar(
-        select(User).where(
-            func.lower(User.email) == email.strip().lower(),
-            User.deleted_at.is_(None),
-            User.is_active.is_(True),
-        )
-    )
-    if user is None:
-        return False
+    **details: str,
+) -> None:
+    """Point this chat account at `user` (new or re-linked), audited as their LOGIN; no commit."""
     await uow.session.execute(
         insert(ChatIdentity)
         .values(
@@ -100,8 +92,30 @@ async def link_by_email(
         AuditAction.LOGIN,
         "User",
         user.id,
+        **details,
         platform=str(platform),
         workspaceId=workspace_id,
     )
+
+
+async def link_by_email(
+    uow: UnitOfWork,
+    platform: ChatPlatform,
+    workspace_id: str,
+    external_user_id: str,
+    email: str,
+    channel: Channel,
+) -> bool:
+    """Link a chat account to the live user with this email (audited as LOGIN); False if none."""
+    user = await uow.session.scalar(
+        select(User).where(
+            func.lower(User.email) == email.strip().lower(),
+            User.deleted_at.is_(None),
+            User.is_active.is_(True),
+        )
+    )
+    if user is None:
+        return False
+    await link_account(uow, user, platform, workspace_id, external_user_id, channel)
     await uow.commit()
     return True

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -61,36 +62,32 @@ def _event_id(body: dict[str, Any], local_id: str) -> str:
     return f"{body.get('api_app_id') or '-'}:{local_id}"
 
 
+def _from_event(body: dict[str, Any], clean: Callable[[str], str]) -> Turn | None:
+    """The turn of an Events API event a person (not a bot) caused, its text `clean`ed."""
+    event = body.get("event") or {}
+    if event.get("bot_id") or not event.get("user") or not body.get("event_id"):
+        return None
+    return Turn(
+        team_id=_team(body),
+        user_id=str(event["user"]),
+        channel_id=str(event["channel"]),
+        event_id=_event_id(body, str(body["event_id"])),
+        text=clean(str(event.get("text") or "")),
+        im=event.get("channel_type") == "im",
+    )
+
+
 def from_message(body: dict[str, Any]) -> Turn | None:
     """A `message` event typed by a person in their DM with the bot, else None."""
     event = body.get("event") or {}
     if event.get("channel_type") != "im" or event.get("subtype") not in TYPED_SUBTYPES:
         return None
-    if event.get("bot_id") or not event.get("user") or not body.get("event_id"):
-        return None
-    return Turn(
-        team_id=_team(body),
-        user_id=str(event["user"]),
-        channel_id=str(event["channel"]),
-        event_id=_event_id(body, str(body["event_id"])),
-        text=str(event.get("text") or ""),
-        im=True,
-    )
+    return _from_event(body, str)
 
 
 def from_mention(body: dict[str, Any]) -> Turn | None:
     """An `app_mention` event, with the mention itself removed from the text."""
-    event = body.get("event") or {}
-    if event.get("bot_id") or not event.get("user") or not body.get("event_id"):
-        return None
-    return Turn(
-        team_id=_team(body),
-        user_id=str(event["user"]),
-        channel_id=str(event["channel"]),
-        event_id=_event_id(body, str(body["event_id"])),
-        text=MENTION.sub("", str(event.get("text") or "")).strip(),
-        im=event.get("channel_type") == "im",
-    )
+    return _from_event(body, lambda text: MENTION.sub("", text).strip())
 
 
 def from_command(command: dict[str, Any]) -> Turn:

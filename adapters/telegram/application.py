@@ -1,12 +1,16 @@
-"""Building the python-telegram-bot Application, and the command menu in both languages."""
+"""Building the python-telegram-bot Application and our handler on it; the command menu."""
 
 from __future__ import annotations
 
 from telegram import BotCommand
 from telegram.ext import Application, ApplicationBuilder
 
+from adapters.metrics import Metrics
+from adapters.pacing import Pacer
 from adapters.settings import Settings
 from adapters.telegram.delivery import Outbox
+from adapters.telegram.updates import TelegramHandler
+from bot.engine import DialogueEngine
 from bot.i18n import t
 
 # The menu Telegram shows after "/"; `start` is implied and stays out of it.
@@ -31,6 +35,22 @@ def build_application(settings: Settings, *, polling: bool = False) -> Applicati
 def bot_id(token: str) -> str:
     """The bot's numeric id (the token's prefix): the workspace of every Telegram identity."""
     return token.split(":", 1)[0]
+
+
+def build_handler(
+    application: Application,
+    engine: DialogueEngine,
+    settings: Settings,
+    metrics: Metrics | None = None,
+) -> TelegramHandler:
+    """The handler of `application`'s updates, replying through a paced outbox of its bot."""
+    return TelegramHandler(
+        engine=engine,
+        outbox=Outbox(application.bot, Pacer()),
+        workspace_id=bot_id(application.bot.token),
+        default_language=settings.DEFAULT_LANGUAGE,
+        metrics=metrics,
+    )
 
 
 def menu(language: str) -> list[BotCommand]:

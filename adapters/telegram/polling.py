@@ -10,11 +10,8 @@ from telegram import Update
 from telegram.ext import ContextTypes, TypeHandler
 
 from adapters.http_app import TaskTracker
-from adapters.pacing import Pacer
 from adapters.settings import Settings
-from adapters.telegram.application import bot_id, build_application, publish_commands
-from adapters.telegram.delivery import Outbox
-from adapters.telegram.updates import TelegramHandler
+from adapters.telegram.application import build_application, build_handler, publish_commands
 from bot.engine import DialogueEngine
 
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
@@ -35,13 +32,7 @@ async def run_polling(
 ) -> None:
     """Poll getUpdates until `stop` is set (or SIGINT/SIGTERM), then finish turns in flight."""
     application = build_application(settings, polling=True)
-    outbox = Outbox(application.bot, Pacer())
-    handler = TelegramHandler(
-        engine=engine,
-        outbox=outbox,
-        workspace_id=bot_id(application.bot.token),
-        default_language=settings.DEFAULT_LANGUAGE,
-    )
+    handler = build_handler(application, engine, settings)
     tasks = TaskTracker()
 
     async def on_update(update: Update, _: ContextTypes.DEFAULT_TYPE) -> None:
@@ -55,7 +46,7 @@ async def run_polling(
         signals = _stop_on_signals(stop)
     try:
         async with application:  # initialize (getMe) ... shutdown
-            await publish_commands(outbox, settings.DEFAULT_LANGUAGE)
+            await publish_commands(handler.outbox, settings.DEFAULT_LANGUAGE)
             await application.start()
             assert application.updater is not None
             await application.updater.start_polling(allowed_updates=ALLOWED_UPDATES)

@@ -11,10 +11,8 @@ from telegram import Bot, Update
 
 from adapters.http_app import TaskTracker
 from adapters.metrics import Metrics
-from adapters.pacing import Pacer
 from adapters.settings import Settings
-from adapters.telegram.application import bot_id, build_application, publish_commands
-from adapters.telegram.delivery import Outbox
+from adapters.telegram.application import build_application, build_handler, publish_commands
 from adapters.telegram.updates import TelegramHandler
 from bot.engine import DialogueEngine
 
@@ -66,14 +64,7 @@ def register(
 ) -> None:
     """Add the webhook route, and start/stop hooks for the bot, to the `serve` app."""
     application = build_application(settings, polling=False)
-    outbox = Outbox(application.bot, Pacer())
-    handler = TelegramHandler(
-        engine=engine,
-        outbox=outbox,
-        workspace_id=bot_id(application.bot.token),
-        default_language=settings.DEFAULT_LANGUAGE,
-        metrics=metrics,
-    )
+    handler = build_handler(application, engine, settings, metrics)
     if not settings.TELEGRAM_WEBHOOK_SECRET:
         log.warning("TELEGRAM_WEBHOOK_SECRET is not set: the webhook refuses every update")
     app.router.add_post(
@@ -90,7 +81,7 @@ def register(
     async def start(_: web.Application) -> None:
         await application.initialize()  # getMe: our username, for group commands
         engine.bot_username = application.bot.username  # admin invites print a deep link
-        await publish_commands(outbox, settings.DEFAULT_LANGUAGE)
+        await publish_commands(handler.outbox, settings.DEFAULT_LANGUAGE)
 
     async def stop(_: web.Application) -> None:
         await application.shutdown()

@@ -134,6 +134,33 @@ def to_page(rows: Sequence[AuditLog], limit: int) -> AuditPage:
     return AuditPage(items, items[-1].id if len(rows) > limit else None)
 
 
+def audited_page(
+    uow: UnitOfWork,
+    actor: Actor,
+    rows: Sequence[AuditLog],
+    before: uuid.UUID | None,
+    limit: int,
+    resource_id: uuid.UUID | None = None,
+    *,
+    student_ids: list[uuid.UUID] | None = None,
+    **details: str,
+) -> AuditPage:
+    """Rows `newest_first` fetched as a page, the reading of the trail audited (no commit)."""
+    page = to_page(rows, limit)
+    record(
+        uow,
+        actor,
+        AuditAction.READ,
+        "AuditLog",
+        resource_id,
+        student_ids=student_ids,
+        **details,
+        before=None if before is None else str(before),
+        rowCount=len(page.items),
+    )
+    return page
+
+
 def parse_day(value: str | date, field: str = "date") -> date:
     """A YYYY-MM-DD day, else InvalidInput(field, ...)."""
     if isinstance(value, date):
@@ -166,20 +193,10 @@ async def audit_by_user(
     where = func.lower(AuditLog.user_email) == address
     if user_id is not None:
         where = or_(where, AuditLog.user_id == str(user_id))
-    result = to_page((await uow.session.scalars(newest_first(where, cursor, limit))).all(), limit)
-    record(
-        uow,
-        actor,
-        AuditAction.READ,
-        "AuditLog",
-        user_id,
-        operation="byUser",
-        email=address,
-        before=None if cursor is None else str(cursor),
-        rowCount=len(result.items),
-    )
+    rows = (await uow.session.scalars(newest_first(where, cursor, limit))).all()
+    page = audited_page(uow, actor, rows, cursor, limit, user_id, operation="byUser", email=address)
     await uow.commit()
-    return result
+    return page
 
 
 @service
@@ -196,16 +213,7 @@ async def audit_since(
     cursor = parse_cursor(before, limit)
     day = parse_day(since)
     where = AuditLog.created_at >= day_start(day)
-    result = to_page((await uow.session.scalars(newest_first(where, cursor, limit))).all(), limit)
-    record(
-        uow,
-        actor,
-        AuditAction.READ,
-        "AuditLog",
-        operation="since",
-        since=day.isoformat(),
-        before=None if cursor is None else str(cursor),
-        rowCount=len(result.items),
-    )
+    rows = (await uow.session.scalars(newest_first(where, cursor, limit))).all()
+    page = audited_page(uow, actor, rows, cursor, limit, operation="since", since=day.isoformat())
     await uow.commit()
-    return result
+    return page

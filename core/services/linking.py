@@ -7,12 +7,12 @@ import secrets
 from datetime import timedelta
 
 from sqlalchemy import func, select
-from sqlalchemy.dialects.postgresql import insert
 
 from core.actor import Actor
 from core.audit import record, service
 from core.errors import AccessDenied, DomainError, InvalidInput, NotFound
-from core.models import AuditAction, ChatIdentity, ChatPlatform, LinkCode, User
+from core.identity import link_account
+from core.models import AuditAction, ChatPlatform, LinkCode, User
 from core.policy import require_admin, visible_users
 from core.services.people import normalize_email
 from core.uow import UnitOfWork
@@ -112,30 +112,15 @@ async def redeem_link_code(
     if user is None or user.deleted_at is not None or not user.is_active:
         raise AccessDenied("user_inactive", resource="LinkCode", resource_id=str(link.id))
     link.used_at = now
-    await uow.session.execute(
-        insert(ChatIdentity)
-        .values(
-            platform=platform,
-            workspace_id=workspace_id,
-            external_user_id=external_user_id,
-            user_id=user.id,
-        )
-        .on_conflict_do_update(
-            index_elements=["platform", "workspace_id", "external_user_id"],
-            set_={"user_id": user.id, "linked_at": func.now()},
-        )
-    )
-    who = Actor(user.id, user.email, user.role, user.school_id, None, actor.channel)
-    record(
+    await link_account(
         uow,
-        who,
-        AuditAction.LOGIN,
-        "User",
-        user.id,
+        user,
+        platform,
+        workspace_id,
+        external_user_id,
+        actor.channel,
         method="link_code",
         linkCodeId=str(link.id),
-        platform=str(platform),
-        workspaceId=workspace_id,
     )
     view = UserView.of(user)
     await uow.commit()

@@ -39,9 +39,9 @@ from core.services.audit_queries import (
     DEFAULT_PAGE_SIZE,
     AuditEntry,
     AuditPage,
+    audited_page,
     newest_first,
     parse_cursor,
-    to_page,
 )
 from core.uow import UnitOfWork
 from core.views import StudentView
@@ -169,18 +169,9 @@ async def student_disclosures(
     require_admin(actor, resource="AuditLog")
     cursor = parse_cursor(before, limit)
     row = await _student(uow, actor, student)
-    stmt = newest_first(names_student(row.id), cursor, limit)
-    entries = to_page((await uow.session.scalars(stmt)).all(), limit)
-    record(
-        uow,
-        actor,
-        AuditAction.READ,
-        "AuditLog",
-        row.id,
-        student_ids=[row.id],
-        operation="byStudent",
-        before=None if cursor is None else str(cursor),
-        rowCount=len(entries.items),
+    rows = (await uow.session.scalars(newest_first(names_student(row.id), cursor, limit))).all()
+    entries = audited_page(
+        uow, actor, rows, cursor, limit, row.id, student_ids=[row.id], operation="byStudent"
     )
     await uow.commit()
     return Disclosures(StudentView.of(row), entries)

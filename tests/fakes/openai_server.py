@@ -8,10 +8,11 @@ import json
 import time
 from collections import deque
 from dataclasses import dataclass, field
-from types import TracebackType
 from typing import Any, Literal
 
 from aiohttp import web
+
+from tests.fakes.base import FakeServer
 
 Default = Literal["auto", "question", "done", "analysis", "error"]
 
@@ -52,43 +53,26 @@ def wants_analysis(body: dict[str, Any]) -> bool:
     return "strengths" in (schema.get("properties") or {})
 
 
-class FakeOpenAI:
+class FakeOpenAI(FakeServer):
     """Scripted stand-in for the OpenAI API on 127.0.0.1 (random port); use `async with`."""
 
+    url_path = "/v1"
+
     def __init__(self) -> None:
+        super().__init__()
         self.default: Default = "auto"
         self.default_analysis: dict[str, Any] = dict(DEFAULT_ANALYSIS)
         self.requests: list[dict[str, Any]] = []
         self.responses: list[dict[str, Any]] = []  # successful completions, in order
         self.headers: list[dict[str, str]] = []
         self.request_times: list[float] = []
-        self.base_url = ""
         self._queue: deque[_Step] = deque()
         self._ids = itertools.count(1)
         self._questions = itertools.count(1)
-        self._runner: web.AppRunner | None = None
 
-    async def __aenter__(self) -> FakeOpenAI:
-        app = web.Application()
-        app.router.add_post("/v1/chat/completions", self._handle)
-        # Cancel a slow reply's handler when the client gives up, so shutdown is quick.
-        self._runner = web.AppRunner(app, handler_cancellation=True, shutdown_timeout=0.5)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        host, port = self._runner.addresses[0][:2]
-        self.base_url = f"http://{host}:{port}/v1"
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
+    def add_routes(self, router: web.UrlDispatcher) -> None:
+        """The chat-completions endpoint."""
+        router.add_post("/v1/chat/completions", self._handle)
 
     # -- scripting -----------------------------------------------------------------------------
 

@@ -15,11 +15,12 @@ import urllib.parse
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from types import TracebackType
 from typing import Any
 
 from aiohttp import WSMsgType, web
 from slack_sdk.signature import SignatureVerifier
+
+from tests.fakes.base import FakeServer
 
 TEAM, APP, BOT_USER = "T0DEMO", "A0GROWTH", "U0BOT"
 BOT_TOKEN, APP_TOKEN, SIGNING_SECRET = "xoxb-fake-token", "xapp-fake-token", "fake-signing-secret"
@@ -35,48 +36,33 @@ class Call:
     at: float = field(default_factory=time.monotonic)
 
 
-class FakeSlack:
+class FakeSlack(FakeServer):
     """Scripted Slack on 127.0.0.1 (random port); use `async with`."""
 
+    url_path = "/api/"
+
     def __init__(self) -> None:
+        super().__init__()
         self.calls: list[Call] = []
         self.users: dict[str, dict[str, Any]] = {}
         self.uploads: dict[str, bytes] = {}
         self.socket_acks: list[dict[str, Any]] = []
-        self.root = ""
-        self.base_url = ""
         self._limits: defaultdict[str, list[float]] = defaultdict(list)
         self._ts = itertools.count(1)
         self._ids = itertools.count(1)
         self._sockets: list[web.WebSocketResponse] = []
-        self._runner: web.AppRunner | None = None
 
-    async def __aenter__(self) -> FakeSlack:
-        app = web.Application()
-        app.router.add_route("*", "/api/{method}", self._api)
-        app.router.add_post("/upload/{file_id}", self._upload)
-        app.router.add_post("/respond/{name}", self._respond)
-        app.router.add_get("/socket", self._socket)
-        self._runner = web.AppRunner(app, handler_cancellation=True, shutdown_timeout=0.5)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        host, port = self._runner.addresses[0][:2]
-        self.root = f"http://{host}:{port}"
-        self.base_url = f"{self.root}/api/"
-        return self
+    def add_routes(self, router: web.UrlDispatcher) -> None:
+        """The Web API, file uploads, response_urls and the Socket Mode websocket."""
+        router.add_route("*", "/api/{method}", self._api)
+        router.add_post("/upload/{file_id}", self._upload)
+        router.add_post("/respond/{name}", self._respond)
+        router.add_get("/socket", self._socket)
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    async def close_connections(self) -> None:
+        """Close every Socket Mode connection."""
         for socket in list(self._sockets):
             await socket.close()
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
 
     # -- scripting -----------------------------------------------------------------------------
 

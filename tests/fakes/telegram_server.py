@@ -15,10 +15,11 @@ import re
 import time
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
-from types import TracebackType
 from typing import Any
 
 from aiohttp import web
+
+from tests.fakes.base import FakeServer
 
 TOKEN = "123456789:AAFakeTokenForTests_abcdefghijklmnop"
 JSON_FIELDS = {"reply_markup", "commands", "allowed_updates", "scope", "link_preview_options"}
@@ -96,10 +97,13 @@ def _decode(name: str, value: str) -> Any:
     return value
 
 
-class FakeTelegram:
+class FakeTelegram(FakeServer):
     """Bot API stand-in on 127.0.0.1 (random port); use `async with`."""
 
+    url_path = "/bot"
+
     def __init__(self, token: str = TOKEN, username: str = "GrowthEngineBot") -> None:
+        super().__init__()
         self.token = token
         self.bot_id = int(token.split(":", 1)[0])
         self.me = {"id": self.bot_id, "is_bot": True, "first_name": "Growth Engine",
@@ -107,35 +111,15 @@ class FakeTelegram:
         self.username = username
         self.calls: list[Call] = []
         self.sent: list[Sent] = []
-        self.base_url = ""
         self._limited: list[int] = []  # retry_after of the next sendMessage calls to refuse
         self._message_ids = itertools.count(1)
         self._updates: list[dict[str, Any]] = []
         self._new_update = asyncio.Event()
-        self._runner: web.AppRunner | None = None
 
-    async def __aenter__(self) -> FakeTelegram:
-        app = web.Application()
-        app.router.add_post("/bot{token}/{method}", self._handle)
-        app.router.add_get("/bot{token}/{method}", self._handle)
-        # Cancel a long getUpdates when the client goes away, so shutdown is quick.
-        self._runner = web.AppRunner(app, handler_cancellation=True, shutdown_timeout=0.5)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        host, port = self._runner.addresses[0][:2]
-        self.base_url = f"http://{host}:{port}/bot"
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
+    def add_routes(self, router: web.UrlDispatcher) -> None:
+        """Every Bot API method, by GET or POST."""
+        router.add_post("/bot{token}/{method}", self._handle)
+        router.add_get("/bot{token}/{method}", self._handle)
 
     # -- scripting and inspection --------------------------------------------------------------
 

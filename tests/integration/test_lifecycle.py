@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import json
 import uuid
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
 
 import asyncpg
 import pytest
@@ -28,9 +25,9 @@ from core.models import (
 from core.services.lifecycle import restore, soft_delete
 from core.services.students import list_my_students
 from core.uow import UnitOfWork
+from tests.service_fixtures import Run, last_audit
 
 Factory = async_sessionmaker[AsyncSession]
-Run = Callable[..., Awaitable[Any]]
 SHELL = Channel("SHELL")
 TABLES = ("schools", "users", "students", "classes", "class_enrollments", "analyses")
 
@@ -83,23 +80,6 @@ async def world(session_factory: Factory) -> World:
         klass.id,
         analysis.id,
     )
-
-
-@pytest.fixture
-def run(session_factory: Factory) -> Run:
-    """Run one service in its own unit of work, as an adapter would."""
-
-    async def call(fn: Any, actor: Actor, **kwargs: Any) -> Any:
-        async with UnitOfWork(session_factory) as uow:
-            return await fn(uow=uow, actor=actor, **kwargs)
-
-    return call
-
-
-async def last_audit(raw: asyncpg.Connection) -> dict[str, Any]:
-    """The newest audit row, metadata decoded."""
-    row = await raw.fetchrow("SELECT * FROM audit_logs ORDER BY created_at DESC, id LIMIT 1")
-    return {**dict(row), "metadata": json.loads(row["metadata"])}
 
 
 async def counts(raw: asyncpg.Connection) -> dict[str, int]:

@@ -1,0 +1,114 @@
+"""The grammar of `admin ...` commands: splitting a line into words, binding them to a command.
+
+Arguments are split like a shell (quotes group words, an unbalanced apostrophe as in O'Brien
+falls back to plain words); a parameter written `X...` takes the rest of the line, so names need
+no quotes there.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from core.errors import InvalidInput
+
+RunT = TypeVar("RunT")
+
+INNER_QUOTE = re.compile(r"(?<=\w)['\"](?=\w)")
+# Direction marks and isolates (ours included) come along when text is copied from a chat.
+INVISIBLE = dict.fromkeys(map(ord, "\u200e\u200f\u2066\u2067\u2068\u2069"))
+
+
+@dataclass(frozen=True)
+class Spec(Generic[RunT]):
+    """A command: its words, its parameters (`[X]` optional, `X...` the rest of the line)."""
+
+    words: tuple[str, ...]
+    params: str
+    run: RunT
+
+    @property
+    def usage(self) -> str:
+        """As shown to people: `admin user add EMAIL ROLE FIRST LAST [SCHOOL]`."""
+        return " ".join(("admin", *self.words, self.params.replace("=", " "))).strip()
+
+
+class UsageError(Exception):
+    """The words do not fit a command; `key` and `values` say why, in the catalogue."""
+
+    def __init__(self, specs: list[Spec[Any]], key: str = "", **values: Any) -> None:
+        super().__init__(key)
+        self.specs, self.key, self.values = specs, key, values
+
+
+def split(text: str) -> list[str]:
+    """Shell-like words, without direction marks; a phone's em dash for `--` turned back."""
+    text = text.translate(INVISIBLE)
+    try:  # inside a word ' and " are letters (O'Brien, ג'ודי, מנכ"ל), not quotes
+        words = shlex.split(INNER_QUOTE.sub(r"\\\g<0>", text))
+    except ValueError:
+        words = text.split()
+    return ["--" + w[1:] if w.startswith("\u2014") else w for w in words]
+
+
+def _bind(spec: Spec[Any], rest: list[str]) -> dict[str, Any]:
+    params = spec.params.split()
+    options = {p.strip("[]").split("=")[0]: "=" in p for p in params if p.startswith("[--")}
+    values: dict[str, Any] = {}
+    positional: list[str] = []
+    words = iter(rest)
+    for word in words:
+        if word in ("-h", "--help"):
+            raise UsageError([spec])
+        if not word.startswith("--"):
+            positional.append(word)
+        elif word not in options:
+            raise UsageError([spec], "admin_bad_option", option=word)
+        elif options[word]:
+            if (value := next(words, None)) is None:
+                raise UsageError([spec], "admin_needs_value", option=word)
+            values[word[2:].replace("-", "_")] = value
+        else:
+            values[word[2:].replace("-", "_")] = True
+    for param in (p for p in params if not p.startswith("[--")):
+        name = param.strip("[]")
+        key = name.rstrip(".").lower()
+        if positional:
+            greedy = name.endswith("...")
+            values[key] = " ".join(positional) if greedy else positional[0]
+            positional = [] if greedy else positional[1:]
+        elif not param.startswith("["):
+            raise UsageError([spec], "admin_missing", name=name.rstrip("."))
+    if positional:
+        raise UsageError([spec], "admin_extra", words=" ".join(positional))
+    return values
+
+
+def parse(words: list[str], specs: list[Spec[RunT]]) -> tuple[Spec[RunT], dict[str, Any]]:
+    """The command of `specs` the words name (longest match) and its bound arguments."""
+    lowered = tuple(w.lower() for w in words)
+    matches = [s for s in specs if lowered[: len(s.words)] == s.words]
+    if not matches:
+        near = [s for s in specs if s.words[0] == lowered[0]]
+        raise UsageError(near or specs, "admin_unknown", command=" ".join(words[:2]))
+    spec = max(matches, key=lambda s: len(s.words))
+    return spec, _bind(spec, words[len(spec.words) :])
+
+
+def number(values: dict[str, Any], key: str, default: int) -> int:
+    """The bound argument `key` as a whole number (`default` when not given)."""
+    value = str(values.get(key, default))
+    if not value.isdecimal():
+        raise InvalidInput(key, f"a whole number, not {value!r}")
+    return int(value)
+
+
+def usage_text(error: UsageError, say: Callable[..., str]) -> str:
+    """What was wrong with the words, and the usage of the commands they came near."""
+    usage = "\n".join(s.usage for s in error.specs)
+    if not error.key:
+        return say("admin_help", commands=usage)
+    return say("admin_bad_usage", problem=say(error.key, **error.values), usage=usage)

@@ -1,0 +1,154 @@
+"""Roster CSV files as text: their kinds and columns, encoding, delimiter, header, rejection.
+
+Encodings: UTF-8 with or without BOM, UTF-16 with BOM, else Windows-1255 (legacy Hebrew Excel).
+Columns must be exactly those of the format, in any order; unknown columns are rejected so a
+misspelt or unsupported column never silently drops data (empty unnamed columns are ignored).
+Every problem carries its line number as a spreadsheet shows it (the header is 1).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass
+from typing import Literal, get_args
+
+from core.errors import InvalidInput
+from core.text import nfc
+
+Kind = Literal["students", "classes", "enrollments"]
+KINDS: tuple[Kind, ...] = get_args(Kind)
+COLUMNS: dict[Kind, tuple[str, ...]] = {
+    "students": ("student_id", "first_name", "last_name", "grade_level", "date_of_birth", "gender"),
+    "classes": ("name", "subject", "grade_level", "section", "academic_year", "teacher_email"),
+    "enrollments": ("student_id", "class_name", "academic_year"),
+}
+# cp1255 decodes almost any byte, so a Latin-1 file would "succeed" with Hebrew letters
+# glued to Latin ones ("Josי"); real Hebrew text never mixes scripts inside a word.
+MIXED_SCRIPT = re.compile(r"[A-Za-z][\u05d0-\u05ea]|[\u05d0-\u05ea][A-Za-z]")
+
+
+@dataclass(frozen=True)
+class RowError:
+    """One problem: spreadsheet line (header = 1), column (None: the whole line) and why."""
+
+    line: int
+    column: str | None
+    reason: str
+
+    def __str__(self) -> str:
+        where = f"line {self.line}" + (f", column {self.column}" if self.column else "")
+        return f"{where}: {self.reason}"
+
+
+class RosterRejected(InvalidInput):
+    """The file was refused as a whole (nothing imported); `errors` says where and why."""
+
+    code = "roster_rejected"
+    resource = "Roster"
+
+    def __init__(self, errors: list[RowError]) -> None:
+        self.errors = sorted(errors, key=lambda e: (e.line, e.column or ""))
+        super().__init__("file", f"{len(self.errors)} problem(s); nothing was imported")
+
+    def report(self, limit: int | None = None) -> str:
+        """The problems, one per line, in file order (at most `limit`, then a count)."""
+        shown = self.errors if limit is None else self.errors[:limit]
+        lines = [str(e) for e in shown]
+        if len(self.errors) > len(shown):
+            lines.append(f"... and {len(self.errors) - len(shown)} more")
+        return "\n".join(lines)
+
+
+def decode(data: bytes) -> tuple[str, str]:
+    """The file's text (NFC) and the encoding that read it; RosterRejected if neither fits."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        encoding = "utf-8-sig"
+    elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        encoding = "utf-16"
+    else:
+        try:
+            data.decode("utf-8")
+            encoding = "utf-8"
+        except UnicodeDecodeError:
+            encoding = "cp1255"
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise RosterRejected([RowError(line, None, _not_text(encoding))]) from None
+    if "\x00" in text:
+        line = text[: text.index("\x00")].count("\n") + 1
+        raise RosterRejected([RowError(line, None, _not_text(encoding))])
+    if encoding == "cp1255" and (mixed := MIXED_SCRIPT.search(text)):
+        line = text[: mixed.start()].count("\n") + 1
+        raise RosterRejected([RowError(line, None, _not_text(encoding))])
+    return nfc(text), encoding
+
+
+def _not_text(encoding: str) -> str:
+    found = "invalid UTF-16" if encoding == "utf-16" else "neither UTF-8 nor Windows-1255 text"
+    return f"{found}; save the file as 'CSV UTF-8' and try again"
+
+
+def _records(text: str) -> list[tuple[int, list[str]]]:
+    """(line, stripped cells) for every record; the delimiter is whichever the header uses most."""
+    first = text.split("\n", 1)[0]
+    delimiter = max((",", ";", "\t"), key=first.count)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    records: list[tuple[int, list[str]]] = []
+    try:
+        for record in reader:
+            records.append((len(records) + 1, [cell.strip() for cell in record]))
+    except csv.Error as exc:
+        raise RosterRejected([RowError(len(records) + 1, None, f"unreadable CSV: {exc}")]) from None
+    return records
+
+
+def infer_kind(header: list[str]) -> Kind:
+    """The one kind whose columns the header shares most; RosterRejected if none or a tie."""
+    scores = {kind: len(set(header) & set(COLUMNS[kind])) for kind in KINDS}
+    best = max(scores.values())
+    winners = [kind for kind, score in scores.items() if score == best]
+    if best == 0 or len(winners) > 1:
+        formats = "; ".join(f"{k}: {', '.join(COLUMNS[k])}" for k in KINDS)
+        raise RosterRejected(
+            [RowError(1, None, f"cannot tell the kind of file from its header ({formats})")]
+        )
+    return winners[0]
+
+
+def read_header(text: str) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    """The lower-cased header cells, and (line, cells) of every non-blank record after it."""
+    records = [(line, cells) for line, cells in _records(text) if any(cells)]
+    if not records:
+        raise RosterRejected([RowError(1, None, "the file is empty: expected a header line")])
+    return [cell.lower() for cell in records[0][1]], records[1:]
+
+
+def sniff(data: bytes) -> tuple[Kind, int]:
+    """The kind of file its header implies and its number of non-blank data lines."""
+    text, _ = decode(data)
+    header, rows = read_header(text)
+    return infer_kind(header), len(rows)
+
+
+def check_header(kind: Kind, header: list[str]) -> list[RowError]:
+    """Problems of a header for this kind: missing, unknown or repeated columns."""
+    expected = COLUMNS[kind]
+    errors = [
+        RowError(1, None, f"missing column '{c}' (a {kind} file has: {', '.join(expected)})")
+        for c in expected
+        if c not in header
+    ]
+    seen: set[str] = set()
+    for name in filter(None, header):
+        if name not in expected:
+            errors.append(
+                RowError(1, name, f"unknown column (a {kind} file has: {', '.join(expected)})")
+            )
+        elif name in seen:
+            errors.append(RowError(1, name, "column appears twice"))
+        seen.add(name)
+    return errors
