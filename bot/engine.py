@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, literal_column, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -20,12 +20,35 @@ from bot.interview import Interviewer, PriceTable
 from bot.states import CHOOSING, IDLE, INTERVIEWING
 from core import identity
 from core.actor import Channel
+from core.dialogue_states import ConversationState, save_state
 from core.errors import AccessDenied, Conflict, DomainError, InvalidInput, NotFound, QuotaExceeded
 from core.models import DialogueState, ProcessedEvent
 from core.ports.ai import AIProvider
 from core.ports.charts import ChartRenderer
 from core.ports.coordination import ConversationLocks, SeenEvents
 from core.uow import UnitOfWork
+
+_EVENTS = ProcessedEvent.__table__
+_STATES = DialogueState.__table__
+_STATE_COLUMNS = (_STATES.c.state, _STATES.c.analysis_id, _STATES.c.data, _STATES.c.updated_at)
+_THIS_CONVERSATION = (
+    (_STATES.c.platform == bindparam("platform"))
+    & (_STATES.c.workspace_id == bindparam("workspace_id"))
+    & (_STATES.c.external_user_id == bindparam("external_user_id"))
+)
+_STATE = select(*_STATE_COLUMNS).where(_THIS_CONVERSATION)
+_FRESH = (
+    insert(_EVENTS)
+    .values(event_key=bindparam("event_key"))
+    .on_conflict_do_nothing()
+    .returning(_EVENTS.c.id)
+    .cte("fresh")
+)
+_ONE = select(literal_column("1").label("one")).subquery("one")
+# The event's id when it is new (NULL when seen before), and the state record if there is one.
+_FRESH_AND_STATE = select(
+    select(_FRESH.c.id).scalar_subquery().label("fresh"), *_STATE_COLUMNS
+).select_from(_ONE.outerjoin(_STATES, _THIS_CONVERSATION))
 
 
 @dataclass(frozen=True)
@@ -49,6 +72,8 @@ class Context:
     analysis_id: uuid.UUID | None = None
     data: dict[str, Any] = field(default_factory=dict)
     updated_at: datetime | None = None
+    # The state record as this event already stored it (None: not stored yet).
+    stored: ConversationState | None = None
 
     @property
     def language(self) -> str:
@@ -64,6 +89,26 @@ class Context:
         language = self.data.get("language")
         self.state, self.analysis_id = state, analysis_id
         self.data = {**({"language": language} if language else {}), **data}
+
+    def planned(
+        self, state: str, analysis_id: uuid.UUID | None, *, keep_data: bool = False
+    ) -> ConversationState:
+        """The state record after `go(state, analysis_id)` (or as it is, with `keep_data`)."""
+        if keep_data:
+            data = dict(self.data)
+        else:
+            language = self.data.get("language")
+            data = {"language": language} if language else {}
+        event = self.event
+        return ConversationState(
+            event.platform,
+            event.workspace_id,
+            event.external_user_id,
+            self.user.actor.user_id,
+            state,
+            analysis_id,
+            data,
+        )
 
 
 class DialogueEngine:
@@ -115,16 +160,22 @@ class DialogueEngine:
 
     async def _open(self, event: Incoming) -> Context | Reply | None:
         channel = Channel(str(event.platform), event.chat_id, event.workspace_id)
+        key = {
+            "platform": event.platform,
+            "workspace_id": event.workspace_id,
+            "external_user_id": event.external_user_id,
+        }
         async with self.uow() as uow:
+            # The redelivery guard and the state record in one round trip; the state is
+            # simply unused when the event was seen before or the account is not linked.
             if event.event_key:
-                fresh = await uow.session.scalar(
-                    insert(ProcessedEvent)
-                    .values(event_key=event.event_key)
-                    .on_conflict_do_nothing()
-                    .returning(ProcessedEvent.id)
-                )
-                if fresh is None:
+                params = {**key, "event_key": event.event_key}
+                found = (await uow.session.execute(_FRESH_AND_STATE, params)).one()
+                if found.fresh is None:
                     return None
+                row = None if found.state is None else found
+            else:
+                row = (await uow.session.execute(_STATE, key)).one_or_none()
             user = await identity.resolve(
                 uow,
                 event.platform,
@@ -132,17 +183,6 @@ class DialogueEngine:
                 event.external_user_id,
                 channel,
                 self.settings.default_language,
-            )
-            row = (
-                None
-                if user is None
-                else await uow.session.scalar(
-                    select(DialogueState).where(
-                        DialogueState.platform == event.platform,
-                        DialogueState.workspace_id == event.workspace_id,
-                        DialogueState.external_user_id == event.external_user_id,
-                    )
-                )
             )
             await uow.commit()
         if user is None:
@@ -154,27 +194,13 @@ class DialogueEngine:
         return ctx
 
     async def _save(self, ctx: Context) -> None:
-        event = ctx.event
-        values = {
-            "state": ctx.state,
-            "analysis_id": ctx.analysis_id,
-            "data": ctx.data,
-            "user_id": ctx.user.actor.user_id,
-        }
+        values = ctx.planned(ctx.state, ctx.analysis_id, keep_data=True)
+        if values == ctx.stored:
+            return  # the exchange's last unit of work already stored exactly this
         async with self.uow() as uow:
-            await uow.session.execute(
-                insert(DialogueState)
-                .values(
-                    platform=event.platform,
-                    workspace_id=event.workspace_id,
-                    external_user_id=event.external_user_id,
-                    **values,
-                )
-                .on_conflict_do_update(
-                    index_elements=["platform", "workspace_id", "external_user_id"], set_=values
-                )
-            )
+            await save_state(uow.session, values)
             await uow.commit()
+        ctx.stored = values
 
     def _explain(self, ctx: Context, error: DomainError) -> str:
         if isinstance(error, QuotaExceeded):

@@ -87,18 +87,22 @@ async def advance(engine: DialogueEngine, ctx: Context, snapshot: InterviewSnaps
     asked = snapshot.questions_asked
     if asked >= engine.settings.max_questions:
         return await generate(engine, ctx, snapshot)
+    # The state once the question is asked, stored with it: the exchange ends in that commit.
+    asking = ctx.planned(INTERVIEWING, snapshot.analysis_id)
     try:
         question = await engine.interviewer.next_question(
             ctx.user.actor,
             snapshot,
             ctx.language,
             may_finish=asked >= engine.settings.min_questions,
+            state=asking,
         )
     except AIError as error:
         return await _fail(engine, ctx, snapshot, error, "interview")
     if question is None:
         return await generate(engine, ctx, await _snapshot(engine, ctx, snapshot.analysis_id))
     ctx.go(INTERVIEWING, snapshot.analysis_id)
+    ctx.stored = asking
     return [_question(ctx, question)]
 
 

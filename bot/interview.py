@@ -11,6 +11,7 @@ from typing import Any
 
 from core.actor import Actor
 from core.analysis_records import InterviewSnapshot
+from core.dialogue_states import ConversationState
 from core.models import ConversationRole
 from core.ports.ai import (
     AIInvalidResult,
@@ -81,9 +82,19 @@ class Interviewer:
     uow_factory: Callable[[], UnitOfWork]
 
     async def next_question(
-        self, actor: Actor, snapshot: InterviewSnapshot, language: str, *, may_finish: bool
+        self,
+        actor: Actor,
+        snapshot: InterviewSnapshot,
+        language: str,
+        *,
+        may_finish: bool,
+        state: ConversationState | None = None,
     ) -> str | None:
-        """Ask the model; store and return the question, or None when it wants to finish."""
+        """Ask the model; store and return the question, or None when it wants to finish.
+
+        `state` is the conversation's state record once a question is asked; it is stored
+        with the question, in the same unit of work.
+        """
         redactor = pseudonymizer(snapshot)
         step = await self.ai.next_question(
             outgoing(snapshot, redactor), language=language, may_finish=may_finish
@@ -101,15 +112,15 @@ class Interviewer:
             return None
         question = redactor.restore(step.question)
         async with self.uow_factory() as uow:
-            await analyses.append_turn(
+            await analyses.append_question(
                 uow=uow,
                 actor=actor,
                 analysis_id=snapshot.analysis_id,
-                role=ConversationRole.ASSISTANT,
                 content=question,
                 tokens=step.usage.completion_tokens,
                 billed_tokens=step.usage.total_tokens,
                 cost=cost_of(step.usage, self.prices),
+                state=state,
             )
         return question
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 
 from core.actor import Actor
 from core.errors import AccessDenied, NotFound
@@ -68,28 +68,97 @@ class InterviewSnapshot:
         return self.turns[-1].role if self.turns else None
 
 
-async def snapshot(uow: UnitOfWork, actor: Actor, analysis: Analysis) -> InterviewSnapshot:
-    student = await uow.session.get(Student, analysis.student_id)
-    assert student is not None
-    turns = (
-        await uow.session.scalars(
-            select(AnalysisConversation)
-            .where(AnalysisConversation.analysis_id == analysis.id)
-            .order_by(AnalysisConversation.sequence_number)
+# Hot-path statements are built once, with the actor's ids as parameters (building and
+# cache-keying a statement costs more Python than running it); see core.search.search_for.
+_ANALYSES = Analysis.__table__
+_TURNS = AnalysisConversation.__table__
+_STUDENTS = Student.__table__
+_STUDENT = select(
+    _STUDENTS.c.id,
+    _STUDENTS.c.first_name,
+    _STUDENTS.c.last_name,
+    _STUDENTS.c.student_id,
+    _STUDENTS.c.date_of_birth,
+).where(_STUDENTS.c.id == bindparam("student_id"))
+_TURN_ROWS = (
+    select(_TURNS.c.role, _TURNS.c.content, _TURNS.c.sequence_number, _TURNS.c.tokens)
+    .where(_TURNS.c.analysis_id == bindparam("analysis_id"))
+    .order_by(_TURNS.c.sequence_number)
+)
+_STUDENT_FIELDS = ("id", "first_name", "last_name", "student_id", "date_of_birth")
+# The analysis's own student, aliased so the visibility subquery on `students` stays its own.
+_INTERVIEWED = _STUDENTS.alias("interviewed")
+_OWN: dict[tuple[str, bool, bool, bool], Select[Any]] = {}
+
+
+def _own_statement(
+    actor: Actor, *, lock: bool, core: bool, with_student: bool = False
+) -> Select[Any]:
+    key = (str(actor.role), lock, core, with_student)
+    stmt = _OWN.get(key)
+    if stmt is None:
+        placeholder = replace(
+            actor,
+            user_id=bindparam("actor_user_id"),  # type: ignore[arg-type]
+            school_id=bindparam("actor_school_id"),  # type: ignore[arg-type]
         )
-    ).all()
+        columns: list[Any] = [_ANALYSES if core else Analysis]
+        if with_student:
+            columns += [_INTERVIEWED.c[n].label(f"interviewed_{n}") for n in _STUDENT_FIELDS]
+        stmt = select(*columns).where(
+            Analysis.id == bindparam("analysis_id"), visible_analyses(placeholder)
+        )
+        if with_student:
+            stmt = stmt.join_from(
+                _ANALYSES, _INTERVIEWED, _INTERVIEWED.c.id == _ANALYSES.c.student_id
+            )
+        if lock:
+            # Only the analysis row is locked, as without the student's columns.
+            stmt = stmt.with_for_update(of=_ANALYSES) if with_student else stmt.with_for_update()
+        _OWN[key] = stmt
+    return stmt
+
+
+def _own_params(actor: Actor, analysis_id: uuid.UUID) -> dict[str, Any]:
+    return {
+        "analysis_id": analysis_id,
+        "actor_user_id": actor.user_id,
+        "actor_school_id": actor.school_id,
+    }
+
+
+async def load_turns(uow: UnitOfWork, analysis_id: uuid.UUID) -> list[Turn]:
+    """The analysis's turns in order."""
+    rows = await uow.session.execute(_TURN_ROWS, {"analysis_id": analysis_id})
+    return [Turn(*row) for row in rows]
+
+
+async def load_student(uow: UnitOfWork, student_id: uuid.UUID) -> StudentIdentity:
+    """The identity the pseudonymiser hides (the row is read even when soft-deleted)."""
+    row = (await uow.session.execute(_STUDENT, {"student_id": student_id})).one_or_none()
+    assert row is not None
+    return StudentIdentity(*row)
+
+
+async def snapshot(
+    uow: UnitOfWork,
+    actor: Actor,
+    analysis: Any,
+    *,
+    turns: list[Turn] | None = None,
+    student: StudentIdentity | None = None,
+) -> InterviewSnapshot:
+    """The analysis (an ORM object or a row of `analyses`) with its student and turns."""
+    if student is None:
+        student = await load_student(uow, analysis.student_id)
+    if turns is None:
+        turns = await load_turns(uow, analysis.id)
     return InterviewSnapshot(
         analysis.id,
         analysis.teacher_id,
-        StudentIdentity(
-            student.id,
-            student.first_name,
-            student.last_name,
-            student.student_id,
-            student.date_of_birth,
-        ),
+        student,
         analysis.status,
-        [Turn(t.role, t.content, t.sequence_number, t.tokens) for t in turns],
+        turns,
         analysis.results,
         analysis.teacher_edits,
         analysis.private_notes if may_read_private_notes(actor, analysis) else None,
@@ -105,10 +174,31 @@ async def own_analysis(
     uow: UnitOfWork, actor: Actor, analysis_id: uuid.UUID, *, lock: bool = False
 ) -> Analysis:
     """The actor's own analysis (author only), optionally row-locked against concurrent turns."""
-    stmt = select(Analysis).where(Analysis.id == analysis_id, visible_analyses(actor))
-    analysis = await uow.session.scalar(stmt.with_for_update() if lock else stmt)
+    stmt = _own_statement(actor, lock=lock, core=False)
+    analysis = await uow.session.scalar(stmt, _own_params(actor, analysis_id))
     if analysis is None:
         raise NotFound("Analysis", str(analysis_id))
     if not may_edit_analysis(actor, analysis):
         raise AccessDenied("not_author", resource="Analysis", resource_id=str(analysis_id))
-    return analysis
+    return analysis  # type: ignore[no-any-return]
+
+
+async def own_analysis_row(
+    uow: UnitOfWork, actor: Actor, analysis_id: uuid.UUID, *, with_student: bool = False
+) -> Any:
+    """`own_analysis(lock=True)` as a plain row of `analyses` (no ORM object to flush).
+
+    `with_student` adds the student's identity in the same round trip (see `student_of`).
+    """
+    stmt = _own_statement(actor, lock=True, core=True, with_student=with_student)
+    row = (await uow.session.execute(stmt, _own_params(actor, analysis_id))).one_or_none()
+    if row is None:
+        raise NotFound("Analysis", str(analysis_id))
+    if not may_edit_analysis(actor, row):
+        raise AccessDenied("not_author", resource="Analysis", resource_id=str(analysis_id))
+    return row
+
+
+def student_of(row: Any) -> StudentIdentity:
+    """The student's identity from an `own_analysis_row(with_student=True)` row."""
+    return StudentIdentity(*(getattr(row, f"interviewed_{name}") for name in _STUDENT_FIELDS))
