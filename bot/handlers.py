@@ -13,7 +13,7 @@ from bot.interview import estimate_tokens
 from bot.render import SECTION_KEYS, review_reply
 from bot.states import CHOOSING, GENERATING, IDLE, INTERVIEWING, REVIEWING
 from core.models import ConversationRole
-from core.services import analyses, review
+from core.services import analyses, review, turns
 
 if TYPE_CHECKING:
     from bot.engine import Context, DialogueEngine
@@ -96,7 +96,7 @@ async def interviewing(engine: DialogueEngine, ctx: Context, parsed: Parsed) -> 
     if not text:
         return [Reply(ctx.say("in_interview"))]
     async with engine.uow() as uow:
-        snapshot = await analyses.append_turn(
+        snapshot = await turns.append_turn(
             uow=uow,
             actor=ctx.user.actor,
             analysis_id=ctx.analysis_id,

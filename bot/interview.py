@@ -22,7 +22,7 @@ from core.ports.ai import (
 )
 from core.privacy import Pseudonymizer
 from core.prompts import analysis_instruction, repair_instruction
-from core.services import analyses
+from core.services import turns
 from core.uow import UnitOfWork
 
 PriceTable = dict[str, tuple[float, float]]  # model -> USD per million (prompt, completion)
@@ -101,7 +101,7 @@ class Interviewer:
         )
         if step.done or not step.question:
             async with self.uow_factory() as uow:
-                await analyses.add_usage(
+                await turns.add_usage(
                     uow=uow,
                     actor=actor,
                     analysis_id=snapshot.analysis_id,
@@ -112,7 +112,7 @@ class Interviewer:
             return None
         question = redactor.restore(step.question)
         async with self.uow_factory() as uow:
-            await analyses.append_question(
+            await turns.append_question(
                 uow=uow,
                 actor=actor,
                 analysis_id=snapshot.analysis_id,
@@ -147,7 +147,7 @@ class Interviewer:
                 raise
         result = restore_result(reply.result, redactor)
         async with self.uow_factory() as uow:
-            return await analyses.store_result(
+            return await turns.store_result(
                 uow=uow,
                 actor=actor,
                 analysis_id=snapshot.analysis_id,
@@ -164,7 +164,7 @@ class Interviewer:
         if usage is None:
             return
         async with self.uow_factory() as uow:
-            await analyses.add_usage(
+            await turns.add_usage(
                 uow=uow,
                 actor=actor,
                 analysis_id=analysis_id,

@@ -17,7 +17,7 @@ from core.actor import Actor, Channel, actor_for
 from core.demo import seed_demo
 from core.errors import AccessDenied, StudentNotFound
 from core.models import ConversationRole, School, User
-from core.services import analyses, lifecycle, records, review, students
+from core.services import analyses, lifecycle, records, review, students, turns
 from core.uow import UnitOfWork
 
 Factory = async_sessionmaker[AsyncSession]
@@ -64,9 +64,9 @@ async def story(session_factory: Factory, raw: asyncpg.Connection) -> dict[str, 
     aid = snap.analysis_id
     for role, content in ((ConversationRole.ASSISTANT, "How does he read?"),
                           (ConversationRole.USER, "Fluently, but maths is hard.")):  # fmt: skip
-        await call(session_factory, analyses.append_turn, t1, analysis_id=aid, role=role,
+        await call(session_factory, turns.append_turn, t1, analysis_id=aid, role=role,
                    content=content, tokens=10)  # fmt: skip
-    await call(session_factory, analyses.store_result, t1, analysis_id=aid, result=RESULT,
+    await call(session_factory, turns.store_result, t1, analysis_id=aid, result=RESULT,
                content=json.dumps(RESULT), tokens=50, billed_tokens=300, cost=0.01)  # fmt: skip
     await call(session_factory, review.edit_section, t1, analysis_id=aid, section="strengths",
                text="Reads fluently\nHelps others")  # fmt: skip
