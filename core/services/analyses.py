@@ -37,10 +37,6 @@ def _now(now: datetime | None) -> datetime:
     return now or datetime.now(UTC)
 
 
-def _touch(analysis: Analysis, now: datetime) -> None:
-    analysis.session_duration = max(0, int((now - analysis.created_at).total_seconds()))
-
-
 @service
 async def start_analysis(
     *,

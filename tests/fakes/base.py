@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from types import TracebackType
 from typing import Self
 
 from aiohttp import web
 
 
-class FakeServer:
+class FakeServer(ABC):
     """A local HTTP server for a fake service; subclasses add routes; use `async with`."""
 
     # Appended to the server's root to make `base_url`, the URL a client is configured with.
@@ -19,11 +20,11 @@ class FakeServer:
         self.base_url = ""
         self._runner: web.AppRunner | None = None
 
+    @abstractmethod
     def add_routes(self, router: web.UrlDispatcher) -> None:
         """Register the fake's handlers."""
-        raise NotImplementedError
 
-    async def close_connections(self) -> None:
+    async def close_connections(self) -> None:  # noqa: B027 - optional hook, default no-op
         """Close what the fake holds open (e.g. websockets) before the server stops."""
 
     async def __aenter__(self) -> Self:
