@@ -10,8 +10,16 @@ from typing import Any
 from sqlalchemy import Select, bindparam, select
 
 from core.actor import Actor
+from core.audit import record
 from core.errors import AccessDenied, NotFound
-from core.models import Analysis, AnalysisConversation, AnalysisStatus, ConversationRole, Student
+from core.models import (
+    Analysis,
+    AnalysisConversation,
+    AnalysisStatus,
+    AuditAction,
+    ConversationRole,
+    Student,
+)
 from core.policy import may_edit_analysis, may_read_private_notes, visible_analyses
 from core.uow import UnitOfWork
 
@@ -202,3 +210,19 @@ async def own_analysis_row(
 def student_of(row: Any) -> StudentIdentity:
     """The student's identity from an `own_analysis_row(with_student=True)` row."""
     return StudentIdentity(*(getattr(row, f"interviewed_{name}") for name in _STUDENT_FIELDS))
+
+
+def audit_analysis_change(
+    uow: UnitOfWork, actor: Actor, analysis: Any, changed_fields: list[str], **extra: Any
+) -> None:
+    """The audit row of a change to an analysis: UPDATE, its student, the changed fields."""
+    record(
+        uow,
+        actor,
+        AuditAction.UPDATE,
+        "Analysis",
+        analysis.id,
+        student_ids=[analysis.student_id],
+        changed_fields=changed_fields,
+        **extra,
+    )

@@ -21,7 +21,9 @@ def _stop_on_signals(stop: asyncio.Event) -> list[signal.Signals]:
     loop = asyncio.get_running_loop()
     installed = []
     for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError, RuntimeError):  # not on every platform
+        # Windows loops lack signal handlers (NotImplementedError) and only the main thread may
+        # install them (RuntimeError); there the caller's `stop` event is the way to end polling.
+        with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
             installed.append(sig)
     return installed

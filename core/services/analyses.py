@@ -10,6 +10,7 @@ from sqlalchemy import select
 from core.actor import Actor
 from core.analysis_records import (
     InterviewSnapshot,
+    audit_analysis_change,
     own_analysis,
     snapshot,
 )
@@ -103,16 +104,7 @@ async def mark_failed(
     """Status FAILED, with the reason in the audit metadata (`cancelled`, `ai_invalid`, ...)."""
     analysis = await own_analysis(uow, actor, analysis_id, lock=True)
     analysis.status = AnalysisStatus.FAILED
-    record(
-        uow,
-        actor,
-        AuditAction.UPDATE,
-        "Analysis",
-        analysis.id,
-        student_ids=[analysis.student_id],
-        changed_fields=["status"],
-        reason=reason,
-    )
+    audit_analysis_change(uow, actor, analysis, ["status"], reason=reason)
     await uow.commit()
 
 
@@ -125,16 +117,7 @@ async def reopen_for_retry(
     if analysis.status is not AnalysisStatus.FAILED:
         raise Conflict(f"analysis is {analysis.status}")
     analysis.status = AnalysisStatus.IN_PROGRESS
-    record(
-        uow,
-        actor,
-        AuditAction.UPDATE,
-        "Analysis",
-        analysis.id,
-        student_ids=[analysis.student_id],
-        changed_fields=["status"],
-        reason="retry",
-    )
+    audit_analysis_change(uow, actor, analysis, ["status"], reason="retry")
     await uow.commit()
     return await snapshot(uow, actor, analysis)
 

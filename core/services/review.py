@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from core.actor import Actor
-from core.analysis_records import own_analysis
+from core.analysis_records import audit_analysis_change, own_analysis
 from core.audit import record, service
 from core.errors import Conflict, InvalidInput
 from core.models import AnalysisStatus, AuditAction
@@ -29,15 +29,7 @@ async def save_analysis(*, uow: UnitOfWork, actor: Actor, analysis_id: uuid.UUID
     if analysis.status is not AnalysisStatus.IN_PROGRESS:
         raise Conflict(f"analysis is {analysis.status}")
     analysis.status = AnalysisStatus.COMPLETED
-    record(
-        uow,
-        actor,
-        AuditAction.UPDATE,
-        "Analysis",
-        analysis.id,
-        student_ids=[analysis.student_id],
-        changed_fields=["status"],
-    )
+    audit_analysis_change(uow, actor, analysis, ["status"])
     await uow.commit()
 
 
@@ -73,15 +65,7 @@ async def edit_section(
     edits = dict(analysis.teacher_edits or {})
     edits[section] = value
     analysis.teacher_edits = edits
-    record(
-        uow,
-        actor,
-        AuditAction.UPDATE,
-        "Analysis",
-        analysis.id,
-        student_ids=[analysis.student_id],
-        changed_fields=[f"teacher_edits.{section}"],
-    )
+    audit_analysis_change(uow, actor, analysis, [f"teacher_edits.{section}"])
     await uow.commit()
     return edits
 
@@ -93,15 +77,7 @@ async def flag_for_review(
     """Flag (or unflag) the analysis for the principal's follow-up."""
     analysis = await own_analysis(uow, actor, analysis_id, lock=True)
     analysis.flagged_for_review = flagged
-    record(
-        uow,
-        actor,
-        AuditAction.UPDATE,
-        "Analysis",
-        analysis.id,
-        student_ids=[analysis.student_id],
-        changed_fields=["flagged_for_review"],
-    )
+    audit_analysis_change(uow, actor, analysis, ["flagged_for_review"])
     await uow.commit()
 
 
@@ -121,15 +97,7 @@ async def add_private_note(
     stamp = (now or datetime.now(UTC)).strftime("%Y-%m-%d %H:%M")
     line = f"[{stamp}] {text.strip()}"
     analysis.private_notes = f"{analysis.private_notes}\n{line}" if analysis.private_notes else line
-    record(
-        uow,
-        actor,
-        AuditAction.UPDATE,
-        "Analysis",
-        analysis.id,
-        student_ids=[analysis.student_id],
-        changed_fields=["private_notes"],
-    )
+    audit_analysis_change(uow, actor, analysis, ["private_notes"])
     await uow.commit()
 
 

@@ -16,20 +16,20 @@ from core.actor import Actor
 from core.analysis_records import (
     InterviewSnapshot,
     Turn,
+    audit_analysis_change,
     load_turns,
     own_analysis,
     own_analysis_row,
     snapshot,
     student_of,
 )
-from core.audit import record, service
+from core.audit import service
 from core.dialogue_states import ConversationState, save_state
 from core.errors import Conflict
 from core.models import (
     Analysis,
     AnalysisConversation,
     AnalysisStatus,
-    AuditAction,
     ConversationRole,
 )
 from core.uow import UnitOfWork
@@ -118,14 +118,11 @@ async def _append(
     }
     changes = {name: value for name, value in values.items() if value != getattr(analysis, name)}
     await _update_analysis(uow, analysis.id, changes)
-    record(
+    audit_analysis_change(
         uow,
         actor,
-        AuditAction.UPDATE,
-        "Analysis",
-        analysis.id,
-        student_ids=[analysis.student_id],
-        changed_fields=["conversation"],
+        analysis,
+        ["conversation"],
         turn=sequence,
         role=str(role),
         **({"eventKey": event_key} if event_key else {}),
@@ -230,15 +227,7 @@ async def store_result(
     analysis.total_tokens = (analysis.total_tokens or 0) + billed_tokens
     analysis.estimated_cost = (analysis.estimated_cost or 0.0) + cost
     _touch(analysis, moment)
-    record(
-        uow,
-        actor,
-        AuditAction.UPDATE,
-        "Analysis",
-        analysis.id,
-        student_ids=[analysis.student_id],
-        changed_fields=["results", "conversation"],
-    )
+    audit_analysis_change(uow, actor, analysis, ["results", "conversation"])
     await uow.commit()
     return await snapshot(uow, actor, analysis)
 
@@ -257,14 +246,5 @@ async def add_usage(
     analysis = await own_analysis(uow, actor, analysis_id, lock=True)
     analysis.total_tokens = (analysis.total_tokens or 0) + tokens
     analysis.estimated_cost = (analysis.estimated_cost or 0.0) + cost
-    record(
-        uow,
-        actor,
-        AuditAction.UPDATE,
-        "Analysis",
-        analysis.id,
-        student_ids=[analysis.student_id],
-        changed_fields=["total_tokens", "estimated_cost"],
-        reason=reason,
-    )
+    audit_analysis_change(uow, actor, analysis, ["total_tokens", "estimated_cost"], reason=reason)
     await uow.commit()
