@@ -51,9 +51,12 @@ class Wired:
     engine: DialogueEngine
     db: AsyncEngine
     redis: redis.asyncio.Redis
+    ai: AIProvider | None = None
 
     async def close(self) -> None:
-        """Close the database pool and the Redis client."""
+        """Close the AI client's connections, the database pool and the Redis client."""
+        if isinstance(self.ai, OpenAIProvider):
+            await self.ai.aclose()
         await self.redis.aclose()
         await self.db.dispose()
 
@@ -74,4 +77,4 @@ def build_engine(
         settings=dialogue_settings(settings),
         charts=MatplotlibCharts(),
     )
-    return Wired(engine, db, client)
+    return Wired(engine, db, client, ai)

@@ -60,7 +60,7 @@ from core.prompts import system_prompt
 
 DB_NAME = "ge_bench_turns"
 ROOT = Path(__file__).resolve().parent.parent
-LEVELS = (1, 8, 32)
+LEVELS = (1, 8)
 TARGET_LEVEL = 8
 TARGET_RATIO = 0.25
 TARGET_P99_MS = 20.0
@@ -525,7 +525,7 @@ async def _drive(rig: Rig, conversations: int, seconds: float) -> Run:
 
 def build(
     db: AsyncEngine, client: redis.asyncio.Redis, namespace: str, fake_url: str
-) -> tuple[DialogueEngine, RedisLocks]:
+) -> tuple[DialogueEngine, RedisLocks, OpenAIProvider]:
     """The engine as adapters.wiring builds it, with timing decorators around its ports."""
     settings = load_settings()
     ai = OpenAIProvider(
@@ -542,7 +542,7 @@ def build(
         # No early finish and no generation inside the six exchanges of an interview.
         settings=DialogueSettings(min_questions=8, max_questions=8, default_language="en"),
     )
-    return engine, locks
+    return engine, locks, ai
 
 
 # -- the baseline ------------------------------------------------------------------------------
@@ -732,8 +732,8 @@ def _profile(profiler: cProfile.Profile) -> None:
     for (filename, _line, _name), row in stats.stats.items():  # type: ignore[attr-defined]
         by_package[_package(filename)] += row[2]
     total = sum(by_package.values())
-    print("\ncProfile, one conversation, own time by package (wall, profiler overhead included):")
-    for package, seconds in by_package.most_common(12):
+    print("\ncProfile, one conversation, own CPU time by package (profiler overhead included):")
+    for package, seconds in by_package.most_common(16):
         print(f"  {seconds / total:6.1%}  {package}")
     handle = next(
         row[3] for (f, _l, name), row in stats.stats.items()  # type: ignore[attr-defined]
@@ -748,7 +748,7 @@ def _profile(profiler: cProfile.Profile) -> None:
     for seconds, where in sorted(ours, reverse=True)[:16]:
         print(f"  {seconds / handle:6.1%}  {where}")
     out = io.StringIO()
-    pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(12)
+    pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(40)
     print("\nTop 12 functions by own time:")
     print("\n".join(out.getvalue().splitlines()[4:]))
 
@@ -764,7 +764,7 @@ async def _measure(url: str, redis_url: str, profile: bool) -> None:
     baseline_analyses = await _baseline_analyses(url)
     try:
         async with fake_openai() as fake_url:
-            engine, locks = build(db, client, namespace, fake_url)
+            engine, locks, ai = build(db, client, namespace, fake_url)
             rig = Rig(engine, locks, iter(range(1, TEACHERS + 1)))
             pool = db.sync_engine.pool
             print(f"\nEngine pool: {pool.status()}; pre-ping {pool._pre_ping}; "
@@ -788,11 +788,12 @@ async def _measure(url: str, redis_url: str, profile: bool) -> None:
             ok = _verdict(*at_target)
             print(f"\nOverall: {'PASS' if ok else 'FAIL'} (informational)")
             if profile:
-                profiler = cProfile.Profile()
+                profiler = cProfile.Profile(time.process_time)
                 profiler.enable()
                 await _drive(rig, 1, 4.0)
                 profiler.disable()
                 _profile(profiler)
+            await ai.aclose()
     finally:
         keys = [key async for key in client.scan_iter(match=f"{namespace}:*", count=1000)]
         for start in range(0, len(keys), 1000):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import Any
 
@@ -22,7 +23,9 @@ class QuestionReply(BaseModel):
     done: bool
 
 
+@functools.cache
 def _schema(model: type[BaseModel]) -> dict[str, Any]:
+    # Built once: pydantic's schema generation cost more CPU than the rest of a model call.
     schema = model.model_json_schema()
     # Strict structured outputs need every property required and no extras; the models
     # forbid extras and have no defaults, so this only guards against a future edit.
@@ -32,12 +35,12 @@ def _schema(model: type[BaseModel]) -> dict[str, Any]:
 
 
 def question_json_schema() -> dict[str, Any]:
-    """JSON schema of an interview turn reply, from QuestionReply."""
+    """JSON schema of an interview turn reply, from QuestionReply (shared: do not mutate)."""
     return _schema(QuestionReply)
 
 
 def analysis_json_schema() -> dict[str, Any]:
-    """JSON schema of the final analysis, from AnalysisResult (never written by hand)."""
+    """JSON schema of the final analysis, from AnalysisResult (shared: do not mutate)."""
     return _schema(AnalysisResult)
 
 

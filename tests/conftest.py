@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from adapters import schema
 from adapters.settings import load_settings
 from core.db import make_engine, make_session_factory
+from tests.ai_clients import close_all
 
 ROOT = Path(__file__).resolve().parent.parent
 TEST_DATA_DIR = ROOT / ".data" / "test"
@@ -29,6 +30,13 @@ def with_database(url: str, name: str) -> str:
 def asyncpg_dsn(url: str) -> str:
     """A DSN asyncpg.connect accepts (no SQLAlchemy driver suffix)."""
     return url.replace("postgresql+asyncpg://", "postgresql://", 1)
+
+
+@pytest.fixture(scope="session", autouse=True)
+async def _close_ai_clients() -> AsyncIterator[None]:
+    """OpenAI HTTP sessions end with the test session (module fixtures share providers)."""
+    yield
+    await close_all()
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,6 @@ import pytest
 import redis.asyncio
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from adapters.openai import OpenAIProvider
 from adapters.redis_store import RedisLocks, RedisSeenEvents
 from bot.engine import DialogueEngine, DialogueSettings
 from bot.events import Incoming, Reply
@@ -18,6 +17,7 @@ from core.demo import seed_demo
 from core.identity import link_by_email
 from core.models import ChatPlatform
 from core.uow import UnitOfWork
+from tests.ai_clients import openai_provider
 from tests.fakes.openai_server import FakeOpenAI
 
 PRICES = {"gpt-4o-mini": (0.15, 0.60)}
@@ -44,7 +44,7 @@ def make_engine(
     client: redis.asyncio.Redis, namespace: str, **settings: object,
 ) -> DialogueEngine:
     """An engine wired like production, pointed at the fakes."""
-    ai = OpenAIProvider(api_key="test-key", base_url=fake.base_url, model="gpt-4o-mini",
+    ai = openai_provider(api_key="test-key", base_url=fake.base_url, model="gpt-4o-mini",
                         timeout_seconds=5, max_retries=2, backoff_base_seconds=0.01)
     return DialogueEngine(
         session_factory=session_factory, ai=ai,

@@ -23,7 +23,6 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from adapters.metrics import Metrics
-from adapters.openai import OpenAIProvider
 from adapters.pacing import Pacer
 from adapters.redis_store import RedisLocks, RedisSeenEvents
 from adapters.serve import make_app
@@ -36,6 +35,7 @@ from bot.events import Attachment, Button, Reply
 from bot.i18n import isolate, t
 from core.demo import STUDENTS, seed_demo
 from core.uow import UnitOfWork
+from tests.ai_clients import openai_provider
 from tests.dialogue_fixtures import PRICES
 from tests.fakes.openai_server import FakeOpenAI
 from tests.fakes.slack_server import (
@@ -137,7 +137,7 @@ def slow_ai_engine(
     namespace: str,
 ) -> DialogueEngine:
     """An engine like production's whose AI client waits long enough for a 10 s answer."""
-    ai = OpenAIProvider(
+    ai = openai_provider(
         api_key="test-key",
         base_url=fake_ai.base_url,
         model="gpt-4o-mini",

@@ -28,6 +28,7 @@ from core.prompts import (
     retry_question_instruction,
     system_prompt,
 )
+from tests.ai_clients import openai_provider
 from tests.fakes.openai_server import FakeOpenAI
 
 MODEL = "gpt-test"
@@ -53,7 +54,7 @@ async def fake() -> AsyncIterator[FakeOpenAI]:
 def provider(fake: FakeOpenAI, **overrides: float) -> OpenAIProvider:
     options: dict[str, float] = {"timeout_seconds": 5.0, "backoff_base_seconds": 0.01}
     options.update(overrides)
-    return OpenAIProvider(
+    return openai_provider(
         api_key="sk-test",
         base_url=fake.base_url,
         model=MODEL,
@@ -295,7 +296,7 @@ async def test_connection_refused_is_unavailable_after_retries() -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    ai = OpenAIProvider(
+    ai = openai_provider(
         api_key="sk-test",
         base_url=f"http://127.0.0.1:{port}/v1",
         model=MODEL,
