@@ -333,12 +333,13 @@ async def engine_only(server_url: str, redis_url: str, ai_url: str, tag: str) ->
     client = redis_client(redis_url)
     db = make_engine(url)
     turns.instrument(db)
+    engine, locks, ai = turns.build(db, client, namespace, ai_url)
     try:
-        engine, locks = turns.build(db, client, namespace, ai_url)
         rig = turns.Rig(engine, locks, iter(range(1, turns.TEACHERS + 1)))
         await turns._drive(rig, turns.TARGET_LEVEL, turns.WARMUP_SECONDS)
         return await turns._drive(rig, turns.TARGET_LEVEL, turns.MEASURE_SECONDS)
     finally:
+        await ai.aclose()
         keys = [key async for key in client.scan_iter(match=f"{namespace}:*", count=1000)]
         for start in range(0, len(keys), 1000):
             await client.unlink(*keys[start : start + 1000])
