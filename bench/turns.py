@@ -51,6 +51,8 @@ from adapters import schema
 from adapters.openai import OpenAIProvider
 from adapters.redis_store import RedisLocks, RedisSeenEvents, redis_client
 from adapters.settings import load_settings
+from bench import machine
+from bench.machine import CpuSample
 from bot.engine import DialogueEngine, DialogueSettings
 from bot.events import Incoming
 from core.db import make_engine, make_session_factory
@@ -395,9 +397,17 @@ async def _seed(url: str) -> None:
         await conn.close()
 
 
+@dataclass(frozen=True)
+class FakeProcess:
+    """The fake OpenAI server's base URL and process id."""
+
+    url: str
+    pid: int
+
+
 @asynccontextmanager
-async def fake_openai() -> AsyncIterator[str]:
-    """FakeOpenAI in a child process (instant answers); yields its base URL."""
+async def fake_openai() -> AsyncIterator[FakeProcess]:
+    """FakeOpenAI in a child process (instant answers)."""
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-c", FAKE_SERVER, cwd=ROOT,
         stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
@@ -407,7 +417,7 @@ async def fake_openai() -> AsyncIterator[str]:
         line = await asyncio.wait_for(process.stdout.readline(), 30)
         if not line.startswith(b"http"):
             raise RuntimeError(f"fake OpenAI did not start: {line!r}")
-        yield line.decode().strip()
+        yield FakeProcess(line.decode().strip(), process.pid)
     finally:
         process.stdin.close()
         try:
@@ -427,6 +437,8 @@ class Rig:
     engine: DialogueEngine
     locks: RedisLocks
     teachers: Iterator[int]
+    # Processes counted apart in the machine's CPU: the name of each and its pid.
+    pids: dict[str, int] = field(default_factory=lambda: {"engine": os.getpid()})
 
 
 @dataclass
@@ -445,6 +457,7 @@ class Run:
     redis_seconds: float
     model_seconds: float
     model_cpu: float
+    machine: CpuSample | None = None
 
     @property
     def sql_round_trips(self) -> int:
@@ -502,11 +515,13 @@ async def _drive(rig: Rig, conversations: int, seconds: float) -> Run:
     own_ms: list[float] = []
     loop = asyncio.get_running_loop()
     deadline = loop.time() + seconds
+    before = machine.sample(rig.pids) if machine.available() else None
     wall, cpu = time.perf_counter(), time.process_time()
     done = await asyncio.gather(
         *(_conversation(rig, deadline, own_ms) for _ in range(conversations))
     )
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    used = machine.sample(rig.pids).since(before) if before is not None else None
     return Run(
         conversations,
         sum(done),
@@ -520,6 +535,7 @@ async def _drive(rig: Rig, conversations: int, seconds: float) -> Run:
         TALLY.redis_seconds,
         TALLY.model_seconds,
         TALLY.model_cpu,
+        used,
     )
 
 
@@ -704,6 +720,58 @@ def _where_time_goes(run: Run) -> None:
           "service call)")  # fmt: skip
 
 
+def _machine_table(rows: list[tuple[Run, float]]) -> None:
+    """Each process group's CPU per exchange, and the rate at which all cores would be busy."""
+    measured = [run for run, _ in rows if run.machine is not None]
+    if not measured:
+        print("\n(no /proc here: the machine's CPU is not broken down)")
+        return
+    cores = os.cpu_count() or 1
+    names = ["engine", "postgres", "redis", "fake AI"]
+    print(f"\nMachine CPU per exchange, ms, every process ({cores} cores):")
+    print(f"{'conv':>4} {'all':>6} " + " ".join(f"{n:>8}" for n in names)
+          + f" {'other':>6} {'cores busy':>10} {'all-cores rate':>14}")  # fmt: skip
+    for run in measured:
+        assert run.machine is not None
+        used = {name: run.per(run.machine.groups[name]) * 1000 for name in names}
+        busy = run.per(run.machine.busy) * 1000
+        other = busy - sum(used.values())
+        print(f"{run.conversations:>4} {busy:>6.2f} "
+              + " ".join(f"{used[n]:>8.2f}" for n in names)
+              + f" {other:>6.2f} {run.machine.busy / run.seconds:>10.2f} "
+              f"{cores * 1000 / busy:>14.0f}")  # fmt: skip
+    print(
+        "  all-cores rate: exchanges/s at which this machine's cores would all be busy at\n"
+        "  the measured CPU per exchange (the ceiling for any number of engine processes)."
+    )
+
+
+def _budget(rows: list[tuple[Run, float]]) -> None:
+    """What the rate target leaves for the engine's own code, in CPU per exchange."""
+    at_target = next(((r, b) for r, b in rows if r.conversations == TARGET_LEVEL), None)
+    alone = next((r for r, _ in rows if r.conversations == 1), None)
+    if at_target is None or alone is None or at_target[0].machine is None:
+        return
+    run, base = at_target
+    assert run.machine is not None
+    cores = os.cpu_count() or 1
+    rate = TARGET_RATIO * base
+    budget = cores * 1000 / rate
+    outside = {n: run.per(run.machine.groups[n]) * 1000 for n in ("postgres", "redis", "fake AI")}
+    client = alone.per(alone.model_cpu) * 1000
+    engine = run.per(run.machine.groups["engine"]) * 1000
+    print(f"\nWhat {TARGET_RATIO:.0%} of the baseline needs at {TARGET_LEVEL} conversations: "
+          f"{rate:.0f} exchanges/s = at most {budget:.2f} ms of CPU per exchange on "
+          f"{cores} cores, every process together.")  # fmt: skip
+    print("  spent outside the engine process: "
+          + ", ".join(f"{n} {v:.2f}" for n, v in outside.items())
+          + f" = {sum(outside.values()):.2f} ms")  # fmt: skip
+    print(f"  the openai client inside the engine, per call: {client:.2f} ms")
+    left = budget - sum(outside.values()) - client
+    print(f"  left for the rest of the engine (dialogue, audit, SQL and Redis clients): "
+          f"{left:.2f} ms; it uses {engine - client:.2f} ms")  # fmt: skip
+
+
 def _verdict(run: Run, base: float) -> bool:
     ratio, p99 = run.rate / base, _p(run.own_ms, 99)
     ok_rate, ok_p99 = ratio >= TARGET_RATIO, p99 < TARGET_P99_MS
@@ -763,9 +831,10 @@ async def _measure(url: str, redis_url: str, profile: bool) -> None:
     instrument(db)
     baseline_analyses = await _baseline_analyses(url)
     try:
-        async with fake_openai() as fake_url:
-            engine, locks, ai = build(db, client, namespace, fake_url)
+        async with fake_openai() as fake:
+            engine, locks, ai = build(db, client, namespace, fake.url)
             rig = Rig(engine, locks, iter(range(1, TEACHERS + 1)))
+            rig.pids["fake AI"] = fake.pid
             pool = db.sync_engine.pool
             print(f"\nEngine pool: {pool.status()}; pre-ping {pool._pre_ping}; "
                   f"load average {_load()} on {os.cpu_count()} CPUs")  # fmt: skip
@@ -778,12 +847,14 @@ async def _measure(url: str, redis_url: str, profile: bool) -> None:
                 print(f"  {conversations:>2} conversation(s): {run.exchanges} exchanges in "
                       f"{run.seconds:.1f} s; baseline {base:.0f} tx/s")  # fmt: skip
             _table(rows)
+            _machine_table(rows)
             for run, _ in rows:
                 _where_time_goes(run)
             single = await _single_row_rate(url, TARGET_LEVEL, 2.0)
             print(f"\nCalibration: raw asyncpg, single-row transactions at {TARGET_LEVEL} "
                   f"connections: {single:.0f}/s (the issue quotes about 4,700/s); "
                   f"load average now {_load()}")  # fmt: skip
+            _budget(rows)
             at_target = next((r, b) for r, b in rows if r.conversations == TARGET_LEVEL)
             ok = _verdict(*at_target)
             print(f"\nOverall: {'PASS' if ok else 'FAIL'} (informational)")
