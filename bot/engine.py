@@ -36,7 +36,6 @@ _THIS_CONVERSATION = (
     & (_STATES.c.workspace_id == bindparam("workspace_id"))
     & (_STATES.c.external_user_id == bindparam("external_user_id"))
 )
-_STATE = select(*_STATE_COLUMNS).where(_THIS_CONVERSATION)
 _FRESH = (
     insert(_EVENTS)
     .values(event_key=bindparam("event_key"))
@@ -45,10 +44,18 @@ _FRESH = (
     .cte("fresh")
 )
 _ONE = select(literal_column("1").label("one")).subquery("one")
-# The event's id when it is new (NULL when seen before), and the state record if there is one.
-_FRESH_AND_STATE = select(
-    select(_FRESH.c.id).scalar_subquery().label("fresh"), *_STATE_COLUMNS
-).select_from(_ONE.outerjoin(_STATES, _THIS_CONVERSATION))
+# Everything an event needs before its handler runs, in one round trip: the state record if
+# there is one and the linked user if there is one (a row of NULLs when neither), and, for an
+# event with an id, that id's new row in processed_events (NULL when it was seen before).
+_OPENING = _ONE.outerjoin(_STATES, _THIS_CONVERSATION).outerjoin(
+    identity.LINKED_USER, identity.THIS_ACCOUNT
+)
+_STATE_AND_USER = select(*_STATE_COLUMNS, *identity.CHAT_USER_COLUMNS).select_from(_OPENING)
+_FRESH_STATE_AND_USER = select(
+    select(_FRESH.c.id).scalar_subquery().label("fresh"),
+    *_STATE_COLUMNS,
+    *identity.CHAT_USER_COLUMNS,
+).select_from(_OPENING)
 
 
 @dataclass(frozen=True)
@@ -166,29 +173,19 @@ class DialogueEngine:
             "external_user_id": event.external_user_id,
         }
         async with self.uow() as uow:
-            # The redelivery guard and the state record in one round trip; the state is
-            # simply unused when the event was seen before or the account is not linked.
             if event.event_key:
                 params = {**key, "event_key": event.event_key}
-                found = (await uow.session.execute(_FRESH_AND_STATE, params)).one()
-                if found.fresh is None:
+                row = (await uow.session.execute(_FRESH_STATE_AND_USER, params)).one()
+                if row.fresh is None:
                     return None
-                row = None if found.state is None else found
             else:
-                row = (await uow.session.execute(_STATE, key)).one_or_none()
-            user = await identity.resolve(
-                uow,
-                event.platform,
-                event.workspace_id,
-                event.external_user_id,
-                channel,
-                self.settings.default_language,
-            )
+                row = (await uow.session.execute(_STATE_AND_USER, key)).one()
             await uow.commit()
+        user = identity.chat_user(row, channel, self.settings.default_language)
         if user is None:
             return Reply(t(self.settings.default_language, "not_linked"))
         ctx = Context(event, user)
-        if row is not None:
+        if row.state is not None:
             ctx.state, ctx.analysis_id = row.state, row.analysis_id
             ctx.data, ctx.updated_at = dict(row.data or {}), row.updated_at
         return ctx

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Row, bindparam, func, select
 from sqlalchemy.dialects.postgresql import insert
 
-from core.actor import Actor, Channel, actor_for
+from core.actor import Actor, Channel
 from core.audit import record
 from core.models import AuditAction, ChatIdentity, ChatPlatform, School, User
 from core.uow import UnitOfWork
@@ -22,11 +23,62 @@ class ChatUser:
     display_name: str
 
 
-def _language(user: User, school: School, default: str) -> str:
-    for settings in (user.settings, school.settings):
+_USERS, _SCHOOLS, _ACCOUNTS = User.__table__, School.__table__, ChatIdentity.__table__
+# What a ChatUser is built from, labelled so the dialogue can read it in its own first query.
+CHAT_USER_COLUMNS = (
+    _USERS.c.id.label("user_id"),
+    _USERS.c.email.label("user_email"),
+    _USERS.c.role.label("user_role"),
+    _USERS.c.school_id.label("user_school_id"),
+    _USERS.c.first_name.label("user_first_name"),
+    _USERS.c.last_name.label("user_last_name"),
+    _USERS.c.settings.label("user_settings"),
+    _USERS.c.is_active.label("user_is_active"),
+    _USERS.c.deleted_at.label("user_deleted_at"),
+    _SCHOOLS.c.district_id.label("school_district_id"),
+    _SCHOOLS.c.settings.label("school_settings"),
+    _SCHOOLS.c.deleted_at.label("school_deleted_at"),
+)
+# The account's user and school, for the chat account given as bind parameters.
+LINKED_USER = _ACCOUNTS.join(_USERS, _USERS.c.id == _ACCOUNTS.c.user_id).join(
+    _SCHOOLS, _SCHOOLS.c.id == _USERS.c.school_id
+)
+THIS_ACCOUNT = (
+    (_ACCOUNTS.c.platform == bindparam("platform"))
+    & (_ACCOUNTS.c.workspace_id == bindparam("workspace_id"))
+    & (_ACCOUNTS.c.external_user_id == bindparam("external_user_id"))
+)
+_RESOLVE = select(*CHAT_USER_COLUMNS).select_from(LINKED_USER).where(THIS_ACCOUNT)
+
+
+def _language(row: Row[Any], default: str) -> str:
+    for settings in (row.user_settings, row.school_settings):
         if isinstance(settings, dict) and settings.get("language") in ("he", "en"):
             return str(settings["language"])
     return default
+
+
+def chat_user(row: Row[Any], channel: Channel, default_language: str) -> ChatUser | None:
+    """The ChatUser from a row holding CHAT_USER_COLUMNS, or None when no account matched."""
+    if row.user_id is None:
+        return None
+    live = (
+        row.user_is_active and row.user_deleted_at is None and row.school_deleted_at is None
+    )
+    actor = Actor(
+        row.user_id,
+        row.user_email,
+        row.user_role,
+        row.user_school_id,
+        row.school_district_id,
+        channel,
+        verified=live,
+    )
+    return ChatUser(
+        actor,
+        _language(row, default_language),
+        f"{row.user_first_name} {row.user_last_name}",
+    )
 
 
 async def resolve(
@@ -37,29 +89,14 @@ async def resolve(
     channel: Channel,
     default_language: str,
 ) -> ChatUser | None:
-    """The linked, live user of this chat account, or None when unknown or inactive."""
-    row = (
-        await uow.session.execute(
-            select(User, School)
-            .join(ChatIdentity, ChatIdentity.user_id == User.id)
-            .join(School, School.id == User.school_id)
-            .where(
-                ChatIdentity.platform == platform,
-                ChatIdentity.workspace_id == workspace_id,
-                ChatIdentity.external_user_id == external_user_id,
-            )
-        )
-    ).one_or_none()
-    if row is None:
-        return None
-    user, school = row
-    live = user.is_active and user.deleted_at is None and school.deleted_at is None
-    actor = replace(actor_for(user, school, channel), verified=live)
-    return ChatUser(
-        actor,
-        _language(user, school, default_language),
-        f"{user.first_name} {user.last_name}",
-    )
+    """The linked user of this chat account (verified only when live), or None when unknown."""
+    params = {
+        "platform": platform,
+        "workspace_id": workspace_id,
+        "external_user_id": external_user_id,
+    }
+    row = (await uow.session.execute(_RESOLVE, params)).one_or_none()
+    return None if row is None else chat_user(row, channel, default_language)
 
 
 async def link_account(
