@@ -37,6 +37,7 @@ from adapters.redis_store import redis_client
 from bot.events import Incoming
 from core.db import make_engine, make_session_factory
 from core.models import ChatPlatform
+from tests.ai_clients import close_all
 from tests.dialogue_fixtures import make_engine as make_dialogue_engine
 
 
@@ -56,6 +57,7 @@ async def main(config):
                         for r in replies])
         print(json.dumps(out))
     finally:
+        await close_all()
         await client.aclose()
         await db.dispose()
 

@@ -1,0 +1,71 @@
+"""A teacher's account or school changes between two messages: the next message sees it.
+
+The dialogue reads the chat account's user with its state record in one query; the account is
+trusted for the exchange only when the user is active and neither user nor school is deleted.
+Otherwise every service reloads the user and refuses, and the refusal is audited.
+"""
+
+from __future__ import annotations
+
+import asyncpg
+import pytest
+
+from bot.i18n import t
+from tests.dialogue_fixtures import Chat
+from tests.fakes.openai_server import FakeOpenAI
+
+DEACTIVATE = "UPDATE users SET is_active = false WHERE email = 'teacher1@demo.school'"
+DELETE_SCHOOL = "UPDATE schools SET deleted_at = now()"
+
+
+async def _turns(raw: asyncpg.Connection) -> int:
+    return await raw.fetchval("SELECT count(*) FROM analysis_conversations")
+
+
+async def _mid_interview(chat: Chat, fake_ai: FakeOpenAI) -> None:
+    await chat.say("lang en")
+    fake_ai.push_question("What does Student A enjoy in class?")
+    replies = await chat.say("analyze Liam")
+    assert "enjoy" in replies[-1].text
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"), [(DEACTIVATE, "user_inactive"), (DELETE_SCHOOL, "school_deleted")]
+)
+async def test_a_teacher_whose_account_closes_mid_interview_is_refused_and_audited(
+    chat: Chat, fake_ai: FakeOpenAI, raw: asyncpg.Connection, change: str, reason: str
+) -> None:
+    await _mid_interview(chat, fake_ai)
+    before = await _turns(raw)
+    await raw.execute(change)
+
+    replies = await chat.say("Liam loves maps.")
+
+    assert [r.text for r in replies] == [t("en", "denied")]
+    assert await _turns(raw) == before, "the answer of a closed account is not stored"
+    denial = await raw.fetchrow(
+        "SELECT user_email, metadata FROM audit_logs "
+        "WHERE metadata->>'denied' = 'true' ORDER BY created_at DESC LIMIT 1"
+    )
+    assert denial is not None
+    assert denial["user_email"] == "teacher1@demo.school"
+    assert f'"reason": "{reason}"' in denial["metadata"]
+
+
+async def test_a_reactivated_teacher_continues_the_same_interview(
+    chat: Chat, fake_ai: FakeOpenAI, raw: asyncpg.Connection
+) -> None:
+    await _mid_interview(chat, fake_ai)
+    await raw.execute(DEACTIVATE)
+    assert [r.text for r in await chat.say("Liam loves maps.")] == [t("en", "denied")]
+    await raw.execute("UPDATE users SET is_active = true WHERE email = 'teacher1@demo.school'")
+
+    fake_ai.push_question("Where does Student A struggle?")
+    replies = await chat.say("Liam loves maps.")
+
+    assert "struggle" in replies[-1].text
+    roles = await raw.fetch(
+        "SELECT role::text, sequence_number FROM analysis_conversations ORDER BY sequence_number"
+    )
+    assert [r["role"] for r in roles] == ["SYSTEM", "ASSISTANT", "USER", "ASSISTANT"]
+    assert [r["sequence_number"] for r in roles] == [1, 2, 3, 4]
