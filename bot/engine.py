@@ -173,6 +173,7 @@ class DialogueEngine:
             "external_user_id": event.external_user_id,
         }
         async with self.uow() as uow:
+            await uow.single_statement()
             if event.event_key:
                 params = {**key, "event_key": event.event_key}
                 row = (await uow.session.execute(_FRESH_STATE_AND_USER, params)).one()

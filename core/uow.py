@@ -25,20 +25,27 @@ def _touches_protected(objects: Any) -> bool:
     return any(getattr(o, "__tablename__", None) in PROTECTED_TABLES for o in objects)
 
 
+def _protected_change(session: Session) -> None:
+    if session.info.get("single_statement"):
+        # The statement would commit on its own, before any audit row could join it.
+        raise AuditMissing("student data written in a single-statement unit of work")
+    session.info["protected_changes"] = True
+
+
 def _on_flush(session: Session, flush_context: Any, instances: Any) -> None:
     if (
         _touches_protected(session.new)
         or _touches_protected(session.dirty)
         or _touches_protected(session.deleted)
     ):
-        session.info["protected_changes"] = True
+        _protected_change(session)
 
 
 def _on_execute(state: ORMExecuteState) -> None:
     if state.is_insert or state.is_update or state.is_delete:
         table = getattr(state.statement, "table", None)
         if getattr(table, "name", None) in PROTECTED_TABLES:
-            state.session.info["protected_changes"] = True
+            _protected_change(state.session)
 
 
 class UnitOfWork:
@@ -87,10 +94,23 @@ class UnitOfWork:
             await self._session.close()
             self._session = None
 
+    async def single_statement(self) -> None:
+        """Run this unit's one statement in its own implicit transaction, no BEGIN or COMMIT.
+
+        For a unit that is one statement writing nothing that needs an audit row (the dialogue's
+        redelivery guard): it saves the two round trips a transaction adds. Call it first; a
+        write to student data in such a unit is refused before it runs (AuditMissing).
+        """
+        await self.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+        self.session.info["single_statement"] = True
+
     async def commit(self) -> None:
         """Commit everything done in this unit of work; refuse unaudited protected changes."""
         session = self.session
         await session.flush()
+        if self._audit_rows and session.info.get("single_statement"):
+            # The unit's statement has committed already: an audit row now would not be atomic.
+            raise AuditMissing("an audit row in a single-statement unit of work")
         if session.info.get("protected_changes") and not self._audit_rows:
             await self.rollback()
             raise AuditMissing("changes to student data without an audit row")

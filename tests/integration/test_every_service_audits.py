@@ -170,3 +170,40 @@ async def test_unit_of_work_commits_a_student_insert_that_carries_an_audit_row(
         await uow.commit()
     assert await raw.fetchval("SELECT count(*) FROM students") == 1
     assert await raw.fetchval("SELECT count(*) FROM audit_logs WHERE action = 'CREATE'") == 1
+
+
+async def test_single_statement_unit_refuses_a_student_insert_before_it_runs(
+    session_factory: async_sessionmaker[AsyncSession], raw: asyncpg.Connection
+) -> None:
+    school_id = await _school(session_factory)
+    async with UnitOfWork(session_factory) as uow:
+        await uow.single_statement()
+        with pytest.raises(AuditMissing, match="single-statement"):
+            await uow.session.execute(
+                insert(Student).values(
+                    first_name="דן", last_name="כהן", grade_level="3", school_id=school_id
+                )
+            )
+    assert await raw.fetchval("SELECT count(*) FROM students") == 0
+
+
+async def test_single_statement_unit_refuses_an_audit_row(
+    session_factory: async_sessionmaker[AsyncSession], raw: asyncpg.Connection
+) -> None:
+    async with UnitOfWork(session_factory) as uow:
+        await uow.single_statement()
+        await uow.session.execute(select(School.id))
+        record(uow, system_actor(), AuditAction.READ, "School", None)
+        with pytest.raises(AuditMissing, match="single-statement"):
+            await uow.commit()
+    assert await raw.fetchval("SELECT count(*) FROM audit_logs") == 0
+
+
+async def test_single_statement_unit_commits_its_statement_with_no_transaction(
+    session_factory: async_sessionmaker[AsyncSession], raw: asyncpg.Connection
+) -> None:
+    async with UnitOfWork(session_factory) as uow:
+        await uow.single_statement()
+        await uow.session.execute(insert(School).values(name="בית ספר", code="ONE-STATEMENT"))
+        # Not committed through the unit, yet stored: the statement was its own transaction.
+        assert await raw.fetchval("SELECT count(*) FROM schools WHERE code = 'ONE-STATEMENT'") == 1
