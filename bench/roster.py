@@ -14,20 +14,16 @@ from __future__ import annotations
 import asyncio
 import random
 import statistics
-import time
 import uuid
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
 import asyncpg
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from adapters import schema
-from adapters.settings import load_settings
+from bench.databases import dsn, reusable_database, seed
+from bench.servers import postgres_server
+from bench.timing import percentile, timed_ms, total_time
 from core.actor import Actor, Channel
 from core.db import make_engine, make_session_factory
 from core.models import UserRole
@@ -165,56 +161,6 @@ SEED_SQL = [
 ]
 
 
-def _with_database(server_url: str, name: str) -> str:
-    return make_url(server_url).set(database=name).render_as_string(hide_password=False)
-
-
-def _dsn(url: str) -> str:
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-
-
-async def _student_count(url: str) -> int:
-    conn = await asyncpg.connect(_dsn(url))
-    try:
-        if await conn.fetchval("SELECT to_regclass('public.students')") is None:
-            return 0
-        return int(await conn.fetchval("SELECT count(*) FROM students"))
-    finally:
-        await conn.close()
-
-
-async def _prepare_database(server_url: str) -> bool:
-    """Reuse a complete database (True) or start a fresh, empty one (False)."""
-    admin = await asyncpg.connect(_dsn(_with_database(server_url, "postgres")))
-    try:
-        exists = await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", DB_NAME)
-        if exists and await _student_count(_with_database(server_url, DB_NAME)) == STUDENTS:
-            return True
-        await admin.execute(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
-        await admin.execute(f"CREATE DATABASE {DB_NAME} ENCODING 'UTF8' TEMPLATE template0")
-        return False
-    finally:
-        await admin.close()
-
-
-async def _seed(url: str) -> None:
-    """Fill the database with set-based SQL in one transaction, then VACUUM ANALYZE."""
-    conn = await asyncpg.connect(_dsn(url))
-    try:
-        async with conn.transaction():
-            for name, sql in SEED_SQL:
-                started = time.perf_counter()
-                status = await conn.execute(sql)
-                rows = status.split()[-1]
-                print(f"  {name:<24} {rows:>8} rows  {time.perf_counter() - started:6.1f} s")
-        started = time.perf_counter()
-        # Also merges the GIN pending list that a bulk insert leaves behind.
-        await conn.execute("VACUUM ANALYZE")
-        print(f"  {'VACUUM ANALYZE':<24} {'':>8}       {time.perf_counter() - started:6.1f} s")
-    finally:
-        await conn.close()
-
-
 @dataclass(frozen=True)
 class Subject:
     """One acting user and the queries they type."""
@@ -266,7 +212,7 @@ def _queries(rows: list[asyncpg.Record], rng: random.Random) -> list[tuple[str, 
 async def _subjects(url: str) -> tuple[list[Subject], list[uuid.UUID]]:
     """A teacher and the principal of one school, their queries, and ids for the pk baseline."""
     rng = random.Random(20261125)
-    conn = await asyncpg.connect(_dsn(url))
+    conn = await asyncpg.connect(dsn(url))
     try:
         code = f"BENCH-{BENCH_SCHOOL:03d}"
         school = await conn.fetchrow("SELECT id, district_id FROM schools WHERE code = $1", code)
@@ -317,16 +263,6 @@ async def _subjects(url: str) -> tuple[list[Subject], list[uuid.UUID]]:
     return subjects, ids
 
 
-async def _timed(fn: Callable[[], Awaitable[Any]]) -> float:
-    started = time.perf_counter()
-    await fn()
-    return (time.perf_counter() - started) * 1000
-
-
-def _p(values: list[float], q: int) -> float:
-    return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
-
-
 async def _explain(
     session_factory: async_sessionmaker[AsyncSession], actor: Actor, query: str
 ) -> str:
@@ -367,8 +303,8 @@ async def _measure(url: str) -> None:
         for student_id in ids[:WARMUP]:
             await by_pk(student_id)
 
-        pk = [await _timed(lambda i=i: by_pk(i)) for i in ids[WARMUP:]]
-        pk50, pk95 = statistics.median(pk), _p(pk, 95)
+        pk = [await timed_ms(lambda i=i: by_pk(i)) for i in ids[WARMUP:]]
+        pk50, pk95 = statistics.median(pk), percentile(pk, 95)
         print(f"\nPrimary-key lookup via UnitOfWork session ({len(pk)} reads):")
         print(f"  p50 {pk50:6.2f} ms   p95 {pk95:6.2f} ms")
 
@@ -376,15 +312,15 @@ async def _measure(url: str) -> None:
         for subject in subjects:
             times: dict[str, list[float]] = {"exact": [], "prefix": [], "typo": []}
             for kind, query in subject.queries:
-                times[kind].append(await _timed(lambda q=query, a=subject.actor: search(a, q)))
+                times[kind].append(await timed_ms(lambda q=query, a=subject.actor: search(a, q)))
             every = [t for ts in times.values() for t in ts]
-            p50, p95 = statistics.median(every), _p(every, 95)
+            p50, p95 = statistics.median(every), percentile(every, 95)
             verdict = "PASS" if p95 < P95_TARGET_MS else "FAIL"
             verdicts.append(verdict)
             print(f"\nfind_students as {subject.label}, {len(every)} queries, audit included:")
             for kind, ts in times.items():
                 print(f"  {kind:<6} n={len(ts):3d}  p50 {statistics.median(ts):6.2f} ms   "
-                      f"p95 {_p(ts, 95):6.2f} ms")  # fmt: skip
+                      f"p95 {percentile(ts, 95):6.2f} ms")  # fmt: skip
             print(f"  all    n={len(every):3d}  p50 {p50:6.2f} ms   p95 {p95:6.2f} ms")
             print(f"  ratio to pk lookup: p50 x{p50 / pk50:.1f}   p95 x{p95 / pk95:.1f}")
             print(f"  target p95 < {P95_TARGET_MS:.0f} ms: {verdict}")
@@ -400,20 +336,8 @@ async def _measure(url: str) -> None:
 
 def main() -> None:
     """Seed (or reuse) the benchmark database, then measure and report."""
-    started = time.perf_counter()
-    settings = load_settings()
-    server = None
-    if settings.DATABASE_URL:
-        server_url = settings.DATABASE_URL
-    else:
-        from adapters.embedded import EmbeddedPostgres
-
-        server = EmbeddedPostgres(Path(".data/bench"))
-        server_url = server.start()
-    try:
-        url = _with_database(server_url, DB_NAME)
-        reused = asyncio.run(_prepare_database(server_url))
-        schema.upgrade(url)
+    with total_time(), postgres_server() as server_url:
+        url, reused = asyncio.run(reusable_database(server_url, DB_NAME, {"students": STUDENTS}))
         shape = (
             f"{SCHOOLS} schools, {SCHOOLS * TEACHERS_PER_SCHOOL} teachers, "
             f"{SCHOOLS * TEACHERS_PER_SCHOOL * CLASSES_PER_TEACHER} classes, {STUDENTS} students"
@@ -422,12 +346,8 @@ def main() -> None:
             print(f"Reusing database {DB_NAME} ({shape}).")
         else:
             print(f"Seeding database {DB_NAME} ({shape}):")
-            asyncio.run(_seed(url))
+            asyncio.run(seed(url, SEED_SQL, timed=True))
         asyncio.run(_measure(url))
-    finally:
-        if server is not None:
-            server.stop()
-    print(f"\nTotal {time.perf_counter() - started:.0f} s")
 
 
 if __name__ == "__main__":

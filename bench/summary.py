@@ -19,19 +19,18 @@ import argparse
 import asyncio
 import statistics
 import time
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import asyncpg
 from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from adapters import schema
-from adapters.settings import load_settings
-from bench.roster import FIRST_NAMES, LAST_NAMES, _dsn, _sql_array, _with_database
+from bench.databases import dsn, reusable_database, seed
+from bench.roster import FIRST_NAMES, LAST_NAMES, _sql_array
+from bench.servers import postgres_server
+from bench.timing import percentile, timed_ms, total_time
 from core.actor import Actor, Channel
 from core.db import make_engine, make_session_factory
 from core.models import UserRole
@@ -196,50 +195,6 @@ def _seed_sql(scale: Scale) -> list[tuple[str, str]]:
     ]  # fmt: skip
 
 
-async def _counts(url: str) -> tuple[int, int]:
-    conn = await asyncpg.connect(_dsn(url))
-    try:
-        if await conn.fetchval("SELECT to_regclass('public.analyses')") is None:
-            return 0, 0
-        row = await conn.fetchrow(
-            "SELECT (SELECT count(*) FROM students), (SELECT count(*) FROM analyses)"
-        )
-        return int(row[0]), int(row[1])
-    finally:
-        await conn.close()
-
-
-async def _prepare(server_url: str, scale: Scale) -> bool:
-    """Reuse a complete database (True) or start a fresh, empty one (False)."""
-    admin = await asyncpg.connect(_dsn(_with_database(server_url, "postgres")))
-    try:
-        name = scale.database
-        if await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
-            wanted = (scale.students, scale.analyses)
-            if await _counts(_with_database(server_url, name)) == wanted:
-                return True
-        await admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        await admin.execute(f"CREATE DATABASE {name} ENCODING 'UTF8' TEMPLATE template0")
-        return False
-    finally:
-        await admin.close()
-
-
-async def _seed(url: str, scale: Scale) -> None:
-    conn = await asyncpg.connect(_dsn(url))
-    try:
-        async with conn.transaction():
-            for name, sql in _seed_sql(scale):
-                started = time.perf_counter()
-                rows = (await conn.execute(sql)).split()[-1]
-                print(f"  {name:<24} {rows:>9} rows  {time.perf_counter() - started:6.1f} s")
-        started = time.perf_counter()
-        await conn.execute("VACUUM ANALYZE")
-        print(f"  {'VACUUM ANALYZE':<24} {'':>9}       {time.perf_counter() - started:6.1f} s")
-    finally:
-        await conn.close()
-
-
 @dataclass(frozen=True)
 class Kind:
     """One summary kind and the scopes its runs cycle through."""
@@ -250,7 +205,7 @@ class Kind:
 
 async def _subjects(url: str) -> tuple[Actor, Any, list[Kind]]:
     """The principal of the bench school, its id, and scopes of every kind within it."""
-    conn = await asyncpg.connect(_dsn(url))
+    conn = await asyncpg.connect(dsn(url))
     try:
         code = f"BS-{BENCH_SCHOOL:03d}"
         school = await conn.fetchrow("SELECT id, district_id FROM schools WHERE code = $1", code)
@@ -281,16 +236,6 @@ async def _subjects(url: str) -> tuple[Actor, Any, list[Kind]]:
         Kind("student", [Scope("student", row["student_id"]) for row in students]),
     ]  # fmt: skip
     return actor, school["id"], kinds
-
-
-def _p(values: list[float], q: int) -> float:
-    return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
-
-
-async def _timed(fn: Callable[[], Awaitable[Any]]) -> float:
-    started = time.perf_counter()
-    await fn()
-    return (time.perf_counter() - started) * 1000
 
 
 class Capture:
@@ -350,8 +295,8 @@ async def _measure(url: str, scale: Scale) -> None:
                 await run(kind.scopes[n % len(kind.scopes)])
         for _ in range(WARMUP):
             await count()
-        base = [await _timed(count) for _ in range(RUNS)]
-        b50, b95 = statistics.median(base), _p(base, 95)
+        base = [await timed_ms(count) for _ in range(RUNS)]
+        b50, b95 = statistics.median(base), percentile(base, 95)
         print(f"\nSchool BS-{BENCH_SCHOOL:03d}, period {period.describe()}, {RUNS} runs each.")
         print(f"plain count(*) of the school's analyses:  p50 {b50:7.2f} ms   p95 {b95:7.2f} ms")
         print(f"\n{'summary kind':<14}{'p50 ms':>10}{'p95 ms':>10}{'x count p50':>14}"
@@ -359,8 +304,8 @@ async def _measure(url: str, scale: Scale) -> None:
         results: dict[str, float] = {}
         for kind in kinds:
             scopes = kind.scopes * (RUNS // len(kind.scopes))
-            times = [await _timed(lambda s=s: run(s)) for s in scopes]
-            p50, p95 = statistics.median(times), _p(times, 95)
+            times = [await timed_ms(lambda s=s: run(s)) for s in scopes]
+            p50, p95 = statistics.median(times), percentile(times, 95)
             results[kind.label] = p95
             print(f"{kind.label:<14}{p50:>10.2f}{p95:>10.2f}{p50 / b50:>14.1f}{p95 / b95:>14.1f}")
         slowest = max(kinds, key=lambda k: results[k.label])
@@ -385,20 +330,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--year1", action="store_true", help="Year 1 scale instead of the MVP")
     scale = YEAR1 if parser.parse_args().year1 else MVP
-    started = time.perf_counter()
-    settings = load_settings()
-    server = None
-    if settings.DATABASE_URL:
-        server_url = settings.DATABASE_URL
-    else:
-        from adapters.embedded import EmbeddedPostgres
-
-        server = EmbeddedPostgres(Path(".data/bench"))
-        server_url = server.start()
-    try:
-        url = _with_database(server_url, scale.database)
-        reused = asyncio.run(_prepare(server_url, scale))
-        schema.upgrade(url)
+    wanted = {"students": scale.students, "analyses": scale.analyses}
+    with total_time(), postgres_server() as server_url:
+        url, reused = asyncio.run(reusable_database(server_url, scale.database, wanted))
         turns, audit = scale.analyses * TURNS_PER_ANALYSIS, scale.analyses * AUDIT_PER_ANALYSIS
         shape = (
             f"{scale.name}: {scale.schools} schools, {scale.students:,} students, "
@@ -406,12 +340,8 @@ def main() -> None:
         )
         print(f"{'Reusing' if reused else 'Seeding'} {scale.database} ({shape})")
         if not reused:
-            asyncio.run(_seed(url, scale))
+            asyncio.run(seed(url, _seed_sql(scale), rows_width=9, timed=True))
         asyncio.run(_measure(url, scale))
-    finally:
-        if server is not None:
-            server.stop()
-    print(f"\nTotal {time.perf_counter() - started:.0f} s")
 
 
 if __name__ == "__main__":
