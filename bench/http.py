@@ -39,20 +39,20 @@ import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import aiohttp
-import asyncpg
-from sqlalchemy.engine import make_url
 
-from adapters import schema
 from adapters.redis_store import redis_client
-from adapters.settings import Settings, load_settings
+from adapters.settings import Settings
 from adapters.telegram.webhook import SECRET_HEADER, WEBHOOK_PATH
 from adapters.wiring import REDIS_NAMESPACE
-from bench import turns
-from core.db import make_engine
-from core.prompts import system_prompt
+from bench import interviews, turns
+from bench.databases import fresh_database
+from bench.fakes import Fakes, fakes
+from bench.interviews import ANSWER
+from bench.machine import load_average
+from bench.servers import delete_keys, postgres_server, redis_server
+from bench.timing import percentile, total_time
 from tests.fakes.slack_server import (
     BOT_TOKEN,
     SIGNING_SECRET,
@@ -63,7 +63,6 @@ from tests.fakes.slack_server import (
 )
 from tests.fakes.telegram_server import message_update
 
-ROOT = Path(__file__).resolve().parent.parent
 DB_NAME = "ge_bench_http"
 ENGINE_DB_NAME = "ge_bench_http_turns"
 RATES = (25, 50, 100, 200)
@@ -79,178 +78,32 @@ TELEGRAM_USER_BASE = 10_000_000
 WEBHOOK_SECRET = "bench-webhook-secret"
 REQUEST_TIMEOUT_SECONDS = 30.0
 
-# FakeOpenAI, FakeSlack and FakeTelegram in a fresh interpreter: print their URLs (and one of
-# our own answering GET /counts), serve until stdin closes.
-FAKES = """
-import asyncio, json, sys
-from aiohttp import web
-from tests.fakes.openai_server import FakeOpenAI
-from tests.fakes.slack_server import FakeSlack
-from tests.fakes.telegram_server import FakeTelegram
-
-async def main(token):
-    async with FakeOpenAI() as ai, FakeSlack() as slack, FakeTelegram(token=token) as tg:
-        async def counts(request):
-            return web.json_response({"ai": len(ai.requests), "slack": len(slack.messages()),
-                                      "telegram": len(tg.sent)})
-        app = web.Application()
-        app.router.add_get("/counts", counts)
-        runner = web.AppRunner(app)
-        await runner.setup()
-        await web.TCPSite(runner, "127.0.0.1", 0).start()
-        port = runner.addresses[0][1]
-        print(json.dumps({"ai": ai.base_url, "slack": slack.base_url, "telegram": tg.base_url,
-                          "counts": f"http://127.0.0.1:{port}/counts"}), flush=True)
-        await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
-        await runner.cleanup()
-
-asyncio.run(main(sys.argv[1]))
-"""
-
 
 def seed_sql(tag: str) -> list[tuple[str, str]]:
     """Teachers with a Slack or Telegram identity, each one question into an interview."""
-    users = 2 * USERS_PER_PLATFORM
     slack = f"n <= {USERS_PER_PLATFORM}"
-    return [
-        ("plan", f"""
-            CREATE TEMP TABLE plan AS
-            SELECT n, 1 + n % {SCHOOLS} AS school,
-                   CASE WHEN {slack} THEN 'SLACK' ELSE 'TELEGRAM' END::chat_platform AS platform,
-                   CASE WHEN {slack} THEN '{TEAM}' ELSE '{tag}' END AS workspace,
-                   CASE WHEN {slack} THEN 'U{tag}N' || n
-                        ELSE ({TELEGRAM_USER_BASE} + n)::text END AS external,
-                   gen_random_uuid() AS user_id, gen_random_uuid() AS student_id,
-                   gen_random_uuid() AS class_id, gen_random_uuid() AS analysis_id
-            FROM generate_series(1, {users}) AS n"""),
-        ("schools", f"""
-            INSERT INTO schools (name, code)
-            SELECT 'Bench school ' || s, 'HTTP-' || s FROM generate_series(1, {SCHOOLS}) AS s"""),
-        ("users", """
-            INSERT INTO users (id, email, role, first_name, last_name, school_id)
-            SELECT p.user_id, 'http' || p.n || '@bench.test', 'TEACHER', 'Dana',
-                   'Teacher ' || p.n, sc.id
-            FROM plan p JOIN schools sc ON sc.code = 'HTTP-' || p.school"""),
-        ("students", """
-            INSERT INTO students (id, first_name, last_name, student_id, grade_level, school_id)
-            SELECT p.student_id, 'Noa', 'Levi', 'H' || p.n, '5', u.school_id
-            FROM plan p JOIN users u ON u.id = p.user_id"""),
-        ("classes", """
-            INSERT INTO classes (id, name, grade_level, teacher_id, school_id, academic_year)
-            SELECT p.class_id, 'Class ' || p.n, '5', p.user_id, u.school_id, '2026-2027'
-            FROM plan p JOIN users u ON u.id = p.user_id"""),
-        ("class_enrollments", """
-            INSERT INTO class_enrollments (student_id, class_id)
-            SELECT student_id, class_id FROM plan"""),
-        ("chat_identities", """
-            INSERT INTO chat_identities (platform, workspace_id, external_user_id, user_id)
-            SELECT platform, workspace, external, user_id FROM plan"""),
-        ("analyses", """
-            INSERT INTO analyses (id, student_id, teacher_id, total_tokens, estimated_cost,
-                                  session_duration)
-            SELECT analysis_id, student_id, user_id, 0, 0, 0 FROM plan"""),
-        ("analysis_conversations", """
-            INSERT INTO analysis_conversations (analysis_id, role, content, tokens,
-                                                sequence_number)
-            SELECT p.analysis_id, t.role::conversation_role, t.content, t.tokens, t.seq
-            FROM plan p
-            CROSS JOIN (VALUES ('SYSTEM', $1, NULL::int, 1), ('ASSISTANT', $2, 9, 2))
-                 AS t (role, content, tokens, seq)"""),
-        ("dialogue_states", """
-            INSERT INTO dialogue_states (platform, workspace_id, external_user_id, user_id,
-                                         state, analysis_id, data)
-            SELECT platform, workspace, external, user_id, 'INTERVIEWING', analysis_id,
-                   '{"language": "en"}'::jsonb
-            FROM plan"""),
-        ("audit row for the seed", f"""
-            INSERT INTO audit_logs (user_email, user_role, action, resource, resource_id, metadata)
-            VALUES ('system', 'ADMIN', 'CREATE', 'BenchSeed', '{DB_NAME}',
-                    jsonb_build_object('channel', jsonb_build_object('platform', 'CLI'),
-                                       'teachers', {users}))"""),
-    ]  # fmt: skip
+    return interviews.interview_sql(
+        prefix="http",
+        teachers=2 * USERS_PER_PLATFORM,
+        schools=SCHOOLS,
+        identity=(
+            f"CASE WHEN {slack} THEN 'SLACK' ELSE 'TELEGRAM' END::chat_platform AS platform, "
+            f"CASE WHEN {slack} THEN '{TEAM}' ELSE '{tag}' END AS workspace, "
+            f"CASE WHEN {slack} THEN 'U{tag}N' || n ELSE ({TELEGRAM_USER_BASE} + n)::text END "
+            "AS external"
+        ),
+        database=DB_NAME,
+        audited=2 * USERS_PER_PLATFORM,
+    )
 
 
 # -- set-up ------------------------------------------------------------------------------------
 
 
-def _dsn(url: str) -> str:
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-
-
-def _with_database(server_url: str, name: str) -> str:
-    return make_url(server_url).set(database=name).render_as_string(hide_password=False)
-
-
-async def fresh_database(server_url: str, name: str) -> str:
-    """Drop and create database `name`, migrate it to head; its URL."""
-    admin = await asyncpg.connect(_dsn(_with_database(server_url, "postgres")))
-    try:
-        await admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        await admin.execute(f"CREATE DATABASE {name} ENCODING 'UTF8' TEMPLATE template0")
-    finally:
-        await admin.close()
-    url = _with_database(server_url, name)
-    await asyncio.to_thread(schema.upgrade, url)
-    return url
-
-
 async def seed(url: str, tag: str) -> None:
-    """Run `seed_sql` in one transaction, then VACUUM ANALYZE."""
-    conn = await asyncpg.connect(_dsn(url))
-    try:
-        async with conn.transaction():
-            for _name, sql in seed_sql(tag):
-                args = (system_prompt("en"), turns.FIRST_QUESTION) if "$1" in sql else ()
-                await conn.execute(sql, *args)
-        await conn.execute("VACUUM ANALYZE")
-    finally:
-        await conn.close()
-
-
-@dataclass
-class Fakes:
-    """Where the fake servers in the child process listen."""
-
-    ai: str
-    slack: str
-    telegram: str
-    counts_url: str
-    zero: dict[str, int] = field(default_factory=dict)
-
-    async def counts(self, http: aiohttp.ClientSession) -> dict[str, int]:
-        """AI requests answered, Slack messages posted and Telegram messages sent since `reset`."""
-        async with http.get(self.counts_url) as response:
-            counts: dict[str, int] = await response.json()
-        return {name: value - self.zero.get(name, 0) for name, value in counts.items()}
-
-    async def reset(self, http: aiohttp.ClientSession) -> None:
-        """Count from zero again (the engine-only run used the same fake AI)."""
-        self.zero = {}
-        self.zero = await self.counts(http)
-
-
-@contextlib.asynccontextmanager
-async def fakes(token: str) -> AsyncIterator[Fakes]:
-    """The fake Slack, Telegram and OpenAI servers in one child process."""
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-c", FAKES, token, cwd=ROOT,
-        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-    )  # fmt: skip
-    assert process.stdin is not None and process.stdout is not None
-    try:
-        line = await asyncio.wait_for(process.stdout.readline(), 30)
-        try:
-            urls = json.loads(line)
-        except ValueError:
-            raise RuntimeError(f"the fake servers did not start: {line!r}") from None
-        yield Fakes(urls["ai"], urls["slack"], urls["telegram"], urls["counts"])
-    finally:
-        process.stdin.close()
-        try:
-            await asyncio.wait_for(process.wait(), 5)
-        except TimeoutError:
-            process.kill()
-            await process.wait()
+    """Run `seed_sql`, its per-table counts unprinted."""
+    with contextlib.redirect_stdout(io.StringIO()):
+        await interviews.seed(url, seed_sql(tag))
 
 
 def free_port() -> int:
@@ -328,23 +181,10 @@ async def engine_only(server_url: str, redis_url: str, ai_url: str, tag: str) ->
     """bench.turns' measurement at 8 conversations, on its own database and Redis namespace."""
     url = await fresh_database(server_url, ENGINE_DB_NAME)
     with contextlib.redirect_stdout(io.StringIO()):  # its per-table seed counts
-        await turns._seed(url)
-    namespace = f"ge-bench-http-{tag}"
-    client = redis_client(redis_url)
-    db = make_engine(url)
-    turns.instrument(db)
-    engine, locks, ai = turns.build(db, client, namespace, ai_url)
-    try:
-        rig = turns.Rig(engine, locks, iter(range(1, turns.TEACHERS + 1)))
-        await turns._drive(rig, turns.TARGET_LEVEL, turns.WARMUP_SECONDS)
-        return await turns._drive(rig, turns.TARGET_LEVEL, turns.MEASURE_SECONDS)
-    finally:
-        await ai.aclose()
-        keys = [key async for key in client.scan_iter(match=f"{namespace}:*", count=1000)]
-        for start in range(0, len(keys), 1000):
-            await client.unlink(*keys[start : start + 1000])
-        await client.aclose()
-        await db.dispose()
+        await turns.seed(url)
+    async with turns.engine_rig(url, redis_url, f"ge-bench-http-{tag}", ai_url) as rig:
+        await turns.drive(rig, turns.TARGET_LEVEL, turns.WARMUP_SECONDS)
+        return await turns.drive(rig, turns.TARGET_LEVEL, turns.MEASURE_SECONDS)
 
 
 # -- load --------------------------------------------------------------------------------------
@@ -386,7 +226,7 @@ class Users:
             raise RuntimeError("all seeded Slack teachers used; raise USERS_PER_PLATFORM")
         self.slack_next += 1
         user = f"U{self.tag}N{n}"
-        body = event_callback(im_message(user, turns.ANSWER), f"Ev{self.tag}N{n}")
+        body = event_callback(im_message(user, ANSWER), f"Ev{self.tag}N{n}")
         headers = {"Content-Type": "application/json", **signed(body)}
         return Request("slack", f"{base}/slack/events", body.encode(), headers)
 
@@ -395,7 +235,7 @@ class Users:
         if n > 2 * USERS_PER_PLATFORM:
             raise RuntimeError("all seeded Telegram teachers used; raise USERS_PER_PLATFORM")
         self.telegram_next += 1
-        update = message_update(n, turns.ANSWER, user_id=TELEGRAM_USER_BASE + n,
+        update = message_update(n, ANSWER, user_id=TELEGRAM_USER_BASE + n,
                                 language_code="en")  # fmt: skip
         headers = {"Content-Type": "application/json", SECRET_HEADER: WEBHOOK_SECRET}
         return Request("telegram", f"{base}{WEBHOOK_PATH}", json.dumps(update).encode(), headers)
@@ -490,16 +330,6 @@ async def drain(http: aiohttp.ClientSession, fake: Fakes, expected: int) -> str:
 # -- report ------------------------------------------------------------------------------------
 
 
-def _p(values: list[float], q: int) -> float:
-    if len(values) < 2:
-        return values[0] if values else float("nan")
-    return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
-
-
-def _load() -> str:
-    return " ".join(f"{value:.1f}" for value in os.getloadavg())
-
-
 def report(steps: list[Step], engine: turns.Run, target_rate: int) -> None:
     """The table, the sustained rate and its ratio to the engine, and the verdict."""
     print(
@@ -511,8 +341,9 @@ def report(steps: list[Step], engine: turns.Run, target_rate: int) -> None:
         every, slack, tg = s.all_ms, s.ack_ms.get("slack", []), s.ack_ms.get("telegram", [])
         print(
             f"{s.rate:>7.0f} {s.sent_rate:>7.1f} {s.acked_rate:>7.1f} "
-            f"{statistics.median(every) if every else float('nan'):>7.1f} {_p(every, 99):>7.1f} "
-            f"{_p(slack, 99):>9.1f} {_p(tg, 99):>7.1f} {max(every, default=float('nan')):>7.1f} "
+            f"{statistics.median(every) if every else float('nan'):>7.1f} "
+            f"{percentile(every, 99):>7.1f} {percentile(slack, 99):>9.1f} "
+            f"{percentile(tg, 99):>7.1f} {max(every, default=float('nan')):>7.1f} "
             f"{s.failures:>7} {s.turns_rate:>7.1f} {s.replies_rate:>9.1f}"
             f"{'' if s.sustained else '  (not sustained)'}"
         )
@@ -527,18 +358,18 @@ def report(steps: list[Step], engine: turns.Run, target_rate: int) -> None:
     sustained = [s for s in steps if s.sustained]
     best = max(sustained, key=lambda s: s.acked_rate) if sustained else None
     print(f"\nEngine only (bench.turns, {turns.TARGET_LEVEL} conversations): {engine_rate:.1f} "
-          f"exchanges/s, own-time p99 {_p(engine.own_ms, 99):.1f} ms")  # fmt: skip
+          f"exchanges/s, own-time p99 {percentile(engine.own_ms, 99):.1f} ms")  # fmt: skip
     if best is None:
         print("Sustained: no step was acknowledged at its offered rate")
     else:
         print(f"Sustained: {best.acked_rate:.1f} requests/s acknowledged (offered "
               f"{best.rate:.0f}/s, p50 {statistics.median(best.all_ms):.1f} ms, p99 "
-              f"{_p(best.all_ms, 99):.1f} ms); ratio to the engine-only figure "
+              f"{percentile(best.all_ms, 99):.1f} ms); ratio to the engine-only figure "
               f"{best.acked_rate / engine_rate:.2f}x")  # fmt: skip
         if best is steps[-1]:
             print("  (the highest rate offered: the ack path's ceiling is above it)")
     at_engine = next(s for s in steps if s.rate == target_rate)
-    p99 = _p(at_engine.all_ms, 99)
+    p99 = percentile(at_engine.all_ms, 99)
     ok = at_engine.sustained and p99 < TARGET_P99_MS
     print(f"\nTarget: ack p99 < {TARGET_P99_MS:.0f} ms at the engine's sustained rate "
           f"({target_rate} requests/s): p99 {p99:.1f} ms, {at_engine.failures} non-200, "
@@ -553,9 +384,7 @@ async def delete_tagged_keys(url: str, tag: str) -> None:
     """Delete the production-namespace keys `serve` wrote for this run (they carry `tag`)."""
     client = redis_client(url)
     try:
-        keys = [k async for k in client.scan_iter(match=f"{REDIS_NAMESPACE}:*{tag}*", count=1000)]
-        for start in range(0, len(keys), 1000):
-            await client.unlink(*keys[start : start + 1000])
+        await delete_keys(client, f"{REDIS_NAMESPACE}:*{tag}*")
     finally:
         await client.aclose()
 
@@ -581,7 +410,7 @@ async def measure(server_url: str, redis_url: str) -> None:
         try:
             with tempfile.TemporaryDirectory(prefix="ge-bench-http-") as workdir:
                 async with serving(Path(workdir), url, redis_url, fake, token) as served:
-                    print(f"serve at {served.base}; load average {_load()} on "
+                    print(f"serve at {served.base}; load average {load_average()} on "
                           f"{os.cpu_count()} CPUs; rates {', '.join(map(str, rates))}/s for "
                           f"{STEP_SECONDS:g} s each")  # fmt: skip
                     connector = aiohttp.TCPConnector(limit=0)
@@ -594,14 +423,16 @@ async def measure(server_url: str, redis_url: str) -> None:
                             step = await run_step(http, fake, users, served.base, rate,
                                                   STEP_SECONDS)  # fmt: skip
                             step.drained = await drain(http, fake, users.sent)
+                            p99 = percentile(step.all_ms, 99)
                             print(f"  {rate:>4}/s: acked {step.acked_rate:.1f}/s, p99 "
-                                  f"{_p(step.all_ms, 99):.1f} ms; {step.drained}")  # fmt: skip
+                                  f"{p99:.1f} ms; {step.drained}")  # fmt: skip
                             steps.append(step)
                         final = await fake.counts(http)
                     errors = served.log.read_text(errors="replace").count("Traceback")
                 print(f"Requests {users.sent}; turns {final['ai']}, replies "
                       f"{final['slack'] + final['telegram']} by the last step's end; "
-                      f"{errors} tracebacks in serve's log; load average {_load()}")  # fmt: skip
+                      f"{errors} tracebacks in serve's log; "
+                      f"load average {load_average()}")  # fmt: skip
                 if errors:
                     print(served.tail())
         finally:
@@ -613,26 +444,8 @@ def main() -> None:
     """Start what is not configured, measure, report."""
     parser = argparse.ArgumentParser(prog="python -m bench.http", description=__doc__)
     parser.parse_args()
-    started = time.perf_counter()
-    settings = load_settings()
-    servers: list[Any] = []
-    server_url, redis_url = settings.DATABASE_URL, settings.REDIS_URL
-    try:
-        if server_url is None:
-            from adapters.embedded import EmbeddedPostgres
-
-            servers.append(EmbeddedPostgres(ROOT / ".data" / "bench"))
-            server_url = servers[-1].start()
-        if redis_url is None:
-            from adapters.embedded import EmbeddedRedis
-
-            servers.append(EmbeddedRedis(ROOT / ".data" / "bench"))
-            redis_url = servers[-1].start()
+    with total_time(), postgres_server() as server_url, redis_server() as redis_url:
         asyncio.run(measure(server_url, redis_url))
-    finally:
-        for server in reversed(servers):
-            server.stop()
-    print(f"\nTotal {time.perf_counter() - started:.0f} s")
 
 
 if __name__ == "__main__":

@@ -35,6 +35,11 @@ class CpuSample:
         )
 
 
+def load_average() -> str:
+    """The 1, 5 and 15 minute load averages, one decimal each."""
+    return " ".join(f"{value:.1f}" for value in os.getloadavg())
+
+
 def available() -> bool:
     """True where /proc can be read (Linux)."""
     return (PROC / "stat").exists()

@@ -1,0 +1,185 @@
+"""The engine under test, wired as in production, and one timed run of its conversations."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from collections import Counter
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+
+import redis.asyncio
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from adapters.openai import OpenAIProvider
+from adapters.redis_store import RedisLocks, RedisSeenEvents, redis_client
+from adapters.settings import load_settings
+from bench import machine
+from bench.interviews import ANSWER
+from bench.machine import CpuSample
+from bench.servers import delete_keys
+from bench.turns.instruments import (
+    CURRENT,
+    TALLY,
+    Exchange,
+    TimedAI,
+    TimedLocks,
+    TimedSeen,
+    instrument,
+)
+from bench.turns.workload import EXCHANGES_PER_INTERVIEW, TEACHERS, WORKSPACE
+from bot.engine import DialogueEngine, DialogueSettings
+from bot.events import Incoming
+from core.db import make_engine, make_session_factory
+from core.models import ChatPlatform
+
+
+@dataclass
+class Rig:
+    """The engine under test, its lock store, the teachers not yet used and its database."""
+
+    engine: DialogueEngine
+    locks: RedisLocks
+    teachers: Iterator[int]
+    db: AsyncEngine
+    # Processes counted apart in the machine's CPU: the name of each and its pid.
+    pids: dict[str, int] = field(default_factory=lambda: {"engine": os.getpid()})
+
+
+@dataclass
+class Run:
+    """One timed run at one concurrency."""
+
+    conversations: int
+    exchanges: int
+    seconds: float
+    own_ms: list[float]
+    cpu_seconds: float
+    sql: Counter[str]
+    sql_seconds: float
+    connects: int
+    redis_round_trips: int
+    redis_seconds: float
+    model_seconds: float
+    model_cpu: float
+    machine: CpuSample | None = None
+
+    @property
+    def sql_round_trips(self) -> int:
+        """Round trips to Postgres of every kind."""
+        return sum(self.sql.values())
+
+    @property
+    def rate(self) -> float:
+        """Exchanges per second."""
+        return self.exchanges / self.seconds
+
+    def per(self, value: float) -> float:
+        """`value` per exchange."""
+        return value / self.exchanges
+
+
+def _next_teacher(teachers: Iterator[int]) -> int:
+    try:
+        return next(teachers)
+    except StopIteration:
+        raise RuntimeError(f"all {TEACHERS} seeded interviews used; raise TEACHERS") from None
+
+
+async def _conversation(rig: Rig, deadline: float, own_ms: list[float]) -> int:
+    """One teacher after another answers until the deadline; returns the exchanges done."""
+    loop = asyncio.get_running_loop()
+    done = 0
+    teacher, step = _next_teacher(rig.teachers), 0
+    while loop.time() < deadline:
+        if step == EXCHANGES_PER_INTERVIEW:
+            teacher, step = _next_teacher(rig.teachers), 0
+        step += 1
+        incoming = Incoming(
+            ChatPlatform.SHELL, WORKSPACE, f"t{teacher}", f"chat-t{teacher}", text=ANSWER,
+            event_id=f"{teacher}-{step}",
+        )  # fmt: skip
+        exchange = Exchange()
+        token = CURRENT.set(exchange)
+        started = time.perf_counter()
+        try:
+            replies = await rig.engine.handle(incoming)
+        finally:
+            CURRENT.reset(token)
+        elapsed = time.perf_counter() - started
+        if len(replies) != 1 or not replies[0].text.startswith("Default question"):
+            raise RuntimeError(f"teacher t{teacher} got {replies!r}, not the next question")
+        own_ms.append((elapsed - exchange.model_seconds) * 1000)
+        done += 1
+    return done
+
+
+async def drive(rig: Rig, conversations: int, seconds: float) -> Run:
+    """`conversations` teachers at once for `seconds`: the exchanges, their times and costs."""
+    TALLY.reset()
+    trips_before = rig.locks.round_trips
+    own_ms: list[float] = []
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    before = machine.sample(rig.pids) if machine.available() else None
+    wall, cpu = time.perf_counter(), time.process_time()
+    done = await asyncio.gather(
+        *(_conversation(rig, deadline, own_ms) for _ in range(conversations))
+    )
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    used = machine.sample(rig.pids).since(before) if before is not None else None
+    return Run(
+        conversations,
+        sum(done),
+        wall,
+        own_ms,
+        cpu,
+        Counter(TALLY.sql),
+        TALLY.sql_seconds,
+        TALLY.connects,
+        rig.locks.round_trips - trips_before + TALLY.redis_calls,
+        TALLY.redis_seconds,
+        TALLY.model_seconds,
+        TALLY.model_cpu,
+        used,
+    )
+
+
+def build(
+    db: AsyncEngine, client: redis.asyncio.Redis, namespace: str, fake_url: str
+) -> tuple[DialogueEngine, RedisLocks, OpenAIProvider]:
+    """The engine as adapters.wiring builds it, with timing decorators around its ports."""
+    settings = load_settings()
+    ai = OpenAIProvider(
+        api_key="bench", base_url=fake_url, model="gpt-4o-mini", timeout_seconds=10,
+        max_retries=0,
+    )  # fmt: skip
+    locks = RedisLocks(client, namespace=namespace)
+    engine = DialogueEngine(
+        session_factory=make_session_factory(db),
+        ai=TimedAI(ai),
+        locks=TimedLocks(locks),
+        seen=TimedSeen(RedisSeenEvents(client, namespace=namespace)),
+        prices=dict(settings.AI_PRICES),
+        # No early finish and no generation inside the six exchanges of an interview.
+        settings=DialogueSettings(min_questions=8, max_questions=8, default_language="en"),
+    )
+    return engine, locks, ai
+
+
+@asynccontextmanager
+async def engine_rig(url: str, redis_url: str, namespace: str, ai_url: str) -> AsyncIterator[Rig]:
+    """The instrumented engine on `url`; at the end its Redis keys go and everything closes."""
+    client = redis_client(redis_url)
+    db = make_engine(url)
+    instrument(db)
+    engine, locks, ai = build(db, client, namespace, ai_url)
+    try:
+        yield Rig(engine, locks, iter(range(1, TEACHERS + 1)), db)
+    finally:
+        await ai.aclose()
+        await delete_keys(client, f"{namespace}:*")
+        await client.aclose()
+        await db.dispose()

@@ -1,0 +1,15 @@
+"""What bench.turns drives, for how long, and the targets it checks."""
+
+DB_NAME = "ge_bench_turns"
+LEVELS = (1, 8)
+TARGET_LEVEL = 8
+TARGET_RATIO = 0.25
+TARGET_P99_MS = 20.0
+MEASURE_SECONDS = 8.0
+WARMUP_SECONDS = 1.5
+BASELINE_SECONDS = 3.0
+EXCHANGES_PER_INTERVIEW = 6
+TEACHERS = 8000
+SCHOOLS = 40
+BASELINE_ANALYSES = max(LEVELS)
+WORKSPACE = "bench"
