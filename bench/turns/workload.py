@@ -1,7 +1,7 @@
 """What bench.turns drives, for how long, and the targets it checks."""
 
 DB_NAME = "ge_bench_turns"
-LEVELS = (1, 8)
+LEVELS = (1, 8, 32)
 TARGET_LEVEL = 8
 TARGET_RATIO = 0.25
 TARGET_P99_MS = 20.0
