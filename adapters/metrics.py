@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 from core.ports.ai import AIError, AIProvider, AnalysisReply, ChatMessage, InterviewStep
 
@@ -23,6 +23,11 @@ class Metrics:
         )
         self.errors = Counter(
             "ge_errors", "Errors while handling events", ["platform"], registry=self.registry
+        )
+        self.turns_waiting = Gauge(
+            "ge_turns_waiting",
+            "Events acknowledged and waiting for a free turn slot",
+            registry=self.registry,
         )
         self.ai_latency = Histogram(
             "ge_ai_latency_seconds", "AI call latency", ["model"], registry=self.registry

@@ -8,7 +8,7 @@ import signal
 from aiohttp import web
 
 from adapters.bootstrap import Infrastructure
-from adapters.http_app import TASKS_KEY, build_app
+from adapters.http_app import TASKS_KEY, build_app, freeze_startup_objects
 from adapters.metrics import Metrics
 from adapters.settings import Settings
 from adapters.wiring import Wired, build_engine
@@ -26,7 +26,7 @@ def configured_platforms(settings: Settings) -> list[str]:
 
 def make_app(settings: Settings, wired: Wired, metrics: Metrics) -> web.Application:
     """The aiohttp app with every configured platform's routes."""
-    app = build_app(wired.db, wired.redis, metrics)
+    app = build_app(wired.db, wired.redis, metrics, wired.engine.slots)
     for platform in configured_platforms(settings):
         if platform == "slack":
             from adapters.slack import register as register_slack
@@ -54,6 +54,7 @@ async def serve(infra: Infrastructure) -> int:
     await runner.setup()
     site = web.TCPSite(runner, settings.HTTP_HOST, settings.HTTP_PORT)
     await site.start()
+    freeze_startup_objects()  # after on_startup: the bots' own start-up is loaded too
     platforms = ", ".join(configured_platforms(settings)) or "no chat platform configured"
     print(
         f"Serving on http://{settings.HTTP_HOST}:{settings.HTTP_PORT} ({platforms}); "

@@ -52,6 +52,9 @@ class Settings(BaseSettings):
 
     HTTP_HOST: str = "127.0.0.1"
     HTTP_PORT: int = Field(default=8080, ge=1, le=65535)
+    # Turns worked on at once per process (the model's answer time not counted); more wait, so
+    # acknowledgements stay fast in a burst. Below the database pool's 10 connections.
+    MAX_CONCURRENT_TURNS: int = Field(default=8, ge=1)
     DEFAULT_LANGUAGE: Literal["he", "en"] = "he"
 
     @field_validator("DATABASE_URL")

@@ -15,6 +15,7 @@ from adapters.openai import OpenAIProvider
 from adapters.redis_store import RedisLocks, RedisSeenEvents, redis_client
 from adapters.settings import Settings
 from bot.engine import DialogueEngine, DialogueSettings
+from bot.slots import Slots
 from core.db import make_engine, make_session_factory
 from core.ports.ai import AIProvider
 
@@ -76,5 +77,6 @@ def build_engine(
         prices=dict(settings.AI_PRICES),
         settings=dialogue_settings(settings),
         charts=MatplotlibCharts(),
+        slots=Slots(settings.MAX_CONCURRENT_TURNS),
     )
     return Wired(engine, db, client, ai)

@@ -17,6 +17,7 @@ from bot.commands import ALONE, ALWAYS, Parsed, from_action, parse
 from bot.events import Incoming, Reply
 from bot.i18n import t
 from bot.interview import Interviewer, PriceTable
+from bot.slots import AIOutsideSlots, Slots
 from bot.states import CHOOSING, IDLE, INTERVIEWING
 from core import identity
 from core.actor import Channel
@@ -131,6 +132,7 @@ class DialogueEngine:
         prices: PriceTable | None = None,
         settings: DialogueSettings | None = None,
         charts: ChartRenderer | None = None,
+        slots: Slots | None = None,
     ) -> None:
         self.session_factory = session_factory
         self.charts = charts  # None: summaries come without a chart
@@ -139,6 +141,11 @@ class DialogueEngine:
         self.locks = locks
         self.seen = seen
         self.settings = settings or DialogueSettings()
+        # The process's bound on turns at once (held by whoever runs the turn, see bot/slots.py);
+        # the engine gives the slot back while the model answers.
+        self.slots = slots
+        if slots is not None:
+            ai = AIOutsideSlots(ai, slots)
         self.interviewer = Interviewer(ai, prices or {}, self.uow)
 
     def uow(self) -> UnitOfWork:

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from adapters.redis_store import RedisLocks, RedisSeenEvents
 from bot.engine import DialogueEngine, DialogueSettings
 from bot.events import Incoming, Reply
+from bot.slots import Slots
 from core.actor import Channel
 from core.demo import seed_demo
 from core.identity import link_by_email
@@ -41,7 +42,7 @@ class Chat:
 
 def make_engine(
     session_factory: async_sessionmaker[AsyncSession], fake: FakeOpenAI,
-    client: redis.asyncio.Redis, namespace: str, **settings: object,
+    client: redis.asyncio.Redis, namespace: str, slots: Slots | None = None, **settings: object,
 ) -> DialogueEngine:
     """An engine wired like production, pointed at the fakes."""
     ai = openai_provider(api_key="test-key", base_url=fake.base_url, model="gpt-4o-mini",
@@ -51,6 +52,7 @@ def make_engine(
         locks=RedisLocks(client, namespace=namespace, lease_seconds=30, wait_seconds=30),
         seen=RedisSeenEvents(client, namespace=namespace), prices=PRICES,
         settings=DialogueSettings(**settings),  # type: ignore[arg-type]
+        slots=slots,
     )
 
 

@@ -9,7 +9,7 @@ import signal
 from telegram import Update
 from telegram.ext import ContextTypes, TypeHandler
 
-from adapters.http_app import TaskTracker
+from adapters.http_app import TaskTracker, freeze_startup_objects
 from adapters.settings import Settings
 from adapters.telegram.application import build_application, build_handler, publish_commands
 from bot.engine import DialogueEngine
@@ -35,7 +35,7 @@ async def run_polling(
     """Poll getUpdates until `stop` is set (or SIGINT/SIGTERM), then finish turns in flight."""
     application = build_application(settings, polling=True)
     handler = build_handler(application, engine, settings)
-    tasks = TaskTracker()
+    tasks = TaskTracker(engine.slots)
 
     async def on_update(update: Update, _: ContextTypes.DEFAULT_TYPE) -> None:
         # Spawned like the webhook does, so one slow AI turn never holds up other users.
@@ -52,6 +52,7 @@ async def run_polling(
             await application.start()
             assert application.updater is not None
             await application.updater.start_polling(allowed_updates=ALLOWED_UPDATES)
+            freeze_startup_objects()
             await stop.wait()
             await application.updater.stop()
             await application.stop()

@@ -14,11 +14,13 @@ import pytest
 import redis.asyncio
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from adapters.http_app import TaskTracker
 from adapters.redis_store import RedisLocks, RedisSeenEvents
 from bot.engine import DialogueEngine
 from bot.events import Incoming, Reply
+from bot.slots import Slots
 from core.models import ChatPlatform
-from tests.dialogue_fixtures import PRICES, Chat
+from tests.dialogue_fixtures import PRICES, Chat, make_engine, seed_and_link
 from tests.fakes.openai_server import FakeOpenAI
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -245,3 +247,68 @@ async def test_two_messages_sent_at_once_from_two_processes_make_two_turns_in_or
     assert user_turns[-2:] == ["First answer.", "Second answer."]
     state = await raw.fetchrow("SELECT state, analysis_id FROM dialogue_states")
     assert state["state"] == "INTERVIEWING"
+
+
+async def test_one_slot_serves_a_second_teacher_while_the_first_waits_on_the_model(
+    session_factory: async_sessionmaker[AsyncSession],
+    fake_ai: FakeOpenAI,
+    redis_client: redis.asyncio.Redis,
+    redis_namespace: str,
+) -> None:
+    """serve's bound on turns at once (MAX_CONCURRENT_TURNS) counts our work, not the model's."""
+    await seed_and_link(session_factory)
+    slots = Slots(1)
+    engine = make_engine(
+        session_factory, fake_ai, redis_client, redis_namespace,
+        min_questions=2, max_questions=4, slots=slots,
+    )  # fmt: skip
+    tasks = TaskTracker(slots)  # runs each turn in a slot, as serve's webhooks do
+    teacher1, teacher2 = Chat(engine), Chat(engine, user="teacher2")
+    fake_ai.push_question("What does Student A enjoy?")
+    await teacher1.say("analyze Liam")
+    fake_ai.push_delay(1.0)
+    fake_ai.push_question("Where does Student A struggle?")
+    sent = len(fake_ai.requests)
+
+    answering = tasks.spawn(teacher1.say("Liam loves maps."))
+    for _ in range(500):  # until teacher1's turn is stored and the model asked
+        if len(fake_ai.requests) > sent:
+            break
+        await asyncio.sleep(0.01)
+    else:
+        raise AssertionError("teacher1's model call never came")
+    started = time.perf_counter()
+    helped = await tasks.spawn(teacher2.say("help"))
+    waited = time.perf_counter() - started
+
+    assert helped and not answering.done(), "teacher2 was answered during teacher1's model call"
+    assert waited < 0.5, f"teacher2 waited {waited:.2f} s for the slot"
+    assert "struggle" in (await answering)[-1].text
+    assert slots.waiting == 0
+
+
+async def test_turns_beyond_the_bound_wait_and_all_are_answered_in_order(
+    session_factory: async_sessionmaker[AsyncSession],
+    fake_ai: FakeOpenAI,
+    redis_client: redis.asyncio.Redis,
+    redis_namespace: str,
+) -> None:
+    await seed_and_link(session_factory)
+    slots = Slots(1)
+    engine = make_engine(session_factory, fake_ai, redis_client, redis_namespace, slots=slots)
+    tasks = TaskTracker(slots)
+    users = ["teacher1", "teacher2", "principal", "admin"]
+    chats = [Chat(engine, user=user) for user in users]
+    finished: list[str] = []
+
+    async def ask(chat: Chat) -> None:
+        assert await chat.say("help")
+        finished.append(chat.user)
+
+    for chat in chats:
+        tasks.spawn(ask(chat))
+    await asyncio.sleep(0)
+    assert slots.waiting == 3
+    await tasks.drain(grace_seconds=30)
+    assert finished == users
+    assert slots.waiting == 0

@@ -261,3 +261,5 @@ async def test_serve_exposes_metrics_next_to_healthz(
             assert got.content_type == "text/plain"
     for counter in COUNTERS:
         assert f"# TYPE {counter} counter" in text, counter
+    # serve bounds the engine's concurrent events (MAX_CONCURRENT_TURNS) and shows the queue.
+    assert "ge_turns_waiting 0.0" in text
