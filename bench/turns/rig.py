@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import redis.asyncio
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from adapters.http_app import freeze_startup_objects
 from adapters.openai import OpenAIProvider
 from adapters.redis_store import RedisLocks, RedisSeenEvents, redis_client
 from adapters.settings import load_settings
@@ -176,6 +177,7 @@ async def engine_rig(url: str, redis_url: str, namespace: str, ai_url: str) -> A
     db = make_engine(url)
     instrument(db)
     engine, locks, ai = build(db, client, namespace, ai_url)
+    freeze_startup_objects()  # as serve does once started: full GCs skip start-up objects
     try:
         yield Rig(engine, locks, iter(range(1, TEACHERS + 1)), db)
     finally:
