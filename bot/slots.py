@@ -1,9 +1,9 @@
-"""A bound on the events the engine works on at once, with the wait for the AI outside it.
+"""A bound on the turns a process works on at once, with the wait for the model outside it.
 
 Unbounded, a burst above what a process can answer put hundreds of turns on its event loop
 together, and every webhook acknowledgement waited behind all of their steps (bench-http: ack
-p99 137 ms at 178 requests/s). A slot is held for the engine's own work (database, Redis,
-dialogue) and given back while the model is thinking, so a slow AI never idles a slot.
+p99 137 ms at 178 requests/s). Whoever runs a turn (serve's TaskTracker) holds a slot for it,
+and the engine gives the slot back while the model is thinking, so a slow AI idles no slot.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from core.ports.ai import AIProvider, AnalysisReply, ChatMessage, InterviewStep
 
 
 class _Holding:
-    """Whether the current event holds a slot now."""
+    """Whether the current turn holds its slot now."""
 
     def __init__(self) -> None:
         self.now = True
@@ -27,7 +27,7 @@ _HOLDING: contextvars.ContextVar[_Holding | None] = contextvars.ContextVar("slot
 
 
 class Slots:
-    """At most `limit` events in the engine's own work at once; the rest wait in order."""
+    """At most `limit` turns at work at once; the rest wait in order."""
 
     def __init__(self, limit: int) -> None:
         self._free = asyncio.Semaphore(limit)
@@ -42,7 +42,7 @@ class Slots:
 
     @asynccontextmanager
     async def held(self) -> AsyncIterator[None]:
-        """Hold a slot for one event."""
+        """Hold a slot for one turn."""
         await self._take()
         holding = _Holding()
         token = _HOLDING.set(holding)
@@ -55,7 +55,7 @@ class Slots:
 
     @asynccontextmanager
     async def given_back(self) -> AsyncIterator[None]:
-        """Give the current event's slot back for a while (a no-op outside `held`)."""
+        """Give the current turn's slot back for a while (a no-op outside `held`)."""
         holding = _HOLDING.get()
         if holding is None or not holding.now:
             yield
@@ -70,7 +70,7 @@ class Slots:
 
 
 class AIOutsideSlots:
-    """An AIProvider whose calls give the event's slot back while the model answers."""
+    """An AIProvider whose calls give the turn's slot back while the model answers."""
 
     def __init__(self, inner: AIProvider, slots: Slots) -> None:
         self._inner = inner
