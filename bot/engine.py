@@ -8,55 +8,27 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, literal_column, select
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot import handlers
+from bot import handlers, outgoing
 from bot.commands import ALONE, ALWAYS, Parsed, from_action, parse
 from bot.events import Incoming, Reply
 from bot.i18n import t
 from bot.interview import Interviewer, PriceTable
-from bot.slots import AIOutsideSlots, Slots
+from bot.slots import AIOutsideSlots, Slots, turn_deadline
 from bot.states import CHOOSING, IDLE, INTERVIEWING
-from core import identity
+from core import dialogue_states, identity
 from core.actor import Channel
-from core.dialogue_states import ConversationState, save_state
+from core.dialogue_states import ConversationState
 from core.errors import AccessDenied, Conflict, DomainError, InvalidInput, NotFound, QuotaExceeded
-from core.models import DialogueState, ProcessedEvent
+from core.inbox import RecordedReply
 from core.ports.ai import AIProvider
 from core.ports.charts import ChartRenderer
 from core.ports.coordination import ConversationLocks, SeenEvents
 from core.uow import UnitOfWork
 
-_EVENTS = ProcessedEvent.__table__
-_STATES = DialogueState.__table__
-_STATE_COLUMNS = (_STATES.c.state, _STATES.c.analysis_id, _STATES.c.data, _STATES.c.updated_at)
-_THIS_CONVERSATION = (
-    (_STATES.c.platform == bindparam("platform"))
-    & (_STATES.c.workspace_id == bindparam("workspace_id"))
-    & (_STATES.c.external_user_id == bindparam("external_user_id"))
-)
-_FRESH = (
-    insert(_EVENTS)
-    .values(event_key=bindparam("event_key"))
-    .on_conflict_do_nothing()
-    .returning(_EVENTS.c.id)
-    .cte("fresh")
-)
-_ONE = select(literal_column("1").label("one")).subquery("one")
-# Everything an event needs before its handler runs, in one round trip: the state record if
-# there is one and the linked user if there is one (a row of NULLs when neither), and, for an
-# event with an id, that id's new row in processed_events (NULL when it was seen before).
-_OPENING = _ONE.outerjoin(_STATES, _THIS_CONVERSATION).outerjoin(
-    identity.LINKED_USER, identity.THIS_ACCOUNT
-)
-_STATE_AND_USER = select(*_STATE_COLUMNS, *identity.CHAT_USER_COLUMNS).select_from(_OPENING)
-_FRESH_STATE_AND_USER = select(
-    select(_FRESH.c.id).scalar_subquery().label("fresh"),
-    *_STATE_COLUMNS,
-    *identity.CHAT_USER_COLUMNS,
-).select_from(_OPENING)
+# Where a reply goes: the chat it is queued for, and the adapter's own delivery details.
+Router = Callable[[Reply], tuple[str, dict[str, Any]]]
 
 
 @dataclass(frozen=True)
@@ -68,6 +40,9 @@ class DialogueSettings:
     idle_timeout: timedelta = timedelta(hours=24)
     default_language: str = "he"
     search_limit: int = 5
+    # One deadline for every model call of a turn, retries included; shorter than a lock's
+    # longest hold (see adapters/redis_store.py), so no turn outlives its lease.
+    turn_seconds: float = 90.0
 
 
 @dataclass
@@ -82,6 +57,8 @@ class Context:
     updated_at: datetime | None = None
     # The state record as this event already stored it (None: not stored yet).
     stored: ConversationState | None = None
+    # Set when the state record belonged to another user (the account was re-linked).
+    ended: bool = False
 
     @property
     def language(self) -> str:
@@ -144,66 +121,119 @@ class DialogueEngine:
         # The process's bound on turns at once (held by whoever runs the turn, see bot/slots.py);
         # the engine gives the slot back while the model answers.
         self.slots = slots
-        if slots is not None:
-            ai = AIOutsideSlots(ai, slots)
-        self.interviewer = Interviewer(ai, prices or {}, self.uow)
+        self.interviewer = Interviewer(AIOutsideSlots(ai, slots), prices or {}, self.uow)
 
     def uow(self) -> UnitOfWork:
         """A fresh unit of work."""
         return UnitOfWork(self.session_factory)
 
-    async def handle(self, event: Incoming) -> list[Reply]:
-        """Answer one event; a redelivered event id gets no second answer."""
-        if event.event_key and not await self.seen.first_time(event.event_key):
-            return []
-        async with self.locks.hold(event.conversation_key):
+    async def handle(
+        self, event: Incoming, *, route: Router | None = None, locked: bool = False
+    ) -> list[Reply]:
+        """Answer one event once; with `route`, its replies are recorded to send, unsent.
+
+        `locked`: the caller holds the conversation's lock already (serve's inbox worker).
+        """
+        if not locked:
+            async with self.locks.hold(event.conversation_key):
+                return await self._handle(event, route)
+        return await self._handle(event, route)
+
+    async def _handle(self, event: Incoming, route: Router | None) -> list[Reply]:
+        with turn_deadline(self.settings.turn_seconds):
             ctx = await self._open(event)
             if ctx is None:
                 return []
             if isinstance(ctx, Reply):
+                await self.answer(event, [ctx], route)
                 return [ctx]
-            try:
-                replies = await self._dispatch(ctx)
-            except DomainError as error:
-                replies = [Reply(self._explain(ctx, error))]
-            await self._save(ctx)
+            if ctx.ended:
+                replies = [Reply(ctx.say("conversation_ended"))]
+            else:
+                replies = await self._replies(ctx)
             if not event.is_direct:
                 # Student data goes only to the user's DM; the group just hears where to look.
                 replies = [Reply(ctx.say("private_notice"), public=True), *replies]
+            await self._save(ctx, replies, route)
             return replies
+
+    async def _replies(self, ctx: Context) -> list[Reply]:
+        try:
+            return await self._dispatch(ctx)
+        except DomainError as error:
+            if ctx.state != IDLE and isinstance(error, AccessDenied | NotFound):
+                # The account, its role or its school changed under an open state: end it
+                # rather than refuse every later message (cancel and help included).
+                ctx.go(IDLE)
+                if ctx.user.actor.verified:
+                    return [Reply(ctx.say("conversation_ended"))]
+            return [Reply(self._explain(ctx, error))]
+
+    async def answer(self, event: Incoming, replies: list[Reply], route: Router | None) -> None:
+        """Mark `event` answered with `replies` recorded to send (answers made outside a turn)."""
+        if event.event_key is None:
+            return
+        async with self.uow() as uow:
+            await dialogue_states.end_exchange(
+                uow.session,
+                state=None,
+                event_key=event.event_key,
+                replies=self._recorded(replies, route),
+            )
+            await uow.commit()
+
+    @staticmethod
+    def _recorded(replies: list[Reply], route: Router | None) -> list[RecordedReply]:
+        if route is None:
+            return []
+        return [RecordedReply(*route(reply), outgoing.encode(reply)) for reply in replies]
 
     async def _open(self, event: Incoming) -> Context | Reply | None:
         channel = Channel(str(event.platform), event.chat_id, event.workspace_id)
-        key = {
-            "platform": event.platform,
-            "workspace_id": event.workspace_id,
-            "external_user_id": event.external_user_id,
-        }
         async with self.uow() as uow:
             await uow.single_statement()
-            if event.event_key:
-                params = {**key, "event_key": event.event_key}
-                row = (await uow.session.execute(_FRESH_STATE_AND_USER, params)).one()
-                if row.fresh is None:
-                    return None
-            else:
-                row = (await uow.session.execute(_STATE_AND_USER, key)).one()
+            row = await dialogue_states.open_exchange(
+                uow.session,
+                platform=event.platform,
+                workspace_id=event.workspace_id,
+                external_user_id=event.external_user_id,
+                conversation_key=event.conversation_key,
+                event_key=event.event_key,
+            )
             await uow.commit()
+        if row is None:
+            return None  # answered before: a redelivery
         user = identity.chat_user(row, channel, self.settings.default_language)
         if user is None:
             return Reply(t(self.settings.default_language, "not_linked"))
         ctx = Context(event, user)
-        if row.state is not None:
-            ctx.state, ctx.analysis_id = row.state, row.analysis_id
-            ctx.data, ctx.updated_at = dict(row.data or {}), row.updated_at
+        if row.state is None:
+            return ctx
+        if row.state_user_id != user.actor.user_id:
+            # Re-linked to another user: the open state was the previous user's.
+            ctx.ended = row.state != IDLE
+            ctx.data = {k: v for k, v in (row.data or {}).items() if k == "language"}
+            return ctx
+        ctx.state, ctx.analysis_id = row.state, row.analysis_id
+        ctx.data, ctx.updated_at = dict(row.data or {}), row.updated_at
         return ctx
 
-    async def _save(self, ctx: Context) -> None:
+    async def _save(
+        self, ctx: Context, replies: list[Reply] | None = None, route: Router | None = None
+    ) -> None:
+        """Store the state record; with `replies`, the exchange ends: answered, replies kept."""
         values = ctx.planned(ctx.state, ctx.analysis_id, keep_data=True)
-        if values == ctx.stored:
+        state = None if values == ctx.stored else values
+        key = ctx.event.event_key if replies is not None else None
+        if state is None and key is None:
             return  # the exchange's last unit of work already stored exactly this
         async with self.uow() as uow:
-            await save_state(uow.session, values)
+            await dialogue_states.end_exchange(
+                uow.session,
+                state=state,
+                event_key=key,
+                replies=self._recorded(replies or [], route),
+            )
             await uow.commit()
         ctx.stored = values
 

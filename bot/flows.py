@@ -85,6 +85,10 @@ async def generate(engine: DialogueEngine, ctx: Context, snapshot: InterviewSnap
 async def advance(engine: DialogueEngine, ctx: Context, snapshot: InterviewSnapshot) -> Replies:
     """Ask the next question, or generate when the model is done or the maximum is reached."""
     asked = snapshot.questions_asked
+    if snapshot.last_role is ConversationRole.ASSISTANT:
+        # Run again after a crash that came once the question was stored: never two in a row.
+        ctx.go(INTERVIEWING, snapshot.analysis_id)
+        return [_question(ctx, snapshot.turns[-1].content)]
     if asked >= engine.settings.max_questions:
         return await generate(engine, ctx, snapshot)
     # The state once the question is asked, stored with it: the exchange ends in that commit.

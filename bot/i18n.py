@@ -74,6 +74,9 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "lang_bad": "Languages: he or en.",
         "private_notice": "I'll answer you privately.",
         "busy": "I'm still working on your previous message; please wait a moment.",
+        "conversation_ended": "Your account changed, so I closed the conversation that was "
+        "open. Write 'help' to see what you can do now.",
+        "still_working": "Still working on it…",
         "role_refused": "This command is not available to your role.",
         "slack_no_account": "I couldn't find a Growth Engine account for {email}, the email of "
         "your Slack profile. Ask your school admin to add you with this email, then write to me "
@@ -278,6 +281,9 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "lang_bad": "שפות: he או en.",
         "private_notice": "אענה לך בהודעה פרטית.",
         "busy": "אני עדיין מטפל בהודעה הקודמת; רגע אחד בבקשה.",
+        "conversation_ended": "החשבון שלך השתנה, ולכן סגרתי את השיחה שהייתה פתוחה. כתוב/כתבי "
+        "'help' כדי לראות מה אפשר לעשות עכשיו.",
+        "still_working": "עדיין עובד על זה…",
         "role_refused": "הפקודה הזו אינה זמינה לתפקיד שלך.",
         "slack_no_account": "לא מצאתי חשבון Growth Engine עבור {email}, כתובת הדוא״ל בפרופיל "
         "ה-Slack שלך. בקשו מהמנהל/ת של המערכת בבית הספר להוסיף אתכם עם הכתובת הזו, ואז כתבו לי "

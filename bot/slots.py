@@ -2,18 +2,87 @@
 
 Unbounded, a burst above what a process can answer put hundreds of turns on its event loop
 together, and every webhook acknowledgement waited behind all of their steps (bench-http: ack
-p99 137 ms at 178 requests/s). Whoever runs a turn (serve's TaskTracker) holds a slot for it,
-and the engine gives the slot back while the model is thinking, so a slow AI idles no slot.
+p99 137 ms at 178 requests/s). Whoever runs a turn holds a slot for it only once it holds the
+conversation's lock (serve's inbox worker), and the engine gives the slot back while the model
+is thinking, so neither a lock wait nor a slow AI idles a slot.
+
+A turn also has one deadline for all its model calls (retries included), and while a model
+call runs long the turn's runner is told, every few seconds, so the user sees it is working.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
-from collections.abc import AsyncIterator, Sequence
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from contextlib import asynccontextmanager
+from typing import TypeVar
 
-from core.ports.ai import AIProvider, AnalysisReply, ChatMessage, InterviewStep
+from core.ports.ai import AIProvider, AIUnavailable, AnalysisReply, ChatMessage, InterviewStep
+
+T = TypeVar("T")
+log = logging.getLogger(__name__)
+
+# Called with the number of times it was called before, while a model call runs long.
+StillWorking = Callable[[int], Awaitable[None]]
+_DEADLINE: contextvars.ContextVar[float | None] = contextvars.ContextVar("deadline", default=None)
+_STILL_WORKING: contextvars.ContextVar[StillWorking | None] = contextvars.ContextVar(
+    "still_working", default=None
+)
+FIRST_SIGN_SECONDS = 3.0  # a model call longer than this is shown as "working"
+SIGN_EVERY_SECONDS = 4.5  # Telegram's typing action lasts about 5 s
+
+
+@contextlib.contextmanager
+def turn_deadline(seconds: float) -> Iterator[None]:
+    """Every model call inside the block ends by `seconds` from now (an outer one stays)."""
+    if _DEADLINE.get() is not None:
+        yield
+        return
+    token = _DEADLINE.set(asyncio.get_running_loop().time() + seconds)
+    try:
+        yield
+    finally:
+        _DEADLINE.reset(token)
+
+
+@contextlib.contextmanager
+def still_working(signal: StillWorking) -> Iterator[None]:
+    """Within the block, long model calls call `signal` every few seconds."""
+    token = _STILL_WORKING.set(signal)
+    try:
+        yield
+    finally:
+        _STILL_WORKING.reset(token)
+
+
+async def _signal_while(signal: StillWorking) -> None:
+    await asyncio.sleep(FIRST_SIGN_SECONDS)
+    count = 0
+    while True:
+        try:
+            await signal(count)
+        except Exception:  # a cosmetic sign: its failure must not touch the turn
+            log.warning("could not show that the bot is still working", exc_info=True)
+        count += 1
+        await asyncio.sleep(SIGN_EVERY_SECONDS)
+
+
+async def within_turn(call: Awaitable[T]) -> T:
+    """Await a model call within the turn's deadline, showing the user it works when long."""
+    signal = _STILL_WORKING.get()
+    signs = asyncio.create_task(_signal_while(signal)) if signal is not None else None
+    deadline = _DEADLINE.get()
+    try:
+        async with asyncio.timeout_at(deadline):
+            return await call
+    except TimeoutError as error:
+        raise AIUnavailable("the turn's deadline passed during the model call") from error
+    finally:
+        if signs is not None:
+            signs.cancel()
 
 
 class _Holding:
@@ -70,9 +139,12 @@ class Slots:
 
 
 class AIOutsideSlots:
-    """An AIProvider whose calls give the turn's slot back while the model answers."""
+    """An AIProvider whose calls give the turn's slot back while the model answers.
 
-    def __init__(self, inner: AIProvider, slots: Slots) -> None:
+    Its calls also keep the turn's deadline and show long calls as work in progress.
+    """
+
+    def __init__(self, inner: AIProvider, slots: Slots | None = None) -> None:
         self._inner = inner
         self._slots = slots
 
@@ -85,14 +157,18 @@ class AIOutsideSlots:
         self, messages: Sequence[ChatMessage], *, language: str, may_finish: bool
     ) -> InterviewStep:
         """The wrapped provider's next question, asked without a slot."""
+        call = self._inner.next_question(messages, language=language, may_finish=may_finish)
+        if self._slots is None:
+            return await within_turn(call)
         async with self._slots.given_back():
-            return await self._inner.next_question(
-                messages, language=language, may_finish=may_finish
-            )
+            return await within_turn(call)
 
     async def produce_analysis(
         self, messages: Sequence[ChatMessage], *, language: str
     ) -> AnalysisReply:
         """The wrapped provider's analysis, produced without a slot."""
+        call = self._inner.produce_analysis(messages, language=language)
+        if self._slots is None:
+            return await within_turn(call)
         async with self._slots.given_back():
-            return await self._inner.produce_analysis(messages, language=language)
+            return await within_turn(call)

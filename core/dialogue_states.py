@@ -1,19 +1,23 @@
-"""The dialogue_states row as plain values, and its upsert (one cached statement).
+"""The dialogue_states row: read with the chat user as an exchange opens, written as it ends.
 
-The dialogue engine keeps a conversation's small state record here. A service that ends an
-exchange (the assistant's question) may write it in its own transaction, so the exchange
-needs no further unit of work; core knows only the values, never the dialogue itself.
+The dialogue engine keeps a conversation's small state record here. `save_state` is the row's
+one writer: the exchange's end (`end_exchange`) and the service that stores the assistant's
+question (so that exchange needs no further unit of work) both go through it. Core knows only
+the values, never the dialogue itself.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import Row, bindparam, literal_column, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core import identity, inbox
 from core.models import ChatPlatform, DialogueState
 
 
@@ -52,3 +56,65 @@ async def save_state(session: AsyncSession, values: ConversationState) -> None:
             "data": values.data,
         },
     )
+
+
+_STATE_COLUMNS = (
+    _TABLE.c.state,
+    _TABLE.c.analysis_id,
+    _TABLE.c.data,
+    _TABLE.c.updated_at,
+    _TABLE.c.user_id.label("state_user_id"),
+)
+_THIS_CONVERSATION = (
+    (_TABLE.c.platform == bindparam("platform"))
+    & (_TABLE.c.workspace_id == bindparam("workspace_id"))
+    & (_TABLE.c.external_user_id == bindparam("external_user_id"))
+)
+_ONE = select(literal_column("1").label("one")).subquery("one")
+# Everything an event needs before its handler runs, in one round trip: the state record if
+# there is one and the linked user if there is one (a row of NULLs when neither), and, for an
+# event with a key, its claim on the inbox row (NULL when it was answered before).
+_OPENING = _ONE.outerjoin(_TABLE, _THIS_CONVERSATION).outerjoin(
+    identity.LINKED_USER, identity.THIS_ACCOUNT
+)
+_STATE_AND_USER = select(*_STATE_COLUMNS, *identity.CHAT_USER_COLUMNS).select_from(_OPENING)
+_CLAIM_STATE_AND_USER = select(
+    select(inbox.CLAIM.c.id).scalar_subquery().label("claimed"),
+    *_STATE_COLUMNS,
+    *identity.CHAT_USER_COLUMNS,
+).select_from(_OPENING)
+
+
+async def open_exchange(
+    session: AsyncSession,
+    *,
+    platform: ChatPlatform,
+    workspace_id: str,
+    external_user_id: str,
+    conversation_key: str,
+    event_key: str | None,
+) -> Row[Any] | None:
+    """The state record and chat user columns; None when the event was answered before.
+
+    One statement: run it in a single-statement unit of work.
+    """
+    key = {"platform": platform, "workspace_id": workspace_id, "external_user_id": external_user_id}
+    if event_key is None:
+        return (await session.execute(_STATE_AND_USER, key)).one()
+    params = {**key, "event_key": event_key, "conversation_key": conversation_key}
+    row = (await session.execute(_CLAIM_STATE_AND_USER, params)).one()
+    return None if row.claimed is None else row
+
+
+async def end_exchange(
+    session: AsyncSession,
+    *,
+    state: ConversationState | None,
+    event_key: str | None,
+    replies: Sequence[inbox.RecordedReply] = (),
+) -> None:
+    """Store the state record (None: already stored), answer the event, record its replies."""
+    if state is not None:
+        await save_state(session, state)
+    if event_key is not None:
+        await inbox.answer(session, event_key, replies)

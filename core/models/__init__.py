@@ -3,7 +3,7 @@
 from core.models.analysis import Analysis, AnalysisConversation
 from core.models.audit import AuditLog
 from core.models.base import Base
-from core.models.dialogue import DialogueState, ProcessedEvent
+from core.models.dialogue import DialogueState, InboxEvent, OutboxReply
 from core.models.enums import (
     AnalysisStatus,
     AuditAction,
@@ -31,8 +31,9 @@ __all__ = [
     "ConversationRole",
     "DialogueState",
     "District",
+    "InboxEvent",
     "LinkCode",
-    "ProcessedEvent",
+    "OutboxReply",
     "School",
     "Student",
     "User",

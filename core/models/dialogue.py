@@ -1,4 +1,4 @@
-"""Where each chat user is in the dialogue, and which platform events were already handled."""
+"""Where each chat user is in the dialogue; the platform events in, and the replies out."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Enum, ForeignKey, Index, UniqueConstraint
+from sqlalchemy import BigInteger, Enum, ForeignKey, Identity, Index, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.models.base import Base, created_at, updated_at, uuid_pk
@@ -36,13 +36,53 @@ class DialogueState(Base):
     )
 
 
-class ProcessedEvent(Base):
-    """A platform event id already handled: the last line of defence against redelivery."""
+class InboxEvent(Base):
+    """A platform event stored before it is acknowledged; answered once, pruned after a while.
 
-    __tablename__ = "processed_events"
+    The unique event key is the redelivery guard; `payload` is what the adapter needs to run
+    the turn again after a crash (it holds message text: never logged).
+    """
 
-    id: Mapped[uuid.UUID] = uuid_pk()
+    __tablename__ = "inbox_events"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
     event_key: Mapped[str] = mapped_column(unique=True)
+    conversation_key: Mapped[str]
+    payload: Mapped[dict[str, Any] | None]
+    attempts: Mapped[int] = mapped_column(server_default="0")
+    # The event's own write (the teacher's answer) is stored: a replay must not store it again.
+    applied_at: Mapped[datetime | None]
+    answered_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = created_at()
 
-    __table_args__ = (Index("ix_processed_events_created_at", "created_at"),)
+    __table_args__ = (
+        Index(
+            "ix_inbox_events_unanswered",
+            "conversation_key",
+            "id",
+            postgresql_where=text("answered_at IS NULL"),
+        ),
+        Index("ix_inbox_events_created_at", "created_at"),
+    )
+
+
+class OutboxReply(Base):
+    """A reply recorded before it is sent, marked sent after; unsent ones are sent again."""
+
+    __tablename__ = "outbox_replies"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    event_key: Mapped[str]
+    chat_key: Mapped[str]
+    route: Mapped[dict[str, Any]]
+    reply: Mapped[dict[str, Any]]
+    claimed_until: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = created_at()
+
+    __table_args__ = (
+        Index(
+            "ix_outbox_replies_unsent", "chat_key", "id", postgresql_where=text("sent_at IS NULL")
+        ),
+        Index("ix_outbox_replies_created_at", "created_at"),
+    )

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import Update, bindparam, func, insert, select, update
 
+from core import inbox
 from core.actor import Actor
 from core.analysis_records import (
     InterviewSnapshot,
@@ -147,8 +148,18 @@ async def append_turn(
     """Store the next turn (sequence max + 1), keep tokens, cost and duration current.
 
     Returns the interview as it now stands, read in the same transaction, so the dialogue
-    needs no second unit of work before calling the model.
+    needs no second unit of work before calling the model. A turn with an `event_key` is
+    stored once per inbox event, however often the event is run.
     """
+    if event_key is not None and not await inbox.mark_applied(uow.session, event_key):
+        # An earlier run of this event stored it, then crashed before answering: not again.
+        analysis = await own_analysis_row(uow, actor, analysis_id, with_student=True)
+        stored = await snapshot(
+            uow, actor, analysis, turns=await load_turns(uow, analysis.id),
+            student=student_of(analysis),
+        )  # fmt: skip
+        await uow.commit()
+        return stored
     analysis, values, turns = await _append(
         uow, actor, analysis_id, role, content, tokens, billed_tokens, cost, now, event_key,
         with_turns=True,

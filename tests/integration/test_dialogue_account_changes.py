@@ -52,7 +52,7 @@ async def test_a_teacher_whose_account_closes_mid_interview_is_refused_and_audit
     assert f'"reason": "{reason}"' in denial["metadata"]
 
 
-async def test_a_reactivated_teacher_continues_the_same_interview(
+async def test_a_reactivated_teacher_resumes_the_same_interview(
     chat: Chat, fake_ai: FakeOpenAI, raw: asyncpg.Connection
 ) -> None:
     await _mid_interview(chat, fake_ai)
@@ -60,6 +60,10 @@ async def test_a_reactivated_teacher_continues_the_same_interview(
     assert [r.text for r in await chat.say("Liam loves maps.")] == [t("en", "denied")]
     await raw.execute("UPDATE users SET is_active = true WHERE email = 'teacher1@demo.school'")
 
+    # The denial ended the open state, so nothing is stuck; the analysis waits to be resumed.
+    offer = await chat.say("Liam loves maps.")
+    assert [b.action for b in offer[-1].buttons] == ["resume", "cancel"]
+    assert "enjoy" in (await chat.say("resume"))[-1].text
     fake_ai.push_question("Where does Student A struggle?")
     replies = await chat.say("Liam loves maps.")
 

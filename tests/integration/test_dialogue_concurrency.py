@@ -114,32 +114,30 @@ async def test_twenty_copies_of_one_event_id_make_one_turn(
     assert [(r["role"], r["sequence_number"]) for r in await _turns(raw)] == [
         ("SYSTEM", 1), ("ASSISTANT", 2), ("USER", 3), ("ASSISTANT", 4)]  # fmt: skip
     marked = await raw.fetchval(
-        "SELECT count(*) FROM processed_events WHERE event_key = $1", event.event_key
+        "SELECT count(*) FROM inbox_events WHERE event_key = $1 AND answered_at IS NOT NULL",
+        event.event_key,
     )
     assert marked == 1
 
 
-@pytest.mark.parametrize("shared_lock", [True, False], ids=["shared-lock", "no-shared-lock"])
-async def test_processed_events_row_stops_copies_that_pass_the_redis_check(
+async def test_the_answered_inbox_row_stops_copies_that_twenty_engines_receive(
     chat: Chat,
     fake_ai: FakeOpenAI,
     raw: asyncpg.Connection,
     session_factory: async_sessionmaker[AsyncSession],
     redis_client: redis.asyncio.Redis,
     redis_namespace: str,
-    shared_lock: bool,
 ) -> None:
     await _start_interview(chat, fake_ai)
     requests_before = len(fake_ai.requests)
     base = chat.engine
 
     def copy(index: int) -> DialogueEngine:
-        # Every copy remembers seen ids under its own namespace, so Redis lets all 20 through.
-        lock_namespace = redis_namespace if shared_lock else f"{redis_namespace}:locks{index}"
+        # The lock orders the copies; Postgres alone says which was answered (nothing in Redis).
         return DialogueEngine(
             session_factory=session_factory,
             ai=base.interviewer.ai,
-            locks=RedisLocks(redis_client, namespace=lock_namespace, wait_seconds=30),
+            locks=RedisLocks(redis_client, namespace=redis_namespace, wait_seconds=30),
             seen=RedisSeenEvents(redis_client, namespace=f"{redis_namespace}:seen{index}"),
             prices=PRICES,
             settings=base.settings,
@@ -154,7 +152,8 @@ async def test_processed_events_row_stops_copies_that_pass_the_redis_check(
     assert await _user_rows(raw) == 1
     assert len(fake_ai.requests) == requests_before + 1
     marked = await raw.fetchval(
-        "SELECT count(*) FROM processed_events WHERE event_key = $1", event.event_key
+        "SELECT count(*) FROM inbox_events WHERE event_key = $1 AND answered_at IS NOT NULL",
+        event.event_key,
     )
     assert marked == 1
 

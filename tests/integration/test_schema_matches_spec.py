@@ -12,7 +12,8 @@ OUR_TABLES = {
     "chat_identities",
     "link_codes",
     "dialogue_states",
-    "processed_events",
+    "inbox_events",
+    "outbox_replies",
     "alembic_version",
 }
 # Columns beyond the spec: stored Hebrew sort keys and the folded search text (Core issue).

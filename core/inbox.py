@@ -1,0 +1,193 @@
+"""The durable inbox of platform events and the outbox of replies: their SQL, nothing else.
+
+An adapter stores an event here before it acknowledges the delivery; the event's conversation
+takes its events in id order, and an event stays unanswered until its exchange's last unit of
+work records its replies (unsent) and marks it answered. The sender marks each reply sent. After
+a crash, unanswered events are run again and unsent replies sent again. Rows hold message text:
+never log them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import bindparam, func, select, text, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.models import InboxEvent, OutboxReply
+
+_INBOX = InboxEvent.__table__
+_OUTBOX = OutboxReply.__table__
+
+_STORE = (
+    insert(_INBOX)
+    .values(
+        event_key=bindparam("event_key"),
+        conversation_key=bindparam("conversation_key"),
+        payload=bindparam("payload", type_=_INBOX.c.payload.type),
+    )
+    .on_conflict_do_nothing(index_elements=["event_key"])
+    .returning(_INBOX.c.id)
+)
+# The dialogue's claim on an event, as a CTE of its first query: a new row, or the unanswered
+# row an adapter stored (attempts counts the runs); no row when the event was answered before.
+CLAIM = (
+    insert(_INBOX)
+    .values(event_key=bindparam("event_key"), conversation_key=bindparam("conversation_key"))
+    .on_conflict_do_update(
+        index_elements=["event_key"],
+        set_={"attempts": _INBOX.c.attempts + 1},
+        where=_INBOX.c.answered_at.is_(None),
+    )
+    .returning(_INBOX.c.id)
+    .cte("claimed")
+)
+_APPLY = (
+    update(_INBOX)
+    .where(_INBOX.c.event_key == bindparam("key"))
+    .values(applied_at=func.coalesce(_INBOX.c.applied_at, func.now()))
+    .returning((_INBOX.c.applied_at == func.now()).label("fresh"))
+)
+_ANSWER = (
+    update(_INBOX)
+    .where(_INBOX.c.event_key == bindparam("key"))
+    .values(answered_at=func.now())
+)
+_RECORD = insert(_OUTBOX)
+_NEXT = (
+    select(_INBOX.c.id, _INBOX.c.event_key, _INBOX.c.payload, _INBOX.c.attempts)
+    .where(_INBOX.c.conversation_key == bindparam("key"), _INBOX.c.answered_at.is_(None))
+    .order_by(_INBOX.c.id)
+    .limit(1)
+)
+_WAITING = text(
+    "SELECT conversation_key FROM inbox_events WHERE answered_at IS NULL "
+    "AND created_at < now() - make_interval(secs => :age) "
+    "GROUP BY conversation_key ORDER BY min(id) LIMIT :limit"
+)
+_CLAIM_UNSENT = text(
+    "UPDATE outbox_replies SET claimed_until = now() + make_interval(secs => :lease) "
+    "WHERE id IN (SELECT id FROM outbox_replies WHERE chat_key = :chat AND sent_at IS NULL "
+    "AND (claimed_until IS NULL OR claimed_until < now()) ORDER BY id LIMIT :limit "
+    "FOR UPDATE SKIP LOCKED) RETURNING id, route, reply"
+)
+_SENT = text("UPDATE outbox_replies SET sent_at = now() WHERE id = :id")
+_UNSENT_CHATS = text(
+    "SELECT chat_key FROM outbox_replies WHERE sent_at IS NULL "
+    "AND created_at < now() - make_interval(secs => :age) "
+    "AND (claimed_until IS NULL OR claimed_until < now()) "
+    "GROUP BY chat_key ORDER BY min(id) LIMIT :limit"
+)
+_PRUNE_INBOX = text(
+    "DELETE FROM inbox_events WHERE id IN (SELECT id FROM inbox_events "
+    "WHERE answered_at < now() - make_interval(secs => :age) LIMIT :limit)"
+)
+_PRUNE_OUTBOX = text(
+    "DELETE FROM outbox_replies WHERE id IN (SELECT id FROM outbox_replies "
+    "WHERE sent_at < now() - make_interval(secs => :age) LIMIT :limit)"
+)
+
+
+@dataclass(frozen=True)
+class StoredEvent:
+    """An unanswered event as its adapter stored it."""
+
+    id: int
+    event_key: str
+    payload: dict[str, Any] | None
+    attempts: int
+
+
+@dataclass(frozen=True)
+class RecordedReply:
+    """A reply to send: where (the adapter's route) and what (the encoded reply)."""
+
+    chat_key: str
+    route: dict[str, Any]
+    reply: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class UnsentReply:
+    """A recorded reply claimed for sending."""
+
+    id: int
+    route: dict[str, Any]
+    reply: dict[str, Any]
+
+
+async def store(
+    session: AsyncSession, *, event_key: str, conversation_key: str, payload: dict[str, Any]
+) -> bool:
+    """Store an event (one statement); False when its key was stored before (a redelivery)."""
+    params = {"event_key": event_key, "conversation_key": conversation_key, "payload": payload}
+    return (await session.execute(_STORE, params)).scalar() is not None
+
+
+async def next_unanswered(session: AsyncSession, conversation_key: str) -> StoredEvent | None:
+    """The conversation's oldest unanswered event."""
+    row = (await session.execute(_NEXT, {"key": conversation_key})).one_or_none()
+    return None if row is None else StoredEvent(row.id, row.event_key, row.payload, row.attempts)
+
+
+async def waiting_conversations(
+    session: AsyncSession, *, older_than_seconds: float, limit: int = 500
+) -> list[str]:
+    """Conversations with an unanswered event at least this old, oldest first."""
+    params = {"age": older_than_seconds, "limit": limit}
+    return list((await session.execute(_WAITING, params)).scalars())
+
+
+async def mark_applied(session: AsyncSession, event_key: str) -> bool:
+    """Note that the event's own write is stored; False when an earlier run stored it already.
+
+    Part of the transaction of that write, so a replay after a crash never writes it twice.
+    """
+    fresh = (await session.execute(_APPLY, {"key": event_key})).scalar()
+    return fresh is not False
+
+
+async def answer(
+    session: AsyncSession, event_key: str, replies: Sequence[RecordedReply] = ()
+) -> None:
+    """Mark the event answered and record its replies, unsent (part of the caller's unit)."""
+    await session.execute(_ANSWER, {"key": event_key})
+    if replies:
+        rows = [
+            {"event_key": event_key, "chat_key": r.chat_key, "route": r.route, "reply": r.reply}
+            for r in replies
+        ]
+        await session.execute(_RECORD, rows)
+
+
+async def claim_unsent(
+    session: AsyncSession, chat_key: str, *, lease_seconds: float, limit: int = 10
+) -> list[UnsentReply]:
+    """Claim a chat's oldest unsent replies for `lease_seconds` (nobody else sends them then)."""
+    params = {"chat": chat_key, "lease": lease_seconds, "limit": limit}
+    rows = (await session.execute(_CLAIM_UNSENT, params)).all()
+    return sorted((UnsentReply(r.id, r.route, r.reply) for r in rows), key=lambda r: r.id)
+
+
+async def mark_sent(session: AsyncSession, reply_id: int) -> None:
+    """The reply reached the platform."""
+    await session.execute(_SENT, {"id": reply_id})
+
+
+async def chats_with_unsent(
+    session: AsyncSession, *, older_than_seconds: float, limit: int = 500
+) -> list[str]:
+    """Chats with unsent, unclaimed replies at least this old (their sender died)."""
+    params = {"age": older_than_seconds, "limit": limit}
+    return list((await session.execute(_UNSENT_CHATS, params)).scalars())
+
+
+async def prune(session: AsyncSession, *, older_than_seconds: float, limit: int = 5000) -> int:
+    """Delete answered events and sent replies older than the redelivery window; how many."""
+    params = {"age": older_than_seconds, "limit": limit}
+    events = (await session.execute(_PRUNE_INBOX, params)).rowcount  # type: ignore[attr-defined]
+    replies = (await session.execute(_PRUNE_OUTBOX, params)).rowcount  # type: ignore[attr-defined]
+    return int(events or 0) + int(replies or 0)
