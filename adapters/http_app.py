@@ -13,6 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.metrics import Metrics
+from adapters.pipeline import Pipeline
 from bot.slots import Slots
 
 HEALTH_TIMEOUT_SECONDS = 2.0
@@ -55,6 +56,7 @@ class TaskTracker:
 
 
 TASKS_KEY = web.AppKey("tasks", TaskTracker)
+PIPELINE_KEY = web.AppKey("pipeline", Pipeline)
 
 
 def freeze_startup_objects() -> None:
@@ -100,14 +102,34 @@ async def metrics_handler(request: web.Request) -> web.Response:
 
 
 def build_app(
-    db: AsyncEngine, cache: redis.asyncio.Redis, metrics: Metrics, slots: Slots | None = None
+    db: AsyncEngine,
+    cache: redis.asyncio.Redis,
+    metrics: Metrics,
+    slots: Slots | None = None,
+    pipeline: Pipeline | None = None,
 ) -> web.Application:
-    """The app with health and metrics; platform modules add their routes with `register`."""
+    """The app with health and metrics; platform modules add their routes with `register`.
+
+    With `pipeline`, stored events are taken up from start-up and drained on shutdown.
+    """
     app = web.Application()
     app[METRICS_KEY] = metrics
-    app[TASKS_KEY] = TaskTracker(slots)
+    # Turns run in the pipeline's workers, which hold slots; the tracker's background work
+    # (a Slack modal opening) needs none.
+    app[TASKS_KEY] = TaskTracker(None if pipeline is not None else slots)
     if slots is not None:
         metrics.turns_waiting.set_function(lambda: slots.waiting)
+    if pipeline is not None:
+        app[PIPELINE_KEY] = pipeline
+
+        async def take_up(app: web.Application) -> None:
+            pipeline.start()
+
+        async def drain_pipeline(app: web.Application) -> None:
+            await pipeline.drain()
+
+        app.on_startup.append(take_up)
+        app.on_shutdown.append(drain_pipeline)
     app.router.add_get("/healthz", health_handler(db, cache))
     app.router.add_get("/metrics", metrics_handler)
 

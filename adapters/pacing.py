@@ -1,14 +1,15 @@
 """Outgoing pace: about one message a second per chat, 20 a minute per group, 30 a second overall.
 
 A platform's 429 is raised by the sender as RateLimited(retry_after); the pacer waits it out
-and sends again, so a reply is delayed but never dropped.
+(at most `max_retry_after` seconds a time) and sends again, so a reply is delayed but never
+dropped. Per-chat state is kept for at most `max_chats` chats, the idle ones evicted first.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections import defaultdict, deque
+from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
@@ -46,15 +47,35 @@ class Pacer:
         group_per_minute: int = 20,
         global_per_second: int = 30,
         max_attempts: int = 10,
+        max_retry_after: float = 60.0,
+        max_chats: int = 10_000,
     ) -> None:
         self._per_chat = per_chat_seconds
         self._group_per_minute = group_per_minute
         self._global = _Window(global_per_second, 1.0)
         self._groups: dict[str, _Window] = {}
-        self._last: dict[str, float] = {}
-        self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        # Least recently sent first, so the idle chats are the first evicted.
+        self._last: OrderedDict[str, float] = OrderedDict()
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._users: dict[str, int] = {}
         self._global_lock = asyncio.Lock()
         self._max_attempts = max_attempts
+        self._max_retry_after = max_retry_after
+        self._max_chats = max_chats
+
+    @property
+    def chats(self) -> int:
+        """Chats whose pace is remembered now."""
+        return len(self._last)
+
+    def _evict_idle(self, now: float) -> None:
+        """Forget chats that sent nothing for a group window, oldest first, down to the bound."""
+        while len(self._last) > self._max_chats:
+            chat, at = next(iter(self._last.items()))
+            if now - at < 60.0 or chat in self._users:
+                return  # everyone left is busy or recent: their pace still matters
+            del self._last[chat]
+            self._groups.pop(chat, None)
 
     async def _slot(self, chat: str, group: bool) -> None:
         while True:
@@ -71,18 +92,48 @@ class Pacer:
                     if group:
                         self._groups[chat].times.append(now)
                     self._last[chat] = now
+                    self._last.move_to_end(chat)
+                    self._evict_idle(now)
                     return
             await asyncio.sleep(delay)
 
     async def send(self, chat: str, send: Callable[[], Awaitable[T]], *, group: bool = False) -> T:
         """Send through `send()` in this chat's turn; wait out RateLimited and try again."""
-        async with self._locks[chat]:
-            for attempt in range(self._max_attempts):
-                await self._slot(chat, group)
-                try:
-                    return await send()
-                except RateLimited as limited:
-                    if attempt == self._max_attempts - 1:
-                        raise
-                    await asyncio.sleep(limited.retry_after)
-            raise AssertionError("unreachable")
+        lock = self._locks.setdefault(chat, asyncio.Lock())
+        self._users[chat] = self._users.get(chat, 0) + 1
+        try:
+            async with lock:
+                for attempt in range(self._max_attempts):
+                    await self._slot(chat, group)
+                    try:
+                        return await send()
+                    except RateLimited as limited:
+                        if attempt == self._max_attempts - 1:
+                            raise
+                        await asyncio.sleep(min(limited.retry_after, self._max_retry_after))
+                raise AssertionError("unreachable")
+        finally:
+            self._users[chat] -= 1
+            if not self._users[chat]:
+                del self._users[chat], self._locks[chat]
+
+
+class QuietWindow:
+    """Lets each key speak at most once per `seconds`; remembers at most `max_keys` keys."""
+
+    def __init__(self, seconds: float = 300.0, max_keys: int = 10_000) -> None:
+        self._seconds = seconds
+        self._max_keys = max_keys
+        self._spoke: OrderedDict[str, float] = OrderedDict()
+
+    def may_speak(self, key: str) -> bool:
+        """True (and the window starts) when `key` has not spoken within the window."""
+        now = time.monotonic()
+        last = self._spoke.get(key)
+        if last is not None and now - last < self._seconds:
+            return False
+        self._spoke[key] = now
+        self._spoke.move_to_end(key)
+        while len(self._spoke) > self._max_keys:
+            self._spoke.popitem(last=False)
+        return True

@@ -9,6 +9,10 @@ Lock algorithm, per lock key K (all keys share the `{K}` hash tag so they live i
 * `<ns>:lock:{K}:wake:<token>` is a one-element list the releaser pushes to so the next waiter
   returns from BLPOP at once instead of at its next poll.
 
+The owner key's lease is short (10 s) and renewed every third of it while its holder works, up to
+`max_hold_seconds` (longer than a turn's deadline): a crashed holder frees its conversation
+within seconds, a live one keeps it for as long as its turn may run.
+
 Acquire is one script: prune waiters whose presence lapsed, take the lock if it is free and the
 queue is empty or we are its head, otherwise join (or refresh our place in) the queue. Release is
 one script: compare-and-delete the owner, leave the queue, and wake the new head. Waiters re-run
@@ -126,7 +130,16 @@ class _Script:
         return cls(source, hashlib.sha1(source.encode()).hexdigest())
 
 
+# Extend the lease only while we still own the key.
+_RENEW = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+return 0
+"""
+
 _ACQUIRE_SCRIPT = _Script.of(_ACQUIRE)
+_RENEW_SCRIPT = _Script.of(_RENEW)
 _RELEASE_SCRIPT = _Script.of(_RELEASE)
 
 
@@ -151,17 +164,22 @@ class RedisLocks:
         client: redis.asyncio.Redis,
         *,
         namespace: str,
-        lease_seconds: float = 120.0,
+        lease_seconds: float = 10.0,
         wait_seconds: float = 60.0,
         poll_seconds: float = 1.0,
         max_blocking_waits: int = 32,
+        max_hold_seconds: float = 120.0,
     ) -> None:
-        """Set lease, wait and poll times; `max_blocking_waits` caps connections parked in BLPOP."""
+        """Set lease, wait and poll times; `max_blocking_waits` caps connections parked in BLPOP.
+
+        The lease is renewed while the lock is held, for at most `max_hold_seconds`.
+        """
         if lease_seconds <= 0 or wait_seconds < 0 or poll_seconds <= 0:
             raise ValueError("lease_seconds and poll_seconds must be > 0, wait_seconds >= 0")
         self._client = client
         self._namespace = namespace
         self._lease_ms = max(1, round(lease_seconds * 1000))
+        self._max_hold = max_hold_seconds
         self._wait = wait_seconds
         self._poll = poll_seconds
         # Long enough that a live waiter blocked in BLPOP refreshes it in time, short enough
@@ -182,15 +200,41 @@ class RedisLocks:
         keys = self._keys(key)
         token = uuid.uuid4().hex
         await self._acquire(keys, token, key)
+        renewing = asyncio.create_task(self._renew(keys, token, key))
         try:
             yield
         finally:
+            renewing.cancel()
             # Shielded so a second cancellation cannot leave the key locked until lease expiry.
             released = await asyncio.shield(self._release_quietly(keys, token))
             if released is False:
                 log.warning(
                     "Lock %r lease expired before release; another holder may have run", key
                 )
+
+    async def _renew(self, keys: _LockKeys, token: str, key: str) -> None:
+        """Keep the lease alive while the holder works, up to the longest hold."""
+        loop = asyncio.get_running_loop()
+        until = loop.time() + self._max_hold
+        every = self._lease_ms / 3000
+        while loop.time() + every < until:
+            await asyncio.sleep(every)
+            try:
+                self.round_trips += 1
+                renewed = await self._client.evalsha(
+                    _RENEW_SCRIPT.sha, 1, keys.owner, token, self._lease_ms
+                )
+            except NoScriptError:
+                renewed = await self._client.eval(
+                    _RENEW_SCRIPT.source, 1, keys.owner, token, self._lease_ms
+                )
+            except RedisError:
+                # Redis away: the holder goes on; the lease may lapse, as after a crash.
+                log.warning("Could not renew lock %r; retrying", key)
+                continue
+            if not renewed:
+                log.warning("Lock %r was lost before its holder finished", key)
+                return
 
     async def waiting(self, key: str) -> int:
         """How many waiters are queued for `key` (for metrics and tests)."""

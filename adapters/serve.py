@@ -10,6 +10,7 @@ from aiohttp import web
 from adapters.bootstrap import Infrastructure
 from adapters.http_app import TASKS_KEY, build_app, freeze_startup_objects
 from adapters.metrics import Metrics
+from adapters.pipeline import Pipeline
 from adapters.settings import Settings
 from adapters.wiring import Wired, build_engine
 
@@ -26,7 +27,10 @@ def configured_platforms(settings: Settings) -> list[str]:
 
 def make_app(settings: Settings, wired: Wired, metrics: Metrics) -> web.Application:
     """The aiohttp app with every configured platform's routes."""
-    app = build_app(wired.db, wired.redis, metrics, wired.engine.slots)
+    engine = wired.engine
+    pipeline = Pipeline(session_factory=engine.session_factory, locks=engine.locks,
+                        slots=engine.slots, settings=wired.pipeline_settings)  # fmt: skip
+    app = build_app(wired.db, wired.redis, metrics, engine.slots, pipeline)
     for platform in configured_platforms(settings):
         if platform == "slack":
             from adapters.slack import register as register_slack

@@ -55,6 +55,14 @@ class Settings(BaseSettings):
     # Turns worked on at once per process (the model's answer time not counted); more wait, so
     # acknowledgements stay fast in a burst. Below the database pool's 10 connections.
     MAX_CONCURRENT_TURNS: int = Field(default=8, ge=1)
+    # One deadline for all model calls of a turn (retries included); the conversation lock's
+    # short lease is renewed while a turn runs, and only up to this deadline plus a margin.
+    TURN_DEADLINE_SECONDS: float = Field(default=90.0, gt=0)
+    LOCK_LEASE_SECONDS: float = Field(default=10.0, gt=0)
+    # How often serve looks for events and replies a dead process left, and how long answered
+    # events are kept against redelivery (Telegram redelivers for up to 24 hours).
+    INBOX_SWEEP_SECONDS: float = Field(default=2.0, gt=0)
+    INBOX_RETENTION_HOURS: float = Field(default=48.0, gt=0)
     DEFAULT_LANGUAGE: Literal["he", "en"] = "he"
 
     @field_validator("DATABASE_URL")

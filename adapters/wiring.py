@@ -12,6 +12,7 @@ from adapters.charts import MatplotlibCharts
 from adapters.metrics import InstrumentedAI, Metrics
 from adapters.offline_ai import OfflineAnalyst
 from adapters.openai import OpenAIProvider
+from adapters.pipeline import PipelineSettings
 from adapters.redis_store import RedisLocks, RedisSeenEvents, redis_client
 from adapters.settings import Settings
 from bot.engine import DialogueEngine, DialogueSettings
@@ -42,6 +43,15 @@ def dialogue_settings(settings: Settings) -> DialogueSettings:
         max_questions=max(settings.INTERVIEW_MAX_QUESTIONS, settings.INTERVIEW_MIN_QUESTIONS),
         idle_timeout=timedelta(hours=settings.INTERVIEW_IDLE_HOURS),
         default_language=settings.DEFAULT_LANGUAGE,
+        turn_seconds=settings.TURN_DEADLINE_SECONDS,
+    )
+
+
+def pipeline_settings(settings: Settings) -> PipelineSettings:
+    """Sweep and retention of serve's inbox from Settings."""
+    return PipelineSettings(
+        sweep_seconds=settings.INBOX_SWEEP_SECONDS,
+        retention_seconds=settings.INBOX_RETENTION_HOURS * 3600,
     )
 
 
@@ -53,6 +63,7 @@ class Wired:
     db: AsyncEngine
     redis: redis.asyncio.Redis
     ai: AIProvider | None = None
+    pipeline_settings: PipelineSettings | None = None
 
     async def close(self) -> None:
         """Close the AI client's connections, the database pool and the Redis client."""
@@ -72,11 +83,18 @@ def build_engine(
     engine = DialogueEngine(
         session_factory=make_session_factory(db),
         ai=InstrumentedAI(ai, metrics) if metrics else ai,
-        locks=RedisLocks(client, namespace=REDIS_NAMESPACE),
+        locks=RedisLocks(
+            client,
+            namespace=REDIS_NAMESPACE,
+            lease_seconds=settings.LOCK_LEASE_SECONDS,
+            # A queued turn waits for the one before it, however long its model call may run.
+            wait_seconds=settings.TURN_DEADLINE_SECONDS + 60,
+            max_hold_seconds=settings.TURN_DEADLINE_SECONDS + 30,
+        ),
         seen=RedisSeenEvents(client, namespace=REDIS_NAMESPACE),
         prices=dict(settings.AI_PRICES),
         settings=dialogue_settings(settings),
         charts=MatplotlibCharts(),
         slots=Slots(settings.MAX_CONCURRENT_TURNS),
     )
-    return Wired(engine, db, client, ai)
+    return Wired(engine, db, client, ai, pipeline_settings(settings))

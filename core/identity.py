@@ -62,9 +62,7 @@ def chat_user(row: Row[Any], channel: Channel, default_language: str) -> ChatUse
     """The ChatUser from a row holding CHAT_USER_COLUMNS, or None when no account matched."""
     if row.user_id is None:
         return None
-    live = (
-        row.user_is_active and row.user_deleted_at is None and row.school_deleted_at is None
-    )
+    live = row.user_is_active and row.user_deleted_at is None and row.school_deleted_at is None
     actor = Actor(
         row.user_id,
         row.user_email,

@@ -52,9 +52,7 @@ _APPLY = (
     .returning((_INBOX.c.applied_at == func.now()).label("fresh"))
 )
 _ANSWER = (
-    update(_INBOX)
-    .where(_INBOX.c.event_key == bindparam("key"))
-    .values(answered_at=func.now())
+    update(_INBOX).where(_INBOX.c.event_key == bindparam("key")).values(answered_at=func.now())
 )
 _RECORD = insert(_OUTBOX)
 _NEXT = (

@@ -9,9 +9,12 @@ import signal
 from telegram import Update
 from telegram.ext import ContextTypes, TypeHandler
 
-from adapters.http_app import TaskTracker, freeze_startup_objects
+from adapters.http_app import freeze_startup_objects
+from adapters.pipeline import Pipeline
 from adapters.settings import Settings
 from adapters.telegram.application import build_application, build_handler, publish_commands
+from adapters.telegram.updates import PLATFORM
+from adapters.telegram.webhook import store
 from bot.engine import DialogueEngine
 
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
@@ -35,11 +38,14 @@ async def run_polling(
     """Poll getUpdates until `stop` is set (or SIGINT/SIGTERM), then finish turns in flight."""
     application = build_application(settings, polling=True)
     handler = build_handler(application, engine, settings)
-    tasks = TaskTracker(engine.slots)
+    pipeline = Pipeline(session_factory=engine.session_factory, locks=engine.locks,
+                        slots=engine.slots)  # fmt: skip
+    pipeline.register(str(PLATFORM), handler.run, handler.deliver)
 
     async def on_update(update: Update, _: ContextTypes.DEFAULT_TYPE) -> None:
-        # Spawned like the webhook does, so one slow AI turn never holds up other users.
-        tasks.spawn(handler.handle(update))
+        # Stored like the webhook does, then run in order, so a slow AI turn holds up no one.
+        if update.to_dict():
+            await store(pipeline, handler, update, update.to_dict())
 
     application.add_handler(TypeHandler(Update, on_update))
     signals: list[signal.Signals] = []
@@ -53,10 +59,11 @@ async def run_polling(
             assert application.updater is not None
             await application.updater.start_polling(allowed_updates=ALLOWED_UPDATES)
             freeze_startup_objects()
+            pipeline.start()
             await stop.wait()
             await application.updater.stop()
             await application.stop()
-            await tasks.drain()
+            await pipeline.drain()
     finally:
         loop = asyncio.get_running_loop()
         for sig in signals:

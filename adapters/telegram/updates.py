@@ -1,24 +1,28 @@
-"""Telegram updates in: once per update_id, link codes redeemed, the rest to the engine."""
+"""Telegram updates in: stored once per update_id, then run in order; replies out, recorded."""
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 from telegram import Update
-from telegram.constants import ChatType
-from telegram.error import Forbidden, TelegramError
+from telegram.constants import ChatAction, ChatType
+from telegram.error import BadRequest, Forbidden, TelegramError
 
 from adapters.metrics import Metrics
+from adapters.pacing import QuietWindow
+from adapters.pipeline import Undeliverable
 from adapters.telegram.delivery import Outbox
-from bot.engine import DialogueEngine
+from bot.engine import DialogueEngine, Router
 from bot.events import Incoming, Reply
 from bot.i18n import isolate, t
+from bot.slots import still_working
 from core import identity
 from core.actor import Channel, system_actor
 from core.errors import AccessDenied, NotFound
+from core.inbox import StoredEvent
 from core.models import ChatPlatform
-from core.ports.coordination import LockTimeout
 from core.services import linking
 
 log = logging.getLogger(__name__)
@@ -98,7 +102,7 @@ def read_update(update: Update, workspace_id: str, username: str | None = None) 
 
 
 class TelegramHandler:
-    """Acts on one Update: dedup, answer the button, link or dialogue, deliver the replies."""
+    """Runs stored Updates in order (`run`) and sends their recorded replies (`deliver`)."""
 
     def __init__(
         self,
@@ -108,60 +112,79 @@ class TelegramHandler:
         workspace_id: str,
         default_language: str,
         metrics: Metrics | None = None,
+        quiet: QuietWindow | None = None,
     ) -> None:
         self.engine = engine
         self.outbox = outbox
         self.workspace_id = workspace_id
         self.default_language = default_language
         self.metrics = metrics
+        # People we do not know hear why at most once per window, however much they write.
+        self.quiet = quiet or QuietWindow()
 
-    async def handle(self, update: Update) -> None:
-        """Handle `update` once; it runs after the ack, so failures are logged, not raised."""
-        try:
-            await self._handle(update)
-        except Exception:
-            log.exception("telegram update %s failed", update.update_id)
-            self._count_error()
+    def inbound(self, update: Update) -> Inbound | None:
+        """What the update means to the dialogue, or None when it is not for us."""
+        return read_update(update, self.workspace_id, self._username())
 
-    async def _handle(self, update: Update) -> None:
-        # Our own key (not the engine's): link codes and button answers happen outside it.
-        key = f"{PLATFORM}:{self.workspace_id}:update:{update.update_id}"
-        if not await self.engine.seen.first_time(key):
-            return
-        inbound = read_update(update, self.workspace_id, self._username())
+    async def run(self, stored: StoredEvent) -> set[str]:
+        """Run a stored update; the chats its replies were recorded for."""
+        payload = stored.payload or {}
+        inbound = self.inbound(Update.de_json(payload.get("update") or {}, self.outbox.bot))
         if inbound is None:
-            return
-        if inbound.callback_id is not None:
-            await self._answer(inbound)
+            return set()
         if self.metrics is not None:
             self.metrics.turns.labels("telegram").inc()
-        await self.deliver(inbound, await self._replies(inbound))
+        if inbound.callback_id is not None and stored.attempts == 0:
+            await self._answer(inbound)
+        route = self._router(inbound)
+        replies = await self._own_replies(inbound)
+        if replies is None:
 
-    async def _replies(self, inbound: Inbound) -> list[Reply]:
+            async def typing(_: int) -> None:
+                await self.outbox.bot.send_chat_action(inbound.user_chat, ChatAction.TYPING)
+
+            with still_working(typing):
+                replies = await self.engine.handle(inbound.event, route=route, locked=True)
+        else:
+            await self.engine.answer(inbound.event, replies, route)
+        return {route(reply)[0] for reply in replies}
+
+    async def _own_replies(self, inbound: Inbound) -> list[Reply] | None:
+        """Link codes and unknown people are answered here; None: the dialogue answers."""
         if inbound.link_code is not None:
             return [await self._link(inbound)]
-        user = await self._known(inbound.event)
-        if user is None:
-            # Names nothing, so it may answer in the group where it was asked.
-            return [Reply(t(self._language(inbound), "tg_not_linked"), public=True)]
-        try:
-            return await self.engine.handle(inbound.event)
-        except LockTimeout:  # the previous turn of this user is still running (a slow AI call)
-            return [Reply(t(user.language, "busy"))]
+        if await self._known(inbound.event) is not None:
+            return None
+        if not self.quiet.may_speak(inbound.event.conversation_key):
+            return []
+        # Names nothing, so it may answer in the group where it was asked.
+        return [Reply(t(self._language(inbound), "tg_not_linked"), public=True)]
 
-    async def deliver(self, inbound: Inbound, replies: list[Reply]) -> None:
-        """Public replies to the chat asked in; everything else to the user's private chat."""
-        for reply in replies:
+    def _router(self, inbound: Inbound) -> Router:
+        def route(reply: Reply) -> tuple[str, dict[str, Any]]:
             target = inbound.chat if reply.public else inbound.user_chat
-            try:
-                await self.outbox.deliver(reply, target, group=reply.public and inbound.group)
-            except Forbidden:
-                # The user never opened a private chat with the bot (or blocked it).
-                log.warning("telegram chat %s refuses messages from the bot", target)
-                self._count_error()
-            except TelegramError:
-                log.exception("telegram delivery to %s failed", target)
-                self._count_error()
+            group = reply.public and inbound.group
+            return f"{PLATFORM}:{self.workspace_id}:{target}", {"chat": target, "group": group}
+
+        return route
+
+    async def deliver(self, route: dict[str, Any], reply: Reply) -> None:
+        """Send one recorded reply to its chat; Undeliverable when Telegram refuses it for good."""
+        target = int(route["chat"])
+        try:
+            await self.outbox.deliver(reply, target, group=bool(route.get("group")))
+        except Forbidden as error:
+            # The user never opened a private chat with the bot (or blocked it).
+            log.warning("telegram chat %s refuses messages from the bot", target)
+            self._count_error()
+            raise Undeliverable from error
+        except BadRequest as error:
+            log.warning("telegram refused a reply to %s: %s", target, error.message)
+            self._count_error()
+            raise Undeliverable from error
+        except TelegramError:
+            self._count_error()
+            raise
 
     async def _answer(self, inbound: Inbound) -> None:
         assert inbound.callback_id is not None

@@ -1,4 +1,8 @@
-"""Webhook mode inside `serve`: POST /telegram/webhook, checked, acknowledged, then handled."""
+"""Webhook mode inside `serve`: POST /telegram/webhook, checked, stored, then acknowledged.
+
+An update is acknowledged (200) only once it is stored in the inbox; when it cannot be stored
+(Postgres away) the answer is 503, and Telegram delivers it again later.
+"""
 
 from __future__ import annotations
 
@@ -9,11 +13,12 @@ from typing import Any
 from aiohttp import web
 from telegram import Bot, Update
 
-from adapters.http_app import TaskTracker
+from adapters.http_app import PIPELINE_KEY, TaskTracker
 from adapters.metrics import Metrics
+from adapters.pipeline import Pipeline
 from adapters.settings import Settings
 from adapters.telegram.application import build_application, build_handler, publish_commands
-from adapters.telegram.updates import TelegramHandler
+from adapters.telegram.updates import PLATFORM, TelegramHandler
 from bot.engine import DialogueEngine
 
 log = logging.getLogger(__name__)
@@ -35,23 +40,42 @@ def webhook_handler(
     handler: TelegramHandler,
     secret: str | None,
     metrics: Metrics,
-    tasks: TaskTracker,
+    pipeline: Pipeline,
 ) -> Any:
-    """The aiohttp handler: 401 on a wrong secret, else 200 at once and the update in the back."""
+    """The aiohttp handler: 401 on a wrong secret, 200 once the update is stored, else 503."""
 
     async def receive(request: web.Request) -> web.Response:
         metrics.requests.labels("telegram").inc()
         if not secret_matches(request.headers.get(SECRET_HEADER), secret):
             return web.Response(status=401, text="bad secret token")
         try:
-            update = Update.de_json(await request.json(), bot)
+            data = await request.json()
+            update = Update.de_json(data, bot)
         except (ValueError, TypeError, KeyError):
             return web.Response(status=400, text="not a Telegram update")
-        # Telegram resends what is not acknowledged quickly; the AI may take a while.
-        tasks.spawn(handler.handle(update))
-        return web.Response(status=200)
+        return await store(pipeline, handler, update, data)
 
     return receive
+
+
+async def store(
+    pipeline: Pipeline, handler: TelegramHandler, update: Update, data: Any
+) -> web.Response:
+    """Store the update for its conversation (200), or 503 when it cannot be stored."""
+    inbound = handler.inbound(update)
+    if inbound is None or inbound.event.event_key is None:
+        return web.Response(status=200)  # nothing for the dialogue: nothing to keep
+    try:
+        await pipeline.accept(
+            event_key=inbound.event.event_key,
+            conversation_key=inbound.event.conversation_key,
+            payload={"update": data},
+        )
+    except Exception as error:  # Postgres away: Telegram delivers again on non-2xx
+        log.warning("could not store telegram update (%s); asking for redelivery",
+                    type(error).__name__)  # fmt: skip
+        return web.Response(status=503, text="try again later")
+    return web.Response(status=200)
 
 
 def register(
@@ -65,6 +89,8 @@ def register(
     """Add the webhook route, and start/stop hooks for the bot, to the `serve` app."""
     application = build_application(settings, polling=False)
     handler = build_handler(application, engine, settings, metrics)
+    pipeline = app[PIPELINE_KEY]
+    pipeline.register(str(PLATFORM), handler.run, handler.deliver)
     if not settings.TELEGRAM_WEBHOOK_SECRET:
         log.warning("TELEGRAM_WEBHOOK_SECRET is not set: the webhook refuses every update")
     app.router.add_post(
@@ -74,7 +100,7 @@ def register(
             handler=handler,
             secret=settings.TELEGRAM_WEBHOOK_SECRET,
             metrics=metrics,
-            tasks=tasks,
+            pipeline=pipeline,
         ),
     )
 

@@ -18,7 +18,7 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from telegram import Bot
 
-from adapters.http_app import METRICS_KEY, TASKS_KEY
+from adapters.http_app import METRICS_KEY, PIPELINE_KEY
 from adapters.metrics import Metrics
 from adapters.pacing import Pacer
 from adapters.serve import make_app
@@ -76,7 +76,7 @@ class Served:
         headers = {} if secret is None else {SECRET_HEADER: secret}
         async with self.http.post(self.url, json=update, headers=headers) as response:
             status = response.status
-        await self.app[TASKS_KEY].drain()
+        await self.app[PIPELINE_KEY].idle()
         return status
 
     async def say(self, text: str, *, user_id: int = TEACHER, **kwargs: Any) -> int:
@@ -187,7 +187,7 @@ async def test_a_wrong_or_missing_secret_gets_401_and_nothing_is_processed(
         assert await served.post(message_update(5, "/students", user_id=TEACHER),
                                  secret=secret) == 401
     assert fake_tg.calls_to("sendMessage") == []
-    assert await raw.fetchval("SELECT count(*) FROM processed_events") == 0
+    assert await raw.fetchval("SELECT count(*) FROM inbox_events") == 0
     assert await raw.fetchval("SELECT count(*) FROM dialogue_states") == 0
     assert await raw.fetchval("SELECT count(*) FROM audit_logs") == audit_rows
 
@@ -199,7 +199,7 @@ async def test_a_redelivered_update_id_is_handled_once(
     update = message_update(77, "/students", user_id=TEACHER)
     assert [await served.post(update), await served.post(update)] == [200, 200]
     assert len(fake_tg.sent_to(TEACHER)) == 1
-    assert await raw.fetchval("SELECT count(*) FROM processed_events") == 1
+    assert await raw.fetchval("SELECT count(*) FROM inbox_events WHERE answered_at IS NOT NULL") == 1
     metrics = served.app[METRICS_KEY].render().decode()
     assert 'ge_requests_total{platform="telegram"} 2.0' in metrics
     assert 'ge_turns_total{platform="telegram"} 1.0' in metrics

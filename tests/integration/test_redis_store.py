@@ -178,10 +178,23 @@ async def test_killed_waiter_does_not_block_the_queue(
     await asyncio.wait_for(behind, 2)
 
 
+async def test_a_working_holder_keeps_the_lock_past_its_lease(
+    redis_client: redis.asyncio.Redis, redis_namespace: str
+) -> None:
+    holder = locks_for(redis_client, redis_namespace, lease_seconds=0.3)
+    other = locks_for(redis_client, redis_namespace, wait_seconds=0.2)
+    async with holder.hold("c2"):
+        await asyncio.sleep(1.0)  # three leases long: renewed all along
+        with pytest.raises(LockTimeout):
+            await _enter_and_leave(other, "c2")
+    await _enter_and_leave(other, "c2")
+
+
 async def test_lapsed_holder_cannot_release_its_successor(
     redis_client: redis.asyncio.Redis, redis_namespace: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    crashed = locks_for(redis_client, redis_namespace, lease_seconds=0.5)
+    # A hung holder stops renewing at its longest hold; its lease then runs out.
+    crashed = locks_for(redis_client, redis_namespace, lease_seconds=0.5, max_hold_seconds=0.1)
     held = crashed.hold("c1")
     await held.__aenter__()  # never left in time, as if its process hung
     successor = locks_for(redis_client, redis_namespace, lease_seconds=30, wait_seconds=5)
