@@ -1,8 +1,9 @@
 """Slack: a Bolt AsyncApp on the serve process's aiohttp app (POST /slack/events), or Socket Mode.
 
-Every request is verified (bad or stale signature: 401) and acknowledged before any work; the
-turn then runs in the background (`TaskTracker`) and its replies are posted with
-chat.postMessage, to the user's DM unless they are a public one-line notice.
+Every request is verified (bad or stale signature: 401) and acknowledged once its turn is stored
+in the inbox (an error status when it cannot be, so Slack retries); the turn then runs in order
+in serve's pipeline and its replies are posted with chat.postMessage, to the user's DM unless
+they are a public one-line notice.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.http_app import TaskTracker
+from adapters.http_app import PIPELINE_KEY, TaskTracker
 from adapters.metrics import Metrics
 from adapters.pacing import Pacer
 from adapters.settings import Settings
@@ -44,7 +45,8 @@ def register(
     bolt_app = AsyncApp(
         client=client,  # it carries the token; giving Bolt both makes it warn
         signing_secret=settings.SLACK_SIGNING_SECRET,
-        process_before_response=False,
+        # Listeners store the turn before Bolt answers: the ack means the turn is kept.
+        process_before_response=True,
         request_verification_enabled=True,
     )
     runner = TurnRunner(
@@ -53,6 +55,7 @@ def register(
         tasks=tasks,
         metrics=metrics,
         default_language=settings.DEFAULT_LANGUAGE,
+        pipeline=app[PIPELINE_KEY],
     )
     for listeners in (events, commands, actions):
         listeners.register(bolt_app, runner)

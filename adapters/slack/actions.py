@@ -85,17 +85,16 @@ def register(bolt_app: AsyncApp, runner: TurnRunner) -> None:
 
     @bolt_app.action(re.compile(rf"^{re.escape(ACTION_PREFIX)}"))
     async def on_button(ack: AsyncAck, body: dict[str, Any]) -> None:
-        await ack()
         turn = from_action(body)
         if turn is not None:
-            runner.start(turn)
+            await runner.accept(turn)
+        await ack()
 
     @bolt_app.view(EDIT_VIEW)
     async def on_edit_submit(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
-        await ack()  # closes the modal; the updated analysis arrives in the DM
         meta = json.loads(view.get("private_metadata") or "{}")
         text = str(view["state"]["values"][TEXT_BLOCK][TEXT_INPUT].get("value") or "")
-        if meta.get("section") not in EDITABLE or not meta.get("channel") or not text.strip():
-            return
-        prelude, turn = from_edit_submission(body, meta["channel"], meta["section"], text)
-        runner.start(turn, prelude)
+        if meta.get("section") in EDITABLE and meta.get("channel") and text.strip():
+            prelude, turn = from_edit_submission(body, meta["channel"], meta["section"], text)
+            await runner.accept(turn, prelude)
+        await ack()  # closes the modal; the updated analysis arrives in the DM

@@ -13,9 +13,9 @@ COMMAND = "/ge"
 
 
 def register(bolt_app: AsyncApp, runner: TurnRunner) -> None:
-    """Add the `/ge` listener: an empty ack at once, the answer later in the DM."""
+    """Add the `/ge` listener: an empty ack once the command is stored, the answer later."""
 
     @bolt_app.command(COMMAND)
     async def on_command(ack: AsyncAck, command: dict[str, Any]) -> None:
+        await runner.accept(from_command(command))
         await ack()
-        runner.start(from_command(command))

@@ -11,16 +11,16 @@ from adapters.slack.turns import TurnRunner
 
 
 def register(bolt_app: AsyncApp, runner: TurnRunner) -> None:
-    """Add the `message` and `app_mention` listeners (Bolt acknowledges events itself)."""
+    """Add the `message` and `app_mention` listeners (Bolt acknowledges once they return)."""
 
     @bolt_app.event("message")
     async def on_message(body: dict[str, Any]) -> None:
         turn = from_message(body)
         if turn is not None:
-            runner.start(turn)
+            await runner.accept(turn)
 
     @bolt_app.event("app_mention")
     async def on_mention(body: dict[str, Any]) -> None:
         turn = from_mention(body)
         if turn is not None:
-            runner.start(turn)
+            await runner.accept(turn)

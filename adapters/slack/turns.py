@@ -1,30 +1,35 @@
-"""Running a turn after the ack: link the account, ask the engine, deliver the replies."""
+"""Slack turns: stored before the ack (`accept`), run in order from the inbox (`run`), replies
+recorded and then sent (`deliver`)."""
 
 from __future__ import annotations
 
-import asyncio
+import dataclasses
 import logging
-import weakref
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
 
 from adapters.http_app import TaskTracker
 from adapters.metrics import Metrics
+from adapters.pacing import QuietWindow
+from adapters.pipeline import Pipeline, Undeliverable
 from adapters.slack.client import SlackOut
-from adapters.slack.deliver import Target, deliver
+from adapters.slack.deliver import Target, to_messages
 from adapters.slack.identity import ensure_linked
 from adapters.slack.translate import Turn
-from bot.engine import DialogueEngine
+from bot.engine import DialogueEngine, Router
 from bot.events import Reply
 from bot.i18n import t
-from core.ports.coordination import LockTimeout
+from bot.slots import still_working
+from core.inbox import StoredEvent
+from core.models import ChatPlatform
 
 PLATFORM = "slack"
 log = logging.getLogger(__name__)
 
 
 class TurnRunner:
-    """Starts turns in the background so the HTTP ack never waits for the database or the AI."""
+    """Stores turns so the HTTP ack means "kept"; runs them later, in order, per user."""
 
     def __init__(
         self,
@@ -34,64 +39,88 @@ class TurnRunner:
         tasks: TaskTracker,
         metrics: Metrics,
         default_language: str,
+        pipeline: Pipeline,
     ) -> None:
         self.engine = engine
         self.out = out
         self.tasks = tasks
         self.metrics = metrics
         self.default_language = default_language
-        self._order: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+        self.pipeline = pipeline
+        self.quiet = QuietWindow()
+        pipeline.register(str(ChatPlatform.SLACK), self.run, self.deliver)
 
-    def start(self, turn: Turn, prelude: Turn | None = None) -> None:
-        """Handle `turn` after the ack (`prelude` first, its replies unsent)."""
-        self.tasks.spawn(self.run(turn, prelude))
+    async def accept(self, turn: Turn, prelude: Turn | None = None) -> None:
+        """Store `turn` (`prelude` first when it runs, its replies unsent); raises if it cannot."""
+        event = turn.incoming(is_direct=turn.im)
+        assert event.event_key is not None
+        await self.pipeline.accept(
+            event_key=event.event_key,
+            conversation_key=event.conversation_key,
+            payload={
+                "turn": dataclasses.asdict(turn),
+                "prelude": dataclasses.asdict(prelude) if prelude else None,
+            },
+        )
 
-    @asynccontextmanager
-    async def _in_order(self, turn: Turn) -> AsyncIterator[None]:
-        # The engine orders handling per user; this also keeps one turn's replies from
-        # interleaving with the next turn's in the DM.
-        key = f"{turn.team_id}:{turn.user_id}"
-        lock = self._order.get(key)
-        if lock is None:
-            lock = self._order[key] = asyncio.Lock()
-        async with lock:
-            yield
-
-    async def run(self, turn: Turn, prelude: Turn | None = None) -> None:
-        """Handle one turn; failures are logged and counted, never raised into the event loop."""
-        target: Target | None = None
-        try:
-            async with self._in_order(turn):
-                dm = await self.out.dm_channel(
-                    turn.team_id, turn.user_id, known=turn.channel_id if turn.im else None
-                )
-                target = Target(dm, turn.channel_id, turn.response_url)
-                await self._handle(turn, prelude, target)
-        except LockTimeout:
-            self.metrics.errors.labels(PLATFORM).inc()
-            if target is not None:
-                await self._try_deliver([Reply(t(self.default_language, "busy"))], target)
-        except Exception:
-            self.metrics.errors.labels(PLATFORM).inc()
-            log.exception("Slack turn %s failed", turn.event_id)
-
-    async def _handle(self, turn: Turn, prelude: Turn | None, target: Target) -> None:
+    async def run(self, stored: StoredEvent) -> set[str]:
+        """Run one stored turn; the chats its replies were recorded for."""
+        payload = stored.payload or {}
+        turn = Turn(**payload["turn"])
+        prelude = Turn(**payload["prelude"]) if payload.get("prelude") else None
+        dm = await self.out.dm_channel(
+            turn.team_id, turn.user_id, known=turn.channel_id if turn.im else None
+        )
+        target = Target(dm, turn.channel_id, turn.response_url)
+        event = turn.incoming(is_direct=target.in_dm)
+        route = self._router(turn, target)
         refusal = await ensure_linked(self.engine, self.out, turn, self.default_language)
         if refusal is not None:
-            key = turn.incoming(is_direct=target.in_dm).event_key
-            # The engine never sees this turn, so deduplicate here: a retry explains once.
-            if key is None or await self.engine.seen.first_time(key):
-                await deliver(self.out, [refusal], target)
-            return
+            # People we cannot link hear why at most once per window.
+            quiet = self.quiet.may_speak(event.conversation_key)
+            replies = [refusal] if quiet else []
+            await self.engine.answer(event, replies, route)
+            return {route(reply)[0] for reply in replies}
         if prelude is not None:
-            await self.engine.handle(prelude.incoming(is_direct=target.in_dm))
-        replies = await self.engine.handle(turn.incoming(is_direct=target.in_dm))
+            await self.engine.handle(prelude.incoming(is_direct=target.in_dm), locked=True)
+
+        async def working(count: int) -> None:
+            if count == 0:  # one short note; Slack has no typing action for bots
+                language = self.default_language
+                await self.out.post(dm, to_messages(Reply(t(language, "still_working")))[0],
+                                    group=False)  # fmt: skip
+
+        with still_working(working):
+            replies = await self.engine.handle(event, route=route, locked=True)
         if replies:
             self.metrics.turns.labels(PLATFORM).inc()
-        await deliver(self.out, replies, target)
+        return {route(reply)[0] for reply in replies}
 
-    async def _try_deliver(self, replies: list[Reply], target: Target) -> None:
+    def _router(self, turn: Turn, target: Target) -> Router:
+        def route(reply: Reply) -> tuple[str, dict[str, Any]]:
+            public = reply.public and not target.in_dm
+            channel = target.channel if public else target.dm
+            url = target.response_url if public else None
+            chat = f"{ChatPlatform.SLACK}:{turn.team_id}:{channel}"
+            return chat, {"channel": channel, "group": public, "response_url": url}
+
+        return route
+
+    async def deliver(self, route: dict[str, Any], reply: Reply) -> None:
+        """Send one recorded reply; Undeliverable when Slack refuses it for good."""
+        channel, group, url = route["channel"], bool(route.get("group")), route.get("response_url")
         try:
-            await deliver(self.out, replies, target)
-        except Exception:
-            log.exception("Slack delivery failed")
+            for message in to_messages(reply):
+                if url:
+                    await self.out.respond(url, channel, message)
+                else:
+                    await self.out.post(channel, message, group=group)
+            for attachment in reply.attachments:
+                await self.out.upload(channel, attachment, group=group)
+        except SlackApiError as error:
+            self.metrics.errors.labels(PLATFORM).inc()
+            status = error.response.status_code if error.response is not None else 0
+            if 400 <= status < 500 or (error.response is not None and status == 200):
+                # An API error in a 200 (channel_not_found, not_in_channel…): it stays refused.
+                raise Undeliverable from error
+            raise

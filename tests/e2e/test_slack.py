@@ -198,7 +198,7 @@ async def count_rows(raw: asyncpg.Connection) -> dict[str, int]:
     """Row counts of every table a Slack turn can write."""
     tables = (
         "chat_identities",
-        "processed_events",
+        "inbox_events",
         "dialogue_states",
         "analyses",
         "analysis_conversations",
@@ -287,8 +287,10 @@ async def test_every_request_is_acknowledged_within_3_seconds_while_the_ai_takes
     assert status == 200 and took < ACK_LIMIT
     await slack.command("students")  # queued behind the slow turn, but acknowledged at once
     assert all(took < ACK_LIMIT for _, took in slack.acks), slack.acks
-    question, queued = (await slack.fake.wait_messages(DM, 4, within=25))[2:]
+    messages = await slack.fake.wait_messages(DM, 5, within=25)
+    working, question, queued = messages[1], *messages[3:]
     assert time.monotonic() - sent >= 10
+    assert text_of(working) == t("he", "still_working")  # shown while the model is slow
     assert text_of(question) == "What does Liam enjoy most in class?"
     assert text_of(queued) == t("he", "in_interview")  # handled after the slow turn, in order
 
@@ -324,7 +326,7 @@ async def test_a_slack_retry_of_a_handled_event_is_acknowledged_and_not_handled_
     await slack.fake.wait_messages(DM, 2)
     await asyncio.sleep(1.5)
     assert len(slack.fake.messages(DM)) == 2
-    assert await raw.fetchval("SELECT count(*) FROM processed_events") == 2
+    assert await raw.fetchval("SELECT count(*) FROM inbox_events") == 2
 
 
 async def test_a_retry_whose_original_never_arrived_is_handled_normally(slack: Rig) -> None:

@@ -229,7 +229,7 @@ async def test_two_serve_processes_handle_the_same_slack_event_and_telegram_upda
         "teacher1@demo.school": (1, 2),
         "teacher2@demo.school": (1, 2),
     }
-    keys = [r["event_key"] for r in await raw.fetch("SELECT event_key FROM processed_events")]
+    keys = [r["event_key"] for r in await raw.fetch("SELECT event_key FROM inbox_events")]
     tg = [Incoming(ChatPlatform.TELEGRAM, tag, str(TG_TEACHER), str(TG_TEACHER), event_id=str(n))
           for n in (1, 2)]  # fmt: skip
     slack = [Incoming(ChatPlatform.SLACK, TEAM, slack_user, dm, event_id=f"{APP}:Ev{tag}{n}")
