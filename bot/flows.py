@@ -246,10 +246,16 @@ async def on_cancel(engine: DialogueEngine, ctx: Context, parsed: Parsed) -> Rep
     if analysis_id is None:
         ctx.go(IDLE)
         return [Reply(ctx.say("nothing_to_cancel"))]
-    async with engine.uow() as uow:
-        await analyses.mark_failed(
-            uow=uow, actor=ctx.user.actor, analysis_id=analysis_id, reason="cancelled"
-        )
+    try:
+        async with engine.uow() as uow:
+            await analyses.mark_failed(
+                uow=uow, actor=ctx.user.actor, analysis_id=analysis_id, reason="cancelled"
+            )
+    except AccessDenied:
+        if ctx.state != IDLE:
+            raise
+        # An unfinished analysis this user's role may no longer change: not theirs to cancel.
+        return [Reply(ctx.say("nothing_to_cancel"))]
     ctx.go(IDLE)
     return [Reply(ctx.say("cancelled"))]
 

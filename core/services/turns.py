@@ -24,13 +24,14 @@ from core.analysis_records import (
     snapshot,
     student_of,
 )
-from core.audit import service
+from core.audit import record, service
 from core.dialogue_states import ConversationState, save_state
 from core.errors import Conflict
 from core.models import (
     Analysis,
     AnalysisConversation,
     AnalysisStatus,
+    AuditAction,
     ConversationRole,
 )
 from core.uow import UnitOfWork
@@ -158,6 +159,8 @@ async def append_turn(
             uow, actor, analysis, turns=await load_turns(uow, analysis.id),
             student=student_of(analysis),
         )  # fmt: skip
+        record(uow, actor, AuditAction.READ, "Analysis", analysis.id,
+               student_ids=[analysis.student_id], eventKey=event_key, replay=True)  # fmt: skip
         await uow.commit()
         return stored
     analysis, values, turns = await _append(

@@ -73,3 +73,34 @@ async def test_a_reactivated_teacher_resumes_the_same_interview(
     )
     assert [r["role"] for r in roles] == ["SYSTEM", "ASSISTANT", "USER", "ASSISTANT"]
     assert [r["sequence_number"] for r in roles] == [1, 2, 3, 4]
+
+
+RELINK_TO_TEACHER2 = (
+    "UPDATE chat_identities SET user_id = (SELECT id FROM users "
+    "WHERE email = 'teacher2@demo.school') WHERE external_user_id = 'teacher1'"
+)
+TO_PRINCIPAL = "UPDATE users SET role = 'PRINCIPAL' WHERE email = 'teacher1@demo.school'"
+
+
+@pytest.mark.parametrize(
+    ("change", "language"),
+    [(RELINK_TO_TEACHER2, "he"), (TO_PRINCIPAL, "en")],  # teacher2 never chose English
+    ids=["relink", "role"],
+)
+async def test_a_relink_or_role_change_mid_interview_ends_it_with_one_clear_message(
+    chat: Chat, fake_ai: FakeOpenAI, raw: asyncpg.Connection, change: str, language: str
+) -> None:
+    await _mid_interview(chat, fake_ai)
+    before = await _turns(raw)
+    await raw.execute(change)
+
+    replies = await chat.say("Liam loves maps.")
+
+    assert [r.text for r in replies] == [t(language, "conversation_ended")]
+    assert await _turns(raw) == before
+    state = await raw.fetchrow("SELECT state, analysis_id FROM dialogue_states")
+    assert (state["state"], state["analysis_id"]) == ("IDLE", None)
+    # Nothing is stuck: cancel and help answer as they do for anyone idle.
+    refusals = {t(language, "denied"), t(language, "not_found")}
+    assert {r.text for r in await chat.say("cancel")}.isdisjoint(refusals)
+    assert [r.text for r in await chat.say("help")] == [t(language, "help")]

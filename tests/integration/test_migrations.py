@@ -84,3 +84,28 @@ async def test_db_downgrade_and_upgrade_commands(empty_database_url: str) -> Non
     assert up.returncode == 0 and "Database at 0005" in up.stdout, up.stderr
     down = await asyncio.to_thread(_cli, "db", "downgrade", "base", env=env)
     assert down.returncode == 0 and "Database at base" in down.stdout, down.stderr
+
+
+async def test_0006_keeps_handled_event_ids_through_upgrade_and_downgrade(
+    empty_database_url: str,
+) -> None:
+    await asyncio.to_thread(schema.upgrade, empty_database_url, "0005")
+    conn = await asyncpg.connect(asyncpg_dsn(empty_database_url))
+    try:
+        await conn.execute("INSERT INTO processed_events (event_key) VALUES ('TELEGRAM:1:7')")
+        await asyncio.to_thread(schema.upgrade, empty_database_url, "0006")
+        row = await conn.fetchrow("SELECT event_key, answered_at FROM inbox_events")
+        assert row["event_key"] == "TELEGRAM:1:7" and row["answered_at"] is not None
+        await conn.execute(
+            "INSERT INTO inbox_events (event_key, conversation_key) VALUES ('SLACK:T:E', 'k')"
+        )
+        await asyncio.to_thread(schema.downgrade, empty_database_url, "0005")
+        keys = {r["event_key"] for r in await conn.fetch("SELECT event_key FROM processed_events")}
+        assert keys == {"TELEGRAM:1:7", "SLACK:T:E"}
+        tables = await conn.fetchval(
+            "SELECT count(*) FROM information_schema.tables "
+            "WHERE table_name IN ('inbox_events', 'outbox_replies')"
+        )
+        assert tables == 0
+    finally:
+        await conn.close()
