@@ -199,7 +199,8 @@ async def test_a_redelivered_update_id_is_handled_once(
     update = message_update(77, "/students", user_id=TEACHER)
     assert [await served.post(update), await served.post(update)] == [200, 200]
     assert len(fake_tg.sent_to(TEACHER)) == 1
-    assert await raw.fetchval("SELECT count(*) FROM inbox_events WHERE answered_at IS NOT NULL") == 1
+    answered = "SELECT count(*) FROM inbox_events WHERE answered_at IS NOT NULL"
+    assert await raw.fetchval(answered) == 1
     metrics = served.app[METRICS_KEY].render().decode()
     assert 'ge_requests_total{platform="telegram"} 2.0' in metrics
     assert 'ge_turns_total{platform="telegram"} 1.0' in metrics
