@@ -66,6 +66,8 @@ class FakeOpenAI(FakeServer):
         self.responses: list[dict[str, Any]] = []  # successful completions, in order
         self.headers: list[dict[str, str]] = []
         self.request_times: list[float] = []
+        # Seconds every reply takes on top of scripted delays (a slow model).
+        self.latency = 0.0
         self._queue: deque[_Step] = deque()
         self._ids = itertools.count(1)
         self._questions = itertools.count(1)
@@ -134,8 +136,8 @@ class FakeOpenAI(FakeServer):
         self.request_times.append(time.monotonic())
         delay = self._queue.popleft().seconds if self._next_is("delay") else 0.0
         step = self._queue.popleft() if self._queue and not self._next_is("delay") else None
-        if delay:
-            await asyncio.sleep(delay)
+        if delay or self.latency:
+            await asyncio.sleep(delay + self.latency)
         step = step or self._default_step(body)
         if step.kind == "error":
             if isinstance(step.body, str):
