@@ -46,7 +46,10 @@ class PipelineSettings:
     """Timings of the pipeline (short in tests)."""
 
     sweep_seconds: float = 2.0
-    send_claim_seconds: float = 30.0
+    # How long a sender owns the replies it took (a few at a time): after a crash another
+    # sender takes them up this much later.
+    send_claim_seconds: float = 10.0
+    send_batch: int = 3
     retry_seconds: float = 1.0
     max_retry_seconds: float = 10.0
     max_attempts: int = 5  # runs of one event before it is given up (a poison event)
@@ -189,7 +192,10 @@ class Pipeline:
             try:
                 async with UnitOfWork(self.session_factory) as uow:
                     rows = await inbox.claim_unsent(
-                        uow.session, chat_key, lease_seconds=self.settings.send_claim_seconds
+                        uow.session,
+                        chat_key,
+                        lease_seconds=self.settings.send_claim_seconds,
+                        limit=self.settings.send_batch,
                     )
                     await uow.commit()
             except Exception as error:

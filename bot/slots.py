@@ -64,8 +64,8 @@ async def _signal_while(signal: StillWorking) -> None:
     while True:
         try:
             await signal(count)
-        except Exception:  # a cosmetic sign: its failure must not touch the turn
-            log.warning("could not show that the bot is still working", exc_info=True)
+        except Exception as error:  # a cosmetic sign: its failure must not touch the turn
+            log.warning("could not show that the bot is still working (%s)", type(error).__name__)
         count += 1
         await asyncio.sleep(SIGN_EVERY_SECONDS)
 

@@ -201,6 +201,9 @@ class FakeTelegram(FakeServer):
     async def _m_answerCallbackQuery(self, call: Call) -> web.Response:
         return self._ok(call, True)
 
+    async def _m_sendChatAction(self, call: Call) -> web.Response:
+        return self._ok(call, True)
+
     async def _m_editMessageReplyMarkup(self, call: Call) -> web.Response:
         return self._ok(call, True)
 
