@@ -201,6 +201,8 @@ async def test_a_model_hanging_past_the_deadline_ends_in_one_failure_with_retry(
                 within=TURN_SECONDS + 10)  # fmt: skip
     await rig.app[PIPELINE_KEY].idle()
 
+    typing = [c for c in rig.fake.calls_to("sendChatAction") if c.params["chat_id"] == teacher]
+    assert typing and typing[0].params["action"] == "typing", "the teacher saw it working"
     failure, second = rig.fake.sent_to(teacher)
     assert failure.text == t("en", "ai_failed")
     assert [action for _, action in failure.buttons] == ["retry"]
