@@ -32,8 +32,9 @@ bench-roster: install
 bench-turns: install
 	$(PY) -m bench.turns
 
+# BENCH_ARGS=--slow-model: 100 conversations against a model taking 2 s (PASS/FAIL).
 bench-http: install
-	$(PY) -m bench.http
+	$(PY) -m bench.http $(BENCH_ARGS)
 
 clean-data:
 	rm -rf .data

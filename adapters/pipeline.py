@@ -73,8 +73,12 @@ class Pipeline:
         locks: ConversationLocks,
         slots: Slots | None,
         settings: PipelineSettings | None = None,
+        ack_session_factory: async_sessionmaker[AsyncSession] | None = None,
     ) -> None:
         self.session_factory = session_factory
+        # Acknowledgements store through a pool of their own, so they never queue behind
+        # the turns' database work for a connection.
+        self.ack_session_factory = ack_session_factory or session_factory
         self.locks = locks
         self.slots = slots
         self.settings = settings or PipelineSettings()
@@ -104,7 +108,7 @@ class Pipeline:
 
         False for a redelivery of a stored event (acknowledge it again; it is answered once).
         """
-        async with UnitOfWork(self.session_factory) as uow:
+        async with UnitOfWork(self.ack_session_factory) as uow:
             await uow.single_statement()
             fresh = await inbox.store(
                 uow.session,

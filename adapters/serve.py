@@ -28,8 +28,13 @@ def configured_platforms(settings: Settings) -> list[str]:
 def make_app(settings: Settings, wired: Wired, metrics: Metrics) -> web.Application:
     """The aiohttp app with every configured platform's routes."""
     engine = wired.engine
-    pipeline = Pipeline(session_factory=engine.session_factory, locks=engine.locks,
-                        slots=engine.slots, settings=wired.pipeline_settings)  # fmt: skip
+    pipeline = Pipeline(
+        session_factory=engine.session_factory,
+        locks=engine.locks,
+        slots=engine.slots,
+        settings=wired.pipeline_settings,
+        ack_session_factory=wired.ack_sessions,
+    )
     app = build_app(wired.db, wired.redis, metrics, engine.slots, pipeline)
     for platform in configured_platforms(settings):
         if platform == "slack":

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import redis.asyncio
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from adapters.charts import MatplotlibCharts
 from adapters.metrics import InstrumentedAI, Metrics
@@ -64,6 +64,13 @@ class Wired:
     redis: redis.asyncio.Redis
     ai: AIProvider | None = None
     pipeline_settings: PipelineSettings | None = None
+    # A small pool of its own for storing events before they are acknowledged.
+    ack_db: AsyncEngine | None = None
+
+    @property
+    def ack_sessions(self) -> async_sessionmaker[AsyncSession] | None:
+        """Sessions on the acknowledgements' pool, when there is one."""
+        return None if self.ack_db is None else make_session_factory(self.ack_db)
 
     async def close(self) -> None:
         """Close the AI client's connections, the database pool and the Redis client."""
@@ -71,6 +78,8 @@ class Wired:
             await self.ai.aclose()
         await self.redis.aclose()
         await self.db.dispose()
+        if self.ack_db is not None:
+            await self.ack_db.dispose()
 
 
 def build_engine(
@@ -97,4 +106,5 @@ def build_engine(
         charts=MatplotlibCharts(),
         slots=Slots(settings.MAX_CONCURRENT_TURNS),
     )
-    return Wired(engine, db, client, ai, pipeline_settings(settings))
+    ack_db = make_engine(database_url, pool_size=4)
+    return Wired(engine, db, client, ai, pipeline_settings(settings), ack_db)

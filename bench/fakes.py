@@ -35,13 +35,20 @@ from tests.fakes.openai_server import FakeOpenAI
 from tests.fakes.slack_server import FakeSlack
 from tests.fakes.telegram_server import FakeTelegram
 
-async def main(token):
+async def main(token, latency):
     async with FakeOpenAI() as ai, FakeSlack() as slack, FakeTelegram(token=token) as tg:
+        ai.latency = latency
         async def counts(request):
             return web.json_response({"ai": len(ai.requests), "slack": len(slack.messages()),
                                       "telegram": len(tg.sent)})
+        async def per_chat(request):
+            sent = {}
+            for message in tg.sent:
+                sent[message.chat_id] = sent.get(message.chat_id, 0) + 1
+            return web.json_response({str(chat): n for chat, n in sent.items()})
         app = web.Application()
         app.router.add_get("/counts", counts)
+        app.router.add_get("/telegram-per-chat", per_chat)
         runner = web.AppRunner(app)
         await runner.setup()
         await web.TCPSite(runner, "127.0.0.1", 0).start()
@@ -51,7 +58,7 @@ async def main(token):
         await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
         await runner.cleanup()
 
-asyncio.run(main(sys.argv[1]))
+asyncio.run(main(sys.argv[1], float(sys.argv[2])))
 """
 
 
@@ -108,6 +115,12 @@ class Fakes:
             counts: dict[str, int] = await response.json()
         return {name: value - self.zero.get(name, 0) for name, value in counts.items()}
 
+    async def telegram_per_chat(self, http: aiohttp.ClientSession) -> dict[int, int]:
+        """Telegram messages sent so far, per chat."""
+        url = self.counts_url.rsplit("/", 1)[0] + "/telegram-per-chat"
+        async with http.get(url) as response:
+            return {int(chat): n for chat, n in (await response.json()).items()}
+
     async def reset(self, http: aiohttp.ClientSession) -> None:
         """Count from zero again (the engine-only run used the same fake AI)."""
         self.zero = {}
@@ -115,9 +128,9 @@ class Fakes:
 
 
 @asynccontextmanager
-async def fakes(token: str) -> AsyncIterator[Fakes]:
-    """The fake Slack, Telegram and OpenAI servers in one child process."""
-    async with _child(FAKES, token) as (line, _pid):
+async def fakes(token: str, ai_latency: float = 0.0) -> AsyncIterator[Fakes]:
+    """The fake Slack, Telegram and OpenAI servers in one child process (the model slow)."""
+    async with _child(FAKES, token, str(ai_latency)) as (line, _pid):
         try:
             urls = json.loads(line)
         except ValueError:

@@ -23,6 +23,7 @@ from bench.http.load import Step, Users, drain, run_step
 from bench.http.report import report
 from bench.http.seed import DB_NAME, USERS_PER_PLATFORM, seed
 from bench.http.serve import serving
+from bench.http.slow import measure_slow
 from bench.machine import load_average
 from bench.servers import delete_keys, postgres_server, redis_server
 from bench.timing import percentile, total_time
@@ -107,6 +108,20 @@ async def measure(server_url: str, redis_url: str) -> None:
 def main() -> None:
     """Start what is not configured, measure, report."""
     parser = argparse.ArgumentParser(prog="python -m bench.http", description=bench.http.__doc__)
-    parser.parse_args()
+    parser.add_argument("--slow-model", action="store_true",
+                        help="100 conversations, model at 2 s: PASS/FAIL")  # fmt: skip
+    args = parser.parse_args()
     with total_time(), postgres_server() as server_url, redis_server() as redis_url:
-        asyncio.run(measure(server_url, redis_url))
+        if args.slow_model:
+            asyncio.run(slow(server_url, redis_url))
+        else:
+            asyncio.run(measure(server_url, redis_url))
+
+
+async def slow(server_url: str, redis_url: str) -> None:
+    """The slow-model mode, its Redis keys deleted after."""
+    tag = str(random.randrange(10**8, 10**9))
+    try:
+        await measure_slow(server_url, redis_url, tag)
+    finally:
+        await delete_tagged_keys(redis_url, tag)

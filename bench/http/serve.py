@@ -45,9 +45,14 @@ class Served:
 
 @contextlib.asynccontextmanager
 async def serving(
-    workdir: Path, database_url: str, redis_url: str, fake: Fakes, token: str
+    workdir: Path,
+    database_url: str,
+    redis_url: str,
+    fake: Fakes,
+    token: str,
+    extra: dict[str, str] | None = None,
 ) -> AsyncIterator[Served]:
-    """`python -m adapters.cli serve` against the fakes, healthy; SIGTERM at the end."""
+    """`python -m adapters.cli serve` against the fakes (`extra` settings), healthy; SIGTERM."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in Settings.model_fields}
     env |= {
@@ -60,7 +65,7 @@ async def serving(
         "OPENAI_API_KEY": "bench", "OPENAI_BASE_URL": fake.ai, "OPENAI_MAX_RETRIES": "0",
         # As bench.turns: no early finish, so every answer gets the next question.
         "INTERVIEW_MIN_QUESTIONS": "8", "INTERVIEW_MAX_QUESTIONS": "8", "DEFAULT_LANGUAGE": "en",
-    }  # fmt: skip
+    } | (extra or {})  # fmt: skip
     log = workdir / "serve.log"
     with log.open("wb") as out:
         process = await asyncio.create_subprocess_exec(
