@@ -1,4 +1,4 @@
-"""Model replies of any shape (HTML, empty, not JSON, error objects with 200...): repair, then FAILED.
+"""Model replies of any shape (HTML, empty, not JSON, 200 with an error): repair, then FAILED.
 
 Through the real openai client against FakeOpenAI, then through the dialogue: never a crashed
 turn, never an analysis left IN_PROGRESS by a body the provider could not read.
