@@ -18,6 +18,7 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.http_app import TaskTracker
+from adapters.http_guard import slack_request
 from adapters.metrics import Metrics
 from adapters.pacing import Pacer
 from adapters.settings import Settings
@@ -59,6 +60,9 @@ def register(
 
     async def handle(request: web.Request) -> web.Response:
         metrics.requests.labels(PLATFORM).inc()
+        refusal = await slack_request(request, settings.SLACK_SIGNING_SECRET)
+        if refusal is not None:
+            return refusal
         response = await bolt_app.async_dispatch(await to_bolt_request(request))
         return await to_aiohttp_response(response)
 

@@ -10,6 +10,7 @@ from aiohttp import web
 from telegram import Bot, Update
 
 from adapters.http_app import TaskTracker
+from adapters.http_guard import telegram_update
 from adapters.metrics import Metrics
 from adapters.settings import Settings
 from adapters.telegram.application import build_application, build_handler, publish_commands
@@ -43,9 +44,12 @@ def webhook_handler(
         metrics.requests.labels("telegram").inc()
         if not secret_matches(request.headers.get(SECRET_HEADER), secret):
             return web.Response(status=401, text="bad secret token")
+        data = await telegram_update(request)
+        if isinstance(data, web.Response):
+            return data
         try:
-            update = Update.de_json(await request.json(), bot)
-        except (ValueError, TypeError, KeyError):
+            update = Update.de_json(data, bot)
+        except (ValueError, TypeError, KeyError, AttributeError):
             return web.Response(status=400, text="not a Telegram update")
         # Telegram resends what is not acknowledged quickly; the AI may take a while.
         tasks.spawn(handler.handle(update))
