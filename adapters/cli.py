@@ -118,7 +118,7 @@ async def _chat(infra: Infrastructure, email: str) -> int:
     assert infra.redis_url is not None
     wired = build_engine(infra.settings, infra.database_url, infra.redis_url)
     try:
-        return await chat(wired.engine, email, prompt=sys.stdin.isatty())
+        return await chat(wired.engine, email)
     finally:
         await wired.close()
 

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-import sys
+import uuid
 from collections.abc import Callable
 from pathlib import Path
-from typing import TextIO
 
+from adapters.terminal_input import ReadLine, read_message, standard_input
 from bot.engine import DialogueEngine
 from bot.events import Button, Incoming, Reply
 from core.actor import Channel
+from core.cleaning import clean_text
 from core.identity import link_by_email
 from core.models import ChatPlatform
 from core.uow import UnitOfWork
@@ -63,37 +64,42 @@ async def chat(
     engine: DialogueEngine,
     email: str,
     *,
-    lines: TextIO = sys.stdin,
+    lines: ReadLine | None = None,
     write: Callable[[str], None] = print,
     prompt: bool = False,
     downloads: Path = DOWNLOADS,
 ) -> int:
-    """Run the dialogue as `email` until end of input; returns the exit code."""
+    """Run the dialogue as `email` until end of input; returns the exit code.
+
+    `lines` reads one line (None at the end); by default standard input, see terminal_input.
+    """
+    if lines is None:
+        lines, prompt = standard_input()
     if not await link(engine, email):
         write(f"No active user with email {email}.")
         return 1
     write(f"Growth Engine — signed in as {email}. {BUTTON_HINT} Ctrl-D to leave.")
     buttons: tuple[Button, ...] = ()
+    # Event ids unique to this run: a second run's first lines are not "seen before".
+    run = uuid.uuid4().hex
     counter = 0
     while True:
-        if prompt:
-            write("> ")
-        line = await asyncio.to_thread(lines.readline)
-        if not line:
+        message = await asyncio.to_thread(read_message, lines, prompt=prompt)
+        if message is None:
             return 0
-        line = line.strip()
-        if not line:
+        text = clean_text(message).strip()
+        if not text:
             continue
         counter += 1
-        action = pick(line, buttons)
+        action = pick(text, buttons)
         event = Incoming(
             ChatPlatform.SHELL,
             WORKSPACE,
             email.lower(),
             "terminal",
-            text="" if action else line,
+            text="" if action else text,
             action=action,
-            event_id=f"shell-{id(lines)}-{counter}",
+            event_id=f"shell-{run}-{counter}",
         )
         buttons = ()
         for reply in await engine.handle(event):

@@ -14,6 +14,9 @@ from core.policy import visible_students
 
 # Below this a single typo changes too much of a name to be a safe guess.
 FUZZY_MIN_LENGTH = 5
+# PostgreSQL's levenshtein() raises past 255 characters: a pasted paragraph crashed the turn.
+# No name is that long, so such a query is matched exactly or by prefix only.
+FUZZY_MAX_LENGTH = 255
 # pg_trgm word similarity that a one-letter typo in a five-letter word still reaches (0.5).
 WORD_SIMILARITY = 0.4
 
@@ -100,7 +103,7 @@ def search_statement(
         tuple(map(literal, _patterns(folded))),
         visible,
         limit,
-        fuzzy=len(folded) >= FUZZY_MIN_LENGTH,
+        fuzzy=FUZZY_MIN_LENGTH <= len(folded) <= FUZZY_MAX_LENGTH,
     )  # type: ignore[arg-type]
 
 
@@ -113,7 +116,7 @@ def search_for(
     actor: Actor, folded: str, raw: str, limit: int
 ) -> tuple[Select[tuple[Student, int]], dict[str, Any]]:
     """The cached search statement for this actor's role, and its parameters."""
-    fuzzy = len(folded) >= FUZZY_MIN_LENGTH
+    fuzzy = FUZZY_MIN_LENGTH <= len(folded) <= FUZZY_MAX_LENGTH
     key = (str(actor.role), fuzzy)
     template = _TEMPLATES.get(key)
     if template is None:

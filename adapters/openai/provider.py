@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
-import json
 import logging
 import math
 import random
@@ -13,9 +12,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any, TypeVar
 
 import openai
-from openai.types.chat import ChatCompletion
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
+from adapters.openai.completion import parse_reply, read_completion
 from core.ports.ai import (
     AIInvalidResult,
     AIQuotaExhausted,
@@ -32,6 +31,7 @@ from core.prompts import (
     analysis_json_schema,
     question_instruction,
     question_json_schema,
+    repair_instruction,
     retry_question_instruction,
     system_prompt,
 )
@@ -80,35 +80,6 @@ def _is_quota_error(exc: openai.APIStatusError) -> bool:
     return "insufficient_quota" in (exc.code, exc.type)
 
 
-def _strip_fences(text: str) -> str:
-    # OpenAI-compatible servers without strict mode sometimes wrap JSON in ```json fences.
-    stripped = text.strip()
-    if stripped.startswith("```") and stripped.endswith("```"):
-        stripped = stripped[3:-3]
-        if stripped.lstrip().lower().startswith("json"):
-            stripped = stripped.lstrip()[4:]
-    return stripped.strip()
-
-
-def _describe(exc: ValidationError) -> str:
-    parts = []
-    for error in exc.errors(include_url=False, include_input=False)[:5]:
-        where = ".".join(str(p) for p in error["loc"]) or "(root)"
-        parts.append(f"{where}: {error['msg']}")
-    return "; ".join(parts)
-
-
-def _parse(model: type[M], raw: str, usage: Usage) -> M:
-    try:
-        data = json.loads(_strip_fences(raw))
-    except json.JSONDecodeError as exc:
-        raise AIInvalidResult(f"invalid JSON: {exc.msg}", raw=raw, usage=usage) from None
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        raise AIInvalidResult(f"schema mismatch: {_describe(exc)}", raw=raw, usage=usage) from None
-
-
 def _response_format(name: str, schema: dict[str, Any]) -> dict[str, Any]:
     return {"type": "json_schema", "json_schema": {"name": name, "strict": True, "schema": schema}}
 
@@ -152,23 +123,38 @@ class OpenAIProvider:
     async def next_question(
         self, messages: Sequence[ChatMessage], *, language: str, may_finish: bool
     ) -> InterviewStep:
-        """Ask for the next question; a forbidden `done` gets one re-ask, then AIInvalidResult."""
+        """Ask for the next question; a forbidden `done` or a malformed reply gets one re-ask.
+
+        A second failure raises AIInvalidResult (with both calls' usage).
+        """
         wire = self._wire(messages, language)
         wire.append(_system(question_instruction(language, may_finish=may_finish)))
         fmt = _response_format("interview_turn", question_json_schema())
-        reply, raw, usage = await self._structured(wire, fmt, QuestionReply)
-        if may_finish and reply.done:
-            return InterviewStep(question=None, done=True, usage=usage)
-        question = _question_text(reply)
-        if question:
-            return InterviewStep(question=question, done=False, usage=usage)
-        # Finishing too early is a normal model habit, not a broken reply: insist once.
-        wire += [{"role": "assistant", "content": raw}, _system(retry_question_instruction())]
+        try:
+            reply, raw, usage = await self._structured(wire, fmt, QuestionReply)
+        except AIInvalidResult as bad:
+            # Like the analysis: the broken reply, then what was wrong with it, asked once.
+            usage = bad.usage or Usage(0, 0, self._model)
+            content = bad.raw or "(no content)"
+            wire += [
+                {"role": "assistant", "content": content},
+                _system(repair_instruction(bad.reason)),
+            ]
+        else:
+            if may_finish and reply.done:
+                return InterviewStep(question=None, done=True, usage=usage)
+            question = _question_text(reply)
+            if question:
+                return InterviewStep(question=question, done=False, usage=usage)
+            # Finishing too early is a normal model habit, not a broken reply: insist once.
+            wire += [{"role": "assistant", "content": raw}, _system(retry_question_instruction())]
         try:
             reply, raw, second = await self._structured(wire, fmt, QuestionReply)
         except AIInvalidResult as exc:
             raise AIInvalidResult(exc.reason, exc.raw, _add(usage, exc.usage)) from None
         usage = _add(usage, second)
+        if may_finish and reply.done:
+            return InterviewStep(question=None, done=True, usage=usage)
         question = _question_text(reply)
         if not question:
             raise AIInvalidResult("no question although the interview may not finish", raw, usage)
@@ -196,28 +182,24 @@ class OpenAIProvider:
     async def _structured(
         self, wire: list[dict[str, str]], fmt: dict[str, Any], model: type[M]
     ) -> tuple[M, str, Usage]:
-        completion = await self._create(wire, fmt)
-        usage = self._usage(completion)
-        if not completion.choices:
-            raise AIInvalidResult("empty response: no choices", "", usage)
-        message = completion.choices[0].message
-        if message.refusal:
-            raise AIInvalidResult(f"refused: {message.refusal}", message.refusal, usage)
-        raw = message.content or ""
-        return _parse(model, raw, usage), raw, usage
+        body = await self._create(wire, fmt)
+        raw, usage = read_completion(body, self._model)
+        return parse_reply(model, raw, usage), raw, usage
 
-    async def _create(self, wire: list[dict[str, str]], fmt: dict[str, Any]) -> ChatCompletion:
+    async def _create(self, wire: list[dict[str, str]], fmt: dict[str, Any]) -> str:
         last: Exception | None = None
         for attempt in range(self._max_retries + 1):
             headers: Mapping[str, str] | None = None
             try:
                 # The client's own POST with a plain JSON body: `chat.completions.create` would
                 # first walk every message and the schema to transform typed params, which was
-                # the largest CPU cost of an exchange; our body is plain JSON already.
+                # the largest CPU cost of an exchange; our body is plain JSON already. The body
+                # comes back as text (HTTP errors still raise): with a model class the client
+                # returns whatever a 200 held, a str for an HTML page, unchecked.
                 return await self._client.post(
                     "/chat/completions",
                     body={"model": self._model, "messages": wire, "response_format": fmt},
-                    cast_to=ChatCompletion,
+                    cast_to=str,
                 )
             except openai.APIStatusError as exc:
                 if exc.status_code == 429 and _is_quota_error(exc):
@@ -233,16 +215,6 @@ class OpenAIProvider:
                 log.warning("OpenAI call failed (%s); retry %d in %.2fs", last, attempt + 1, delay)
                 await asyncio.sleep(delay)
         raise AIUnavailable(f"OpenAI unavailable after {self._max_retries + 1} attempts: {last}")
-
-    def _usage(self, completion: ChatCompletion) -> Usage:
-        usage = completion.usage
-        if usage is None:
-            return Usage(prompt_tokens=0, completion_tokens=0, model=self._model)
-        return Usage(
-            prompt_tokens=usage.prompt_tokens or 0,
-            completion_tokens=usage.completion_tokens or 0,
-            model=self._model,
-        )
 
 
 def _system(content: str) -> dict[str, str]:

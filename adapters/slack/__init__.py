@@ -19,6 +19,7 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.http_app import PIPELINE_KEY, TaskTracker
+from adapters.http_guard import slack_request
 from adapters.metrics import Metrics
 from adapters.pacing import Pacer
 from adapters.settings import Settings
@@ -62,6 +63,9 @@ def register(
 
     async def handle(request: web.Request) -> web.Response:
         metrics.requests.labels(PLATFORM).inc()
+        refusal = await slack_request(request, settings.SLACK_SIGNING_SECRET)
+        if refusal is not None:
+            return refusal
         response = await bolt_app.async_dispatch(await to_bolt_request(request))
         return await to_aiohttp_response(response)
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from bot.commands import parse
 from bot.events import Incoming
+from core.cleaning import clean_id, clean_text
 from core.models import ChatPlatform
 
 ACTION_PREFIX = "ge:"
@@ -31,6 +32,15 @@ class Turn:
     im: bool = False  # the payload itself says this is the bot's DM with the user
     response_url: str | None = None
     literal: bool = False  # text typed into a form field: data, never a command
+
+    def __post_init__(self) -> None:
+        # Cleaned where it enters: NUL or a lone surrogate crashed a turn on its way to the
+        # database or Redis, after Slack had its 200 (see core.cleaning).
+        for name in ("team_id", "user_id", "channel_id", "event_id"):
+            object.__setattr__(self, name, clean_id(getattr(self, name)))
+        object.__setattr__(self, "text", clean_text(self.text))
+        if self.action is not None:
+            object.__setattr__(self, "action", clean_id(self.action))
 
     def incoming(self, *, is_direct: bool) -> Incoming:
         """The platform-neutral event for the dialogue engine."""

@@ -20,6 +20,7 @@ from bot.i18n import isolate, t
 from bot.slots import still_working
 from core import identity
 from core.actor import Channel, system_actor
+from core.cleaning import clean_id, clean_text
 from core.errors import AccessDenied, NotFound
 from core.inbox import StoredEvent
 from core.models import ChatPlatform
@@ -67,9 +68,10 @@ def read_update(update: Update, workspace_id: str, username: str | None = None) 
         if not query.data:
             return None
         chat = query.message.chat if query.message is not None else None
-        text, action = "", query.data
+        text, action = "", clean_id(query.data)
     elif message is not None and message.text:
-        chat, text, action = message.chat, message.text.strip(), None
+        # Cleaned where it enters (see core.cleaning): NUL or a lone surrogate crashed a turn.
+        chat, text, action = message.chat, clean_text(message.text).strip(), None
     else:
         return None  # edits, stickers, members joining: nothing for the dialogue
     is_direct = chat is None or chat.type == ChatType.PRIVATE

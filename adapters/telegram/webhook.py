@@ -14,6 +14,7 @@ from aiohttp import web
 from telegram import Bot, Update
 
 from adapters.http_app import PIPELINE_KEY, TaskTracker
+from adapters.http_guard import telegram_update
 from adapters.metrics import Metrics
 from adapters.pipeline import Pipeline
 from adapters.settings import Settings
@@ -48,10 +49,12 @@ def webhook_handler(
         metrics.requests.labels("telegram").inc()
         if not secret_matches(request.headers.get(SECRET_HEADER), secret):
             return web.Response(status=401, text="bad secret token")
+        data = await telegram_update(request)
+        if isinstance(data, web.Response):
+            return data
         try:
-            data = await request.json()
             update = Update.de_json(data, bot)
-        except (ValueError, TypeError, KeyError):
+        except (ValueError, TypeError, KeyError, AttributeError):
             return web.Response(status=400, text="not a Telegram update")
         return await store(pipeline, handler, update, data)
 

@@ -25,9 +25,37 @@ DEFAULT_ANALYSIS: dict[str, Any] = {
 }
 
 
+JSON = "application/json"
+# Bodies a proxy, a gateway or an "OpenAI-compatible" server has been seen to answer 200 with,
+# or could: each must be read as a malformed reply, never crash a turn. (body, content type).
+ODD_BODIES: dict[str, tuple[str | bytes, str]] = {
+    "html": ("<html><body><h1>502 Bad Gateway</h1><p>nginx</p></body></html>", "text/html"),
+    "html_as_json": ("<!DOCTYPE html><html><title>Just a moment...</title></html>", JSON),
+    "empty": ("", JSON),
+    "empty_text": ("", "text/plain"),
+    "plain_text": ("upstream connect error or disconnect/reset before headers", "text/plain"),
+    "error_object": (
+        '{"error": {"message": "The server had an error", "type": "server_error"}}',
+        JSON,
+    ),
+    "error_string": ('{"error": "overloaded"}', JSON),
+    "null": ("null", JSON),
+    "array": ("[]", JSON),
+    "number": ("42", JSON),
+    "other_object": ('{"object": "list", "data": []}', JSON),
+    "choices_not_a_list": ('{"choices": "abc"}', JSON),
+    "choice_without_message": ('{"choices": [{"index": 0}]}', JSON),
+    "content_not_text": ('{"choices": [{"message": {"content": {"question": "x"}}}]}', JSON),
+    "usage_not_numbers": ('{"choices": [{"message": {"content": "x"}}], "usage": "lots"}', JSON),
+    "truncated": ('{"choices": [{"message": {"content": "{\\"quest', JSON),
+    "deeply_nested": ("[" * 50_000 + "]" * 50_000, JSON),
+    "not_utf8": (b"\xff\xfe{\x00\"choices\x00", JSON),
+}
+
+
 @dataclass
 class _Step:
-    kind: Literal["content", "refusal", "error", "delay"]
+    kind: Literal["content", "refusal", "error", "delay", "body"]
     content: str | None = None
     status: int = 200
     body: Any = None
@@ -112,6 +140,13 @@ class FakeOpenAI(FakeServer):
         error = {"message": message, "type": "insufficient_quota", "code": "insufficient_quota"}
         self.push_error(429, {"error": error})
 
+    def push_body(
+        self, body: str | bytes, *, status: int = 200, content_type: str = "text/html"
+    ) -> None:
+        """Next reply: this exact HTTP body (an HTML page, nothing, an error object...)."""
+        headers = {"Content-Type": content_type}
+        self._queue.append(_Step("body", status=status, body=body, headers=headers))
+
     def push_delay(self, seconds: float) -> None:
         """Delay the next request's reply (each request consumes at most one delay)."""
         self._queue.append(_Step("delay", seconds=seconds))
@@ -139,6 +174,9 @@ class FakeOpenAI(FakeServer):
         if delay or self.latency:
             await asyncio.sleep(delay + self.latency)
         step = step or self._default_step(body)
+        if step.kind == "body":
+            data = step.body if isinstance(step.body, bytes) else step.body.encode()
+            return web.Response(status=step.status, body=data, headers=step.headers)
         if step.kind == "error":
             if isinstance(step.body, str):
                 return web.Response(status=step.status, text=step.body, headers=step.headers)

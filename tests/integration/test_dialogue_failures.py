@@ -241,6 +241,7 @@ async def test_a_malformed_question_fails_the_analysis_without_claiming_a_bad_an
 ) -> None:
     await _start_in_english(chat, fake_ai)
     fake_ai.push_raw("not json")
+    fake_ai.push_raw("not json")  # the repair request's reply
 
     replies = await chat.say("Liam loves reading and maps.")
 

@@ -155,7 +155,8 @@ async def test_done_with_a_question_uses_the_question_when_it_may_not_finish(
     assert len(fake.requests) == 1
 
 
-async def test_malformed_question_reply_is_an_invalid_result(fake: FakeOpenAI) -> None:
+async def test_malformed_question_reply_twice_is_an_invalid_result(fake: FakeOpenAI) -> None:
+    fake.push_raw("not json")  # repaired once, like an analysis
     fake.push_raw("not json")
     with pytest.raises(AIInvalidResult) as caught:
         await provider(fake).next_question(CONVERSATION, language="en", may_finish=True)

@@ -1,0 +1,41 @@
+"""Text from outside cleaned before anything stores or parses it: messages, ids and names.
+
+PostgreSQL refuses NUL in text and JSON, and a lone surrogate cannot be encoded as UTF-8 for
+the database or Redis: either crashed a turn after it was acknowledged. Bidi overrides and
+zero-width characters in a name make two names look alike, or a name display reversed.
+"""
+
+from __future__ import annotations
+
+import re
+
+from core.text import nfc
+
+# C0 controls but tab, line feed and carriage return; DEL; lone UTF-16 surrogates.
+_UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+# Bidi embeddings, overrides and isolates, marks (LRM, RLM, ALM), zero-width space, joiners,
+# word joiner, invisible operators and the byte-order mark.
+_INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\u061c\ufeff]")
+_SPACES = re.compile(r"\s+")
+
+
+def clean_text(value: str) -> str:
+    """`value` without NUL, other control characters (but tab and newlines) and lone surrogates,
+    in NFC."""
+    return nfc(_UNSAFE.sub("", value))
+
+
+def clean_id(value: object) -> str:
+    """A platform id (user, chat, team, event) as a clean one-line string."""
+    return _SPACES.sub(" ", clean_text(str(value))).strip()
+
+
+def clean_name(value: str) -> str:
+    """A person's or class's name: clean text with no bidi controls or zero-width characters,
+    on one line with single spaces."""
+    return _SPACES.sub(" ", _INVISIBLE.sub("", clean_text(value))).strip()
+
+
+def had_unsafe(value: str) -> bool:
+    """True when `clean_text` would remove something other than a normalisation."""
+    return _UNSAFE.search(value) is not None
