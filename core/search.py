@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.actor import Actor
 from core.models import Student
+from core.ordering import hebrew_order
 from core.policy import visible_students
 
 # Below this a single typo changes too much of a name to be a safe guess.
@@ -80,7 +81,7 @@ def _statement(
     return (
         select(Student, rank.label("rank"))
         .where(visible, or_(*matches))
-        .order_by(rank, Student.sort_key, Student.id)
+        .order_by(rank, *hebrew_order(Student))
         .limit(limit)
     )
 
