@@ -1,11 +1,27 @@
-"""Student name search in SQL: folded text, trigram index, exact > prefix > fuzzy ranking."""
+"""Student name search in SQL: folded text, trigram index, exact > prefix > fuzzy ranking.
+
+What matches is documented in docs/name-search.md (linked from the README).
+"""
 
 from __future__ import annotations
 
 from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, bindparam, case, func, literal, or_, select, text
+from sqlalchemy import (
+    ARRAY,
+    ColumnElement,
+    Select,
+    Text,
+    any_,
+    bindparam,
+    case,
+    func,
+    literal,
+    or_,
+    select,
+    text,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.actor import Actor
@@ -15,6 +31,10 @@ from core.policy import visible_students
 
 # Below this a single typo changes too much of a name to be a safe guess.
 FUZZY_MIN_LENGTH = 5
+# Two swapped letters keep every letter of the name, so four letters are enough to guess from.
+TRANSPOSE_MIN_LENGTH = 4
+# Longer queries are whole names, which the trigram path already forgives a swap in.
+TRANSPOSE_MAX_LENGTH = 40
 # pg_trgm word similarity that a one-letter typo in a five-letter word still reaches (0.5).
 WORD_SIMILARITY = 0.4
 
@@ -42,6 +62,22 @@ async def fold(session: AsyncSession, query: str) -> str:
     return row.scalar_one() or ""
 
 
+def swaps(folded: str) -> list[str]:
+    """Every spelling of `folded` with two adjacent letters swapped (the commonest typo).
+
+    The search compares them with the stored folded first and last names (btree indexes), since
+    a swap breaks two or three of a short name's trigrams and the trigram filter would miss it.
+    """
+    if not TRANSPOSE_MIN_LENGTH <= len(folded) <= TRANSPOSE_MAX_LENGTH:
+        return []
+    found = []
+    for i in range(len(folded) - 1):
+        a, b = folded[i], folded[i + 1]
+        if a != b and " " not in (a, b):
+            found.append(folded[:i] + b + a + folded[i + 2 :])
+    return found
+
+
 def _statement(
     folded: Any,
     raw: Any,
@@ -50,6 +86,7 @@ def _statement(
     limit: Any,
     *,
     fuzzy: bool,
+    swapped: Any = None,
 ) -> Select[tuple[Student, int]]:
     starts, word_starts, contains_pattern = patterns
     first = Student.first_fold
@@ -69,10 +106,13 @@ def _statement(
     )
     contains = Student.search_text.like(contains_pattern, escape="\\")
     matches = [Student.student_id == raw, contains]
+    if swapped is not None:
+        matches += [first == any_(swapped), last == any_(swapped)]
     if fuzzy:
+        # ge_one_edit (migration 0008): Levenshtein distance 1, or one adjacent swap (Damerau).
         one_typo = or_(
             *[
-                (func.levenshtein(name, folded) <= 1) & (func.length(name) >= FUZZY_MIN_LENGTH)
+                func.ge_one_edit(name, folded) & (func.length(name) >= FUZZY_MIN_LENGTH)
                 for name in (first, last, first_last, last_first)
             ]
         )
@@ -95,6 +135,7 @@ def search_statement(
     folded: str, raw: str, visible: ColumnElement[bool], limit: int
 ) -> Select[tuple[Student, int]]:
     """Students matching `folded` (or whose school id equals `raw`), best first, at most `limit`."""
+    variants = swaps(folded)
     return _statement(
         literal(folded),
         literal(raw),
@@ -102,12 +143,13 @@ def search_statement(
         visible,
         limit,
         fuzzy=len(folded) >= FUZZY_MIN_LENGTH,
+        swapped=literal(variants, ARRAY(Text)) if variants else None,
     )  # type: ignore[arg-type]
 
 
 # Building the statement costs more than running it (about 2 ms of Python), so one template
 # per role and fuzziness is built once, with the actor's ids and the query as parameters.
-_TEMPLATES: dict[tuple[str, bool], Select[tuple[Student, int]]] = {}
+_TEMPLATES: dict[tuple[str, bool, bool], Select[tuple[Student, int]]] = {}
 
 
 def search_for(
@@ -115,7 +157,8 @@ def search_for(
 ) -> tuple[Select[tuple[Student, int]], dict[str, Any]]:
     """The cached search statement for this actor's role, and its parameters."""
     fuzzy = len(folded) >= FUZZY_MIN_LENGTH
-    key = (str(actor.role), fuzzy)
+    variants = swaps(folded)
+    key = (str(actor.role), fuzzy, bool(variants))
     template = _TEMPLATES.get(key)
     if template is None:
         placeholder = replace(
@@ -131,6 +174,7 @@ def search_for(
             visible_students(placeholder),
             bindparam("limit"),
             fuzzy=fuzzy,
+            swapped=bindparam("swaps", type_=ARRAY(Text)) if variants else None,
         )
         _TEMPLATES[key] = template
     starts, word_starts, contains = _patterns(folded)
@@ -144,4 +188,6 @@ def search_for(
         "actor_user_id": actor.user_id,
         "actor_school_id": actor.school_id,
     }
+    if variants:
+        params["swaps"] = variants
     return template, params

@@ -173,8 +173,28 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
 $$
 """
 
+# Search's typo rule: Levenshtein distance at most 1, or one swap of two adjacent letters
+# (optimal string alignment distance 1, "Damerau"); fuzzystrmatch has no Damerau distance.
+ONE_EDIT_SQL = """
+CREATE FUNCTION public.ge_one_edit(a text, b text) RETURNS boolean
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
+  SELECT public.levenshtein_less_equal(a, b, 1) <= 1
+      OR (length(a) = length(b) AND EXISTS (
+            SELECT FROM generate_series(1, length(a) - 1) AS i
+            WHERE substr(a, i, 1) <> substr(a, i + 1, 1)
+              AND overlay(a PLACING substr(a, i + 1, 1) || substr(a, i, 1) FROM i FOR 2) = b))
+$$
+"""
+
 TABLES = ("students", "users")
-FUNCTIONS = ("ge_name_letters(text)", "ge_name_marks(text)", "ge_name_cases(text)")
+FUNCTIONS = (
+    "ge_name_letters(text)",
+    "ge_name_marks(text)",
+    "ge_name_cases(text)",
+    "ge_one_edit(text, text)",
+)
+# Search compares a query's adjacent-letter swaps with the folded names, within a school.
+FOLD_INDEXES = {"idx_students_first_fold": "first_fold", "idx_students_last_fold": "last_fold"}
 
 
 def _recompute_sort_keys() -> None:
@@ -195,12 +215,16 @@ def _recompute_sort_keys() -> None:
 
 
 def upgrade() -> None:
-    for sql in (LETTERS_SQL, MARKS_SQL, CASES_SQL, SORT_KEY_SQL):
+    for sql in (LETTERS_SQL, MARKS_SQL, CASES_SQL, SORT_KEY_SQL, ONE_EDIT_SQL):
         op.execute(sql)
     _recompute_sort_keys()
+    for name, column in FOLD_INDEXES.items():
+        op.create_index(name, "students", ["school_id", column])
 
 
 def downgrade() -> None:
+    for name in FOLD_INDEXES:
+        op.drop_index(name, table_name="students")
     op.execute(OLD_SORT_KEY_SQL)
     _recompute_sort_keys()
     for function in FUNCTIONS:
