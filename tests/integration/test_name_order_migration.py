@@ -67,7 +67,8 @@ async def test_upgrade_recomputes_keys_and_downgrade_restores_the_old_ones(
         assert await _distinct(conn) == {"students": 2, "users": 2}
         assert (
             await conn.fetchval(
-                "SELECT count(*) FROM pg_proc WHERE proname LIKE 'ge_name_%' OR proname = 'ge_one_edit'"
+                "SELECT count(*) FROM pg_proc "
+                "WHERE proname LIKE 'ge_name_%' OR proname = 'ge_one_edit'"
             )
             == 0
         )
