@@ -112,7 +112,7 @@ def _statement(
         # ge_one_edit (migration 0008): Levenshtein distance 1, or one adjacent swap (Damerau).
         one_typo = or_(
             *[
-                func.ge_one_edit(name, folded) & (func.length(name) >= FUZZY_MIN_LENGTH)
+                (func.length(name) >= FUZZY_MIN_LENGTH) & func.ge_one_edit(name, folded)
                 for name in (first, last, first_last, last_first)
             ]
         )

@@ -177,12 +177,26 @@ $$
 # (optimal string alignment distance 1, "Damerau"); fuzzystrmatch has no Damerau distance.
 ONE_EDIT_SQL = """
 CREATE FUNCTION public.ge_one_edit(a text, b text) RETURNS boolean
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
-  SELECT public.levenshtein_less_equal(a, b, 1) <= 1
-      OR (length(a) = length(b) AND EXISTS (
-            SELECT FROM generate_series(1, length(a) - 1) AS i
-            WHERE substr(a, i, 1) <> substr(a, i + 1, 1)
-              AND overlay(a PLACING substr(a, i + 1, 1) || substr(a, i, 1) FROM i FOR 2) = b))
+LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE AS $$
+DECLARE
+  n integer := length(a);
+  i integer := 1;
+BEGIN
+  IF public.levenshtein_less_equal(a, b, 1) <= 1 THEN
+    RETURN true;
+  END IF;
+  IF n <> length(b) THEN
+    RETURN false;
+  END IF;
+  -- Equal lengths: one swap iff the first difference is two letters crossed, and no other.
+  WHILE i < n AND substr(a, i, 1) = substr(b, i, 1) LOOP
+    i := i + 1;
+  END LOOP;
+  RETURN i < n
+    AND substr(a, i, 1) = substr(b, i + 1, 1)
+    AND substr(a, i + 1, 1) = substr(b, i, 1)
+    AND substr(a, i + 2) = substr(b, i + 2);
+END
 $$
 """
 
