@@ -136,15 +136,16 @@ def search_statement(
 ) -> Select[tuple[Student, int]]:
     """Students matching `folded` (or whose school id equals `raw`), best first, at most `limit`."""
     variants = swaps(folded)
+    starts, word_starts, contains = _patterns(folded)
     return _statement(
         literal(folded),
         literal(raw),
-        tuple(map(literal, _patterns(folded))),
+        (literal(starts), literal(word_starts), literal(contains)),
         visible,
         limit,
         fuzzy=len(folded) >= FUZZY_MIN_LENGTH,
         swapped=literal(variants, ARRAY(Text)) if variants else None,
-    )  # type: ignore[arg-type]
+    )
 
 
 # Building the statement costs more than running it (about 2 ms of Python), so one template
@@ -166,7 +167,11 @@ def search_for(
             user_id=bindparam("actor_user_id"),  # type: ignore[arg-type]
             school_id=bindparam("actor_school_id"),  # type: ignore[arg-type]
         )
-        patterns = (bindparam("starts"), bindparam("word_starts"), bindparam("contains"))
+        patterns: tuple[Any, Any, Any] = (
+            bindparam("starts"),
+            bindparam("word_starts"),
+            bindparam("contains"),
+        )
         template = _statement(
             bindparam("folded"),
             bindparam("raw"),
