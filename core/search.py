@@ -1,6 +1,6 @@
 """Student name search in SQL: folded text, trigram index, exact > prefix > fuzzy ranking.
 
-What matches is documented in docs/name-search.md (linked from the README).
+What matches and what does not is documented in docs/names.md (linked from the README).
 """
 
 from __future__ import annotations
