@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -74,6 +75,14 @@ def _parser() -> argparse.ArgumentParser:
         metavar="EMAIL",
         help="the user to act as, e.g. teacher1@demo.school",
     )
+    chat.add_argument(
+        "--bidi",
+        choices=["logical", "visual", "auto"],
+        default="logical",
+        help="right-to-left lines as they are (logical: for terminals with bidi support) or "
+        "reordered for terminals without it such as xterm (visual); auto guesses from the "
+        "terminal's environment (see README)",
+    )
     run = commands.add_parser(
         "run",
         help="The main job: migrate, seed the demo, start the bot.",
@@ -111,14 +120,18 @@ async def _seed(database_url: str) -> str:
     )
 
 
-async def _chat(infra: Infrastructure, email: str) -> int:
+async def _chat(infra: Infrastructure, email: str, bidi: str = "logical") -> int:
     from adapters.shell import chat
+    from adapters.terminal_text import detect_bidi
     from adapters.wiring import build_engine
 
     assert infra.redis_url is not None
+    mode = detect_bidi(os.environ, sys.stdout.isatty()) if bidi == "auto" else bidi
     wired = build_engine(infra.settings, infra.database_url, infra.redis_url)
     try:
-        return await chat(wired.engine, email)
+        return await chat(
+            wired.engine, email, bidi="visual" if mode == "visual" else "logical"
+        )
     finally:
         await wired.close()
 
@@ -219,7 +232,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
             return asyncio.run(_chat(infra, "teacher1@demo.school"))
         if args.command == "chat":
-            return asyncio.run(_chat(infra, args.email))
+            return asyncio.run(_chat(infra, args.email, args.bidi))
         return 0
     finally:
         infra.close()

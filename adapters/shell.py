@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from adapters.terminal_input import ReadLine, read_message, standard_input
+from adapters.terminal_text import BidiMode, align_columns, for_terminal
 from bot.engine import DialogueEngine
 from bot.events import Button, Incoming, Reply
 from core.actor import Channel
@@ -21,12 +22,13 @@ BUTTON_HINT = "(#N presses button N)"
 DOWNLOADS = Path(".data") / "downloads"
 
 
-def render(reply: Reply) -> str:
-    """A reply as terminal text, buttons as numbered choices."""
-    lines = [reply.text]
+def render(reply: Reply, bidi: BidiMode = "logical") -> str:
+    """A reply as terminal text: list columns aligned, buttons as numbered choices, and
+    right-to-left lines reordered when the terminal cannot (`bidi="visual"`)."""
+    lines = align_columns(reply.text.split("\n"))
     if reply.buttons:
         lines.append("  ".join(f"[#{i}] {b.label}" for i, b in enumerate(reply.buttons, 1)))
-    return "\n".join(lines)
+    return for_terminal("\n".join(lines), bidi)
 
 
 def pick(line: str, buttons: tuple[Button, ...]) -> str | None:
@@ -68,6 +70,7 @@ async def chat(
     write: Callable[[str], None] = print,
     prompt: bool = False,
     downloads: Path = DOWNLOADS,
+    bidi: BidiMode = "logical",
 ) -> int:
     """Run the dialogue as `email` until end of input; returns the exit code.
 
@@ -103,7 +106,7 @@ async def chat(
         )
         buttons = ()
         for reply in await engine.handle(event):
-            write(render(reply))
+            write(render(reply, bidi))
             for path in save_attachments(reply, downloads):
                 write(f"[file saved: {path}]")
             if reply.buttons:

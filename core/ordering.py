@@ -1,21 +1,31 @@
-"""Hebrew alphabetical order for people lists, the same on every PostgreSQL build."""
+"""The one name order of people lists: lists, searches, exports, summaries and charts use it."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import UnaryExpression
+from sqlalchemy import ColumnElement, UnaryExpression, func
 from sqlalchemy.orm import InstrumentedAttribute
 
 from core.models import Student, User
 
+OrderTerm = InstrumentedAttribute[Any] | UnaryExpression[Any] | ColumnElement[Any]
 
-def hebrew_order(
-    model: type[Student] | type[User],
-) -> tuple[InstrumentedAttribute[Any] | UnaryExpression[Any], ...]:
-    """ORDER BY for students or users: last name, then first name, Hebrew before Latin.
 
-    The stored `sort_key` (migration 0001, `ge_sort_key`) folds niqqud, final letters, case
-    and punctuation; the id breaks ties so pagination is stable.
+def hebrew_order(model: type[Student] | type[User]) -> tuple[OrderTerm, ...]:
+    """ORDER BY for students or users: a total Hebrew alphabetical order, the same on any build.
+
+    The stored `sort_key` (`ge_sort_key`, migration 0008) compares in "C" byte order and holds
+    ICU's Hebrew collation levels (letters; niqqud and accents, unmarked first; case and final
+    forms) and then the exact last and first names. Names equal to the letter are then told
+    apart by the school's student id (users: email), and by `created_at`; the random id comes
+    last, only so that two rows identical in all of these still page stably.
     """
-    return (model.sort_key, model.id)
+    if model is Student:
+        return (Student.sort_key, Student.student_id.collate("C"), Student.created_at, Student.id)
+    return (User.sort_key, User.email.collate("C"), User.created_at, User.id)
+
+
+def name_order(column: InstrumentedAttribute[str] | ColumnElement[str]) -> ColumnElement[str]:
+    """ORDER BY term for a one-part name (a school, a class) in the same order as people."""
+    return func.ge_sort_key(column, "").collate("C")

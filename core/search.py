@@ -1,15 +1,32 @@
-"""Student name search in SQL: folded text, trigram index, exact > prefix > fuzzy ranking."""
+"""Student name search in SQL: folded text, trigram index, exact > prefix > fuzzy ranking.
+
+What matches and what does not is documented in docs/names.md (linked from the README).
+"""
 
 from __future__ import annotations
 
 from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, bindparam, case, func, literal, or_, select, text
+from sqlalchemy import (
+    ARRAY,
+    ColumnElement,
+    Select,
+    Text,
+    any_,
+    bindparam,
+    case,
+    func,
+    literal,
+    or_,
+    select,
+    text,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.actor import Actor
 from core.models import Student
+from core.ordering import hebrew_order
 from core.policy import visible_students
 
 # Below this a single typo changes too much of a name to be a safe guess.
@@ -17,6 +34,10 @@ FUZZY_MIN_LENGTH = 5
 # PostgreSQL's levenshtein() raises past 255 characters: a pasted paragraph crashed the turn.
 # No name is that long, so such a query is matched exactly or by prefix only.
 FUZZY_MAX_LENGTH = 255
+# Two swapped letters keep every letter of the name, so four letters are enough to guess from.
+TRANSPOSE_MIN_LENGTH = 4
+# Longer queries are whole names, which the trigram path already forgives a swap in.
+TRANSPOSE_MAX_LENGTH = 40
 # pg_trgm word similarity that a one-letter typo in a five-letter word still reaches (0.5).
 WORD_SIMILARITY = 0.4
 
@@ -44,6 +65,22 @@ async def fold(session: AsyncSession, query: str) -> str:
     return row.scalar_one() or ""
 
 
+def swaps(folded: str) -> list[str]:
+    """Every spelling of `folded` with two adjacent letters swapped (the commonest typo).
+
+    The search compares them with the stored folded first and last names (btree indexes), since
+    a swap breaks two or three of a short name's trigrams and the trigram filter would miss it.
+    """
+    if not TRANSPOSE_MIN_LENGTH <= len(folded) <= TRANSPOSE_MAX_LENGTH:
+        return []
+    found = []
+    for i in range(len(folded) - 1):
+        a, b = folded[i], folded[i + 1]
+        if a != b and " " not in (a, b):
+            found.append(folded[:i] + b + a + folded[i + 2 :])
+    return found
+
+
 def _statement(
     folded: Any,
     raw: Any,
@@ -52,6 +89,7 @@ def _statement(
     limit: Any,
     *,
     fuzzy: bool,
+    swapped: Any = None,
 ) -> Select[tuple[Student, int]]:
     starts, word_starts, contains_pattern = patterns
     first = Student.first_fold
@@ -71,10 +109,13 @@ def _statement(
     )
     contains = Student.search_text.like(contains_pattern, escape="\\")
     matches = [Student.student_id == raw, contains]
+    if swapped is not None:
+        matches += [first == any_(swapped), last == any_(swapped)]
     if fuzzy:
+        # ge_one_edit (migration 0008): Levenshtein distance 1, or one adjacent swap (Damerau).
         one_typo = or_(
             *[
-                (func.levenshtein(name, folded) <= 1) & (func.length(name) >= FUZZY_MIN_LENGTH)
+                (func.length(name) >= FUZZY_MIN_LENGTH) & func.ge_one_edit(name, folded)
                 for name in (first, last, first_last, last_first)
             ]
         )
@@ -83,7 +124,7 @@ def _statement(
     return (
         select(Student, rank.label("rank"))
         .where(visible, or_(*matches))
-        .order_by(rank, Student.sort_key, Student.id)
+        .order_by(rank, *hebrew_order(Student))
         .limit(limit)
     )
 
@@ -97,19 +138,22 @@ def search_statement(
     folded: str, raw: str, visible: ColumnElement[bool], limit: int
 ) -> Select[tuple[Student, int]]:
     """Students matching `folded` (or whose school id equals `raw`), best first, at most `limit`."""
+    variants = swaps(folded)
+    starts, word_starts, contains = _patterns(folded)
     return _statement(
         literal(folded),
         literal(raw),
-        tuple(map(literal, _patterns(folded))),
+        (literal(starts), literal(word_starts), literal(contains)),
         visible,
         limit,
         fuzzy=FUZZY_MIN_LENGTH <= len(folded) <= FUZZY_MAX_LENGTH,
-    )  # type: ignore[arg-type]
+        swapped=literal(variants, ARRAY(Text)) if variants else None,
+    )
 
 
 # Building the statement costs more than running it (about 2 ms of Python), so one template
 # per role and fuzziness is built once, with the actor's ids and the query as parameters.
-_TEMPLATES: dict[tuple[str, bool], Select[tuple[Student, int]]] = {}
+_TEMPLATES: dict[tuple[str, bool, bool], Select[tuple[Student, int]]] = {}
 
 
 def search_for(
@@ -117,7 +161,8 @@ def search_for(
 ) -> tuple[Select[tuple[Student, int]], dict[str, Any]]:
     """The cached search statement for this actor's role, and its parameters."""
     fuzzy = FUZZY_MIN_LENGTH <= len(folded) <= FUZZY_MAX_LENGTH
-    key = (str(actor.role), fuzzy)
+    variants = swaps(folded)
+    key = (str(actor.role), fuzzy, bool(variants))
     template = _TEMPLATES.get(key)
     if template is None:
         placeholder = replace(
@@ -125,7 +170,11 @@ def search_for(
             user_id=bindparam("actor_user_id"),  # type: ignore[arg-type]
             school_id=bindparam("actor_school_id"),  # type: ignore[arg-type]
         )
-        patterns = (bindparam("starts"), bindparam("word_starts"), bindparam("contains"))
+        patterns: tuple[Any, Any, Any] = (
+            bindparam("starts"),
+            bindparam("word_starts"),
+            bindparam("contains"),
+        )
         template = _statement(
             bindparam("folded"),
             bindparam("raw"),
@@ -133,6 +182,7 @@ def search_for(
             visible_students(placeholder),
             bindparam("limit"),
             fuzzy=fuzzy,
+            swapped=bindparam("swaps", type_=ARRAY(Text)) if variants else None,
         )
         _TEMPLATES[key] = template
     starts, word_starts, contains = _patterns(folded)
@@ -146,4 +196,6 @@ def search_for(
         "actor_user_id": actor.user_id,
         "actor_school_id": actor.school_id,
     }
+    if variants:
+        params["swaps"] = variants
     return template, params

@@ -12,6 +12,7 @@ from sqlalchemy import ColumnElement, Select, and_, exists, func, literal, selec
 
 from core.actor import Actor
 from core.models import Analysis, AnalysisStatus, Class, ClassEnrollment, Student, User
+from core.ordering import hebrew_order, name_order
 from core.periods import Period
 from core.policy import visible_classes, visible_students
 from core.scopes import ResolvedScope
@@ -104,7 +105,7 @@ def statements(
         .join(Student, Student.id == ClassEnrollment.student_id)
         .where(visible_classes(actor), Class.is_active.is_(True), resolved.classes, active_students)
         .group_by(Class.id, Class.name, Class.grade_level)
-        .order_by(Class.grade_level, Class.name, Class.id),
+        .order_by(Class.grade_level, name_order(Class.name), Class.id),
         "teachers": _analyses(
             User.first_name,
             User.last_name,
@@ -115,7 +116,7 @@ def statements(
         .join(User, User.id == Analysis.teacher_id)
         .where(*where)
         .group_by(User.id)
-        .order_by(func.count().desc(), User.sort_key),
+        .order_by(func.count().desc(), *hebrew_order(User)),
         "themes": _themes(where),
     }
     if resolved.student_id is not None:

@@ -58,6 +58,9 @@ class Student(Base):
         Index("idx_students_school_grade", "school_id", "grade_level"),
         Index("idx_students_active", "is_active", postgresql_where=text("deleted_at IS NULL")),
         Index("ix_students_school_sort_key", "school_id", "sort_key"),
+        # A query's adjacent-letter swaps against the folded names (migration 0008).
+        Index("idx_students_first_fold", "school_id", "first_fold"),
+        Index("idx_students_last_fold", "school_id", "last_fold"),
         Index(
             "idx_students_search_trgm",
             "school_id",

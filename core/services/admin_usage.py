@@ -17,6 +17,7 @@ from core.actor import Actor
 from core.audit import record, service
 from core.errors import InvalidInput, NotFound
 from core.models import Analysis, AuditAction, School, Student, User
+from core.ordering import hebrew_order, name_order
 from core.policy import require_admin
 from core.quota import month_bounds, monthly_limit
 from core.text import nfc
@@ -147,7 +148,7 @@ async def usage_report(*, uow: UnitOfWork, actor: Actor, month: str | None = Non
         .join(User, User.id == Analysis.teacher_id)
         .where(Analysis.created_at >= start, Analysis.created_at < end)
         .group_by(School.id, User.id)
-        .order_by(School.name, School.code, User.sort_key, User.id)
+        .order_by(name_order(School.name), School.code, *hebrew_order(User))
     )
     rows = [
         UsageRow(code, name, email, f"{fn} {ln}", int(n), int(tokens), float(cost))

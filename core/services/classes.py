@@ -10,7 +10,7 @@ from core.actor import Actor
 from core.audit import record, service
 from core.errors import NotFound
 from core.models import AuditAction, Class, ClassEnrollment, Student, User
-from core.ordering import hebrew_order
+from core.ordering import hebrew_order, name_order
 from core.policy import visible_classes, visible_students, visible_users
 from core.uow import UnitOfWork
 from core.views import ClassView, StudentView
@@ -67,7 +67,7 @@ async def teacher_classes(
         await uow.session.scalars(
             select(Class)
             .where(Class.teacher_id == teacher.id, visible_classes(actor))
-            .order_by(Class.academic_year.desc(), Class.name, Class.id)
+            .order_by(Class.academic_year.desc(), name_order(Class.name), Class.id)
         )
     ).all()
     views = [ClassView.of(c) for c in classes]

@@ -13,6 +13,7 @@ from core.actor import Actor
 from core.audit import record, service
 from core.errors import Conflict, InvalidInput, NotFound
 from core.models import AuditAction, District, School, UserRole
+from core.ordering import name_order
 from core.policy import require_admin
 from core.text import nfc
 from core.uow import UnitOfWork
@@ -139,7 +140,7 @@ async def list_schools(*, uow: UnitOfWork, actor: Actor) -> list[SchoolView]:
     stmt = select(School).where(School.deleted_at.is_(None))
     if actor.role is not UserRole.ADMIN:
         stmt = stmt.where(School.id == actor.school_id)
-    schools = (await uow.session.scalars(stmt.order_by(School.name, School.code))).all()
+    schools = (await uow.session.scalars(stmt.order_by(name_order(School.name), School.code))).all()
     views = [SchoolView.of(s) for s in schools]
     record(
         uow,

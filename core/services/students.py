@@ -11,7 +11,7 @@ from core.actor import Actor
 from core.audit import record, service
 from core.errors import InvalidInput, StudentNotFound
 from core.models import AuditAction, Class, ClassEnrollment, Student, User
-from core.ordering import hebrew_order
+from core.ordering import hebrew_order, name_order
 from core.policy import visible_classes, visible_students
 from core.search import fold, search_for
 from core.uow import UnitOfWork
@@ -124,7 +124,7 @@ async def student_classes(
             .join(ClassEnrollment, ClassEnrollment.class_id == Class.id)
             .join(User, User.id == Class.teacher_id)
             .where(ClassEnrollment.student_id == student.id, visible_classes(actor))
-            .order_by(Class.name, Class.id)
+            .order_by(name_order(Class.name), Class.id)
         )
     ).all()
     result = [StudentClass(ClassView.of(c), UserView.of(u), d is not None) for c, u, d in rows]

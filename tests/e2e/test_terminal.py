@@ -146,3 +146,28 @@ async def test_make_run_with_nothing_configured_uses_embedded_servers_and_leaves
     assert "Opening the terminal chat as teacher1@demo.school" in out
     assert any(line.startswith(OFFLINE) and "Liam" in line for line in out.splitlines())
     assert_no_servers(data_dir)
+
+
+async def test_chat_bidi_visual_prints_each_line_as_a_terminal_without_bidi_needs(
+    tmp_path: Path,
+    database_url: str,
+    redis_url: str,
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    from adapters.terminal_text import visual_line
+
+    async with UnitOfWork(session_factory) as uow:
+        await seed_demo(uow=uow)
+    env = {"DATABASE_URL": database_url, "REDIS_URL": redis_url, "DATA_DIR": str(tmp_path / "d")}
+    outputs = {}
+    for mode in ("logical", "visual"):
+        code, out, err = await growth_engine(
+            tmp_path, "chat", "--as", "teacher1@demo.school", "--bidi", mode,
+            stdin="students\n", **env,
+        )  # fmt: skip
+        assert code == 0, err
+        outputs[mode] = out.splitlines()
+    title = t("he", "students_title")
+    assert title in outputs["logical"]
+    assert outputs["visual"] == [visual_line(line) for line in outputs["logical"]]
+    assert title[::-1] in outputs["visual"]

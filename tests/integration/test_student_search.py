@@ -34,6 +34,7 @@ SCHOOL_A = [
     ("Emma", "Johnson", "S1008", True),
     ("נועם", "פרץ", "S1009", True),
     ("יעל", "כהן", "S1010", False),
+    ("Olivia", "Brown", "S1011", True),
     # Ranking: alphabetical order (by last name) is the reverse of the match quality.
     ("Martin", "Zimmer", "S1020", False),
     ("Martina", "Miller", "S1021", False),
@@ -139,6 +140,14 @@ async def _search(
         pytest.param("דוד Smith", ["דוד Smith"], id="mixed-hebrew-english"),
         pytest.param("smith דוד", ["דוד Smith"], id="mixed-reversed"),
         pytest.param("Sarah כץ", ["Sarah כץ"], id="mixed-with-final-letter"),
+        pytest.param("Olivai", ["Olivia Brown"], id="latin-transposition"),
+        pytest.param("Lima", ["Liam O'Brien"], id="four-letter-transposition"),
+        pytest.param("Jonhson", ["Emma Johnson"], id="latin-transposition-inside"),
+        pytest.param("אבהרם", ["אברהם שמעון"], id="hebrew-transposition"),
+        pytest.param("אבהרמ", ["אברהם שמעון"], id="hebrew-transposition-regular-final"),
+        pytest.param("מִרְםי", ["מִרְיָם לֵוִי"], id="hebrew-transposition-with-niqqud"),
+        pytest.param("Olivai Brown", ["Olivia Brown"], id="transposition-in-a-full-name"),
+        pytest.param("שמעון אבהרם", ["אברהם שמעון"], id="hebrew-transposition-reversed"),
     ],
 )
 async def test_search_finds_the_student_however_the_name_is_typed(
@@ -169,6 +178,30 @@ async def test_two_typos_are_not_matched(
     session_factory: async_sessionmaker[AsyncSession], world: SearchWorld
 ) -> None:
     assert await _search(session_factory, world.principal, "Jonsen") == []
+    # Two swaps, or a swap and a substitution, are two edits.
+    assert await _search(session_factory, world.principal, "Oilvai") == []
+    assert await _search(session_factory, world.principal, "Olivae") == []
+    assert await _search(session_factory, world.principal, "Ilma") == []
+
+
+async def test_a_swap_of_non_adjacent_letters_is_not_one_edit(
+    session_factory: async_sessionmaker[AsyncSession], world: SearchWorld
+) -> None:
+    # "Mial" swaps letters two apart from "Liam": two edits.
+    assert await _search(session_factory, world.principal, "Mial") == []
+
+
+async def test_a_transposed_name_ranks_after_exact_and_prefix_matches(
+    session_factory: async_sessionmaker[AsyncSession], world: SearchWorld
+) -> None:
+    # "Martni" is "Martin" with its last two letters swapped; "Martina" and "Martyn" are two
+    # edits away from it.
+    assert await _search(session_factory, world.principal, "Martni") == ["Martin Zimmer"]
+    # "Martyn" itself: exact first, then "Martin" (one substitution) as a fuzzy match.
+    assert await _search(session_factory, world.principal, "Martyn") == [
+        "Martyn Adams",
+        "Martin Zimmer",
+    ]
 
 
 async def test_ranking_puts_exact_before_prefix_before_fuzzy(
