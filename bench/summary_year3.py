@@ -23,7 +23,7 @@ import asyncpg
 from adapters import schema
 from bench.databases import dsn, fresh_database, with_database
 from bench.names import sql_array
-from bench.summary_seed import STRENGTHS, WEAKNESSES, TEACHERS_PER_SCHOOL, Scale, seed_sql
+from bench.summary_seed import STRENGTHS, TEACHERS_PER_SCHOOL, WEAKNESSES, Scale, seed_sql
 
 YEAR3 = Scale("year3", 300, 3_000_000)
 DATABASE = "ge_bench_year3"
@@ -207,8 +207,8 @@ async def load(server_url: str, schools: int = YEAR3.schools) -> str:
                 await _step(conn, name, sql)
         await _step(
             conn, "audit partitions",
-            f"SELECT public.ge_audit_partition(m::date) FROM generate_series("
-            f"date_trunc('month', now() - interval '{DAYS + 1} days'), now(), interval '1 month') m",
+            f"SELECT public.ge_audit_partition(m::date) FROM generate_series(date_trunc("
+            f"'month', now() - interval '{DAYS + 1} days'), now(), interval '1 month') m",
         )  # fmt: skip
         rows = 0
         for first in range(1, schools + 1, SCHOOLS_PER_BATCH):

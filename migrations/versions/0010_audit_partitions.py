@@ -113,7 +113,8 @@ def upgrade() -> None:
         f"""
         SELECT public.ge_audit_partition(m::date)
         FROM generate_series(
-          date_trunc('month', coalesce((SELECT min(created_at) FROM {old}), now()) AT TIME ZONE 'UTC'),
+          date_trunc('month',
+                     coalesce((SELECT min(created_at) FROM {old}), now()) AT TIME ZONE 'UTC'),
           date_trunc('month', now() AT TIME ZONE 'UTC') + interval '{MONTHS_AHEAD} months',
           interval '1 month') m
         """
