@@ -42,6 +42,7 @@ class AuditLog(Base):
             text("(metadata -> 'studentIds')"),
             postgresql_using="gin",
         ),
+        Index("ix_audit_logs_user_email_date", text("lower(user_email)"), text("created_at DESC")),
         # Monthly partitions (0010); the primary key is (id, created_at) in the database.
         {"postgresql_partition_by": "RANGE (created_at)"},
     )
