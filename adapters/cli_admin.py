@@ -3,7 +3,8 @@
 `admin` takes the chat's admin commands word for word (one grammar, `bot.admin_commands`),
 answers in English, writes the files a command returns (a student's record) into `--out`,
 and sends `--attach FILE` as the message's attachment (a roster CSV). Exit codes: 0 done,
-1 refused or failed, 2 bad usage. `audit archive` copies old audit rows to cold storage.
+1 refused or failed, 2 bad usage. `audit archive` copies old audit rows to cold storage;
+`audit partitions` creates monthly partitions ahead; `audit drop-month` drops an archived one.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ def add_admin_parser(commands: argparse._SubParsersAction) -> None:
 
 
 def add_audit_parser(commands: argparse._SubParsersAction) -> None:
-    """Add `audit archive --before DATE --to DIR`."""
+    """Add `audit archive`, `audit partitions` and `audit drop-month`."""
     audit = commands.add_parser(
         "audit", help="Audit trail tools.", description="The audit trail (append-only)."
     )
@@ -51,12 +52,29 @@ def add_audit_parser(commands: argparse._SubParsersAction) -> None:
         help="Copy old audit rows to compressed JSON Lines with a SHA-256 manifest.",
         description="Copy audit rows created before DATE (UTC) into DIR: one "
         "audit_logs-YYYY-MM.jsonl.gz per month, manifest.json and SHA256SUMS. The rows stay "
-        "in the database; a DIR that already holds a manifest is refused.",
+        "in the database; a DIR that already holds a manifest is refused. With --month, "
+        "one whole ended month, verified once written.",
     )
-    archive.add_argument(
-        "--before", required=True, type=date.fromisoformat, metavar="DATE", help="YYYY-MM-DD"
-    )
+    which = archive.add_mutually_exclusive_group(required=True)
+    which.add_argument("--before", type=date.fromisoformat, metavar="DATE", help="YYYY-MM-DD")
+    which.add_argument("--month", metavar="YYYY-MM", help="one whole month")
     archive.add_argument("--to", required=True, type=Path, metavar="DIR", dest="directory")
+    partitions = actions.add_parser(
+        "partitions",
+        help="Create the monthly partitions of audit_logs ahead (serve needs this and next).",
+        description="Create audit_logs partitions from this month (or --from) to --ahead "
+        "months on. Safe to run daily from cron.",
+    )
+    partitions.add_argument("--ahead", type=int, default=3, metavar="N")
+    partitions.add_argument("--from", dest="start", metavar="YYYY-MM")
+    drop = actions.add_parser(
+        "drop-month",
+        help="Detach and drop one month past the retention period whose archive verifies.",
+        description="Refused unless the month ended more than 7 years ago and DIR's archive "
+        "(manifest.json, SHA256SUMS) verifies and holds every row of the month.",
+    )
+    drop.add_argument("--month", required=True, metavar="YYYY-MM")
+    drop.add_argument("--archive", required=True, type=Path, metavar="DIR", dest="directory")
 
 
 def _cli_options(args: argparse.Namespace) -> list[str] | int:
@@ -128,19 +146,36 @@ async def _archive(args: argparse.Namespace, database_url: str) -> int:
     from core.db import make_engine, make_session_factory
     from core.errors import DomainError
     from core.services.archive import archive_audit_logs
+    from core.services.audit_months import archive_month, create_partitions, drop_month
     from core.uow import UnitOfWork
 
     engine = make_engine(database_url, pool_size=2)
+    actor = system_actor(Channel("CLI"))
+    command = args.audit_command
     try:
         async with UnitOfWork(make_session_factory(engine)) as uow:
-            manifest = await archive_audit_logs(
-                uow=uow,
-                actor=system_actor(Channel("CLI")),
-                before=args.before,
-                directory=args.directory,
-            )
+            if command == "partitions":
+                names = await create_partitions(
+                    uow=uow, actor=actor, ahead=args.ahead, start=args.start
+                )
+                print(f"Audit partitions present: {names[0]} … {names[-1]} ({len(names)}).")
+                return 0
+            if command == "drop-month":
+                rows = await drop_month(
+                    uow=uow, actor=actor, month=args.month, directory=args.directory
+                )
+                print(f"Dropped {args.month}: {rows} audit rows, archived in {args.directory}.")
+                return 0
+            if args.month is not None:
+                manifest = await archive_month(
+                    uow=uow, actor=actor, month=args.month, directory=args.directory
+                )
+            else:
+                manifest = await archive_audit_logs(
+                    uow=uow, actor=actor, before=args.before, directory=args.directory
+                )
     except DomainError as exc:
-        print(f"Not archived: {exc}", file=sys.stderr)
+        print(f"Refused: {exc}", file=sys.stderr)
         return 1
     finally:
         await engine.dispose()
@@ -152,5 +187,5 @@ async def _archive(args: argparse.Namespace, database_url: str) -> int:
 
 
 def run_audit(args: argparse.Namespace, database_url: str) -> int:
-    """Run `audit archive`; 0 when archived, 1 when refused."""
+    """Run an `audit` action; 0 when done, 1 when refused."""
     return asyncio.run(_archive(args, database_url))

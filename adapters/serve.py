@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import sys
 
 from aiohttp import web
 
@@ -13,6 +14,8 @@ from adapters.metrics import Metrics
 from adapters.pipeline import Pipeline
 from adapters.settings import Settings
 from adapters.wiring import Wired, build_engine
+from core.db import make_session_factory
+from core.services.audit_months import missing_partitions
 
 
 def configured_platforms(settings: Settings) -> list[str]:
@@ -58,6 +61,14 @@ async def serve(infra: Infrastructure) -> int:
     settings = infra.settings
     metrics = Metrics()
     wired = build_engine(settings, infra.database_url, infra.redis_url, metrics)
+    async with make_session_factory(wired.db)() as session:
+        missing = await missing_partitions(session)
+    if missing:
+        # Every audit row needs its month's partition; without one it would fall to the default.
+        print(f"Not serving: audit_logs has no partition {', '.join(missing)}; "
+              "run `growth-engine audit partitions`.", file=sys.stderr, flush=True)  # fmt: skip
+        await wired.close()
+        return 1
     app = make_app(settings, wired, metrics)
     runner = web.AppRunner(app)
     await runner.setup()

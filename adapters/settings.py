@@ -21,6 +21,8 @@ class Settings(BaseSettings):
     )
 
     DATABASE_URL: str | None = None
+    # A streaming replica of DATABASE_URL for read-only work (core/read_uow.py); unset: primary.
+    DATABASE_REPLICA_URL: str | None = None
     REDIS_URL: str | None = None
     DATA_DIR: Path = Path("./.data")
 
@@ -65,7 +67,7 @@ class Settings(BaseSettings):
     INBOX_RETENTION_HOURS: float = Field(default=48.0, gt=0)
     DEFAULT_LANGUAGE: Literal["he", "en"] = "he"
 
-    @field_validator("DATABASE_URL")
+    @field_validator("DATABASE_URL", "DATABASE_REPLICA_URL")
     @classmethod
     def _postgres_only(cls, value: str | None) -> str | None:
         if value in (None, ""):

@@ -6,7 +6,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import redis.asyncio
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 
 from adapters.charts import MatplotlibCharts
 from adapters.metrics import InstrumentedAI, Metrics
@@ -17,8 +22,9 @@ from adapters.redis_store import RedisLocks, RedisSeenEvents, redis_client
 from adapters.settings import Settings
 from bot.engine import DialogueEngine, DialogueSettings
 from bot.slots import Slots
-from core.db import make_engine, make_session_factory
+from core.db import asyncpg_url, make_engine, make_session_factory
 from core.ports.ai import AIProvider
+from core.read_uow import ReadRouting
 
 REDIS_NAMESPACE = "ge"
 
@@ -66,6 +72,7 @@ class Wired:
     pipeline_settings: PipelineSettings | None = None
     # A small pool of its own for storing events before they are acknowledged.
     ack_db: AsyncEngine | None = None
+    replica: AsyncEngine | None = None
 
     @property
     def ack_sessions(self) -> async_sessionmaker[AsyncSession] | None:
@@ -73,13 +80,36 @@ class Wired:
         return None if self.ack_db is None else make_session_factory(self.ack_db)
 
     async def close(self) -> None:
-        """Close the AI client's connections, the database pool and the Redis client."""
+        """Close the AI client's connections, the database pools and the Redis client."""
         if isinstance(self.ai, OpenAIProvider):
             await self.ai.aclose()
         await self.redis.aclose()
         await self.db.dispose()
         if self.ack_db is not None:
             await self.ack_db.dispose()
+        if self.replica is not None:
+            await self.replica.dispose()
+
+
+def replica_engine(url: str) -> AsyncEngine:
+    """The read replica's engine: a short connect timeout and a ping, so a dead replica is
+    noticed at checkout and the read falls back to the primary (core/read_uow.py)."""
+    return create_async_engine(
+        asyncpg_url(url),
+        pool_size=10,
+        max_overflow=10,
+        pool_recycle=1800,
+        pool_pre_ping=True,
+        connect_args={"timeout": 3},
+    )
+
+
+def read_routing(primary: AsyncEngine, replica: AsyncEngine | None) -> ReadRouting:
+    """Where read-only units of work run: the replica when configured, else the primary."""
+    return ReadRouting(
+        make_session_factory(primary),
+        make_session_factory(replica) if replica is not None else None,
+    )
 
 
 def build_engine(
@@ -87,6 +117,8 @@ def build_engine(
 ) -> Wired:
     """The dialogue engine as production runs it (AI calls instrumented when `metrics`)."""
     db = make_engine(database_url)
+    replica_url = settings.DATABASE_REPLICA_URL
+    replica = replica_engine(replica_url) if replica_url else None
     client = redis_client(redis_url)
     ai = ai_provider(settings)
     engine = DialogueEngine(
@@ -105,6 +137,7 @@ def build_engine(
         settings=dialogue_settings(settings),
         charts=MatplotlibCharts(),
         slots=Slots(settings.MAX_CONCURRENT_TURNS),
+        reads=read_routing(db, replica),
     )
     ack_db = make_engine(database_url, pool_size=4)
-    return Wired(engine, db, client, ai, pipeline_settings(settings), ack_db)
+    return Wired(engine, db, client, ai, pipeline_settings(settings), ack_db, replica)

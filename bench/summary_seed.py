@@ -140,6 +140,11 @@ def seed_sql(scale: Scale) -> list[tuple[str, str]]:
                'תור ' || q || ' של הראיון', 40, q, a.created_at + q * interval '1 minute'
         FROM analyses a CROSS JOIN generate_series(1, {TURNS_PER_ANALYSIS}) q
         """),
+        # Monthly partitions for the seeded span, so rows do not pile up in the default one.
+        ("audit partitions", """
+        SELECT public.ge_audit_partition(m::date) FROM generate_series(
+          date_trunc('month', now() - interval '701 days'), now(), interval '1 month') m
+        """),
         ("audit_logs", f"""
         INSERT INTO audit_logs (user_id, user_email, user_role, action, resource, resource_id,
                                 metadata, created_at)

@@ -52,6 +52,8 @@ class Call:
     language: str
     attachments: tuple[Attachment, ...] = ()
     bot_username: str | None = None
+    # Read-only units (audit queries): the read replica when configured; else `uow`.
+    read_uow: Callable[[], UnitOfWork] | None = None
 
     def say(self, sentence: str, /, **values: Any) -> str:
         """A catalogue sentence in the caller's language."""
@@ -60,6 +62,11 @@ class Call:
     async def run(self, fn: Callable[..., Awaitable[Any]], **kwargs: Any) -> Any:
         """A service in its own unit of work, as the caller."""
         async with self.uow() as uow:
+            return await fn(uow=uow, actor=self.actor, **kwargs)
+
+    async def run_read(self, fn: Callable[..., Awaitable[Any]], **kwargs: Any) -> Any:
+        """A read-only service in its own unit of work (on the replica when there is one)."""
+        async with (self.read_uow or self.uow)() as uow:
             return await fn(uow=uow, actor=self.actor, **kwargs)
 
 
@@ -193,14 +200,14 @@ def _entry(c: Call, e: audit_queries.AuditEntry) -> str:
 async def _audit(c: Call, a: dict[str, Any]) -> Replies:
     before = a.get("before")
     if "student" in a:
-        found = await c.run(records.student_disclosures, student=a["student"], before=before)
+        found = await c.run_read(records.student_disclosures, student=a["student"], before=before)
         entries = found.entries
         title = c.say("admin_audit_student", name=isolate(found.student.full_name))
     elif "email" in a:
-        entries = await c.run(audit_queries.audit_by_user, email=a["email"], before=before)
+        entries = await c.run_read(audit_queries.audit_by_user, email=a["email"], before=before)
         title = c.say("admin_audit_user", email=a["email"])
     else:
-        entries = await c.run(audit_queries.audit_since, since=a["date"], before=before)
+        entries = await c.run_read(audit_queries.audit_since, since=a["date"], before=before)
         title = c.say("admin_audit_since", date=a["date"])
     lines = [title, *(_entry(c, e) for e in entries.items)]
     more = entries.next_before and {"before": entries.next_before}
@@ -298,5 +305,5 @@ async def handle(
     except AccessDenied:
         return [Reply(ctx.say("role_refused"))]
     files = attachments or ctx.event.attachments
-    call = Call(engine.uow, actor, ctx.language, files, bot_username)
+    call = Call(engine.uow, actor, ctx.language, files, bot_username, engine.read_uow)
     return (await execute(call, argument)).replies

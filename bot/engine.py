@@ -25,6 +25,7 @@ from core.inbox import RecordedReply
 from core.ports.ai import AIProvider
 from core.ports.charts import ChartRenderer
 from core.ports.coordination import ConversationLocks, SeenEvents
+from core.read_uow import ReadRouting
 from core.uow import UnitOfWork
 
 # Where a reply goes: the chat it is queued for, and the adapter's own delivery details.
@@ -110,8 +111,10 @@ class DialogueEngine:
         settings: DialogueSettings | None = None,
         charts: ChartRenderer | None = None,
         slots: Slots | None = None,
+        reads: ReadRouting | None = None,
     ) -> None:
         self.session_factory = session_factory
+        self.reads = reads  # None: read-only work runs on the primary like the rest
         self.charts = charts  # None: summaries come without a chart
         # Set by the Telegram adapter once it knows its bot, for invite deep links.
         self.bot_username: str | None = None
@@ -126,6 +129,10 @@ class DialogueEngine:
     def uow(self) -> UnitOfWork:
         """A fresh unit of work."""
         return UnitOfWork(self.session_factory)
+
+    def read_uow(self) -> UnitOfWork:
+        """A unit of work for read-only use cases: on the read replica when one is configured."""
+        return self.reads.unit() if self.reads is not None else self.uow()
 
     async def handle(
         self, event: Incoming, *, route: Router | None = None, locked: bool = False

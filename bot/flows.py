@@ -151,7 +151,7 @@ async def on_analyze(engine: DialogueEngine, ctx: Context, parsed: Parsed) -> Re
 
 async def on_students(engine: DialogueEngine, ctx: Context, parsed: Parsed) -> Replies:
     """`students [QUERY]`: the user's students, or a search among them."""
-    async with engine.uow() as uow:
+    async with engine.read_uow() if parsed.argument else engine.uow() as uow:
         if parsed.argument:
             found = await students.find_students(
                 uow=uow, actor=ctx.user.actor, query=parsed.argument, limit=20
@@ -264,7 +264,7 @@ async def on_history(engine: DialogueEngine, ctx: Context, parsed: Parsed) -> Re
     """`history NAME`: the student's analyses, newest first (no results, no notes)."""
     if not parsed.argument:
         return [Reply(ctx.say("help"))]
-    async with engine.uow() as uow:
+    async with engine.read_uow() as uow:
         found = await students.find_students(
             uow=uow, actor=ctx.user.actor, query=parsed.argument, limit=5, best_only=True
         )
@@ -273,7 +273,7 @@ async def on_history(engine: DialogueEngine, ctx: Context, parsed: Parsed) -> Re
     if len(found) > 1:
         names = ", ".join(isolate(s.full_name) for s in found)
         return [Reply(ctx.say("be_specific", names=names))]
-    async with engine.uow() as uow:
+    async with engine.read_uow() as uow:
         items = await history.student_history(uow=uow, actor=ctx.user.actor, student_id=found[0].id)
     title = ctx.say("history_title", name=isolate(found[0].full_name))
     if not items:

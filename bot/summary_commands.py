@@ -168,7 +168,7 @@ async def _summary(engine: DialogueEngine, ctx: Context, argument: str) -> list[
     scope, period = parse_request(argument, now=ctx.event.received_at)
     if period is None:
         period = parse_period("this-year", now=ctx.event.received_at)
-    async with engine.uow() as uow:
+    async with engine.read_uow() as uow:
         summary = await summaries.summarize(
             uow=uow, actor=ctx.user.actor, scope=scope, period=period
         )
@@ -180,7 +180,7 @@ async def _summary(engine: DialogueEngine, ctx: Context, argument: str) -> list[
 
 
 async def _flagged(engine: DialogueEngine, ctx: Context) -> list[Reply]:
-    async with engine.uow() as uow:
+    async with engine.read_uow() as uow:
         found = await flagged.list_flagged(uow=uow, actor=ctx.user.actor)
     if not found:
         return [Reply(ctx.say("flagged_none"))]
@@ -205,7 +205,7 @@ async def _export(engine: DialogueEngine, ctx: Context, argument: str) -> list[R
     if what.lower() not in EXPORT_WORDS:
         return [Reply(ctx.say("export_usage"))]
     scope, period = parse_request(rest, now=ctx.event.received_at)
-    async with engine.uow() as uow:
+    async with engine.read_uow() as uow:
         exported = await exports.export_analyses(
             uow=uow, actor=ctx.user.actor, scope=scope, period=period
         )

@@ -62,6 +62,11 @@ class UnitOfWork:
         """Audit rows added since the last commit or rollback."""
         return len(self._audit_rows)
 
+    def take_audit_rows(self) -> list[dict[str, Any]]:
+        """The audit rows queued since the last commit, handed over for another writer to insert."""
+        rows, self._audit_rows = self._audit_rows, []
+        return rows
+
     def add_audit_row(self, row: dict[str, Any]) -> None:
         """Queue an audit_logs row; it is inserted with the commit, in the same transaction."""
         self._audit_rows.append(row)

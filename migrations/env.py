@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 
 from alembic import context
 from sqlalchemy import pool
@@ -18,11 +19,15 @@ target_metadata = Base.metadata
 # Objects that live in migrations only (generated helper functions' dependents, extensions)
 # are not models; autogenerate must not propose dropping them.
 _IGNORED_INDEXES: set[str] = set()
+# Monthly partitions of audit_logs (0010) are rows of one model, made by an operator command.
+_AUDIT_PARTITION = re.compile(r"audit_logs_(\d{4}_\d{2}|default)")
 
 
 def _include_object(
     obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
 ) -> bool:
+    if type_ == "table" and name is not None and _AUDIT_PARTITION.fullmatch(name):
+        return False
     return not (type_ == "index" and name in _IGNORED_INDEXES)
 
 

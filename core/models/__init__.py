@@ -1,6 +1,6 @@
 """SQLAlchemy models of the schema specification, plus chat identities and link codes."""
 
-from core.models.analysis import Analysis, AnalysisConversation
+from core.models.analysis import Analysis, AnalysisConversation, AnalysisFlag
 from core.models.audit import AuditLog
 from core.models.base import Base
 from core.models.dialogue import DialogueState, InboxEvent, OutboxReply
@@ -19,6 +19,7 @@ from core.models.roster import Class, ClassEnrollment, Student
 __all__ = [
     "Analysis",
     "AnalysisConversation",
+    "AnalysisFlag",
     "AnalysisStatus",
     "AuditAction",
     "AuditLog",

@@ -48,6 +48,29 @@ class Analysis(Base):
             "flagged_for_review",
             postgresql_where=text("flagged_for_review = true"),
         ),
+        Index(
+            "ix_analyses_student_status_created",
+            "student_id",
+            "status",
+            "created_at",
+            postgresql_where=text("deleted_at IS NULL"),
+        ),
+    )
+
+
+class AnalysisFlag(Base):
+    """A flagged, not deleted analysis and when it was flagged (kept by a trigger, 0009)."""
+
+    __tablename__ = "analysis_flags"
+
+    analysis_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("analyses.id", ondelete="CASCADE"), primary_key=True
+    )
+    student_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("students.id"))
+    flagged_at: Mapped[datetime]
+
+    __table_args__ = (
+        Index("ix_analysis_flags_student_flagged", "student_id", text("flagged_at DESC")),
     )
 
 

@@ -1,4 +1,4 @@
-"""The immutable audit trail (a database trigger refuses UPDATE, DELETE and TRUNCATE)."""
+"""The immutable audit trail, by month (triggers refuse UPDATE, DELETE and TRUNCATE)."""
 
 from __future__ import annotations
 
@@ -42,4 +42,7 @@ class AuditLog(Base):
             text("(metadata -> 'studentIds')"),
             postgresql_using="gin",
         ),
+        Index("ix_audit_logs_user_email_date", text("lower(user_email)"), text("created_at DESC")),
+        # Monthly partitions (0010); the primary key is (id, created_at) in the database.
+        {"postgresql_partition_by": "RANGE (created_at)"},
     )

@@ -73,7 +73,8 @@ def _line(row: Any) -> bytes:
     return json.dumps(data, ensure_ascii=False, sort_keys=True).encode("utf-8") + b"\n"
 
 
-def _sha256(path: Path) -> str:
+def sha256_of(path: Path) -> str:
+    """The file's SHA-256, hex."""
     digest = hashlib.sha256()
     with path.open("rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):
@@ -106,14 +107,15 @@ class _MonthFile:
         return ArchivedFile(
             self.name,
             self.rows,
-            _sha256(self.path),
+            sha256_of(self.path),
             self.path.stat().st_size,
             self.first_at,
             self.last_at,
         )
 
 
-async def _write(directory: Path, stream: Any) -> list[ArchivedFile]:
+async def write_months(directory: Path, stream: Any) -> list[ArchivedFile]:
+    """Write a stream of rows (oldest first) into one gzip file per UTC month; describe them."""
     files: list[ArchivedFile] = []
     current: _MonthFile | None = None
     async for batch in stream.partitions(BATCH):
@@ -138,7 +140,8 @@ async def _write(directory: Path, stream: Any) -> list[ArchivedFile]:
     return files
 
 
-def _write_manifest(directory: Path, manifest: dict[str, Any], files: list[ArchivedFile]) -> str:
+def write_manifest(directory: Path, manifest: dict[str, Any], files: list[ArchivedFile]) -> str:
+    """Write manifest.json and SHA256SUMS; the manifest's own SHA-256."""
     body = json.dumps(manifest, ensure_ascii=False, indent=2).encode("utf-8")
     (directory / MANIFEST).write_bytes(body)
     sums = "".join(f"{f.sha256}  {f.name}\n" for f in files)
@@ -168,7 +171,7 @@ async def archive_audit_logs(
         .order_by(TABLE.c.created_at, TABLE.c.id)
         .execution_options(yield_per=BATCH)
     )
-    files = await _write(directory, await uow.session.stream(stmt))
+    files = await write_months(directory, await uow.session.stream(stmt))
     rows = sum(f.rows for f in files)
     manifest = {
         "format": FORMAT,
@@ -179,7 +182,7 @@ async def archive_audit_logs(
         "rows": rows,
         "files": [vars(f) for f in files],
     }
-    manifest_sha = await asyncio.to_thread(_write_manifest, directory, manifest, files)
+    manifest_sha = await asyncio.to_thread(write_manifest, directory, manifest, files)
     record(
         uow,
         actor,

@@ -1,10 +1,11 @@
 """Analyses flagged for review: the principal's list (newest flag first) and `reviewed ID`.
 
 Who flagged: the analysis's teacher, since only the author may flag (policy.may_edit_analysis).
-When: the time of the newest audit row that changed `flagged_for_review` on the analysis
-(written by `review.flag_for_review`), falling back to the analysis's `updated_at` for rows
-flagged outside the services (imports, seeds). The audit row is the authority because
-`updated_at` moves with every later edit; the resource index makes the lookup one probe.
+When: `analysis_flags.flagged_at`, which a trigger on `analyses` sets in the flagging
+transaction (the time of its audit row; `updated_at` for a row inserted already flagged, from
+the newest flag audit row for rows flagged before migration 0009). `updated_at` itself moves
+with every later edit. The list starts from the school's students and reads their flags, so
+its cost is the school's, not the whole system's flagged analyses.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from sqlalchemy import ColumnElement, Select, Text, cast, func, select, update
 from core.actor import Actor
 from core.audit import record, service
 from core.errors import Conflict, InvalidInput, NotFound
-from core.models import Analysis, AuditAction, AuditLog, Student, User, UserRole
+from core.models import Analysis, AnalysisFlag, AuditAction, Student, User, UserRole
 from core.policy import require_role, visible_students
 from core.uow import UnitOfWork
 
@@ -48,22 +49,11 @@ class FlaggedView:
         return str(self.analysis_id)[:8]
 
 
-def flagged_at() -> ColumnElement[datetime]:
-    """When the analysis was (last) flagged: its flag audit row, else `updated_at`."""
-    flag_rows = select(func.max(AuditLog.created_at)).where(
-        AuditLog.resource == "Analysis",
-        AuditLog.resource_id == cast(Analysis.id, Text),
-        AuditLog.action == AuditAction.UPDATE,
-        AuditLog.metadata_["changedFields"].contains(["flagged_for_review"]),
-        # A principal's `reviewed` also changes the field; it is not a flag.
-        AuditLog.metadata_["reviewed"].is_(None),
-    )
-    return func.coalesce(flag_rows.scalar_subquery(), Analysis.updated_at)
-
-
-def _flagged(actor: Actor, *where: ColumnElement[bool]) -> Select[Any]:
-    when = flagged_at().label("flagged_at")
-    return (
+def _flagged(actor: Actor, *where: ColumnElement[bool], only_flagged: bool) -> Select[Any]:
+    # The rollup's row is the flag; an analysis that is not flagged has none (outer join).
+    when = AnalysisFlag.flagged_at
+    flags = AnalysisFlag.analysis_id == Analysis.id
+    statement = (
         select(
             Analysis.id,
             Analysis.student_id,
@@ -73,14 +63,24 @@ def _flagged(actor: Actor, *where: ColumnElement[bool]) -> Select[Any]:
             User.email,
             Analysis.status,
             Analysis.created_at,
-            when,
+            func.coalesce(when, Analysis.updated_at).label("flagged_at"),
         )
-        .select_from(Analysis)
-        .join(Student, Student.id == Analysis.student_id)
-        .join(User, User.id == Analysis.teacher_id)
+        .select_from(Student)
+    )
+    if only_flagged:
+        # From the school's students to their flags: the school's rows only, by index.
+        statement = statement.join(AnalysisFlag, AnalysisFlag.student_id == Student.id).join(
+            Analysis, flags
+        )
+    else:
+        statement = statement.join(Analysis, Analysis.student_id == Student.id).outerjoin(
+            AnalysisFlag, flags
+        )
+    return (
+        statement.join(User, User.id == Analysis.teacher_id)
         # Same rows as policy.visible_analyses, written on the join (see core/summary_queries.py).
         .where(Analysis.deleted_at.is_(None), visible_students(actor), *where)
-        .order_by(when.desc(), Analysis.id)
+        .order_by(when.desc().nulls_last(), Analysis.id)
     )
 
 
@@ -94,9 +94,9 @@ async def list_flagged(
 ) -> list[FlaggedView]:
     """Flagged analyses the actor may see (a principal's school, an admin's all), newest first."""
     require_role(actor, UserRole.PRINCIPAL, UserRole.ADMIN, resource="Analysis")
-    statement = _flagged(actor, Analysis.flagged_for_review.is_(True)).limit(
-        max(1, min(limit, MAX_LIST))
-    )
+    statement = _flagged(
+        actor, Analysis.flagged_for_review.is_(True), only_flagged=True
+    ).limit(max(1, min(limit, MAX_LIST)))
     found = [_view(row) for row in (await uow.session.execute(statement)).all()]
     record(
         uow,
@@ -129,7 +129,7 @@ async def mark_reviewed(*, uow: UnitOfWork, actor: Actor, reference: str) -> Fla
         match: ColumnElement[bool] = Analysis.id == uuid.UUID(prefix)
     except ValueError:
         match = cast(Analysis.id, Text).like(prefix + "%")
-    rows = (await uow.session.execute(_flagged(actor, match).limit(2))).all()
+    rows = (await uow.session.execute(_flagged(actor, match, only_flagged=False).limit(2))).all()
     if not rows:
         raise NotFound("Analysis", reference.strip())
     if len(rows) > 1:

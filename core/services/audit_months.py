@@ -1,0 +1,209 @@
+"""Audit logs by month: partitions made ahead, a month archived whole, then dropped if allowed.
+
+`audit_logs` is partitioned by UTC month (migration 0010). The operator creates partitions
+ahead (`create_partitions`; serve refuses to start without this month's and next month's). A
+month that has ended is archived whole (`archive_month`: one gzip JSON Lines file, manifest,
+SHA256SUMS, verified as soon as written). A month may leave the database (DETACH, DROP) only
+when it ended more than the retention period ago and its archive still verifies: every file's
+SHA-256 as listed, and the month's file holding as many rows as the partition does now.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import json
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.actor import Actor
+from core.audit import record, service
+from core.errors import Conflict, InvalidInput, NotFound
+from core.models import AuditAction
+from core.policy import require_admin
+from core.services.archive import (
+    BATCH,
+    CHECKSUMS,
+    FORMAT,
+    MANIFEST,
+    TABLE,
+    ArchiveManifest,
+    sha256_of,
+    write_manifest,
+    write_months,
+)
+from core.uow import UnitOfWork
+
+AUDIT_YEARS = 7
+MONTHS_AHEAD = 3
+REQUIRED_AHEAD = 1
+
+
+def parse_month(value: str | date, field: str = "month") -> date:
+    """A YYYY-MM month as its first day, else InvalidInput(field, ...)."""
+    if isinstance(value, date):
+        return value.replace(day=1)
+    try:
+        return datetime.strptime(value.strip(), "%Y-%m").date()
+    except ValueError:
+        raise InvalidInput(field, f"not a month: {value.strip()!r}; use YYYY-MM") from None
+
+
+def add_months(month: date, n: int) -> date:
+    """The first day of the month `n` months after `month`."""
+    index = month.year * 12 + month.month - 1 + n
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def partition_name(month: date) -> str:
+    """The partition holding `month`'s rows (as `ge_audit_partition` names it)."""
+    return f"audit_logs_{month:%Y_%m}"
+
+
+def _start(month: date) -> datetime:
+    return datetime(month.year, month.month, 1, tzinfo=UTC)
+
+
+async def _now(session: AsyncSession) -> datetime:
+    now = await session.scalar(select(func.now()))
+    assert now is not None
+    return now.astimezone(UTC)
+
+
+async def missing_partitions(session: AsyncSession) -> list[str]:
+    """This month's and the next REQUIRED_AHEAD months' partitions that do not exist."""
+    this = (await _now(session)).date().replace(day=1)
+    names = [partition_name(add_months(this, n)) for n in range(REQUIRED_AHEAD + 1)]
+    query = text(
+        "SELECT name FROM unnest(CAST(:names AS text[])) name "
+        "WHERE to_regclass('public.' || name) IS NULL"
+    )
+    found = await session.execute(query, {"names": names})
+    return [row[0] for row in found]
+
+
+@service
+async def create_partitions(
+    *, uow: UnitOfWork, actor: Actor, ahead: int = MONTHS_AHEAD, start: str | date | None = None
+) -> list[str]:
+    """Create the partitions from `start` (default this month) to `ahead` months on; names."""
+    require_admin(actor, resource="AuditLog")
+    if not 0 <= ahead <= 24:
+        raise InvalidInput("ahead", "between 0 and 24 months")
+    this = (await _now(uow.session)).date().replace(day=1)
+    month = parse_month(start, "from") if start is not None else this
+    last = add_months(this, ahead)
+    names = []
+    while month <= last:
+        names.append(
+            await uow.session.scalar(text("SELECT public.ge_audit_partition(:m)"), {"m": month})
+        )
+        month = add_months(month, 1)
+    record(uow, actor, AuditAction.CREATE, "AuditLog", operation="partitions", partitions=names)
+    await uow.commit()
+    return [str(name) for name in names]
+
+
+def verify_archive(directory: Path) -> dict[str, Any]:
+    """The archive's manifest, once every file's SHA-256 and row count match it; else Conflict."""
+    try:
+        manifest: dict[str, Any] = json.loads((directory / MANIFEST).read_text("utf-8"))
+        sums = (directory / CHECKSUMS).read_text("ascii").split()
+    except (OSError, ValueError) as exc:
+        raise Conflict(f"{directory} holds no readable archive: {exc}") from None
+    listed = dict(zip(sums[1::2], sums[0::2], strict=True))
+    for entry in manifest.get("files", []):
+        path = directory / entry["name"]
+        if not path.exists():
+            raise Conflict(f"{entry['name']}: missing from {directory}")
+        digest = sha256_of(path)
+        if digest != entry["sha256"]:
+            raise Conflict(f"{entry['name']}: checksum does not match the manifest")
+        if digest != listed.get(entry["name"]):
+            raise Conflict(f"{entry['name']}: checksum does not match {CHECKSUMS}")
+        with gzip.open(path, "rb") as f:
+            lines = sum(1 for _ in f)
+        if lines != entry["rows"]:
+            raise Conflict(f"{entry['name']}: {lines} rows, the manifest says {entry['rows']}")
+    return manifest
+
+
+@service
+async def archive_month(
+    *, uow: UnitOfWork, actor: Actor, month: str | date, directory: Path
+) -> ArchiveManifest:
+    """Copy one whole, ended UTC month of audit rows into `directory`, verified (admin only)."""
+    require_admin(actor, resource="AuditLog")
+    first = parse_month(month)
+    end = add_months(first, 1)
+    now = await _now(uow.session)
+    if _start(end) > now:
+        raise InvalidInput("month", "has not ended yet (UTC); a month is archived whole")
+    directory = await asyncio.to_thread(directory.resolve)
+    if await asyncio.to_thread((directory / MANIFEST).exists):
+        raise Conflict(f"{directory} already holds an archive ({MANIFEST})")
+    await asyncio.to_thread(directory.mkdir, parents=True, exist_ok=True)
+    stmt = (
+        select(TABLE)
+        .where(TABLE.c.created_at >= _start(first), TABLE.c.created_at < _start(end))
+        .order_by(TABLE.c.created_at, TABLE.c.id)
+        .execution_options(yield_per=BATCH)
+    )
+    files = await write_months(directory, await uow.session.stream(stmt))
+    rows = sum(f.rows for f in files)
+    manifest = {
+        "format": FORMAT,
+        "table": TABLE.name,
+        "month": f"{first:%Y-%m}",
+        "before": end.isoformat(),
+        "createdAt": now.isoformat(),
+        "createdBy": actor.email,
+        "rows": rows,
+        "files": [vars(f) for f in files],
+    }
+    manifest_sha = await asyncio.to_thread(write_manifest, directory, manifest, files)
+    await asyncio.to_thread(verify_archive, directory)
+    record(uow, actor, AuditAction.EXPORT, "AuditLog", operation="archive-month",
+           month=f"{first:%Y-%m}", directory=str(directory), rows=rows,
+           manifestSha256=manifest_sha)  # fmt: skip
+    await uow.commit()
+    return ArchiveManifest(end, directory, rows, files)
+
+
+@service
+async def drop_month(*, uow: UnitOfWork, actor: Actor, month: str | date, directory: Path) -> int:
+    """Detach and drop a month past retention whose archive verifies; the rows it held."""
+    require_admin(actor, resource="AuditLog")
+    first = parse_month(month)
+    now = await _now(uow.session)
+    kept_from = now.date().replace(year=now.year - AUDIT_YEARS, day=1)
+    if add_months(first, 1) > kept_from:
+        raise Conflict(
+            f"{first:%Y-%m} is inside the {AUDIT_YEARS}-year retention period: "
+            f"only months before {kept_from:%Y-%m} may be dropped"
+        )
+    name = partition_name(first)
+    if await uow.session.scalar(text("SELECT to_regclass(:n)"), {"n": f"public.{name}"}) is None:
+        raise NotFound("AuditLog", f"{first:%Y-%m}")
+    manifest = await asyncio.to_thread(verify_archive, await asyncio.to_thread(directory.resolve))
+    archived = {f["name"]: f["rows"] for f in manifest.get("files", [])}
+    # Lock the partition first: no row may arrive between the count and the drop.
+    await uow.session.execute(text(f"LOCK TABLE {name} IN SHARE MODE"))
+    rows = int(await uow.session.scalar(text(f"SELECT count(*) FROM {name}")) or 0)
+    expected = archived.get(f"audit_logs-{first:%Y-%m}.jsonl.gz", 0 if rows == 0 else None)
+    if expected != rows:
+        raise Conflict(
+            f"the archive in {directory} does not hold {first:%Y-%m}'s {rows} rows "
+            f"(it lists {expected}); archive the month first"
+        )
+    await uow.session.execute(text(f"ALTER TABLE audit_logs DETACH PARTITION {name}"))
+    await uow.session.execute(text(f"DROP TABLE {name}"))
+    record(uow, actor, AuditAction.DELETE, "AuditLog", operation="drop-month",
+           month=f"{first:%Y-%m}", rows=rows, directory=str(directory),
+           files=sorted(archived))  # fmt: skip
+    await uow.commit()
+    return rows

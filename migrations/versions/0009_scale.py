@@ -1,0 +1,105 @@
+"""Per-school cost at Year-3 scale: the flagged-analyses rollup and the summary's indexes.
+
+`analysis_flags` holds one row per flagged, not deleted analysis: its student and when it was
+flagged. A trigger on `analyses` keeps it in the same transaction as every write (services,
+imports, raw SQL), so a principal's list reads the school's students and their flags only,
+instead of every flagged analysis of every school. `flagged_at` is the flag's time: now() of
+the flagging transaction (equal to its audit row's `created_at`), `updated_at` for a row
+inserted already flagged; the backfill takes the newest flag audit row, else `updated_at`.
+
+Revision ID: 0009
+Revises: 0005
+Create Date: 2026-11-30
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0009"
+down_revision: str | None = "0008"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+SYNC_SQL = """
+CREATE FUNCTION public.ge_analysis_flags_sync() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF NEW.flagged_for_review AND NEW.deleted_at IS NULL THEN
+    IF TG_OP = 'INSERT' THEN
+      INSERT INTO public.analysis_flags (analysis_id, student_id, flagged_at)
+      VALUES (NEW.id, NEW.student_id, NEW.updated_at);
+    ELSIF NOT OLD.flagged_for_review OR OLD.deleted_at IS NOT NULL THEN
+      INSERT INTO public.analysis_flags (analysis_id, student_id, flagged_at)
+      VALUES (NEW.id, NEW.student_id, now())
+      ON CONFLICT (analysis_id) DO UPDATE SET student_id = EXCLUDED.student_id,
+                                              flagged_at = EXCLUDED.flagged_at;
+    ELSIF NEW.student_id IS DISTINCT FROM OLD.student_id THEN
+      UPDATE public.analysis_flags SET student_id = NEW.student_id WHERE analysis_id = NEW.id;
+    END IF;
+  ELSIF TG_OP = 'UPDATE' AND OLD.flagged_for_review AND OLD.deleted_at IS NULL THEN
+    DELETE FROM public.analysis_flags WHERE analysis_id = NEW.id;
+  END IF;
+  RETURN NULL;
+END
+$$
+"""
+
+BACKFILL_SQL = """
+INSERT INTO analysis_flags (analysis_id, student_id, flagged_at)
+SELECT a.id, a.student_id, coalesce((
+         SELECT max(l.created_at) FROM audit_logs l
+         WHERE l.resource = 'Analysis' AND l.resource_id = a.id::text AND l.action = 'UPDATE'
+           AND l.metadata -> 'changedFields' @> '["flagged_for_review"]'
+           AND l.metadata -> 'reviewed' IS NULL), a.updated_at)
+FROM analyses a
+WHERE a.flagged_for_review AND a.deleted_at IS NULL
+"""
+
+
+def upgrade() -> None:
+    op.create_table(
+        "analysis_flags",
+        sa.Column("analysis_id", sa.UUID(), nullable=False),
+        sa.Column("student_id", sa.UUID(), nullable=False),
+        sa.Column("flagged_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["analysis_id"],
+            ["analyses.id"],
+            name=op.f("analysis_flags_analysis_id_fkey"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["student_id"], ["students.id"], name=op.f("analysis_flags_student_id_fkey")
+        ),
+        sa.PrimaryKeyConstraint("analysis_id", name=op.f("analysis_flags_pkey")),
+    )
+    op.create_index(
+        "ix_analysis_flags_student_flagged",
+        "analysis_flags",
+        ["student_id", sa.literal_column("flagged_at DESC")],
+        unique=False,
+    )
+    op.execute(SYNC_SQL)
+    op.execute(
+        "CREATE TRIGGER analyses_flags_sync AFTER INSERT OR UPDATE OF flagged_for_review, "
+        "deleted_at, student_id ON analyses "
+        "FOR EACH ROW EXECUTE FUNCTION public.ge_analysis_flags_sync()"
+    )
+    op.execute(BACKFILL_SQL)
+    # The summary's coverage and totals read a school's analyses by student and period.
+    op.create_index(
+        "ix_analyses_student_status_created",
+        "analyses",
+        ["student_id", "status", "created_at"],
+        unique=False,
+        postgresql_where=sa.text("deleted_at IS NULL"),
+    )
+
+
+def downgrade() -> None:
+    op.drop_index("ix_analyses_student_status_created", table_name="analyses")
+    op.execute("DROP TRIGGER analyses_flags_sync ON analyses")
+    op.execute("DROP FUNCTION public.ge_analysis_flags_sync()")
+    op.drop_index("ix_analysis_flags_student_flagged", table_name="analysis_flags")
+    op.drop_table("analysis_flags")
