@@ -15,7 +15,9 @@ from core.ports.ai import (
 )
 
 MODEL_NAME = "offline-analyst"
+MIN_CONFIDENCE = 0.1
 MAX_CONFIDENCE = 0.6
+DETAILED = 200  # characters on one topic that count as a detailed answer
 TOPICS = ("overall", "strengths", "difficulties", "learning", "social")
 PREFIX = {"he": "(מנתח לא מקוון) ", "en": "(Offline analyst) "}
 
@@ -106,6 +108,24 @@ def _answers_by_topic(messages: Sequence[ChatMessage]) -> dict[str, list[str]]:
     return answers
 
 
+def evidence_confidence(answers: dict[str, list[str]]) -> float:
+    """Confidence from the evidence: how many topics were answered, then how fully.
+
+    Each answered topic (the follow-up "more" is one too, counting at most len(TOPICS)) lifts
+    confidence one step; how much was written, up to DETAILED characters a topic, fills the step
+    below it. So answering another topic never lowers confidence, however long the others were,
+    and neither does writing more; offline rules never earn more than MAX_CONFIDENCE.
+    """
+    fullness = sorted(
+        (min(1.0, sum(map(len, said)) / DETAILED) for said in answers.values() if said),
+        reverse=True,
+    )[: len(TOPICS)]
+    if not fullness:
+        return MIN_CONFIDENCE
+    steps = len(fullness) - 1 + sum(fullness) / len(fullness)
+    return round(MIN_CONFIDENCE + (MAX_CONFIDENCE - MIN_CONFIDENCE) * steps / len(TOPICS), 2)
+
+
 class OfflineAnalyst:
     """Fixed five-question interview and a rule-based analysis built from the answers."""
 
@@ -151,10 +171,7 @@ class OfflineAnalyst:
         if overall:
             style += " " + text["overall"].format(" ".join(overall))
 
-        written = sum(len(a) for group in answers.values() for a in group)
-        # Grows with how much the teacher wrote; offline rules never earn high confidence.
-        confidence = round(min(MAX_CONFIDENCE, 0.1 + written / 2000), 2)
-
+        confidence = evidence_confidence(answers)
         result = AnalysisResult(
             strengths=strengths or [text["no_strengths"]],
             weaknesses=weaknesses or [text["no_difficulties"]],
