@@ -13,6 +13,7 @@ from core.ports.ai import (
     InterviewStep,
     Usage,
 )
+from core.themes import NOTHING_DESCRIBED
 
 MODEL_NAME = "offline-analyst"
 MIN_CONFIDENCE = 0.1
@@ -42,8 +43,8 @@ _QUESTIONS: dict[str, dict[str, str]] = {
 
 _TEXT: dict[str, dict[str, str]] = {
     "en": {
-        "no_strengths": "No strengths were described yet.",
-        "no_difficulties": "No difficulties were described yet.",
+        "no_strengths": NOTHING_DESCRIBED["en"]["strengths"],
+        "no_difficulties": NOTHING_DESCRIBED["en"]["weaknesses"],
         "support": "Plan targeted support for: {}",
         "build_on": "Build on what works: {}",
         "social": "Keep the social and behavioural picture in view: {}",
@@ -53,8 +54,8 @@ _TEXT: dict[str, dict[str, str]] = {
         "overall": "Overall: {}",
     },
     "he": {
-        "no_strengths": "עדיין לא תוארו חוזקות.",
-        "no_difficulties": "עדיין לא תוארו קשיים.",
+        "no_strengths": NOTHING_DESCRIBED["he"]["strengths"],
+        "no_difficulties": NOTHING_DESCRIBED["he"]["weaknesses"],
         "support": "לתכנן תמיכה ממוקדת עבור: {}",
         "build_on": "להישען על מה שעובד: {}",
         "social": "לשים לב לתמונה החברתית וההתנהגותית: {}",

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
+import re
 import sys
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
@@ -17,7 +20,8 @@ from core.uow import UnitOfWork
 
 WORKSPACE = "local"
 BUTTON_HINT = "(#N presses button N)"
-DOWNLOADS = Path(".data") / "downloads"
+DOWNLOADS_FOLDER = "downloads"  # under DATA_DIR, one folder per user inside
+DOWNLOADS = Path(".data") / DOWNLOADS_FOLDER
 
 
 def render(reply: Reply) -> str:
@@ -35,13 +39,33 @@ def pick(line: str, buttons: tuple[Button, ...]) -> str | None:
     return None
 
 
+def user_folder(root: Path, email: str) -> Path:
+    """Where one user's files go under `root`: a folder named after their address."""
+    # Addresses are already safe file names but for a few characters; never a path separator.
+    return root / (re.sub(r"[^\w@.+-]", "_", email.strip().lower()).lstrip(".") or "_")
+
+
 def save_attachments(reply: Reply, directory: Path) -> list[Path]:
-    """Write a reply's files (charts, exports) to `directory`; the terminal shows the paths."""
+    """Write a reply's files (charts, exports) to `directory`; the terminal shows the paths.
+
+    Each file gets a new name (the attachment's own, then the UTC time, then -2, -3... if that
+    is taken), created exclusively, so no earlier file, nor another process's, is ever
+    overwritten.
+    """
     saved = []
     for attachment in reply.attachments:
         directory.mkdir(parents=True, exist_ok=True)
-        path = directory / Path(attachment.filename).name  # never outside the directory
-        path.write_bytes(attachment.content)
+        original = Path(Path(attachment.filename).name)  # never outside the directory
+        stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+        for n in itertools.count(1):
+            suffix = "" if n == 1 else f"-{n}"
+            path = directory / f"{original.stem}-{stamp}{suffix}{original.suffix}"
+            try:
+                with path.open("xb") as file:
+                    file.write(attachment.content)
+            except FileExistsError:
+                continue
+            break
         saved.append(path)
     return saved
 
