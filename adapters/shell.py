@@ -6,6 +6,7 @@ import asyncio
 import itertools
 import re
 import sys
+import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -98,6 +99,8 @@ async def chat(
         return 1
     write(f"Growth Engine — signed in as {email}. {BUTTON_HINT} Ctrl-D to leave.")
     buttons: tuple[Button, ...] = ()
+    # Event ids are remembered for good (processed_events): each chat session needs its own.
+    session = uuid.uuid4().hex
     counter = 0
     while True:
         if prompt:
@@ -117,7 +120,7 @@ async def chat(
             "terminal",
             text="" if action else line,
             action=action,
-            event_id=f"shell-{id(lines)}-{counter}",
+            event_id=f"shell-{session}-{counter}",
         )
         buttons = ()
         for reply in await engine.handle(event):

@@ -63,17 +63,25 @@ class Wired:
 
 
 def build_engine(
-    settings: Settings, database_url: str, redis_url: str, metrics: Metrics | None = None
+    settings: Settings,
+    database_url: str,
+    redis_url: str,
+    metrics: Metrics | None = None,
+    *,
+    namespace: str = REDIS_NAMESPACE,
 ) -> Wired:
-    """The dialogue engine as production runs it (AI calls instrumented when `metrics`)."""
+    """The dialogue engine as production runs it (AI calls instrumented when `metrics`).
+
+    `namespace` prefixes its Redis keys; tests give each test its own.
+    """
     db = make_engine(database_url)
     client = redis_client(redis_url)
     ai = ai_provider(settings)
     engine = DialogueEngine(
         session_factory=make_session_factory(db),
         ai=InstrumentedAI(ai, metrics) if metrics else ai,
-        locks=RedisLocks(client, namespace=REDIS_NAMESPACE),
-        seen=RedisSeenEvents(client, namespace=REDIS_NAMESPACE),
+        locks=RedisLocks(client, namespace=namespace),
+        seen=RedisSeenEvents(client, namespace=namespace),
         prices=dict(settings.AI_PRICES),
         settings=dialogue_settings(settings),
         charts=MatplotlibCharts(),
