@@ -117,12 +117,12 @@ async def _seed(database_url: str) -> str:
 
 
 async def _chat(infra: Infrastructure, email: str) -> int:
-    from adapters.shell import DOWNLOADS_FOLDER, chat, user_folder
+    from adapters.shell import DOWNLOADS_FOLDER, chat
     from adapters.wiring import build_engine
 
     assert infra.redis_url is not None
     wired = build_engine(infra.settings, infra.database_url, infra.redis_url)
-    downloads = user_folder(infra.settings.DATA_DIR / DOWNLOADS_FOLDER, email)
+    downloads = infra.settings.DATA_DIR / DOWNLOADS_FOLDER  # a folder per user inside
     try:
         return await chat(wired.engine, email, prompt=sys.stdin.isatty(), downloads=downloads)
     finally:

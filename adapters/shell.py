@@ -93,7 +93,7 @@ async def chat(
     prompt: bool = False,
     downloads: Path = DOWNLOADS,
 ) -> int:
-    """Run the dialogue as `email` until end of input; returns the exit code."""
+    """Run the dialogue as `email` until end of input (files go to their folder in `downloads`)."""
     if not await link(engine, email):
         write(f"No active user with email {email}.")
         return 1
@@ -125,7 +125,7 @@ async def chat(
         buttons = ()
         for reply in await engine.handle(event):
             write(render(reply))
-            for path in save_attachments(reply, downloads):
+            for path in save_attachments(reply, user_folder(downloads, email)):
                 write(f"[file saved: {path}]")
             if reply.buttons:
                 buttons = reply.buttons

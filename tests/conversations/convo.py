@@ -34,10 +34,19 @@ class Db:
 
 
 @dataclass
+class Given:
+    """Set-up no conversation can make (a record deleted years ago), as SQL run right here."""
+
+    sql: str
+    line: int
+
+
+@dataclass
 class Restart:
     """The chat process ends (end of input) and a fresh one starts: nothing kept in memory."""
 
     line: int
+    user: str | None = None  # someone else signs in (`#as` after the first step)
 
 
 @dataclass
@@ -47,7 +56,7 @@ class Convo:
     name: str
     user: str = "teacher1@demo.school"
     env: dict[str, str] = field(default_factory=dict)
-    steps: list[Me | Bot | Db | Restart] = field(default_factory=list)
+    steps: list[Me | Bot | Db | Given | Restart] = field(default_factory=list)
 
 
 def parse_convo(path: Path) -> Convo:
@@ -70,11 +79,18 @@ def parse_convo(path: Path) -> Convo:
         elif line.startswith("#db"):
             current = None
             convo.steps.append(Db(line[3:].strip(), number))
+        elif line.startswith("#given"):
+            current = None
+            convo.steps.append(Given(line[6:].strip(), number))
         elif line.startswith("#restart"):
             current = None
             convo.steps.append(Restart(number))
         elif line.startswith("#as"):
-            convo.user = line[3:].strip()
+            current = None
+            if convo.steps:  # later in the file: this chat ends, one as that user starts
+                convo.steps.append(Restart(number, line[3:].strip()))
+            else:
+                convo.user = line[3:].strip()
         elif line.startswith("#env"):
             key, _, value = line[4:].strip().partition("=")
             convo.env[key.strip()] = value.strip()

@@ -21,7 +21,7 @@ from adapters.shell import chat
 from adapters.wiring import build_engine
 from core.demo import seed_demo
 from core.uow import UnitOfWork
-from tests.conversations.convo import Bot, Convo, Db, Me, Restart, matches, parse_convo
+from tests.conversations.convo import Bot, Convo, Db, Given, Me, Restart, matches, parse_convo
 from tests.conversations.facts import check_fact
 
 HERE = Path(__file__).resolve().parent
@@ -96,7 +96,7 @@ async def test_transcript(
     transcript = Transcript(convo)
     loop = asyncio.get_running_loop()
 
-    def start() -> Session:
+    def start(user: str) -> Session:
         wired = build_engine(settings, database_url, redis_url, namespace=redis_namespace)
         keyboard = Keyboard(loop)
         screen: list[str] = []
@@ -105,7 +105,7 @@ async def test_transcript(
             try:
                 return await chat(
                     wired.engine,
-                    convo.user,
+                    user,
                     lines=keyboard,  # type: ignore[arg-type]
                     write=screen.append,
                     downloads=tmp_path / "downloads",
@@ -134,7 +134,8 @@ async def test_transcript(
         await session.keyboard.type("")  # end of input: chat returns
         assert await asyncio.wait_for(session.task, TURN_DEADLINE) == 0
 
-    session = start()
+    who = convo.user
+    session = start(who)
     output = await answer(session)
     transcript.lines.append(output)
     try:
@@ -154,10 +155,14 @@ async def test_transcript(
                 problem = await check_fact(raw, step.fact)
                 if problem:
                     transcript.fail(step.line, f"#db {step.fact}: {problem}")
+            elif isinstance(step, Given):
+                transcript.lines.append(f"#given {step.sql}")
+                await raw.execute(step.sql)
             elif isinstance(step, Restart):
-                transcript.lines.append("#restart")
+                transcript.lines.append(f"#as {step.user}" if step.user else "#restart")
                 await stop(session)
-                session = start()
+                who = step.user or who
+                session = start(who)
                 transcript.lines.append(await answer(session))
         await stop(session)
     finally:
