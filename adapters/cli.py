@@ -11,16 +11,21 @@ from typing import TYPE_CHECKING
 
 from adapters.cli_admin import add_admin_parser, add_audit_parser
 from adapters.cli_roster import add_roster_parser
+from adapters.reachable import Unreachable, check_database, check_redis
 from adapters.settings import SettingsError, load_settings
 
 if TYPE_CHECKING:
     from adapters.bootstrap import Infrastructure
+
+EX_UNAVAILABLE = 69  # sysexits.h: a server the command needs cannot be reached
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="growth-engine",
         description="Growth Engine: AI-guided student analyses for teachers.",
+        epilog="Exit codes: 0 done; 1 refused, failed or not confirmed; 2 bad usage or a file "
+        "that cannot be read; 69 PostgreSQL or Redis cannot be reached.",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -121,16 +126,20 @@ async def _seed(database_url: str) -> str:
 
 
 async def _chat(infra: Infrastructure, email: str, bidi: str = "logical") -> int:
-    from adapters.shell import chat
+    from adapters.shell import DOWNLOADS_FOLDER, chat
     from adapters.terminal_text import detect_bidi
     from adapters.wiring import build_engine
 
     assert infra.redis_url is not None
     mode = detect_bidi(os.environ, sys.stdout.isatty()) if bidi == "auto" else bidi
     wired = build_engine(infra.settings, infra.database_url, infra.redis_url)
+    downloads = infra.settings.DATA_DIR / DOWNLOADS_FOLDER  # a folder per user inside
     try:
         return await chat(
-            wired.engine, email, bidi="visual" if mode == "visual" else "logical"
+            wired.engine,
+            email,
+            downloads=downloads,
+            bidi="visual" if mode == "visual" else "logical",
         )
     finally:
         await wired.close()
@@ -199,6 +208,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         for note in infra.notes:
             print(note)
+        try:
+            check_database(infra.database_url)
+            if infra.redis_url is not None and needs_redis:
+                check_redis(infra.redis_url)
+        except Unreachable as exc:
+            print(exc, file=sys.stderr)
+            return EX_UNAVAILABLE
         if args.command == "db":
             return _run_db(args, infra.database_url)
         schema.upgrade(infra.database_url)
@@ -209,7 +225,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "admin":
             from adapters.cli_admin import run_admin
 
-            return run_admin(args, infra.database_url)
+            return run_admin(args, infra.database_url, infra.settings.DATA_DIR)
         if args.command == "audit":
             from adapters.cli_admin import run_audit
 

@@ -1,9 +1,11 @@
 """`growth-engine admin ...` and `growth-engine audit archive`, as the system actor.
 
 `admin` takes the chat's admin commands word for word (one grammar, `bot.admin_commands`),
-answers in English, writes the files a command returns (a student's record) into `--out`,
-and sends `--attach FILE` as the message's attachment (a roster CSV). Exit codes: 0 done,
-1 refused or failed, 2 bad usage. `audit archive` copies old audit rows to cold storage;
+answers in English, writes the files a command returns (a student's record) into `--out`
+(default DATA_DIR/records, never over an earlier file), and sends `--attach FILE` as the
+message's attachment (a roster CSV). A reply that asks to confirm (retention) is asked at the
+terminal, or needs `--yes` when no one is there to answer. Exit codes: 0 done, 1 refused,
+failed or not confirmed, 2 bad usage. `audit archive` copies old audit rows to cold storage;
 `audit partitions` creates monthly partitions ahead; `audit drop-month` drops an archived one.
 """
 
@@ -14,8 +16,15 @@ import asyncio
 import sys
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.events import Reply
 
 CLI_OPTIONS = ("--out", "--attach", "--telegram-bot")
+CONFIRM_PREFIX = "admin:"  # a button's action: the admin command to run once confirmed
+RECORDS_FOLDER = "records"  # under DATA_DIR: where files go without --out
+DATA_DIR = Path(".data")  # the Settings default; the CLI passes the configured one
 
 
 def add_admin_parser(commands: argparse._SubParsersAction) -> None:
@@ -27,12 +36,12 @@ def add_admin_parser(commands: argparse._SubParsersAction) -> None:
         help="Administration: users, schools, invites, rosters, quotas, usage, audit, "
         "retention, student records.",
         description="Run an admin command as the system actor (audited as CLI).\n"
-        "Retention is safe to run daily from cron: growth-engine admin retention",
+        "Retention asks before it anonymises; from cron: growth-engine admin retention --yes",
         epilog="commands:\n" + "\n".join(f"  {s.usage}" for s in SPECS),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     admin.add_argument(
-        "--out", type=Path, default=Path("."), metavar="DIR", help="where files are written"
+        "--out", type=Path, metavar="DIR", help="where files are written (default DATA_DIR/records)"
     )
     admin.add_argument("--attach", type=Path, metavar="FILE", help="the CSV for roster import")
     admin.add_argument(
@@ -93,7 +102,10 @@ def _cli_options(args: argparse.Namespace) -> list[str] | int:
     return words
 
 
-async def _admin(args: argparse.Namespace, words: list[str], database_url: str) -> int:
+async def _admin(
+    args: argparse.Namespace, words: list[str], database_url: str, records: Path
+) -> int:
+    from adapters.shell import save_attachments
     from bot.admin_commands import Call, execute
     from bot.events import Attachment
     from core.actor import Channel, system_actor
@@ -101,6 +113,10 @@ async def _admin(args: argparse.Namespace, words: list[str], database_url: str) 
     from core.uow import UnitOfWork
 
     attachments: tuple[Attachment, ...] = ()
+    needed = _needed_file(words)
+    if needed and args.attach is None:
+        print(f"{needed}: add --attach FILE.", file=sys.stderr)
+        return 2
     if args.attach is not None:
         path = Path(args.attach)
         try:
@@ -120,25 +136,69 @@ async def _admin(args: argparse.Namespace, words: list[str], database_url: str) 
     )
     try:
         outcome = await execute(call, words)
+        question = _question(outcome.replies)
+        if question is not None:
+            confirmed = await _confirm(*question)
+            if confirmed is None:
+                return 1
+            outcome = await execute(call, confirmed)
     finally:
         await engine.dispose()
     out = sys.stdout if outcome.status == 0 else sys.stderr
     for reply in outcome.replies:
         print(reply.text, file=out)
-        for attachment in reply.attachments:
-            target = Path(args.out) / attachment.filename
-            await asyncio.to_thread(target.parent.mkdir, parents=True, exist_ok=True)
-            await asyncio.to_thread(target.write_bytes, attachment.content)
+        for target in await asyncio.to_thread(save_attachments, reply, args.out or records):
             print(f"Wrote {target}")
     return outcome.status
 
 
-def run_admin(args: argparse.Namespace, database_url: str) -> int:
+def _needed_file(words: list[str]) -> str:
+    """What to say when the command needs a file (roster import: its CSV), else ""."""
+    from bot.admin_commands import parse
+    from bot.admin_grammar import UsageError
+
+    if not words:
+        return ""
+    try:
+        spec, _values = parse(words)
+    except UsageError:
+        return ""  # the command itself explains its usage
+    if not spec.attachment:
+        return ""
+    return f"growth-engine {spec.usage} needs the {spec.attachment} file"
+
+
+def _question(replies: list[Reply]) -> tuple[str, list[str]] | None:
+    """A reply that asks to confirm: its text and the words of the confirmed command."""
+    for reply in replies:
+        for button in reply.buttons:
+            if button.action.startswith(CONFIRM_PREFIX):
+                return reply.text, button.action.removeprefix(CONFIRM_PREFIX).split()
+    return None
+
+
+async def _confirm(text: str, words: list[str]) -> list[str] | None:
+    """`words` when the operator at the terminal types yes; None otherwise (and said why)."""
+    print(text)
+    if not sys.stdin.isatty():
+        command = " ".join(words)
+        print(f"Not done: add --yes to go ahead (growth-engine admin {command}).", file=sys.stderr)
+        return None
+    answer = await asyncio.to_thread(input, "Type yes to go ahead: ")
+    if answer.strip().lower() != "yes":
+        print("Not done.", file=sys.stderr)
+        return None
+    return words
+
+
+def run_admin(args: argparse.Namespace, database_url: str, data_dir: Path = DATA_DIR) -> int:
     """Run one admin command; returns the exit code."""
     words = _cli_options(args)
     if isinstance(words, int):
         return words
-    return asyncio.run(_admin(args, words, database_url))
+    if isinstance(args.out, str):  # given after the command words
+        args.out = Path(args.out)
+    return asyncio.run(_admin(args, words, database_url, data_dir / RECORDS_FOLDER))
 
 
 async def _archive(args: argparse.Namespace, database_url: str) -> int:

@@ -13,9 +13,12 @@ from core.ports.ai import (
     InterviewStep,
     Usage,
 )
+from core.themes import NOTHING_DESCRIBED
 
 MODEL_NAME = "offline-analyst"
+MIN_CONFIDENCE = 0.1
 MAX_CONFIDENCE = 0.6
+DETAILED = 200  # characters on one topic that count as a detailed answer
 TOPICS = ("overall", "strengths", "difficulties", "learning", "social")
 PREFIX = {"he": "(מנתח לא מקוון) ", "en": "(Offline analyst) "}
 
@@ -40,8 +43,8 @@ _QUESTIONS: dict[str, dict[str, str]] = {
 
 _TEXT: dict[str, dict[str, str]] = {
     "en": {
-        "no_strengths": "No strengths were described yet.",
-        "no_difficulties": "No difficulties were described yet.",
+        "no_strengths": NOTHING_DESCRIBED["en"]["strengths"],
+        "no_difficulties": NOTHING_DESCRIBED["en"]["weaknesses"],
         "support": "Plan targeted support for: {}",
         "build_on": "Build on what works: {}",
         "social": "Keep the social and behavioural picture in view: {}",
@@ -51,8 +54,8 @@ _TEXT: dict[str, dict[str, str]] = {
         "overall": "Overall: {}",
     },
     "he": {
-        "no_strengths": "עדיין לא תוארו חוזקות.",
-        "no_difficulties": "עדיין לא תוארו קשיים.",
+        "no_strengths": NOTHING_DESCRIBED["he"]["strengths"],
+        "no_difficulties": NOTHING_DESCRIBED["he"]["weaknesses"],
         "support": "לתכנן תמיכה ממוקדת עבור: {}",
         "build_on": "להישען על מה שעובד: {}",
         "social": "לשים לב לתמונה החברתית וההתנהגותית: {}",
@@ -106,6 +109,24 @@ def _answers_by_topic(messages: Sequence[ChatMessage]) -> dict[str, list[str]]:
     return answers
 
 
+def evidence_confidence(answers: dict[str, list[str]]) -> float:
+    """Confidence from the evidence: how many topics were answered, then how fully.
+
+    Each answered topic (the follow-up "more" is one too, counting at most len(TOPICS)) lifts
+    confidence one step; how much was written, up to DETAILED characters a topic, fills the step
+    below it. So answering another topic never lowers confidence, however long the others were,
+    and neither does writing more; offline rules never earn more than MAX_CONFIDENCE.
+    """
+    fullness = sorted(
+        (min(1.0, sum(map(len, said)) / DETAILED) for said in answers.values() if said),
+        reverse=True,
+    )[: len(TOPICS)]
+    if not fullness:
+        return MIN_CONFIDENCE
+    steps = len(fullness) - 1 + sum(fullness) / len(fullness)
+    return round(MIN_CONFIDENCE + (MAX_CONFIDENCE - MIN_CONFIDENCE) * steps / len(TOPICS), 2)
+
+
 class OfflineAnalyst:
     """Fixed five-question interview and a rule-based analysis built from the answers."""
 
@@ -151,10 +172,7 @@ class OfflineAnalyst:
         if overall:
             style += " " + text["overall"].format(" ".join(overall))
 
-        written = sum(len(a) for group in answers.values() for a in group)
-        # Grows with how much the teacher wrote; offline rules never earn high confidence.
-        confidence = round(min(MAX_CONFIDENCE, 0.1 + written / 2000), 2)
-
+        confidence = evidence_confidence(answers)
         result = AnalysisResult(
             strengths=strengths or [text["no_strengths"]],
             weaknesses=weaknesses or [text["no_difficulties"]],

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
+import re
 import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 from adapters.terminal_input import ReadLine, read_message, standard_input
@@ -19,7 +22,8 @@ from core.uow import UnitOfWork
 
 WORKSPACE = "local"
 BUTTON_HINT = "(#N presses button N)"
-DOWNLOADS = Path(".data") / "downloads"
+DOWNLOADS_FOLDER = "downloads"  # under DATA_DIR, one folder per user inside
+DOWNLOADS = Path(".data") / DOWNLOADS_FOLDER
 
 
 def render(reply: Reply, bidi: BidiMode = "logical") -> str:
@@ -38,13 +42,33 @@ def pick(line: str, buttons: tuple[Button, ...]) -> str | None:
     return None
 
 
+def user_folder(root: Path, email: str) -> Path:
+    """Where one user's files go under `root`: a folder named after their address."""
+    # Addresses are already safe file names but for a few characters; never a path separator.
+    return root / (re.sub(r"[^\w@.+-]", "_", email.strip().lower()).lstrip(".") or "_")
+
+
 def save_attachments(reply: Reply, directory: Path) -> list[Path]:
-    """Write a reply's files (charts, exports) to `directory`; the terminal shows the paths."""
+    """Write a reply's files (charts, exports) to `directory`; the terminal shows the paths.
+
+    Each file gets a new name (the attachment's own, then the UTC time, then -2, -3... if that
+    is taken), created exclusively, so no earlier file, nor another process's, is ever
+    overwritten.
+    """
     saved = []
     for attachment in reply.attachments:
         directory.mkdir(parents=True, exist_ok=True)
-        path = directory / Path(attachment.filename).name  # never outside the directory
-        path.write_bytes(attachment.content)
+        original = Path(Path(attachment.filename).name)  # never outside the directory
+        stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+        for n in itertools.count(1):
+            suffix = "" if n == 1 else f"-{n}"
+            path = directory / f"{original.stem}-{stamp}{suffix}{original.suffix}"
+            try:
+                with path.open("xb") as file:
+                    file.write(attachment.content)
+            except FileExistsError:
+                continue
+            break
         saved.append(path)
     return saved
 
@@ -75,6 +99,7 @@ async def chat(
     """Run the dialogue as `email` until end of input; returns the exit code.
 
     `lines` reads one line (None at the end); by default standard input, see terminal_input.
+    Files go to the user's own folder in `downloads`.
     """
     if lines is None:
         lines, prompt = standard_input()
@@ -107,7 +132,7 @@ async def chat(
         buttons = ()
         for reply in await engine.handle(event):
             write(render(reply, bidi))
-            for path in save_attachments(reply, downloads):
+            for path in save_attachments(reply, user_folder(downloads, email)):
                 write(f"[file saved: {path}]")
             if reply.buttons:
                 buttons = reply.buttons

@@ -113,9 +113,17 @@ def read_routing(primary: AsyncEngine, replica: AsyncEngine | None) -> ReadRouti
 
 
 def build_engine(
-    settings: Settings, database_url: str, redis_url: str, metrics: Metrics | None = None
+    settings: Settings,
+    database_url: str,
+    redis_url: str,
+    metrics: Metrics | None = None,
+    *,
+    namespace: str = REDIS_NAMESPACE,
 ) -> Wired:
-    """The dialogue engine as production runs it (AI calls instrumented when `metrics`)."""
+    """The dialogue engine as production runs it (AI calls instrumented when `metrics`).
+
+    `namespace` prefixes its Redis keys; tests give each test its own.
+    """
     db = make_engine(database_url)
     replica_url = settings.DATABASE_REPLICA_URL
     replica = replica_engine(replica_url) if replica_url else None
@@ -126,13 +134,13 @@ def build_engine(
         ai=InstrumentedAI(ai, metrics) if metrics else ai,
         locks=RedisLocks(
             client,
-            namespace=REDIS_NAMESPACE,
+            namespace=namespace,
             lease_seconds=settings.LOCK_LEASE_SECONDS,
             # A queued turn waits for the one before it, however long its model call may run.
             wait_seconds=settings.TURN_DEADLINE_SECONDS + 60,
             max_hold_seconds=settings.TURN_DEADLINE_SECONDS + 30,
         ),
-        seen=RedisSeenEvents(client, namespace=REDIS_NAMESPACE),
+        seen=RedisSeenEvents(client, namespace=namespace),
         prices=dict(settings.AI_PRICES),
         settings=dialogue_settings(settings),
         charts=MatplotlibCharts(),

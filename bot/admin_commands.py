@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot import admin_grammar
 from bot.admin_grammar import Spec, UsageError, number, split, usage_text
-from bot.events import Attachment, Reply
+from bot.events import Attachment, Button, Reply
 from bot.i18n import isolate, t
 from core.actor import Actor
 from core.errors import AccessDenied, Conflict, DomainError, InvalidInput, NotFound
@@ -41,6 +41,8 @@ INVITE_TTL = timedelta(hours=72)
 REPORT_LINES = 50  # of a rejected roster: enough to fix a file, short enough for one chat
 IDS_SHOWN = 20
 NOT_FOUND_KEYS = {"School", "District", "User", "Student"}
+# The button under a retention preview: the same command, confirmed (the CLI's --yes).
+RETENTION_CONFIRMED = "admin:retention --yes"
 
 
 @dataclass(frozen=True)
@@ -144,8 +146,6 @@ async def _invite(c: Call, a: dict[str, Any]) -> Replies:
 
 
 async def _roster(c: Call, a: dict[str, Any]) -> Replies:
-    if not c.attachments:
-        return [Reply(c.say("admin_roster_attach"))]
     data = c.attachments[0].content
     kind = (a.get("kind") or sniff(data)[0]).lower()
     if kind not in KINDS:
@@ -216,6 +216,8 @@ async def _audit(c: Call, a: dict[str, Any]) -> Replies:
 
 async def _retention(c: Call, a: dict[str, Any]) -> Replies:
     dry = bool(a.get("dry_run"))
+    if not dry and not a.get("yes"):
+        return await _retention_question(c)
     r = await c.run(retention.run_retention, dry_run=dry)
     summary = "admin_retention_dry" if dry else "admin_retention"
     lines = [c.say(summary, students=len(r.student_ids), users=len(r.user_ids))]
@@ -224,6 +226,16 @@ async def _retention(c: Call, a: dict[str, Any]) -> Replies:
             more = " …" if len(ids) > IDS_SHOWN else ""
             lines.append(c.say(key, ids=", ".join(map(str, ids[:IDS_SHOWN])) + more))
     return [Reply("\n".join(lines))]
+
+
+async def _retention_question(c: Call) -> Replies:
+    """What a run would anonymise, and a button that runs it: it cannot be undone."""
+    due = await c.run(retention.run_retention, dry_run=True)
+    counts = {"students": len(due.student_ids), "users": len(due.user_ids)}
+    if not any(counts.values()):
+        return [Reply(c.say("admin_retention_nothing_due"))]
+    button = Button(c.say("admin_retention_go"), RETENTION_CONFIRMED)
+    return [Reply(c.say("admin_retention_confirm", **counts), (button,))]
 
 
 async def _record(c: Call, a: dict[str, Any]) -> Replies:
@@ -247,13 +259,13 @@ SPECS: list[Spec[Runner]] = [
     Spec(("school", "list"), "", _school_list),
     Spec(("district", "add"), "CODE NAME", _district_add),
     Spec(("invite",), "EMAIL", _invite),
-    Spec(("roster", "import"), "[SCHOOL] [KIND]", _roster),
+    Spec(("roster", "import"), "[SCHOOL] [KIND]", _roster, attachment="CSV"),
     Spec(("quota",), "SCHOOL N", _quota),
     Spec(("usage",), "[MONTH]", _usage),
     Spec(("audit", "student"), "STUDENT... [--before=ID]", _audit),
     Spec(("audit", "user"), "EMAIL [--before=ID]", _audit),
     Spec(("audit", "since"), "DATE [--before=ID]", _audit),
-    Spec(("retention",), "[--dry-run]", _retention),
+    Spec(("retention",), "[--dry-run] [--yes]", _retention),
     Spec(("record",), "STUDENT...", _record),
 ]
 
@@ -283,6 +295,8 @@ async def execute(call: Call, command: str | list[str]) -> Outcome:
         spec, values = parse(words)
     except UsageError as error:
         return Outcome([Reply(usage_text(error, call.say))], 2)
+    if spec.attachment and not call.attachments:
+        return Outcome([Reply(call.say("admin_roster_attach"))], 2)
     try:
         return Outcome(await spec.run(call, values), 0)
     except DomainError as error:

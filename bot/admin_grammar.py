@@ -29,6 +29,7 @@ class Spec(Generic[RunT]):
     words: tuple[str, ...]
     params: str
     run: RunT
+    attachment: str = ""  # the file the command needs attached ("CSV"), if any
 
     @property
     def usage(self) -> str:

@@ -424,6 +424,31 @@ CATALOGUE: dict[str, dict[str, str]] = {
 }
 
 
+# --- Principal and admin views (issue 10, item 7): empty scopes, retention confirmation. ---
+CATALOGUE["en"].update(
+    {
+        "summary_empty_scope": "There is nothing to summarise in {scope}: no students, classes "
+        "or analyses that you may see.",
+        "admin_retention_confirm": "Retention would anonymise {students} students and {users} "
+        "users now. This cannot be undone. Go ahead?",
+        "admin_retention_go": "Anonymise now",
+        "admin_retention_nothing_due": "Retention: nothing is due for anonymisation. Nothing "
+        "was changed.",
+    }
+)
+CATALOGUE["he"].update(
+    {
+        "summary_empty_scope": "{scope}: אין כאן תלמידים, כיתות או ניתוחים שמותר לך לראות, ולכן "
+        "אין מה לסכם.",
+        "admin_retention_confirm": "שמירת נתונים תהפוך עכשיו {students} תלמידים ו-{users} "
+        "משתמשים לאנונימיים. אי אפשר לבטל זאת. להמשיך?",
+        "admin_retention_go": "להפוך לאנונימיים עכשיו",
+        "admin_retention_nothing_due": "שמירת נתונים: אין מה להפוך לאנונימי. דבר לא שונה.",
+    }
+)
+# --- end of issue 10, item 7 ---
+
+
 def isolate(text: str) -> str:
     """Wrap a name so mixed Hebrew/English renders in the right order inside RTL text."""
     return f"{LRI}{text}{PDI}" if any("a" <= c.lower() <= "z" for c in text) else text

@@ -14,7 +14,14 @@ from typing import TYPE_CHECKING
 
 from bot.events import Attachment, Reply
 from bot.i18n import isolate
-from core.errors import AccessDenied, Conflict, DomainError, InvalidInput, NotFound
+from core.errors import (
+    AccessDenied,
+    Conflict,
+    DomainError,
+    InvalidInput,
+    NotFound,
+    UnknownPeriod,
+)
 from core.models import AnalysisStatus
 from core.periods import SCHOOL_TZ, parse_period
 from core.ports.charts import ChartSpec, Panel
@@ -52,8 +59,8 @@ def _period(ctx: Context, summary: summaries.Summary) -> str:
 
 def _render(ctx: Context, s: summaries.Summary) -> str:
     lines = [ctx.say("summary_title", scope=_scope_title(ctx, s), period=_period(ctx, s))]
-    if not s.total and not s.by_grade and not s.by_class:
-        return "\n".join([*lines, ctx.say("summary_nothing")])
+    if s.empty:
+        return "\n".join([*lines, ctx.say("summary_empty_scope", scope=_scope_title(ctx, s))])
     lines.append(
         ctx.say(
             "summary_counts",
@@ -138,6 +145,8 @@ def _explain(ctx: Context, error: DomainError, verb: str, argument: str) -> Repl
     words = argument.split()
     if isinstance(error, AmbiguousStudent):
         text = ctx.say("bad_student", value=error.query, names=", ".join(error.candidates))
+    elif isinstance(error, UnknownPeriod):
+        text = ctx.say("bad_period", value=error.value)
     elif isinstance(error, InvalidInput) and error.field == "period":
         text = ctx.say("bad_period", value=words[-1] if words else "")
     elif isinstance(error, InvalidInput) and error.field == "scope":
@@ -173,7 +182,7 @@ async def _summary(engine: DialogueEngine, ctx: Context, argument: str) -> list[
             uow=uow, actor=ctx.user.actor, scope=scope, period=period
         )
     attachments: tuple[Attachment, ...] = ()
-    if engine.charts is not None and scope.kind in CHARTED:
+    if engine.charts is not None and scope.kind in CHARTED and not summary.empty:
         png = await asyncio.to_thread(engine.charts.render_png, chart_spec(ctx, summary))
         attachments = (Attachment(f"summary-{scope.kind}.png", png, "image/png"),)
     return [Reply(_render(ctx, summary), attachments=attachments)]

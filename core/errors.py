@@ -52,6 +52,16 @@ class InvalidInput(DomainError):
         self.reason = reason
 
 
+class UnknownPeriod(InvalidInput):
+    """`value` is written as a period (last-week, 2026-13) but is not one the parser knows."""
+
+    code = "unknown_period"
+
+    def __init__(self, value: str, reason: str) -> None:
+        super().__init__("period", reason)
+        self.value = value
+
+
 class Conflict(DomainError):
     """The change clashes with existing data (a duplicate email, say)."""
 

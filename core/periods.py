@@ -4,7 +4,8 @@ The school year starts on September 1. Terms follow the Israeli calendar: the fi
 September to January, the second February to June; in July and August (the summer break)
 "this-term" means the second term that has just ended. Boundaries are midnights in Israel
 (Asia/Jerusalem); a period is half-open, [start, end). FROM..TO takes ISO dates (YYYY-MM-DD)
-and includes both days.
+and includes both days. A word that is plainly meant as a period but is none of these
+(last-week, 2026-10, החודש) is an UnknownPeriod, never read as a name.
 """
 
 from __future__ import annotations
@@ -14,11 +15,18 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from core.errors import InvalidInput
+from core.errors import UnknownPeriod
 
 SCHOOL_TZ = ZoneInfo("Asia/Jerusalem")
 KEYWORDS = ("this-month", "this-term", "this-year")
 RANGE = re.compile(r"^(\d{4}-\d{2}-\d{2})\.\.(\d{4}-\d{2}-\d{2})$")
+# Words people write for periods we do not offer; they get a period error, not "no such school".
+PERIODISH = re.compile(
+    r"^(this|last|next|past|previous|current)([-_ ]\w+|(day|week|month|term|semester|year)s?)$"
+    r"|^(today|yesterday|tomorrow|week|month|term|semester|quarter|year)$"
+    r"|^\d{4}-\d{1,2}(-\d{1,2})?$|^\d{1,2}[/.]\d{1,2}([/.]\d{2,4})?$"
+    r"|^ה?(יום|שבוע|חודש|שנה|מחצית|סמסטר|רבעון)([-_]\S+)?$|^(היום|אתמול|מחר)$"
+)
 
 
 @dataclass(frozen=True)
@@ -46,8 +54,9 @@ class Period:
 
 
 def looks_like_period(token: str) -> bool:
-    """True when `token` is meant as a period (a keyword or something with `..`)."""
-    return token.lower() in KEYWORDS or ".." in token
+    """True when `token` is meant as a period: a keyword, a range, or a period-like word."""
+    token = token.lower()
+    return token in KEYWORDS or ".." in token or PERIODISH.match(token) is not None
 
 
 def _month_end(year: int, month: int) -> date:
@@ -77,13 +86,13 @@ def parse_period(text: str, *, now: datetime) -> Period:
         return Period(token, date(today.year, 2, 1), date(today.year, 6, 30))
     match = RANGE.match(token)
     if match is None:
-        raise InvalidInput(
-            "period", f"“{text}” is not this-month, this-term, this-year or YYYY-MM-DD..YYYY-MM-DD"
+        raise UnknownPeriod(
+            text, f"“{text}” is not this-month, this-term, this-year or YYYY-MM-DD..YYYY-MM-DD"
         )
     try:
         first, last = (date.fromisoformat(part) for part in match.groups())
     except ValueError:
-        raise InvalidInput("period", f"“{text}” holds a date that does not exist") from None
+        raise UnknownPeriod(text, f"“{text}” holds a date that does not exist") from None
     if last < first:
-        raise InvalidInput("period", f"“{text}” ends before it starts")
+        raise UnknownPeriod(text, f"“{text}” ends before it starts")
     return Period(f"{first.isoformat()}..{last.isoformat()}", first, last)

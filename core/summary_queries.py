@@ -22,6 +22,7 @@ from core.themes import (
     effective_confidence,
     effective_list,
     effective_text,
+    not_a_theme,
     theme_key,
 )
 
@@ -138,14 +139,14 @@ def _themes(where: list[ColumnElement[bool]]) -> Select[Any]:
     ).subquery("items")
     keyed = select(items, theme_key(items.c.phrase).label("key")).subquery("keyed")
     count = func.count(keyed.c.analysis_id.distinct())
-    blank = keyed.c.key == ""
+    blank = not_a_theme(keyed.c.key)
     ranked = (
         select(
             keyed.c.section,
             keyed.c.key,
             func.mode().within_group(func.btrim(keyed.c.phrase)).label("phrase"),
             count.label("n"),
-            # Blank keys (all punctuation) rank last and are dropped outside the window, where
+            # Blank and placeholder keys rank last and are dropped outside the window, where
             # the planner cannot push the test down and fold every phrase a second time.
             func.row_number()
             .over(partition_by=keyed.c.section, order_by=(blank, count.desc(), keyed.c.key))
@@ -156,7 +157,7 @@ def _themes(where: list[ColumnElement[bool]]) -> Select[Any]:
     )
     return (
         select(ranked.c.section, ranked.c.phrase, ranked.c.n)
-        .where(ranked.c.rank <= TOP_THEMES, ranked.c.key != "")
+        .where(ranked.c.rank <= TOP_THEMES, ~not_a_theme(ranked.c.key))
         .order_by(ranked.c.section, ranked.c.rank)
     )
 

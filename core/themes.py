@@ -5,7 +5,9 @@ section (even an emptied list) replaces the AI's. Themes are strengths or weakne
 normalised in the database: punctuation turned into spaces, then `ge_fold` (lower case,
 niqqud, final letters, accents and quotes removed, spaces trimmed and collapsed), so
 "Strong math skills." and "strong  math skills" (or "קְרִיאָה שוטפת" and "קריאה שוטפת!") count
-as one. The phrase shown is the most common original wording of each theme.
+as one. The phrase shown is the most common original wording of each theme. Phrases that say a
+section is empty ("No strengths were described yet.", "None") are shown to the reader but are
+never themes.
 """
 
 from __future__ import annotations
@@ -24,6 +26,26 @@ LIST_SECTIONS = ("strengths", "weaknesses", "recommendations")
 PUNCTUATION = (
     "[!#-&(-/:-@\\[-_{-~\u00a1-\u00bf\u2010-\u2017\u201a-\u2027\u2030-\u205e"
     "\u05be\u05c0\u05c3\u05c6]"
+)
+
+
+# What an analysis says in a list section the teacher said nothing about (the offline analyst
+# writes these); a reader sees them, a summary never counts them.
+NOTHING_DESCRIBED = {
+    "en": {
+        "strengths": "No strengths were described yet.",
+        "weaknesses": "No difficulties were described yet.",
+    },
+    "he": {"strengths": "עדיין לא תוארו חוזקות.", "weaknesses": "עדיין לא תוארו קשיים."},
+}
+# Matched after folding, like themes: "none", "None.", "N/A" and "n.a." are the same.
+PLACEHOLDERS = (
+    *(phrase for sections in NOTHING_DESCRIBED.values() for phrase in sections.values()),
+    "none",
+    "n/a",
+    "nothing",
+    "אין",
+    "לא ידוע",
 )
 
 
@@ -66,3 +88,8 @@ def theme_key(phrase: ColumnElement[str]) -> ColumnElement[str]:
     """The normalised form of a phrase that themes are grouped by."""
     # ge_fold also lower-cases, trims and collapses the spaces the punctuation left behind.
     return func.ge_fold(func.regexp_replace(phrase, PUNCTUATION, " ", "g"))
+
+
+def not_a_theme(key: ColumnElement[str]) -> ColumnElement[bool]:
+    """True for a theme key that holds no theme: blank (all punctuation) or a placeholder."""
+    return key.in_([literal(""), *(theme_key(literal(phrase)) for phrase in PLACEHOLDERS)])

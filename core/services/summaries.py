@@ -106,6 +106,11 @@ class Summary:
     trend: tuple[TrendPoint, ...] = ()
 
     @property
+    def empty(self) -> bool:
+        """Nothing in the scope: no active student, class or analysis (e.g. no such grade)."""
+        return not self.statuses and not self.by_grade and not self.by_class
+
+    @property
     def total(self) -> int:
         """Analyses of every status."""
         return sum(count for _status, count in self.statuses)

@@ -209,4 +209,5 @@ def test_the_terminal_saves_attachments_to_files(tmp_path: Any) -> None:
 
     reply = Reply("x", attachments=(Attachment("../../escape.csv", BOM.encode(), "text/csv"),))
     [path] = save_attachments(reply, tmp_path)
-    assert path == tmp_path / "escape.csv" and path.read_bytes() == UTF8_BOM
+    assert path.parent == tmp_path and path.name.startswith("escape-") and path.suffix == ".csv"
+    assert path.read_bytes() == UTF8_BOM

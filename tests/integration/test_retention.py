@@ -164,7 +164,14 @@ async def test_the_cli_runs_retention_for_cron(
         "Dry run: 2 students and 2 users would be anonymised. Nothing was changed."
     )
     assert await raw.fetchval("SELECT count(*) FROM students WHERE first_name = 'REDACTED'") == 0
-    real = parser.parse_args(["admin", "retention"])
+    # Without --yes (and no one at a terminal to ask) nothing is anonymised: exit 1, and why.
+    unconfirmed = parser.parse_args(["admin", "retention"])
+    assert await asyncio.to_thread(run_admin, unconfirmed, database_url) == 1
+    asked = capsys.readouterr()
+    assert asked.out.startswith("Retention would anonymise 2 students and 2 users now.")
+    assert "add --yes" in asked.err
+    assert await raw.fetchval("SELECT count(*) FROM students WHERE first_name = 'REDACTED'") == 0
+    real = parser.parse_args(["admin", "retention", "--yes"])
     assert await asyncio.to_thread(run_admin, real, database_url) == 0
     out = capsys.readouterr().out
     assert out.startswith("Retention: anonymised 2 students and 2 users.")

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from adapters.offline_ai import MAX_CONFIDENCE, MODEL_NAME, PREFIX, TOPICS, OfflineAnalyst
 from core.ports.ai import AIProvider, AnalysisResult, ChatMessage
@@ -155,3 +158,58 @@ async def test_answers_are_matched_by_question_not_only_by_position() -> None:
     ]
     result = (await ai.produce_analysis(messages, language="en")).result
     assert result.strengths == ["Kind to others"]
+
+
+async def _analysed(answers: list[str]) -> float:
+    """Confidence of the offline interview as far as `answers` go (each after its question)."""
+    ai = OfflineAnalyst()
+    messages = [SYSTEM]
+    for answer in answers:
+        step = await ai.next_question(messages, language="en", may_finish=False)
+        assert step.question is not None
+        messages += [ChatMessage("assistant", step.question), ChatMessage("user", answer)]
+    return (await ai.produce_analysis(messages, language="en")).result.confidence
+
+
+def _confidence(answers: list[str]) -> float:
+    return asyncio.run(_analysed(answers))
+
+
+ANSWER = st.text(
+    alphabet=st.characters(categories=["L", "N", "Zs", "P"]), min_size=1, max_size=300
+).filter(str.strip)
+
+
+@settings(max_examples=100, deadline=None)
+@given(answers=st.lists(ANSWER, max_size=7), extra=ANSWER)
+def test_confidence_never_drops_when_another_answer_is_given(
+    answers: list[str], extra: str
+) -> None:
+    assert _confidence(answers) <= _confidence([*answers, extra]) <= MAX_CONFIDENCE
+
+
+@settings(max_examples=100, deadline=None)
+@given(answers=st.lists(ANSWER, min_size=1, max_size=7), which=st.integers(0), more=ANSWER)
+def test_confidence_never_drops_when_an_answer_says_more(
+    answers: list[str], which: int, more: str
+) -> None:
+    longer = list(answers)
+    longer[which % len(answers)] += " " + more
+    assert _confidence(answers) <= _confidence(longer)
+
+
+@settings(max_examples=100, deadline=None)
+@given(fewer=st.lists(ANSWER, max_size=4), more=st.lists(ANSWER, min_size=1, max_size=6))
+def test_more_answers_never_give_less_confidence_however_long_the_fewer_were(
+    fewer: list[str], more: list[str]
+) -> None:
+    longer_interview = (more * 6)[: len(fewer) + len(more)]
+    assert _confidence(fewer) <= _confidence(longer_interview)
+
+
+def test_a_whole_short_interview_outweighs_one_long_answer() -> None:
+    # Before: one 1,000-character answer gave 60 %, five short answers 12 %.
+    one_long = _confidence(["He reads a lot and talks about books with everyone. " * 20])
+    five_short = _confidence(["Calm.", "Reads well.", "Spelling.", "Visually.", "Has friends."])
+    full = _confidence(["A detailed observation of the child in class. " * 5] * len(TOPICS))
+    assert one_long < five_short < full == MAX_CONFIDENCE
