@@ -119,6 +119,7 @@ class DialogueEngine:
         # Set by the Telegram adapter once it knows its bot, for invite deep links.
         self.bot_username: str | None = None
         self.locks = locks
+        # Redelivered events are caught by the inbox in Postgres now; kept for its callers.
         self.seen = seen
         self.settings = settings or DialogueSettings()
         # The process's bound on turns at once (held by whoever runs the turn, see bot/slots.py);

@@ -1,5 +1,4 @@
-"""Slack turns: stored before the ack (`accept`), run in order from the inbox (`run`), replies
-recorded and then sent (`deliver`)."""
+"""Slack turns: stored before the ack, run in order from the inbox, replies recorded then sent."""
 
 from __future__ import annotations
 
@@ -15,7 +14,7 @@ from adapters.pacing import QuietWindow
 from adapters.pipeline import Pipeline, Undeliverable
 from adapters.slack.client import SlackOut
 from adapters.slack.deliver import Target, to_messages
-from adapters.slack.identity import ensure_linked
+from adapters.slack.identity import ensure_linked, linked_user
 from adapters.slack.translate import Turn
 from bot.engine import DialogueEngine, Router
 from bot.events import Reply
@@ -74,7 +73,11 @@ class TurnRunner:
         target = Target(dm, turn.channel_id, turn.response_url)
         event = turn.incoming(is_direct=target.in_dm)
         route = self._router(turn, target)
-        refusal = await ensure_linked(self.engine, self.out, turn, self.default_language)
+        user = await linked_user(self.engine, turn, self.default_language)
+        language = user.language if user is not None else self.default_language
+        refusal = None
+        if user is None:
+            refusal = await ensure_linked(self.engine, self.out, turn, self.default_language)
         if refusal is not None:
             # People we cannot link hear why at most once per window.
             quiet = self.quiet.may_speak(event.conversation_key)
@@ -86,7 +89,6 @@ class TurnRunner:
 
         async def working(count: int) -> None:
             if count == 0:  # one short note; Slack has no typing action for bots
-                language = self.default_language
                 await self.out.post(dm, to_messages(Reply(t(language, "still_working")))[0],
                                     group=False)  # fmt: skip
 
