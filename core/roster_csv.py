@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
+from core.cleaning import clean_name
 from core.roster_file import (
     COLUMNS,
     KINDS,
@@ -201,7 +202,10 @@ def parse_roster(data: bytes, kind: Kind | None = None) -> Roster:
             for name, cell in zip(header, named, strict=True)
             if cell and not name
         )
-        row = _row(kind, line, dict(zip(header, named, strict=True)), errors)
+        # Names and ids without bidi overrides or zero-width characters: "Li\u200bam" would
+        # be a second Liam that looks the same, "\u202eLiam" a name shown reversed.
+        values = {name: clean_name(cell) for name, cell in zip(header, named, strict=True)}
+        row = _row(kind, line, values, errors)
         if row is None:
             continue
         column, key, label = _key(row)

@@ -218,9 +218,9 @@ async def test_a_thousand_hostile_texts_are_each_answered_with_no_error_logged(
             await asyncio.gather(*(
                 typist.type(texts[n :: len(typists)]) for n, typist in enumerate(typists)
             ))
-    finally:
+    finally:  # with -s: how long the slowest answers took (the pace is one a second per chat)
         waits = sorted((w for t in typists for w in t.slowest), reverse=True)
-        print("slowest", waits[:15], time.monotonic() - started)
+        print(f"slowest answers: {[(round(s, 1), text) for s, text in waits[:5]]}")
     await rig.drained()
     took = time.monotonic() - started
 
