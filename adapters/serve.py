@@ -13,8 +13,8 @@ from adapters.http_app import TASKS_KEY, build_app, freeze_startup_objects
 from adapters.metrics import Metrics
 from adapters.settings import Settings
 from adapters.wiring import Wired, build_engine
+from core.audit_partitions import missing_partitions
 from core.db import make_session_factory
-from core.services.audit_months import missing_partitions
 
 
 def configured_platforms(settings: Settings) -> list[str]:
