@@ -14,8 +14,8 @@ from adapters.metrics import Metrics
 from adapters.pipeline import Pipeline
 from adapters.settings import Settings
 from adapters.wiring import Wired, build_engine
+from core.audit_partitions import missing_partitions
 from core.db import make_session_factory
-from core.services.audit_months import missing_partitions
 
 
 def configured_platforms(settings: Settings) -> list[str]:

@@ -11,142 +11,27 @@ manifest is refused, so a copy in cold storage is never overwritten.
 from __future__ import annotations
 
 import asyncio
-import gzip
-import hashlib
-import json
-import uuid
-from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date
 from pathlib import Path
-from typing import Any, BinaryIO
 
 from sqlalchemy import func, select
 
 from core.actor import Actor
+from core.archive_files import (
+    BATCH,
+    FORMAT,
+    MANIFEST,
+    TABLE,
+    ArchiveManifest,
+    write_manifest,
+    write_months,
+)
 from core.audit import record, service
 from core.errors import Conflict, InvalidInput
-from core.models import AuditAction, AuditLog
+from core.models import AuditAction
 from core.policy import require_admin
 from core.services.audit_queries import day_start, parse_day
 from core.uow import UnitOfWork
-
-FORMAT = "growth-engine/audit-archive@1"
-MANIFEST = "manifest.json"
-CHECKSUMS = "SHA256SUMS"
-BATCH = 1000
-TABLE = AuditLog.__table__
-
-
-@dataclass(frozen=True)
-class ArchivedFile:
-    """One compressed file of the archive."""
-
-    name: str
-    rows: int
-    sha256: str
-    size: int
-    first_at: str
-    last_at: str
-
-
-@dataclass(frozen=True)
-class ArchiveManifest:
-    """What was archived where: rows created before `before` (a UTC day)."""
-
-    before: date
-    directory: Path
-    rows: int
-    files: list[ArchivedFile]
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    return value
-
-
-def _line(row: Any) -> bytes:
-    data = {key: _jsonable(value) for key, value in row._mapping.items()}
-    data["action"] = str(data["action"])
-    return json.dumps(data, ensure_ascii=False, sort_keys=True).encode("utf-8") + b"\n"
-
-
-def sha256_of(path: Path) -> str:
-    """The file's SHA-256, hex."""
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-class _MonthFile:
-    """One month's gzip file, written under a temporary name until closed."""
-
-    def __init__(self, directory: Path, month: str) -> None:
-        self.month = month
-        self.name = f"audit_logs-{month}.jsonl.gz"
-        self.path = directory / self.name
-        self.partial = directory / f"{self.name}.partial"
-        self.raw: BinaryIO = self.partial.open("wb")
-        self.gzip = gzip.GzipFile(filename="", mode="wb", fileobj=self.raw, mtime=0)
-        self.rows = 0
-        self.first_at = self.last_at = ""
-
-    def write(self, lines: list[bytes]) -> None:
-        """Append encoded lines."""
-        self.gzip.write(b"".join(lines))
-
-    def close(self) -> ArchivedFile:
-        """Finish the file, give it its final name, and describe it."""
-        self.gzip.close()
-        self.raw.close()
-        self.partial.replace(self.path)
-        return ArchivedFile(
-            self.name,
-            self.rows,
-            sha256_of(self.path),
-            self.path.stat().st_size,
-            self.first_at,
-            self.last_at,
-        )
-
-
-async def write_months(directory: Path, stream: Any) -> list[ArchivedFile]:
-    """Write a stream of rows (oldest first) into one gzip file per UTC month; describe them."""
-    files: list[ArchivedFile] = []
-    current: _MonthFile | None = None
-    async for batch in stream.partitions(BATCH):
-        pending: list[bytes] = []
-        for row in batch:
-            created = row.created_at.astimezone(UTC)
-            at, month = created.isoformat(), created.strftime("%Y-%m")
-            if current is None or current.month != month:
-                if current is not None:
-                    await asyncio.to_thread(current.write, pending)
-                    files.append(await asyncio.to_thread(current.close))
-                    pending = []
-                current = await asyncio.to_thread(_MonthFile, directory, month)
-                current.first_at = at
-            current.rows += 1
-            current.last_at = at
-            pending.append(_line(row))
-        if current is not None:
-            await asyncio.to_thread(current.write, pending)
-    if current is not None:
-        files.append(await asyncio.to_thread(current.close))
-    return files
-
-
-def write_manifest(directory: Path, manifest: dict[str, Any], files: list[ArchivedFile]) -> str:
-    """Write manifest.json and SHA256SUMS; the manifest's own SHA-256."""
-    body = json.dumps(manifest, ensure_ascii=False, indent=2).encode("utf-8")
-    (directory / MANIFEST).write_bytes(body)
-    sums = "".join(f"{f.sha256}  {f.name}\n" for f in files)
-    (directory / CHECKSUMS).write_text(sums, encoding="ascii")
-    return hashlib.sha256(body).hexdigest()
 
 
 @service

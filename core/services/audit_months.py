@@ -13,19 +13,14 @@ from __future__ import annotations
 import asyncio
 import gzip
 import json
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select, text
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import select, text
 
 from core.actor import Actor
-from core.audit import record, service
-from core.errors import Conflict, InvalidInput, NotFound
-from core.models import AuditAction
-from core.policy import require_admin
-from core.services.archive import (
+from core.archive_files import (
     BATCH,
     CHECKSUMS,
     FORMAT,
@@ -36,54 +31,15 @@ from core.services.archive import (
     write_manifest,
     write_months,
 )
+from core.audit import record, service
+from core.audit_partitions import add_months, month_start, parse_month, partition_name, utc_now
+from core.errors import Conflict, InvalidInput, NotFound
+from core.models import AuditAction
+from core.policy import require_admin
 from core.uow import UnitOfWork
 
 AUDIT_YEARS = 7
 MONTHS_AHEAD = 3
-REQUIRED_AHEAD = 1
-
-
-def parse_month(value: str | date, field: str = "month") -> date:
-    """A YYYY-MM month as its first day, else InvalidInput(field, ...)."""
-    if isinstance(value, date):
-        return value.replace(day=1)
-    try:
-        return datetime.strptime(value.strip(), "%Y-%m").date()
-    except ValueError:
-        raise InvalidInput(field, f"not a month: {value.strip()!r}; use YYYY-MM") from None
-
-
-def add_months(month: date, n: int) -> date:
-    """The first day of the month `n` months after `month`."""
-    index = month.year * 12 + month.month - 1 + n
-    return date(index // 12, index % 12 + 1, 1)
-
-
-def partition_name(month: date) -> str:
-    """The partition holding `month`'s rows (as `ge_audit_partition` names it)."""
-    return f"audit_logs_{month:%Y_%m}"
-
-
-def _start(month: date) -> datetime:
-    return datetime(month.year, month.month, 1, tzinfo=UTC)
-
-
-async def _now(session: AsyncSession) -> datetime:
-    now = await session.scalar(select(func.now()))
-    assert now is not None
-    return now.astimezone(UTC)
-
-
-async def missing_partitions(session: AsyncSession) -> list[str]:
-    """This month's and the next REQUIRED_AHEAD months' partitions that do not exist."""
-    this = (await _now(session)).date().replace(day=1)
-    names = [partition_name(add_months(this, n)) for n in range(REQUIRED_AHEAD + 1)]
-    query = text(
-        "SELECT name FROM unnest(CAST(:names AS text[])) name "
-        "WHERE to_regclass('public.' || name) IS NULL"
-    )
-    found = await session.execute(query, {"names": names})
-    return [row[0] for row in found]
 
 
 @service
@@ -94,7 +50,7 @@ async def create_partitions(
     require_admin(actor, resource="AuditLog")
     if not 0 <= ahead <= 24:
         raise InvalidInput("ahead", "between 0 and 24 months")
-    this = (await _now(uow.session)).date().replace(day=1)
+    this = (await utc_now(uow.session)).date().replace(day=1)
     month = parse_month(start, "from") if start is not None else this
     last = add_months(this, ahead)
     names = []
@@ -140,8 +96,8 @@ async def archive_month(
     require_admin(actor, resource="AuditLog")
     first = parse_month(month)
     end = add_months(first, 1)
-    now = await _now(uow.session)
-    if _start(end) > now:
+    now = await utc_now(uow.session)
+    if month_start(end) > now:
         raise InvalidInput("month", "has not ended yet (UTC); a month is archived whole")
     directory = await asyncio.to_thread(directory.resolve)
     if await asyncio.to_thread((directory / MANIFEST).exists):
@@ -149,7 +105,7 @@ async def archive_month(
     await asyncio.to_thread(directory.mkdir, parents=True, exist_ok=True)
     stmt = (
         select(TABLE)
-        .where(TABLE.c.created_at >= _start(first), TABLE.c.created_at < _start(end))
+        .where(TABLE.c.created_at >= month_start(first), TABLE.c.created_at < month_start(end))
         .order_by(TABLE.c.created_at, TABLE.c.id)
         .execution_options(yield_per=BATCH)
     )
@@ -179,7 +135,7 @@ async def drop_month(*, uow: UnitOfWork, actor: Actor, month: str | date, direct
     """Detach and drop a month past retention whose archive verifies; the rows it held."""
     require_admin(actor, resource="AuditLog")
     first = parse_month(month)
-    now = await _now(uow.session)
+    now = await utc_now(uow.session)
     kept_from = now.date().replace(year=now.year - AUDIT_YEARS, day=1)
     if add_months(first, 1) > kept_from:
         raise Conflict(

@@ -15,14 +15,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from adapters import schema
 from core.actor import system_actor
+from core.audit_partitions import add_months, missing_partitions, partition_name
 from core.errors import Conflict, NotFound
 from core.services.audit_months import (
-    add_months,
     archive_month,
     create_partitions,
     drop_month,
-    missing_partitions,
-    partition_name,
     verify_archive,
 )
 from core.uow import UnitOfWork
