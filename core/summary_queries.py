@@ -18,6 +18,7 @@ from core.policy import visible_classes, visible_students
 from core.scopes import ResolvedScope
 from core.themes import (
     LIST_SECTIONS,
+    described,
     edited,
     effective_confidence,
     effective_list,
@@ -187,8 +188,8 @@ def _trend(where: list[ColumnElement[bool]]) -> Select[Any]:
             Analysis.created_at,
             (User.first_name + " " + User.last_name).label("teacher"),
             effective_confidence().label("confidence"),
-            func.jsonb_array_length(effective_list("strengths")).label("strengths"),
-            func.jsonb_array_length(effective_list("weaknesses")).label("weaknesses"),
+            described("strengths").label("strengths"),
+            described("weaknesses").label("weaknesses"),
         )
         .join(User, User.id == Analysis.teacher_id)
         .where(*where, COMPLETED)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, Float, case, cast, func, literal
+from sqlalchemy import ColumnElement, Float, case, cast, func, literal, select
 from sqlalchemy.dialects.postgresql import JSONB
 
 from core.models import Analysis
@@ -93,3 +93,14 @@ def theme_key(phrase: ColumnElement[str]) -> ColumnElement[str]:
 def not_a_theme(key: ColumnElement[str]) -> ColumnElement[bool]:
     """True for a theme key that holds no theme: blank (all punctuation) or a placeholder."""
     return key.in_([literal(""), *(theme_key(literal(phrase)) for phrase in PLACEHOLDERS)])
+
+
+def described(section: str) -> ColumnElement[int]:
+    """How many items of the effective list section say something (placeholders left out)."""
+    items = func.jsonb_array_elements_text(effective_list(section)).table_valued("value")
+    return (
+        select(func.count())
+        .select_from(items)
+        .where(~not_a_theme(theme_key(items.c.value)))
+        .scalar_subquery()
+    )

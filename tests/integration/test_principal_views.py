@@ -81,6 +81,10 @@ async def test_placeholders_are_never_counted_as_themes(session_factory: Factory
         _engine(session_factory), _ctx(world.actors["principal_a"]), "summary", "school this-term"
     )
     assert "described yet" not in reply.text and "None" not in reply.text
+    # Nor as a student's strengths or difficulties in the trend; the reader still sees them.
+    student = await run(session_factory, world.actors["principal_a"], "student יונתן אפשטיין")
+    assert [(p.strengths, p.weaknesses) for p in student.trend] == [(0, 0)] * 3
+    assert student.latest is not None and student.latest.strengths == ("None.",)
 
 
 @pytest.mark.parametrize("word", ["last-week", "lastmonth", "yesterday", "2026-10", "1/9/2026"])
