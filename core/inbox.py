@@ -64,6 +64,7 @@ _NEXT = (
 _WAITING = text(
     "SELECT conversation_key FROM inbox_events WHERE answered_at IS NULL "
     "AND created_at < now() - make_interval(secs => :age) "
+    "AND split_part(conversation_key, ':', 1) = ANY(:platforms) "
     "GROUP BY conversation_key ORDER BY min(id) LIMIT :limit"
 )
 _CLAIM_UNSENT = text(
@@ -75,13 +76,15 @@ _CLAIM_UNSENT = text(
 _SENT = text("UPDATE outbox_replies SET sent_at = now() WHERE id = :id")
 _UNSENT_CHATS = text(
     "SELECT chat_key FROM outbox_replies WHERE sent_at IS NULL "
+    "AND split_part(chat_key, ':', 1) = ANY(:platforms) "
     "AND created_at < now() - make_interval(secs => :age) "
     "AND (claimed_until IS NULL OR claimed_until < now()) "
     "GROUP BY chat_key ORDER BY min(id) LIMIT :limit"
 )
+# Unanswered events that old are gone too: no platform redelivers them any more.
 _PRUNE_INBOX = text(
     "DELETE FROM inbox_events WHERE id IN (SELECT id FROM inbox_events "
-    "WHERE answered_at < now() - make_interval(secs => :age) LIMIT :limit)"
+    "WHERE created_at < now() - make_interval(secs => :age) LIMIT :limit)"
 )
 _PRUNE_OUTBOX = text(
     "DELETE FROM outbox_replies WHERE id IN (SELECT id FROM outbox_replies "
@@ -132,10 +135,10 @@ async def next_unanswered(session: AsyncSession, conversation_key: str) -> Store
 
 
 async def waiting_conversations(
-    session: AsyncSession, *, older_than_seconds: float, limit: int = 500
+    session: AsyncSession, *, platforms: Sequence[str], older_than_seconds: float, limit: int = 500
 ) -> list[str]:
-    """Conversations with an unanswered event at least this old, oldest first."""
-    params = {"age": older_than_seconds, "limit": limit}
+    """`platforms`' conversations with an unanswered event at least this old, oldest first."""
+    params = {"age": older_than_seconds, "limit": limit, "platforms": list(platforms)}
     return list((await session.execute(_WAITING, params)).scalars())
 
 
@@ -176,15 +179,15 @@ async def mark_sent(session: AsyncSession, reply_id: int) -> None:
 
 
 async def chats_with_unsent(
-    session: AsyncSession, *, older_than_seconds: float, limit: int = 500
+    session: AsyncSession, *, platforms: Sequence[str], older_than_seconds: float, limit: int = 500
 ) -> list[str]:
-    """Chats with unsent, unclaimed replies at least this old (their sender died)."""
-    params = {"age": older_than_seconds, "limit": limit}
+    """`platforms`' chats with unsent, unclaimed replies this old (their sender died)."""
+    params = {"age": older_than_seconds, "limit": limit, "platforms": list(platforms)}
     return list((await session.execute(_UNSENT_CHATS, params)).scalars())
 
 
 async def prune(session: AsyncSession, *, older_than_seconds: float, limit: int = 5000) -> int:
-    """Delete answered events and sent replies older than the redelivery window; how many."""
+    """Delete events and sent replies older than the redelivery window; how many."""
     params = {"age": older_than_seconds, "limit": limit}
     events = (await session.execute(_PRUNE_INBOX, params)).rowcount  # type: ignore[attr-defined]
     replies = (await session.execute(_PRUNE_OUTBOX, params)).rowcount  # type: ignore[attr-defined]
