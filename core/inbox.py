@@ -9,6 +9,7 @@ never log them.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -58,20 +59,20 @@ _RECORD = insert(_OUTBOX)
 _NEXT = (
     select(_INBOX.c.id, _INBOX.c.event_key, _INBOX.c.payload, _INBOX.c.attempts)
     .where(_INBOX.c.conversation_key == bindparam("key"), _INBOX.c.answered_at.is_(None))
-    .order_by(_INBOX.c.id)
+    .order_by(_INBOX.c.seq)
     .limit(1)
 )
 _WAITING = text(
     "SELECT conversation_key FROM inbox_events WHERE answered_at IS NULL "
     "AND created_at < now() - make_interval(secs => :age) "
     "AND split_part(conversation_key, ':', 1) = ANY(:platforms) "
-    "GROUP BY conversation_key ORDER BY min(id) LIMIT :limit"
+    "GROUP BY conversation_key ORDER BY min(seq) LIMIT :limit"
 )
 _CLAIM_UNSENT = text(
     "UPDATE outbox_replies SET claimed_until = now() + make_interval(secs => :lease) "
     "WHERE id IN (SELECT id FROM outbox_replies WHERE chat_key = :chat AND sent_at IS NULL "
-    "AND (claimed_until IS NULL OR claimed_until < now()) ORDER BY id LIMIT :limit "
-    "FOR UPDATE SKIP LOCKED) RETURNING id, route, reply"
+    "AND (claimed_until IS NULL OR claimed_until < now()) ORDER BY seq LIMIT :limit "
+    "FOR UPDATE SKIP LOCKED) RETURNING id, seq, route, reply"
 )
 _SENT = text("UPDATE outbox_replies SET sent_at = now() WHERE id = :id")
 _UNSENT_CHATS = text(
@@ -79,7 +80,7 @@ _UNSENT_CHATS = text(
     "AND split_part(chat_key, ':', 1) = ANY(:platforms) "
     "AND created_at < now() - make_interval(secs => :age) "
     "AND (claimed_until IS NULL OR claimed_until < now()) "
-    "GROUP BY chat_key ORDER BY min(id) LIMIT :limit"
+    "GROUP BY chat_key ORDER BY min(seq) LIMIT :limit"
 )
 # Unanswered events that old are gone too: no platform redelivers them any more.
 _PRUNE_INBOX = text(
@@ -96,7 +97,7 @@ _PRUNE_OUTBOX = text(
 class StoredEvent:
     """An unanswered event as its adapter stored it."""
 
-    id: int
+    id: uuid.UUID
     event_key: str
     payload: dict[str, Any] | None
     attempts: int
@@ -115,7 +116,7 @@ class RecordedReply:
 class UnsentReply:
     """A recorded reply claimed for sending."""
 
-    id: int
+    id: uuid.UUID
     route: dict[str, Any]
     reply: dict[str, Any]
 
@@ -170,10 +171,10 @@ async def claim_unsent(
     """Claim a chat's oldest unsent replies for `lease_seconds` (nobody else sends them then)."""
     params = {"chat": chat_key, "lease": lease_seconds, "limit": limit}
     rows = (await session.execute(_CLAIM_UNSENT, params)).all()
-    return sorted((UnsentReply(r.id, r.route, r.reply) for r in rows), key=lambda r: r.id)
+    return [UnsentReply(r.id, r.route, r.reply) for r in sorted(rows, key=lambda r: r.seq)]
 
 
-async def mark_sent(session: AsyncSession, reply_id: int) -> None:
+async def mark_sent(session: AsyncSession, reply_id: uuid.UUID) -> None:
     """The reply reached the platform."""
     await session.execute(_SENT, {"id": reply_id})
 

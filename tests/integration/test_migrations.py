@@ -81,7 +81,7 @@ async def test_db_check_fails_on_drift(database_url: str) -> None:
 async def test_db_downgrade_and_upgrade_commands(empty_database_url: str) -> None:
     env = {**os.environ, "DATABASE_URL": empty_database_url}
     up = await asyncio.to_thread(_cli, "db", "upgrade", env=env)
-    assert up.returncode == 0 and "Database at 0005" in up.stdout, up.stderr
+    assert up.returncode == 0 and "Database at 0006" in up.stdout, up.stderr
     down = await asyncio.to_thread(_cli, "db", "downgrade", "base", env=env)
     assert down.returncode == 0 and "Database at base" in down.stdout, down.stderr
 
