@@ -220,13 +220,13 @@ class Pipeline:
                 await deliver(row.route, outgoing.decode(row.reply))
                 break
             except Undeliverable:
-                log.warning("reply %d refused by the platform; not sent", row.id)
+                log.warning("reply %s refused by the platform; not sent", row.id)
                 break
             except Exception as error:
                 if attempt == self.settings.send_attempts - 1:
-                    log.error("reply %d not sent after %d attempts", row.id, attempt + 1)
+                    log.error("reply %s not sent after %d attempts", row.id, attempt + 1)
                     break
-                log.warning("sending reply %d failed (%s); retrying", row.id, type(error).__name__)
+                log.warning("sending reply %s failed (%s); retrying", row.id, type(error).__name__)
                 await asyncio.sleep(pause)
                 pause = min(pause * 2, self.settings.max_retry_seconds)
         while True:  # sent (or given up): marked, or a restart sends it again
@@ -236,7 +236,7 @@ class Pipeline:
                     await uow.commit()
                 return
             except Exception as error:
-                log.warning("could not mark reply %d sent (%s)", row.id, type(error).__name__)
+                log.warning("could not mark reply %s sent (%s)", row.id, type(error).__name__)
                 await asyncio.sleep(self.settings.retry_seconds)
 
     async def idle(self) -> None:

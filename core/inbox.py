@@ -9,6 +9,7 @@ never log them.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -58,30 +59,33 @@ _RECORD = insert(_OUTBOX)
 _NEXT = (
     select(_INBOX.c.id, _INBOX.c.event_key, _INBOX.c.payload, _INBOX.c.attempts)
     .where(_INBOX.c.conversation_key == bindparam("key"), _INBOX.c.answered_at.is_(None))
-    .order_by(_INBOX.c.id)
+    .order_by(_INBOX.c.seq)
     .limit(1)
 )
 _WAITING = text(
     "SELECT conversation_key FROM inbox_events WHERE answered_at IS NULL "
     "AND created_at < now() - make_interval(secs => :age) "
-    "GROUP BY conversation_key ORDER BY min(id) LIMIT :limit"
+    "AND split_part(conversation_key, ':', 1) = ANY(:platforms) "
+    "GROUP BY conversation_key ORDER BY min(seq) LIMIT :limit"
 )
 _CLAIM_UNSENT = text(
     "UPDATE outbox_replies SET claimed_until = now() + make_interval(secs => :lease) "
     "WHERE id IN (SELECT id FROM outbox_replies WHERE chat_key = :chat AND sent_at IS NULL "
-    "AND (claimed_until IS NULL OR claimed_until < now()) ORDER BY id LIMIT :limit "
-    "FOR UPDATE SKIP LOCKED) RETURNING id, route, reply"
+    "AND (claimed_until IS NULL OR claimed_until < now()) ORDER BY seq LIMIT :limit "
+    "FOR UPDATE SKIP LOCKED) RETURNING id, seq, route, reply"
 )
 _SENT = text("UPDATE outbox_replies SET sent_at = now() WHERE id = :id")
 _UNSENT_CHATS = text(
     "SELECT chat_key FROM outbox_replies WHERE sent_at IS NULL "
+    "AND split_part(chat_key, ':', 1) = ANY(:platforms) "
     "AND created_at < now() - make_interval(secs => :age) "
     "AND (claimed_until IS NULL OR claimed_until < now()) "
-    "GROUP BY chat_key ORDER BY min(id) LIMIT :limit"
+    "GROUP BY chat_key ORDER BY min(seq) LIMIT :limit"
 )
+# Unanswered events that old are gone too: no platform redelivers them any more.
 _PRUNE_INBOX = text(
     "DELETE FROM inbox_events WHERE id IN (SELECT id FROM inbox_events "
-    "WHERE answered_at < now() - make_interval(secs => :age) LIMIT :limit)"
+    "WHERE created_at < now() - make_interval(secs => :age) LIMIT :limit)"
 )
 _PRUNE_OUTBOX = text(
     "DELETE FROM outbox_replies WHERE id IN (SELECT id FROM outbox_replies "
@@ -93,7 +97,7 @@ _PRUNE_OUTBOX = text(
 class StoredEvent:
     """An unanswered event as its adapter stored it."""
 
-    id: int
+    id: uuid.UUID
     event_key: str
     payload: dict[str, Any] | None
     attempts: int
@@ -112,7 +116,7 @@ class RecordedReply:
 class UnsentReply:
     """A recorded reply claimed for sending."""
 
-    id: int
+    id: uuid.UUID
     route: dict[str, Any]
     reply: dict[str, Any]
 
@@ -132,10 +136,10 @@ async def next_unanswered(session: AsyncSession, conversation_key: str) -> Store
 
 
 async def waiting_conversations(
-    session: AsyncSession, *, older_than_seconds: float, limit: int = 500
+    session: AsyncSession, *, platforms: Sequence[str], older_than_seconds: float, limit: int = 500
 ) -> list[str]:
-    """Conversations with an unanswered event at least this old, oldest first."""
-    params = {"age": older_than_seconds, "limit": limit}
+    """`platforms`' conversations with an unanswered event at least this old, oldest first."""
+    params = {"age": older_than_seconds, "limit": limit, "platforms": list(platforms)}
     return list((await session.execute(_WAITING, params)).scalars())
 
 
@@ -167,24 +171,24 @@ async def claim_unsent(
     """Claim a chat's oldest unsent replies for `lease_seconds` (nobody else sends them then)."""
     params = {"chat": chat_key, "lease": lease_seconds, "limit": limit}
     rows = (await session.execute(_CLAIM_UNSENT, params)).all()
-    return sorted((UnsentReply(r.id, r.route, r.reply) for r in rows), key=lambda r: r.id)
+    return [UnsentReply(r.id, r.route, r.reply) for r in sorted(rows, key=lambda r: r.seq)]
 
 
-async def mark_sent(session: AsyncSession, reply_id: int) -> None:
+async def mark_sent(session: AsyncSession, reply_id: uuid.UUID) -> None:
     """The reply reached the platform."""
     await session.execute(_SENT, {"id": reply_id})
 
 
 async def chats_with_unsent(
-    session: AsyncSession, *, older_than_seconds: float, limit: int = 500
+    session: AsyncSession, *, platforms: Sequence[str], older_than_seconds: float, limit: int = 500
 ) -> list[str]:
-    """Chats with unsent, unclaimed replies at least this old (their sender died)."""
-    params = {"age": older_than_seconds, "limit": limit}
+    """`platforms`' chats with unsent, unclaimed replies this old (their sender died)."""
+    params = {"age": older_than_seconds, "limit": limit, "platforms": list(platforms)}
     return list((await session.execute(_UNSENT_CHATS, params)).scalars())
 
 
 async def prune(session: AsyncSession, *, older_than_seconds: float, limit: int = 5000) -> int:
-    """Delete answered events and sent replies older than the redelivery window; how many."""
+    """Delete events and sent replies older than the redelivery window; how many."""
     params = {"age": older_than_seconds, "limit": limit}
     events = (await session.execute(_PRUNE_INBOX, params)).rowcount  # type: ignore[attr-defined]
     replies = (await session.execute(_PRUNE_OUTBOX, params)).rowcount  # type: ignore[attr-defined]

@@ -45,7 +45,9 @@ class InboxEvent(Base):
 
     __tablename__ = "inbox_events"
 
-    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    id: Mapped[uuid.UUID] = uuid_pk()
+    # Arrival order: a conversation's events are taken in `seq` order.
+    seq: Mapped[int] = mapped_column(BigInteger, Identity())
     event_key: Mapped[str] = mapped_column(unique=True)
     conversation_key: Mapped[str]
     payload: Mapped[dict[str, Any] | None]
@@ -59,7 +61,7 @@ class InboxEvent(Base):
         Index(
             "ix_inbox_events_unanswered",
             "conversation_key",
-            "id",
+            "seq",
             postgresql_where=text("answered_at IS NULL"),
         ),
         Index("ix_inbox_events_created_at", "created_at"),
@@ -71,7 +73,8 @@ class OutboxReply(Base):
 
     __tablename__ = "outbox_replies"
 
-    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    id: Mapped[uuid.UUID] = uuid_pk()
+    seq: Mapped[int] = mapped_column(BigInteger, Identity())
     event_key: Mapped[str]
     chat_key: Mapped[str]
     route: Mapped[dict[str, Any]]
@@ -82,7 +85,7 @@ class OutboxReply(Base):
 
     __table_args__ = (
         Index(
-            "ix_outbox_replies_unsent", "chat_key", "id", postgresql_where=text("sent_at IS NULL")
+            "ix_outbox_replies_unsent", "chat_key", "seq", postgresql_where=text("sent_at IS NULL")
         ),
         Index("ix_outbox_replies_created_at", "created_at"),
     )

@@ -26,7 +26,8 @@ def _now() -> sa.Column[sa.DateTime]:
 def upgrade() -> None:
     op.create_table(
         "inbox_events",
-        sa.Column("id", sa.BigInteger(), sa.Identity(), nullable=False),
+        sa.Column("id", sa.UUID(), server_default=sa.text("gen_random_uuid()"), nullable=False),
+        sa.Column("seq", sa.BigInteger(), sa.Identity(), nullable=False),
         sa.Column("event_key", sa.Text(), nullable=False),
         sa.Column("conversation_key", sa.Text(), nullable=False),
         sa.Column("payload", postgresql.JSONB(), nullable=True),
@@ -40,7 +41,7 @@ def upgrade() -> None:
     op.create_index(
         "ix_inbox_events_unanswered",
         "inbox_events",
-        ["conversation_key", "id"],
+        ["conversation_key", "seq"],
         postgresql_where=sa.text("answered_at IS NULL"),
     )
     op.create_index("ix_inbox_events_created_at", "inbox_events", ["created_at"])
@@ -53,7 +54,8 @@ def upgrade() -> None:
     op.drop_table("processed_events")
     op.create_table(
         "outbox_replies",
-        sa.Column("id", sa.BigInteger(), sa.Identity(), nullable=False),
+        sa.Column("id", sa.UUID(), server_default=sa.text("gen_random_uuid()"), nullable=False),
+        sa.Column("seq", sa.BigInteger(), sa.Identity(), nullable=False),
         sa.Column("event_key", sa.Text(), nullable=False),
         sa.Column("chat_key", sa.Text(), nullable=False),
         sa.Column("route", postgresql.JSONB(), nullable=False),
@@ -66,7 +68,7 @@ def upgrade() -> None:
     op.create_index(
         "ix_outbox_replies_unsent",
         "outbox_replies",
-        ["chat_key", "id"],
+        ["chat_key", "seq"],
         postgresql_where=sa.text("sent_at IS NULL"),
     )
     op.create_index("ix_outbox_replies_created_at", "outbox_replies", ["created_at"])

@@ -192,7 +192,7 @@ async def test_a_model_hanging_past_the_deadline_ends_in_one_failure_with_retry(
     rig: Rig, raw: asyncpg.Connection
 ) -> None:
     teacher = TEACHER_BASE + 1
-    rig.ai.push_delay(30)  # far past the turn's deadline
+    rig.ai.latency = 30.0  # every try hangs far past the turn's deadline, retries included
     rig.telegram.send("He likes maps.", user_id=teacher, language_code="en")
     await asyncio.sleep(1.0)
     rig.telegram.send("And drawing.", user_id=teacher, language_code="en")  # waits its turn
