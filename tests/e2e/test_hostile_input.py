@@ -256,6 +256,8 @@ async def test_malformed_telegram_bodies_get_400_and_wrong_secrets_401(
     got = {body[:60]: await rig.telegram_raw(body.encode()) for body in bodies}
     got["not utf-8"] = await rig.telegram_raw(b'{"update_id": 1, "x": "\xff\xfe"}')
     assert {body: status for body, status in got.items() if status != 400} == {}
+    too_big = b'{"update_id": 1, "pad": "' + b"x" * (2 * 1024**2) + b'"}'
+    assert await rig.telegram_raw(too_big) == 413
     for secret in (None, "wrong", "w\u00e9rong", ""):
         assert await rig.telegram_raw(b"{", secret=secret) == 401
     await rig.drained()
