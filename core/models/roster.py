@@ -58,6 +58,14 @@ class Student(Base):
         Index("idx_students_school_grade", "school_id", "grade_level"),
         Index("idx_students_active", "is_active", postgresql_where=text("deleted_at IS NULL")),
         Index("ix_students_school_sort_key", "school_id", "sort_key"),
+        # A school's live students read from the index alone (0009): the summary's starting set.
+        Index(
+            "ix_students_school_live",
+            "school_id",
+            "id",
+            postgresql_include=["grade_level", "is_active"],
+            postgresql_where=text("deleted_at IS NULL"),
+        ),
         Index(
             "idx_students_search_trgm",
             "school_id",
