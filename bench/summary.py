@@ -133,7 +133,8 @@ async def _plans(
 ) -> tuple[int, int, int, tuple[float, str, Any] | None]:
     """Rows read, rows returned and shared buffers of a run's reading statements; the slowest."""
     read = returned = buffers = 0
-    setup = [s[1] for s in seen if "set_config(" in s[1]]
+    # A statement of settings alone (set_config ... true) is replayed before each EXPLAIN.
+    setup = [s[1] for s in seen if s[1].lstrip().startswith("SELECT set_config(") and not s[2]]
     reading = [s for s in seen if s[1].lstrip().upper().startswith(("SELECT", "WITH"))]
     reading = [s for s in reading if s[1] not in setup]
     for _elapsed, statement, params in reading:
