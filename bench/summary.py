@@ -89,10 +89,12 @@ async def _explain(factory: async_sessionmaker[AsyncSession], statement: str, pa
 
 
 async def _explain_json(
-    factory: async_sessionmaker[AsyncSession], statement: str, params: Any
+    factory: async_sessionmaker[AsyncSession], statement: str, params: Any, setup: list[str]
 ) -> dict[str, Any]:
     async with factory() as session:
         connection = await session.connection()
+        for line in setup:  # the run's own transaction settings (set_config ... true)
+            await connection.exec_driver_sql(line)
         plan = await connection.exec_driver_sql(
             "EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + statement, params
         )
@@ -131,9 +133,12 @@ async def _plans(
 ) -> tuple[int, int, int, tuple[float, str, Any] | None]:
     """Rows read, rows returned and shared buffers of a run's reading statements; the slowest."""
     read = returned = buffers = 0
+    # A statement of settings alone (set_config ... true) is replayed before each EXPLAIN.
+    setup = [s[1] for s in seen if s[1].lstrip().startswith("SELECT set_config(") and not s[2]]
     reading = [s for s in seen if s[1].lstrip().upper().startswith(("SELECT", "WITH"))]
+    reading = [s for s in reading if s[1] not in setup]
     for _elapsed, statement, params in reading:
-        plan = (await _explain_json(factory, statement, params))["Plan"]
+        plan = (await _explain_json(factory, statement, params, setup))["Plan"]
         read += rows_read(plan)
         returned += int(plan.get("Actual Rows", 0) * plan.get("Actual Loops", 1))
         buffers += int(plan.get("Shared Hit Blocks", 0) + plan.get("Shared Read Blocks", 0))

@@ -61,6 +61,14 @@ class Student(Base):
         # A query's adjacent-letter swaps against the folded names (migration 0008).
         Index("idx_students_first_fold", "school_id", "first_fold"),
         Index("idx_students_last_fold", "school_id", "last_fold"),
+        # A school's live students read from the index alone (0009): the summary's starting set.
+        Index(
+            "ix_students_school_live",
+            "school_id",
+            "id",
+            postgresql_include=["grade_level", "is_active"],
+            postgresql_where=text("deleted_at IS NULL"),
+        ),
         Index(
             "idx_students_search_trgm",
             "school_id",

@@ -21,7 +21,7 @@ from core.audit import record, service
 from core.models import Analysis, AuditAction, School, Student, User
 from core.periods import SCHOOL_TZ, Period
 from core.scopes import Scope, resolve_scope
-from core.summary_queries import SECTIONS, analysis_filter
+from core.summary_queries import PER_SCHOOL_PLANS, SECTIONS, analysis_filter
 from core.themes import edited, effective_confidence, effective_text, joined
 from core.uow import UnitOfWork
 
@@ -79,6 +79,7 @@ async def export_analyses(
     """Every analysis in the scope and period the actor may see, as CSV (one row each)."""
     scope = scope or Scope()
     resolved = await resolve_scope(uow, actor, scope)
+    await uow.session.execute(PER_SCHOOL_PLANS)
     statement = (
         select(
             Analysis.id,

@@ -87,6 +87,16 @@ def upgrade() -> None:
         "FOR EACH ROW EXECUTE FUNCTION public.ge_analysis_flags_sync()"
     )
     op.execute(BACKFILL_SQL)
+    # A school's live students, from the index alone: the planner otherwise scans all students
+    # (seq scan of 225,000 rows at Year 3) to find one school's 750 for every summary statement.
+    op.create_index(
+        "ix_students_school_live",
+        "students",
+        ["school_id", "id"],
+        unique=False,
+        postgresql_include=["grade_level", "is_active"],
+        postgresql_where=sa.text("deleted_at IS NULL"),
+    )
     # The summary's coverage and totals read a school's analyses by student and period.
     op.create_index(
         "ix_analyses_student_status_created",
@@ -99,6 +109,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_index("ix_analyses_student_status_created", table_name="analyses")
+    op.drop_index("ix_students_school_live", table_name="students")
     op.execute("DROP TRIGGER analyses_flags_sync ON analyses")
     op.execute("DROP FUNCTION public.ge_analysis_flags_sync()")
     op.drop_index("ix_analysis_flags_student_flagged", table_name="analysis_flags")
