@@ -88,11 +88,7 @@ async def test_uuid_primary_keys_default_to_generated_values(raw: asyncpg.Connec
         "WHERE table_schema = 'public' AND column_name = 'id'"
     )
     assert {r["table_name"] for r in rows} >= set(SPEC.tables)
-    # The inbox and outbox are queues, not records: an identity gives them their FIFO order.
-    queues = {"inbox_events", "outbox_replies"}
-    assert all(
-        r["column_default"] == "gen_random_uuid()" for r in rows if r["table_name"] not in queues
-    )
+    assert all(r["column_default"] == "gen_random_uuid()" for r in rows)
 
 
 @pytest.mark.parametrize("table", sorted(SPEC.tables))
