@@ -9,6 +9,10 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+# The group role migration 0007 grants the application's privileges to; the login role the
+# application connects as is made a member of it (`growth-engine db roles`).
+APP_ROLE = "growth_engine_app"
+
 
 def asyncpg_url(url: str) -> str:
     """Return `url` with the asyncpg driver, accepting postgres://, postgresql:// or +asyncpg."""

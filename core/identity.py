@@ -62,9 +62,6 @@ def chat_user(row: Row[Any], channel: Channel, default_language: str) -> ChatUse
     """The ChatUser from a row holding CHAT_USER_COLUMNS, or None when no account matched."""
     if row.user_id is None:
         return None
-    live = (
-        row.user_is_active and row.user_deleted_at is None and row.school_deleted_at is None
-    )
     actor = Actor(
         row.user_id,
         row.user_email,
@@ -72,7 +69,6 @@ def chat_user(row: Row[Any], channel: Channel, default_language: str) -> ChatUse
         row.user_school_id,
         row.school_district_id,
         channel,
-        verified=live,
     )
     return ChatUser(
         actor,
@@ -89,7 +85,7 @@ async def resolve(
     channel: Channel,
     default_language: str,
 ) -> ChatUser | None:
-    """The linked user of this chat account (verified only when live), or None when unknown."""
+    """The linked user of this chat account, or None when unknown (liveness: see UnitOfWork)."""
     params = {
         "platform": platform,
         "workspace_id": workspace_id,

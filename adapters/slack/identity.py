@@ -1,4 +1,9 @@
-"""First contact: link a Slack account to the `users` row with its Slack profile email."""
+"""First contact: link a Slack account to the `users` row with its Slack profile email.
+
+Only an email the workspace itself has confirmed (`is_email_confirmed`) of a member of this
+very workspace links by email; anyone else links with an invite code, as on Telegram. Which
+workspaces are served at all is checked before any of this (`workspace_guard`).
+"""
 
 from __future__ import annotations
 
@@ -9,9 +14,10 @@ from adapters.slack.translate import Turn
 from bot.engine import DialogueEngine
 from bot.events import Reply
 from bot.i18n import isolate, t
-from core.actor import Channel
+from core.actor import Channel, system_actor
 from core.identity import ChatUser, link_by_email, resolve
 from core.models import ChatPlatform
+from core.services.linking import record_refused_workspace
 from core.uow import UnitOfWork
 
 
@@ -44,9 +50,24 @@ async def ensure_linked(
     email = str((info.get("profile") or {}).get("email") or "").strip()
     if info.get("is_bot") or not email:
         return Reply(t(language, "slack_no_email"))
+    if info.get("is_email_confirmed") is not True or info.get("team_id") != turn.team_id:
+        # An unconfirmed address is whatever the member typed: not proof of who they are.
+        return Reply(t(language, "slack_no_account", email=isolate(email)))
     async with UnitOfWork(engine.session_factory) as uow:
         if await link_by_email(
             uow, ChatPlatform.SLACK, turn.team_id, turn.user_id, email, _channel(turn)
         ):
             return None
     return Reply(t(language, "slack_no_account", email=isolate(email)))
+
+
+async def refuse_workspace(engine: DialogueEngine, team_id: str, user_id: str) -> None:
+    """Audit a request from a Slack workspace that is not in SLACK_ALLOWED_TEAMS."""
+    async with UnitOfWork(engine.session_factory) as uow:
+        await record_refused_workspace(
+            uow=uow,
+            actor=system_actor(Channel(str(ChatPlatform.SLACK), None, team_id or None)),
+            platform=ChatPlatform.SLACK,
+            workspace_id=team_id,
+            external_user_id=user_id,
+        )

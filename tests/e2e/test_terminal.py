@@ -17,7 +17,7 @@ from adapters.offline_ai import PREFIX
 from adapters.settings import Settings
 from bot.i18n import isolate, t
 from core.demo import seed_demo
-from core.uow import UnitOfWork
+from tests.service_fixtures import seeding
 
 LIAM = isolate("Liam O'Brien")
 OFFLINE = PREFIX["he"]  # the demo school answers in Hebrew
@@ -80,7 +80,7 @@ async def test_a_piped_script_of_a_whole_analysis_produces_the_transcript_and_ro
     session_factory: async_sessionmaker[AsyncSession],
     raw: asyncpg.Connection,
 ) -> None:
-    async with UnitOfWork(session_factory) as uow:
+    async with seeding(session_factory) as uow:
         await seed_demo(uow=uow)
     script = "\n".join(["analyze Liam", *ANSWERS, "#1"]) + "\n"
     code, out, err = await growth_engine(

@@ -23,8 +23,8 @@ from bot.i18n import CATALOGUE
 from core import identity
 from core.actor import Channel
 from core.models import ChatPlatform
-from core.uow import UnitOfWork
 from tests.dialogue_fixtures import make_engine, seed_and_link
+from tests.service_fixtures import seeding
 
 Factory = async_sessionmaker[AsyncSession]
 Say = Callable[..., Awaitable[list[Reply]]]
@@ -55,7 +55,7 @@ def say(engine: DialogueEngine, session_factory: Factory) -> Say:
     ) -> list[Reply]:
         event = Incoming(ChatPlatform.SHELL, "local", who, f"chat-{who}", attachments=files)
         channel = Channel("SHELL", event.chat_id, "local")
-        async with UnitOfWork(session_factory) as uow:
+        async with seeding(session_factory) as uow:
             user = await identity.resolve(uow, ChatPlatform.SHELL, "local", who, channel, "he")
         assert user is not None
         ctx = Context(event, user, data={"language": language})
@@ -136,7 +136,7 @@ async def test_every_admin_command_is_refused_to_others_and_the_refusal_audited(
 async def test_a_refused_service_answers_with_the_refusal_even_without_the_gate(
     engine: DialogueEngine, session_factory: Factory
 ) -> None:
-    async with UnitOfWork(session_factory) as uow:
+    async with seeding(session_factory) as uow:
         teacher = await identity.resolve(
             uow, ChatPlatform.SHELL, "local", "teacher1", Channel("SHELL"), "en"
         )

@@ -18,7 +18,7 @@ from core.models import AuditAction, Class, ClassEnrollment, School, Student, Us
 from core.policy import visible_students
 from core.search import WORD_SIMILARITY, fold, search_statement
 from core.services.students import MAX_RESULTS, find_students
-from core.uow import UnitOfWork
+from tests.service_fixtures import seeding
 
 CHANNEL = Channel("SLACK", chat_id="C01", workspace_id="T01")
 
@@ -62,7 +62,7 @@ def _actor(user: User) -> Actor:
 async def world(session_factory: async_sessionmaker[AsyncSession]) -> SearchWorld:
     """School A (a teacher with one class, a principal) and school B (a principal)."""
     world = SearchWorld()
-    async with UnitOfWork(session_factory) as uow:
+    async with seeding(session_factory) as uow:
         s = uow.session
         school_a, school_b = School(name="אלון", code="A"), School(name="ברוש", code="B")
         s.add_all([school_a, school_b])
@@ -114,7 +114,7 @@ async def _search(
     session_factory: async_sessionmaker[AsyncSession], actor: Actor | None, query: str, **kw: int
 ) -> list[str]:
     assert actor is not None
-    async with UnitOfWork(session_factory) as uow:
+    async with seeding(session_factory) as uow:
         found = await find_students(uow=uow, actor=actor, query=query, **kw)
     return [s.full_name for s in found]
 
