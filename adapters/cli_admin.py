@@ -79,7 +79,7 @@ async def _admin(args: argparse.Namespace, words: list[str], database_url: str) 
     from bot.admin_commands import Call, execute
     from bot.events import Attachment
     from core.actor import Channel, system_actor
-    from core.db import make_engine, make_session_factory
+    from core.db import BATCH_COMMAND_TIMEOUT, make_engine, make_session_factory
     from core.uow import UnitOfWork
 
     attachments: tuple[Attachment, ...] = ()
@@ -91,7 +91,7 @@ async def _admin(args: argparse.Namespace, words: list[str], database_url: str) 
             print(f"{path}: cannot read: {exc.strerror}", file=sys.stderr)
             return 2
         attachments = (Attachment(path.name, data, "text/csv"),)
-    engine = make_engine(database_url, pool_size=2)
+    engine = make_engine(database_url, pool_size=2, command_timeout=BATCH_COMMAND_TIMEOUT)
     factory = make_session_factory(engine)
     call = Call(
         lambda: UnitOfWork(factory),
@@ -125,12 +125,12 @@ def run_admin(args: argparse.Namespace, database_url: str) -> int:
 
 async def _archive(args: argparse.Namespace, database_url: str) -> int:
     from core.actor import Channel, system_actor
-    from core.db import make_engine, make_session_factory
+    from core.db import BATCH_COMMAND_TIMEOUT, make_engine, make_session_factory
     from core.errors import DomainError
     from core.services.archive import archive_audit_logs
     from core.uow import UnitOfWork
 
-    engine = make_engine(database_url, pool_size=2)
+    engine = make_engine(database_url, pool_size=2, command_timeout=BATCH_COMMAND_TIMEOUT)
     try:
         async with UnitOfWork(make_session_factory(engine)) as uow:
             manifest = await archive_audit_logs(

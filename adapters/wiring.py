@@ -66,8 +66,16 @@ def build_engine(
     settings: Settings, database_url: str, redis_url: str, metrics: Metrics | None = None
 ) -> Wired:
     """The dialogue engine as production runs it (AI calls instrumented when `metrics`)."""
-    db = make_engine(database_url)
-    client = redis_client(redis_url)
+    db = make_engine(
+        database_url,
+        connect_timeout=settings.DATABASE_CONNECT_TIMEOUT_SECONDS,
+        command_timeout=settings.DATABASE_COMMAND_TIMEOUT_SECONDS,
+    )
+    client = redis_client(
+        redis_url,
+        connect_timeout=settings.REDIS_CONNECT_TIMEOUT_SECONDS,
+        command_timeout=settings.REDIS_COMMAND_TIMEOUT_SECONDS,
+    )
     ai = ai_provider(settings)
     engine = DialogueEngine(
         session_factory=make_session_factory(db),
