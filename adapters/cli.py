@@ -241,6 +241,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as exc:
         print(exc, file=sys.stderr)
         return 2
+    from adapters.logs import configure_logging
+
+    configure_logging(settings.LOG_LEVEL)
 
     from adapters import schema
     from adapters.bootstrap import prepare_database, provision

@@ -12,6 +12,7 @@ from aiohttp import web
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from adapters.logs import request_logging
 from adapters.metrics import Metrics
 from bot.slots import Slots
 
@@ -103,7 +104,7 @@ def build_app(
     db: AsyncEngine, cache: redis.asyncio.Redis, metrics: Metrics, slots: Slots | None = None
 ) -> web.Application:
     """The app with health and metrics; platform modules add their routes with `register`."""
-    app = web.Application()
+    app = web.Application(middlewares=[request_logging])
     app[METRICS_KEY] = metrics
     app[TASKS_KEY] = TaskTracker(slots)
     if slots is not None:
