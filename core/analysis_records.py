@@ -7,11 +7,12 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import with_expression
 
 from core.actor import Actor
 from core.audit import record
+from core.db import AnySelect
 from core.errors import AccessDenied, NotFound
 from core.models import (
     Analysis,
@@ -100,12 +101,12 @@ _STUDENT_FIELDS = ("id", "first_name", "last_name", "student_id", "date_of_birth
 _INTERVIEWED = _STUDENTS.alias("interviewed")
 # Every column but private_notes, which the application role cannot read (NOTES_FOR_ACTOR).
 _READABLE = [column for column in _ANALYSES.c if column.key != "private_notes"]
-_OWN: dict[tuple[str, bool, bool, bool], Select[Any]] = {}
+_OWN: dict[tuple[str, bool, bool, bool], AnySelect] = {}
 
 
 def _own_statement(
     actor: Actor, *, lock: bool, core: bool, with_student: bool = False
-) -> Select[Any]:
+) -> AnySelect:
     key = (str(actor.role), lock, core, with_student)
     stmt = _OWN.get(key)
     if stmt is None:
@@ -207,7 +208,7 @@ async def own_analysis_row(
     `with_student` adds the student's identity in the same round trip (see `student_of`).
     """
     stmt = _own_statement(actor, lock=True, core=True, with_student=with_student)
-    row = (await uow.session.execute(stmt, _own_params(actor, analysis_id))).one_or_none()
+    row: Any = (await uow.session.execute(stmt, _own_params(actor, analysis_id))).one_or_none()
     if row is None:
         raise NotFound("Analysis", str(analysis_id))
     if not may_edit_analysis(actor, row):

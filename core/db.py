@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any, TypeAlias
+
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
+
+if TYPE_CHECKING:
+    from sqlalchemy import Row, Select
+
+# A statement or row of any columns (SQLAlchemy 2.1 types them by their column types).
+AnySelect: TypeAlias = "Select[*tuple[Any, ...]]"
+AnyRow: TypeAlias = "Row[*tuple[Any, ...]]"
 
 # The group role migration 0007 grants the application's privileges to; the login role the
 # application connects as is made a member of it (`growth-engine db roles`).

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import ColumnElement, Select, bindparam, case, func, literal, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -49,7 +49,7 @@ def _statement(
     limit: Any,
     *,
     fuzzy: bool,
-) -> Select[tuple[Student, int]]:
+) -> Select[Student, int]:
     starts, word_starts, contains_pattern = patterns
     first = Student.first_fold
     last = Student.last_fold
@@ -92,26 +92,26 @@ def _patterns(folded: str) -> tuple[str, str, str]:
 
 def search_statement(
     folded: str, raw: str, visible: ColumnElement[bool], limit: int
-) -> Select[tuple[Student, int]]:
+) -> Select[Student, int]:
     """Students matching `folded` (or whose school id equals `raw`), best first, at most `limit`."""
     return _statement(
         literal(folded),
         literal(raw),
-        tuple(map(literal, _patterns(folded))),
+        cast(Any, tuple(map(literal, _patterns(folded)))),
         visible,
         limit,
         fuzzy=len(folded) >= FUZZY_MIN_LENGTH,
-    )  # type: ignore[arg-type]
+    )
 
 
 # Building the statement costs more than running it (about 2 ms of Python), so one template
 # per role and fuzziness is built once, with the actor's ids and the query as parameters.
-_TEMPLATES: dict[tuple[str, bool], Select[tuple[Student, int]]] = {}
+_TEMPLATES: dict[tuple[str, bool], Select[Student, int]] = {}
 
 
 def search_for(
     actor: Actor, folded: str, raw: str, limit: int
-) -> tuple[Select[tuple[Student, int]], dict[str, Any]]:
+) -> tuple[Select[Student, int], dict[str, Any]]:
     """The cached search statement for this actor's role, and its parameters."""
     fuzzy = len(folded) >= FUZZY_MIN_LENGTH
     key = (str(actor.role), fuzzy)
@@ -122,7 +122,9 @@ def search_for(
             user_id=bindparam("actor_user_id"),  # type: ignore[arg-type]
             school_id=bindparam("actor_school_id"),  # type: ignore[arg-type]
         )
-        patterns = (bindparam("starts"), bindparam("word_starts"), bindparam("contains"))
+        patterns: tuple[Any, Any, Any] = (
+            bindparam("starts"), bindparam("word_starts"), bindparam("contains")
+        )
         template = _statement(
             bindparam("folded"),
             bindparam("raw"),

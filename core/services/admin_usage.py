@@ -150,7 +150,7 @@ async def usage_report(*, uow: UnitOfWork, actor: Actor, month: str | None = Non
         .order_by(School.name, School.code, User.sort_key, User.id)
     )
     rows = [
-        UsageRow(code, name, email, f"{fn} {ln}", int(n), int(tokens), float(cost))
+        UsageRow(code, name, email, f"{fn} {ln}", int(n or 0), int(tokens or 0), float(cost or 0))
         for code, name, email, fn, ln, n, tokens, cost in await uow.session.execute(stmt)
     ]
     report = UsageReport(first.strftime("%Y-%m"), rows)

@@ -14,10 +14,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, Text, cast, func, select, update
+from sqlalchemy import ColumnElement, Text, cast, func, select, update
 
 from core.actor import Actor
 from core.audit import record, service
+from core.db import AnySelect
 from core.errors import Conflict, InvalidInput, NotFound
 from core.models import Analysis, AuditAction, AuditLog, Student, User, UserRole
 from core.policy import require_role, visible_students
@@ -61,7 +62,7 @@ def flagged_at() -> ColumnElement[datetime]:
     return func.coalesce(flag_rows.scalar_subquery(), Analysis.updated_at)
 
 
-def _flagged(actor: Actor, *where: ColumnElement[bool]) -> Select[Any]:
+def _flagged(actor: Actor, *where: ColumnElement[bool]) -> AnySelect:
     when = flagged_at().label("flagged_at")
     return (
         select(
@@ -85,7 +86,7 @@ def _flagged(actor: Actor, *where: ColumnElement[bool]) -> Select[Any]:
 
 
 def _view(row: Any) -> FlaggedView:
-    return FlaggedView(*row[:6], str(row[6]), row[7], row[8])
+    return FlaggedView(row[0], row[1], row[2], row[3], row[4], row[5], str(row[6]), row[7], row[8])
 
 
 @service

@@ -11,7 +11,8 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import cast
 
 from sqlalchemy import Text, bindparam, func, literal, or_, select
 from sqlalchemy.dialects.postgresql import JSONB
@@ -131,7 +132,7 @@ async def redeem_link_code(
         raise NotFound("LinkCode", "unknown")  # the guessed code itself stays out of the log
     if link.used_at is not None:
         raise LinkCodeUsed(link.id)
-    now = await uow.session.scalar(select(func.now()))
+    now = cast(datetime, await uow.session.scalar(select(func.now())))
     if link.expires_at <= now:
         raise LinkCodeExpired(link.id)
     user = await uow.session.get(User, link.user_id)

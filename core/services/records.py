@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, literal_column, or_, select
+from sqlalchemy import ColumnClause, ColumnElement, func, literal_column, or_, select
 from sqlalchemy.orm import with_expression
 
 from core.actor import Actor
@@ -51,7 +51,7 @@ from core.views import StudentView
 FORMAT = "growth-engine/student-record@1"
 MAX_CANDIDATES = 5
 # The literal key (not a bind parameter) so the planner matches the expression index.
-STUDENT_IDS = literal_column("(audit_logs.metadata -> 'studentIds')")
+STUDENT_IDS: ColumnClause[Any] = literal_column("(audit_logs.metadata -> 'studentIds')")
 STUDENT_FIELDS = (
     "id first_name last_name student_id grade_level date_of_birth gender notes "
     "enrollment_date is_active created_at updated_at deleted_at"
