@@ -14,6 +14,7 @@ OUR_TABLES = {
     "dialogue_states",
     "processed_events",
     "alembic_version",
+    "audit_ddl_events",  # DDL touching the audit trail, written by 0007's event trigger
 }
 # Columns beyond the spec: stored Hebrew sort keys and the folded search text (Core issue).
 EXTRA_COLUMNS = {
