@@ -83,6 +83,7 @@ def configure_logging(level: str = "INFO", stream: IO[str] | None = None) -> Non
     for noisy in (
         "sqlalchemy.engine", "sqlalchemy.pool", "asyncpg", "aiohttp.access", "aiohttp.client",
         "httpx", "httpcore", "openai", "slack_bolt", "slack_sdk", "telegram", "redis",
+        "alembic.runtime.plugins",
     ):  # fmt: skip
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
 
