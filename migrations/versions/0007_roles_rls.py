@@ -171,8 +171,8 @@ POLICIES = {
 AUDIT_DDL_TABLE = "audit_ddl_events"
 WATCH_SQL = f"""
 CREATE TABLE public.{AUDIT_DDL_TABLE} (
-  id bigserial PRIMARY KEY,
-  occurred_at timestamptz NOT NULL DEFAULT now(),
+  id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+  occurred_at timestamptz NOT NULL DEFAULT clock_timestamp(),
   session_user_name text NOT NULL DEFAULT session_user,
   command_tag text NOT NULL,
   object_identity text NOT NULL

@@ -36,7 +36,8 @@ async def test_ddl_on_the_audit_trail_by_its_owner_is_recorded_where_the_app_can
     await raw.execute("DROP TRIGGER audit_logs_no_truncate ON audit_logs")
     await raw.execute("CREATE TABLE unrelated (id int)")  # not the audit trail: not recorded
     events = await raw.fetch(
-        "SELECT session_user_name, command_tag, object_identity FROM audit_ddl_events ORDER BY id"
+        "SELECT session_user_name, command_tag, object_identity FROM audit_ddl_events "
+        "ORDER BY occurred_at"
     )
     assert [tuple(e) for e in events] == [
         ("postgres", "ALTER TABLE", "public.audit_logs"),
