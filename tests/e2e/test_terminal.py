@@ -115,13 +115,17 @@ async def test_a_piped_script_of_a_whole_analysis_produces_the_transcript_and_ro
     assert [turn["content"] for turn in turns if turn["role"] == "USER"] == ANSWERS
 
 
-async def test_make_run_on_a_fresh_database_opens_the_chat_as_the_demo_teacher(
+async def test_run_on_a_fresh_configured_database_waits_for_db_upgrade_and_seeds_only_with_demo(
     tmp_path: Path, empty_database_url: str, redis_url: str
 ) -> None:
-    code, out, err = await growth_engine(
-        tmp_path, "run", stdin="analyze Liam\n",
-        DATABASE_URL=empty_database_url, REDIS_URL=redis_url, DATA_DIR=str(tmp_path / "data"),
-    )  # fmt: skip
+    env = {"DATABASE_URL": empty_database_url, "REDIS_URL": redis_url,
+           "DATA_DIR": str(tmp_path / "data")}  # fmt: skip
+    code, out, err = await growth_engine(tmp_path, "run", stdin="analyze Liam\n", **env)
+    assert code == 2 and "run `growth-engine db upgrade`" in err, err
+    assert "Demo data ready" not in out
+    code, out, err = await growth_engine(tmp_path, "db", "upgrade", **env)
+    assert code == 0, err
+    code, out, err = await growth_engine(tmp_path, "run", "--demo", stdin="analyze Liam\n", **env)
     assert code == 0, err
     assert "Traceback" not in out + err, err
     assert "Demo data ready: school DEMO-01" in out
