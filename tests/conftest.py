@@ -137,6 +137,16 @@ def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 
 
 @pytest.fixture
+async def owner_session_factory(
+    owner_database_url: str,
+) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """Sessions as the owner, for tests of the schema itself (cascades, triggers, types)."""
+    eng = make_engine(owner_database_url, pool_size=2)
+    yield make_session_factory(eng)
+    await eng.dispose()
+
+
+@pytest.fixture
 async def raw(owner_database_url: str) -> AsyncIterator[asyncpg.Connection]:
     """A plain asyncpg connection for raw SQL, as an operator (the owner) would type it."""
     conn = await asyncpg.connect(asyncpg_dsn(owner_database_url))
