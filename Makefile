@@ -4,8 +4,8 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
-# Hashed pins (uv pip compile, installed by plain pip): runtime in requirements.lock (the image), plus dev and the embedded
-# servers in requirements-dev.lock (make run/test). Both resolve from the local index offline.
+# Hashed pins (uv pip compile, installed by plain pip): runtime in requirements.lock (the
+# image), dev and embedded servers in requirements-dev.lock (make run/test); offline here.
 DEV_LOCK := requirements-dev.lock
 
 .PHONY: install run test lint lock bench-roster bench-turns bench-http bench-summary clean-data
