@@ -158,12 +158,16 @@ POLICIES = {
     f"school_id = {_SCHOOL} AND id = ANY ((SELECT public.ge_teacher_student_ids())::uuid[]))",
     "classes": f"{_ANY} OR ({_PRINCIPAL} AND school_id = {_SCHOOL}) OR "
     f"({_TEACHER} AND school_id = {_SCHOOL})",
-    # Visible with their class (whose policy applies inside the EXISTS).
-    "class_enrollments": f"{_ANY} OR "
-    "EXISTS (SELECT 1 FROM classes c WHERE c.id = class_enrollments.class_id)",
-    # An author always sees their own; otherwise visible with the student.
-    "analyses": f"{_ANY} OR ({_TEACHER} AND teacher_id = {_ME}) OR "
-    "EXISTS (SELECT 1 FROM students s WHERE s.id = analyses.student_id)",
+    # Visible with their class (whose policy applies inside): a hashed semi-join, built once
+    # per statement over the few visible classes, rather than a lookup per enrollment row.
+    "class_enrollments": f"{_ANY} OR class_enrollments.class_id IN (SELECT c.id FROM classes c)",
+    # An author always sees their own; a teacher also their students' (one array per statement),
+    # a principal their school's (a hashed semi-join over the school's students, built only
+    # when the actor is a principal: the role test is an InitPlan evaluated first).
+    "analyses": f"{_ANY} OR ({_TEACHER} AND (teacher_id = {_ME} OR "
+    "student_id = ANY ((SELECT public.ge_teacher_student_ids())::uuid[]))) OR "
+    f"({_PRINCIPAL} AND analyses.student_id IN "
+    f"(SELECT s.id FROM students s WHERE s.school_id = {_SCHOOL}))",
     "analysis_conversations": f"{_ANY} OR "
     "EXISTS (SELECT 1 FROM analyses a WHERE a.id = analysis_conversations.analysis_id)",
 }
