@@ -138,8 +138,21 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
      AND (public.ge_actor_role() IN ('ADMIN', 'SYSTEM')
           OR (public.ge_actor_role() = 'TEACHER' AND a.teacher_id = public.ge_actor_id()))
 $$""",
+    # A school's analyses in a period, for its monthly quota: a teacher's quota counts their
+    # colleagues' analyses too, which RLS rightly hides from them row by row. Only the count,
+    # and only for the actor's own school (or an admin and the system).
+    """
+CREATE FUNCTION public.ge_school_analyses_between(
+  p_school uuid, p_from timestamptz, p_to timestamptz
+) RETURNS bigint
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+  SELECT count(*) FROM analyses a JOIN students s ON s.id = a.student_id
+   WHERE s.school_id = p_school AND a.created_at >= p_from AND a.created_at < p_to
+     AND (public.ge_actor_role() IN ('ADMIN', 'SYSTEM') OR public.ge_actor_school() = p_school)
+$$""",
 )
 HELPER_FUNCTIONS = (
+    "ge_school_analyses_between(uuid, timestamptz, timestamptz)",
     "ge_private_notes(uuid)",
     "ge_teacher_student_ids()",
     "ge_actor_school()",

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 
 import asyncpg
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from adapters import schema
 from core.db import make_engine, make_session_factory
@@ -57,6 +57,8 @@ async def _sorted_through_app_query(url: str) -> list[tuple[str, str]]:
     try:
         factory = make_session_factory(engine)
         async with factory() as session:
+            # As the operator's system path: the application role sees students only so.
+            await session.execute(text("SELECT ge_act_as(NULL, 'SYSTEM', NULL)"))
             school = School(name="בית ספר", code="ORDER")
             session.add(school)
             await session.flush()
@@ -67,6 +69,7 @@ async def _sorted_through_app_query(url: str) -> list[tuple[str, str]]:
                     Student(first_name=first, last_name=last, grade_level="5", school_id=school.id)
                 )
             await session.commit()
+            await session.execute(text("SELECT ge_act_as(NULL, 'SYSTEM', NULL)"))
             rows = await session.execute(
                 select(Student.last_name, Student.first_name)
                 .where(Student.school_id == school.id)

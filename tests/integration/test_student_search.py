@@ -274,7 +274,7 @@ async def _explain(
         return "\n".join(line for (line,) in plan)
 
 
-async def test_principal_search_uses_the_trigram_index(
+async def test_principal_search_is_bounded_by_an_index_under_row_level_security(
     session_factory: async_sessionmaker[AsyncSession], raw: asyncpg.Connection
 ) -> None:
     await raw.execute(
@@ -301,5 +301,8 @@ async def test_principal_search_uses_the_trigram_index(
     principal = Actor(uuid.uuid4(), "p@x.test", UserRole.PRINCIPAL, school, None, CHANNEL)
     for query in ("מזרחי", "Smith4", "שמעונ", "מרים כהן"):
         plan = await _explain(session_factory, principal, query)
-        assert "idx_students_search_trgm" in plan, plan
+        # As the application role, RLS keeps non-leakproof operators (LIKE, pg_trgm's %>) out
+        # of index conditions, so the trigram index cannot serve; the school's index bounds
+        # the rows instead (about 1,000 here), never a scan of every school's students.
+        assert "idx_students_search_trgm" in plan or "ix_students_school_id" in plan, plan
         assert "Seq Scan" not in plan, plan
