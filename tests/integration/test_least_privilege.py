@@ -55,12 +55,36 @@ async def app(database_url: str) -> asyncpg.Connection:
         "DROP TABLE analyses",
         "UPDATE alembic_version SET version_num = '0001'",
         "DELETE FROM audit_ddl_events",
+        # Each partition of the audit trail is as append-only as its parent (0010).
+        "UPDATE audit_logs_default SET action = 'READ'",
+        "DELETE FROM audit_logs_default",
+        "TRUNCATE audit_logs_default",
+        # The flag rollup is written by its trigger only (0009).
+        "INSERT INTO analysis_flags SELECT id, student_id, now() FROM analyses",
+        "UPDATE analysis_flags SET flagged_at = now()",
+        "DELETE FROM analysis_flags",
     ],
 )
 async def test_the_application_role_cannot(app: asyncpg.Connection, statement: str) -> None:
     assert await app.fetchval("SELECT current_user") == TEST_APP_LOGIN
     with pytest.raises(asyncpg.InsufficientPrivilegeError):
         await app.execute(statement)
+
+
+async def test_a_partition_the_operator_creates_later_is_append_only_for_the_application(
+    app: asyncpg.Connection, raw: asyncpg.Connection
+) -> None:
+    name = await raw.fetchval("SELECT public.ge_audit_partition('2090-01-01')")
+    rights = await app.fetchrow(
+        "SELECT has_table_privilege($1, 'SELECT') AS s, has_table_privilege($1, 'INSERT') AS i, "
+        "has_table_privilege($1, 'UPDATE') AS u, has_table_privilege($1, 'DELETE') AS d, "
+        "has_table_privilege($1, 'TRUNCATE') AS t",
+        name,
+    )
+    assert dict(rights) == {"s": True, "i": True, "u": False, "d": False, "t": False}
+    for statement in (f"UPDATE {name} SET action = 'READ'", f"TRUNCATE {name}"):
+        with pytest.raises(asyncpg.InsufficientPrivilegeError):
+            await app.execute(statement)
 
 
 async def test_the_application_role_owns_nothing_and_is_no_superuser(
@@ -175,6 +199,29 @@ async def test_private_notes_never_reach_a_principals_transaction(
     notes = "SELECT ge_private_notes(id) FROM analyses"
     assert await _unfiltered(session_factory, principal, notes) == [None]
     assert await _unfiltered(session_factory, teacher, notes) == [NOTES]
+
+
+async def test_rls_flags_are_seen_only_with_their_analysis(
+    session_factory: Factory, raw: asyncpg.Connection, app: asyncpg.Connection
+) -> None:
+    actors = await _world(session_factory, raw)
+    # As the owner: the trigger writes the rollup row.
+    await raw.execute("UPDATE analyses SET flagged_for_review = true")
+    assert await raw.fetchval("SELECT count(*) FROM analysis_flags") == 1
+    assert await app.fetchval("SELECT count(*) FROM analysis_flags") == 0  # no actor
+    flags = "SELECT analysis_id FROM analysis_flags"
+    assert len(await _unfiltered(session_factory, actors["teacher1"], flags)) == 1
+    assert len(await _unfiltered(session_factory, actors["admin"], flags)) == 1
+    assert len(await _unfiltered(session_factory, actors["principal"], flags)) == 1
+    teacher2 = await raw.fetchrow("SELECT * FROM users WHERE email = 'teacher2@demo.school'")
+    colleague = Actor(teacher2["id"], "teacher2@demo.school", UserRole.TEACHER,
+                      teacher2["school_id"], None, Channel("CLI"))  # fmt: skip
+    own = await raw.fetchval(
+        "SELECT count(*) FROM class_enrollments e JOIN classes c ON c.id = e.class_id "
+        "JOIN analyses a ON a.student_id = e.student_id WHERE c.teacher_id = $1",
+        teacher2["id"],
+    )
+    assert len(await _unfiltered(session_factory, colleague, flags)) == own
 
 
 async def test_a_stale_actor_is_refused_when_its_unit_of_work_begins(
