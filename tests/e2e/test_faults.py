@@ -201,9 +201,15 @@ async def assert_every_message_answered_once(world: World) -> None:
         mine = [d.text for d in world.telegram.deliveries if d.user_id == user_id]
         assert [r["content"] for r in rows if r["role"] == "USER"] == mine
         assert world.questions(user_id) == count, (user_id, world.fake.texts(user_id))
-    unanswered = await world.raw.fetchval(
-        "SELECT count(*) FROM inbox_events WHERE answered_at IS NULL")
-    unsent = await world.raw.fetchval("SELECT count(*) FROM outbox_replies WHERE sent_at IS NULL")
+    deadline = time.monotonic() + 15  # a reply just delivered may not be marked sent yet
+    while True:
+        unanswered = await world.raw.fetchval(
+            "SELECT count(*) FROM inbox_events WHERE answered_at IS NULL")
+        unsent = await world.raw.fetchval(
+            "SELECT count(*) FROM outbox_replies WHERE sent_at IS NULL")
+        if (unanswered, unsent) == (0, 0) or time.monotonic() > deadline:
+            break
+        await asyncio.sleep(0.1)
     assert (unanswered, unsent) == (0, 0)
 
 
