@@ -123,7 +123,7 @@ async def test_run_on_a_fresh_configured_database_waits_for_db_upgrade_and_seeds
     code, out, err = await growth_engine(tmp_path, "run", stdin="analyze Liam\n", **env)
     assert code == 2 and "run `growth-engine db upgrade`" in err, err
     assert "Demo data ready" not in out
-    code, out, err = await growth_engine(tmp_path, "db", "upgrade", **env)
+    code, out, err = await growth_engine(tmp_path, "db", "upgrade", stdin="", **env)
     assert code == 0, err
     code, out, err = await growth_engine(tmp_path, "run", "--demo", stdin="analyze Liam\n", **env)
     assert code == 0, err
