@@ -4,14 +4,17 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
+# Hashed pins (uv pip compile, installed by plain pip): runtime in requirements.lock (the
+# image), dev and embedded servers in requirements-dev.lock (make run/test); offline here.
+DEV_LOCK := requirements-dev.lock
 
-.PHONY: install run test lint bench-roster bench-turns bench-http bench-summary clean-data
+.PHONY: install run test lint lock bench-roster bench-turns bench-http bench-summary clean-data
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(DEV_LOCK)
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is needed"'
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[dev]"
+	$(PY) -m pip install --quiet --require-hashes -r $(DEV_LOCK)
+	$(PY) -m pip install --quiet --no-deps -e .
 	@touch $(STAMP)
 
 install: $(STAMP)
@@ -23,8 +26,20 @@ run: install
 test: install
 	$(PY) -m pytest -q $(PYTEST_ARGS); rc=$$?; if [ $$rc -eq 5 ]; then exit 0; fi; exit $$rc
 
+# ruff on everything, mypy --strict on core/ and bot/ (the CI gate; see .ci/lint).
 lint: install
-	$(VENV)/bin/ruff check .
+	.ci/lint
+
+# Re-pin after changing dependencies in pyproject.toml (then commit both lock files). Resolved for
+# CPython 3.11 on x86_64 Linux (this machine and the image), from the indexes pip uses here.
+LOCK_FLAGS := --generate-hashes --no-header --python-version 3.11 \
+	--python-platform x86_64-manylinux_2_28 --index-strategy unsafe-best-match \
+	--extra-index-url file:///opt/pypi/simple --extra-index-url file:///opt/pypi-more/simple \
+	--find-links /opt/wheels
+lock: install
+	$(VENV)/bin/uv pip compile pyproject.toml $(LOCK_FLAGS) -o requirements.lock
+	$(VENV)/bin/uv pip compile pyproject.toml $(LOCK_FLAGS) --extra dev --extra embedded \
+		-o $(DEV_LOCK)
 
 bench-roster: install
 	$(PY) -m bench.roster

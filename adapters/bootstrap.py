@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from adapters.settings import Settings, load_settings
 
 DATABASE_NAME = "growth_engine"
+# The embedded default's application login (the owner there is the server's superuser).
+EMBEDDED_APP_LOGIN = "growth_engine"
 
 
 @dataclass
@@ -18,6 +20,9 @@ class Infrastructure:
     settings: Settings
     database_url: str
     redis_url: str | None
+    # Who runs migrations: DATABASE_OWNER_URL, else DATABASE_URL (embedded: the superuser).
+    owner_url: str = ""
+    embedded_database: bool = False
     notes: list[str] = field(default_factory=list)
     _stops: list[Callable[[], None]] = field(default_factory=list)
 
@@ -33,13 +38,15 @@ def provision(settings: Settings | None = None, *, with_redis: bool = True) -> I
     stops: list[Callable[[], None]] = []
     notes: list[str] = []
     database_url = settings.DATABASE_URL
+    owner_url = settings.DATABASE_OWNER_URL or database_url
+    embedded_database = database_url is None
     if database_url is None:
         from adapters.embedded import EmbeddedPostgres
 
         settings.DATA_DIR.mkdir(parents=True, exist_ok=True)
         postgres = EmbeddedPostgres(settings.DATA_DIR)
         postgres.start()
-        database_url = postgres.ensure_database(DATABASE_NAME)
+        database_url = owner_url = postgres.ensure_database(DATABASE_NAME)
         stops.append(postgres.stop)
         notes.append(f"Embedded PostgreSQL (DATABASE_URL unset): data in {postgres.data_path}")
     redis_url = settings.REDIS_URL
@@ -51,6 +58,36 @@ def provision(settings: Settings | None = None, *, with_redis: bool = True) -> I
         redis_url = redis_server.start()
         stops.append(redis_server.stop)
         notes.append(f"Embedded Redis (REDIS_URL unset): data in {redis_server.data_path}")
-    infra = Infrastructure(settings, database_url, redis_url, notes, stops)
+    assert owner_url is not None
+    infra = Infrastructure(
+        settings, database_url, redis_url, owner_url, embedded_database, notes, stops
+    )
     atexit.register(infra.close)
     return infra
+
+
+def prepare_database(infra: Infrastructure) -> None:
+    """Make the database usable by the application role, or refuse with one line.
+
+    The embedded default is the developer's own: migrate it as its owner and switch this
+    process to the application login, as production runs. A configured database is migrated
+    only by `growth-engine db upgrade`; here it must already be at this release's revision
+    (SchemaBehind otherwise).
+    """
+    from adapters import schema
+
+    if infra.embedded_database:
+        from adapters.roles import ensure_app_login_sync
+
+        schema.upgrade(infra.owner_url)
+        ensure_app_login_sync(infra.owner_url, EMBEDDED_APP_LOGIN)
+        infra.database_url = with_login(infra.owner_url, EMBEDDED_APP_LOGIN)
+        return
+    schema.require_current(infra.database_url)
+
+
+def with_login(url: str, login: str) -> str:
+    """`url` logging in as `login` (no password: the embedded server trusts its socket)."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).set(username=login, password=None).render_as_string(hide_password=False)

@@ -43,6 +43,18 @@ def _parser() -> argparse.ArgumentParser:
         description="Migrate the database down to a revision.",
     )
     down.add_argument("revision", help="target revision, e.g. base or 0001")
+    down.add_argument(
+        "--yes-destroy-audit-trail",
+        action="store_true",
+        help="allow going below the initial revision although audit_logs holds rows",
+    )
+    db_commands.add_parser(
+        "roles",
+        help="Create the application's login role (DATABASE_URL's user) as the owner.",
+        description="Create the login role DATABASE_URL names, if missing, as a member of the "
+        "application group role (no DDL, no DELETE, append-only audit trail); set its password "
+        "from the URL. Run as the owner (DATABASE_OWNER_URL) after `db upgrade`.",
+    )
     db_commands.add_parser(
         "check",
         help="Fail if models and migrations differ.",
@@ -90,9 +102,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     run = commands.add_parser(
         "run",
-        help="The main job: migrate, seed the demo, start the bot.",
-        description="Migrate, seed the demo data and start the bot: the HTTP server when Slack "
-        "or Telegram is configured, else the terminal chat as the demo teacher.",
+        help="The main job: start the bot (with the demo school on the embedded database).",
+        description="Start the bot: the HTTP server when Slack or Telegram is configured, else "
+        "the terminal chat as the demo teacher. The demo school is created only on the embedded "
+        "default database (DATABASE_URL unset) or with --demo.",
+    )
+    run.add_argument(
+        "--demo", action="store_true", help="create the demo school even on a configured database"
     )
     run.add_argument(
         "platform",
@@ -170,15 +186,24 @@ async def _telegram_polling(infra: Infrastructure) -> int:
     return 0
 
 
-def _run_db(args: argparse.Namespace, database_url: str) -> int:
+def _run_db(args: argparse.Namespace, infra: Infrastructure) -> int:
     from adapters import schema
 
+    database_url = infra.owner_url
     if args.db_command == "upgrade":
         schema.upgrade(database_url, args.revision)
         print(f"Database at {schema.current(database_url) or 'base'}.")
     elif args.db_command == "downgrade":
-        schema.downgrade(database_url, args.revision)
+        try:
+            schema.downgrade(
+                database_url, args.revision, destroy_audit_trail=args.yes_destroy_audit_trail
+            )
+        except schema.AuditTrailProtected as exc:
+            print(exc, file=sys.stderr)
+            return 2
         print(f"Database at {schema.current(database_url) or 'base'}.")
+    elif args.db_command == "roles":
+        return _roles(infra)
     elif args.db_command == "check":
         try:
             schema.check(database_url)
@@ -191,6 +216,45 @@ def _run_db(args: argparse.Namespace, database_url: str) -> int:
     return 0
 
 
+def _roles(infra: Infrastructure) -> int:
+    from sqlalchemy.engine import make_url
+
+    from adapters.roles import RoleError, ensure_app_login_sync, login_of
+
+    try:
+        login = login_of(infra.database_url)
+        if infra.embedded_database or login == login_of(infra.owner_url):
+            raise RoleError(
+                "DATABASE_URL logs in as the owner: give the application its own user in "
+                "DATABASE_URL and the owner's in DATABASE_OWNER_URL"
+            )
+        ensure_app_login_sync(infra.owner_url, login, make_url(infra.database_url).password)
+    except RoleError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    print(f"Role {login} ready: the application's rights, no DDL, no DELETE.")
+    return 0
+
+
+async def _has_users(database_url: str) -> bool:
+    from sqlalchemy import text
+
+    from core.db import make_engine
+
+    engine = make_engine(database_url, pool_size=1)
+    try:
+        async with engine.connect() as conn:
+            return bool(await conn.scalar(text("SELECT EXISTS (SELECT 1 FROM users)")))
+    finally:
+        await engine.dispose()
+
+
+NO_USERS_HINT = (
+    "No users yet: add an admin with `growth-engine admin user add EMAIL ADMIN FIRST LAST "
+    "SCHOOL`, or create the demo school with `growth-engine seed-demo`."
+)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; returns the process exit code."""
     args = _parser().parse_args(argv)
@@ -199,9 +263,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as exc:
         print(exc, file=sys.stderr)
         return 2
+    from adapters.logs import configure_logging
+
+    configure_logging(settings.LOG_LEVEL)
 
     from adapters import schema
-    from adapters.bootstrap import provision
+    from adapters.bootstrap import prepare_database, provision
 
     needs_redis = args.command in ("run", "chat", "serve")
     infra = provision(settings, with_redis=needs_redis)
@@ -216,8 +283,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(exc, file=sys.stderr)
             return EX_UNAVAILABLE
         if args.command == "db":
-            return _run_db(args, infra.database_url)
-        schema.upgrade(infra.database_url)
+            return _run_db(args, infra)
+        try:
+            prepare_database(infra)
+        except schema.SchemaBehind as exc:
+            print(exc, file=sys.stderr)
+            return 2
         if args.command == "roster":
             from adapters.cli_roster import run_roster
 
@@ -229,9 +300,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "audit":
             from adapters.cli_admin import run_audit
 
-            return run_audit(args, infra.database_url)
-        if args.command in ("seed-demo", "run"):
+            # Creating and dropping partitions is DDL: the owner's (as `db upgrade`); reading
+            # rows to archive them is the application's.
+            ddl = args.audit_command in ("partitions", "drop-month")
+            return run_audit(args, infra.owner_url if ddl else infra.database_url)
+        if args.command == "seed-demo" or (
+            args.command == "run" and (infra.embedded_database or args.demo)
+        ):
             print(asyncio.run(_seed(infra.database_url)))
+        elif args.command in ("run", "serve") and not asyncio.run(_has_users(infra.database_url)):
+            print(NO_USERS_HINT)
         from adapters.serve import configured_platforms
 
         if args.command == "run" and args.platform == "telegram":

@@ -72,7 +72,7 @@ def add_audit_parser(commands: argparse._SubParsersAction) -> None:
         "partitions",
         help="Create the monthly partitions of audit_logs ahead (serve needs this and next).",
         description="Create audit_logs partitions from this month (or --from) to --ahead "
-        "months on. Safe to run daily from cron.",
+        "months on. Safe to run daily from cron. DDL: runs as the owner (DATABASE_OWNER_URL).",
     )
     partitions.add_argument("--ahead", type=int, default=3, metavar="N")
     partitions.add_argument("--from", dest="start", metavar="YYYY-MM")
@@ -80,7 +80,8 @@ def add_audit_parser(commands: argparse._SubParsersAction) -> None:
         "drop-month",
         help="Detach and drop one month past the retention period whose archive verifies.",
         description="Refused unless the month ended more than 7 years ago and DIR's archive "
-        "(manifest.json, SHA256SUMS) verifies and holds every row of the month.",
+        "(manifest.json, SHA256SUMS) verifies and holds every row of the month. DDL: runs as "
+        "the owner (DATABASE_OWNER_URL).",
     )
     drop.add_argument("--month", required=True, metavar="YYYY-MM")
     drop.add_argument("--archive", required=True, type=Path, metavar="DIR", dest="directory")
@@ -109,7 +110,7 @@ async def _admin(
     from bot.admin_commands import Call, execute
     from bot.events import Attachment
     from core.actor import Channel, system_actor
-    from core.db import make_engine, make_session_factory
+    from core.db import BATCH_COMMAND_TIMEOUT, make_engine, make_session_factory
     from core.uow import UnitOfWork
 
     attachments: tuple[Attachment, ...] = ()
@@ -125,7 +126,7 @@ async def _admin(
             print(f"{path}: cannot read: {exc.strerror}", file=sys.stderr)
             return 2
         attachments = (Attachment(path.name, data, "text/csv"),)
-    engine = make_engine(database_url, pool_size=2)
+    engine = make_engine(database_url, pool_size=2, command_timeout=BATCH_COMMAND_TIMEOUT)
     factory = make_session_factory(engine)
     call = Call(
         lambda: UnitOfWork(factory),
@@ -203,13 +204,13 @@ def run_admin(args: argparse.Namespace, database_url: str, data_dir: Path = DATA
 
 async def _archive(args: argparse.Namespace, database_url: str) -> int:
     from core.actor import Channel, system_actor
-    from core.db import make_engine, make_session_factory
+    from core.db import BATCH_COMMAND_TIMEOUT, make_engine, make_session_factory
     from core.errors import DomainError
     from core.services.archive import archive_audit_logs
     from core.services.audit_months import archive_month, create_partitions, drop_month
     from core.uow import UnitOfWork
 
-    engine = make_engine(database_url, pool_size=2)
+    engine = make_engine(database_url, pool_size=2, command_timeout=BATCH_COMMAND_TIMEOUT)
     actor = system_actor(Channel("CLI"))
     command = args.audit_command
     try:

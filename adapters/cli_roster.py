@@ -62,12 +62,12 @@ async def _import_all(plan: Plan, school: str, database_url: str) -> int:
     from tqdm import tqdm
 
     from core.actor import Channel, system_actor
-    from core.db import make_engine, make_session_factory
+    from core.db import BATCH_COMMAND_TIMEOUT, make_engine, make_session_factory
     from core.errors import DomainError
     from core.services.roster_import import import_roster
     from core.uow import UnitOfWork
 
-    engine = make_engine(database_url, pool_size=2)
+    engine = make_engine(database_url, pool_size=2, command_timeout=BATCH_COMMAND_TIMEOUT)
     factory = make_session_factory(engine)
     actor = system_actor(Channel("CLI"))
     try:

@@ -12,6 +12,7 @@ from aiohttp import web
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from adapters.logs import request_logging
 from adapters.metrics import Metrics
 from adapters.pipeline import Pipeline
 from bot.slots import Slots
@@ -112,7 +113,7 @@ def build_app(
 
     With `pipeline`, stored events are taken up from start-up and drained on shutdown.
     """
-    app = web.Application()
+    app = web.Application(middlewares=[request_logging])
     app[METRICS_KEY] = metrics
     # Turns run in the pipeline's workers, which hold slots; the tracker's background work
     # (a Slack modal opening) needs none.

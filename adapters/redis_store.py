@@ -143,9 +143,20 @@ _RENEW_SCRIPT = _Script.of(_RENEW)
 _RELEASE_SCRIPT = _Script.of(_RELEASE)
 
 
-def redis_client(url: str) -> redis.asyncio.Redis:
-    """An asyncio client for `url` (redis://, rediss:// or unix://) that returns str values."""
-    return redis.asyncio.from_url(url, decode_responses=True)
+def redis_client(
+    url: str, *, connect_timeout: float = 5.0, command_timeout: float = 10.0
+) -> redis.asyncio.Redis:
+    """An asyncio client for `url` (redis://, rediss:// or unix://) that returns str values.
+
+    Every wait is bounded: connecting, and each command's answer (blocking pops ask for less
+    than `command_timeout`, see RedisLocks).
+    """
+    return redis.asyncio.from_url(
+        url,
+        decode_responses=True,
+        socket_connect_timeout=connect_timeout,
+        socket_timeout=command_timeout,
+    )
 
 
 @dataclass(frozen=True)

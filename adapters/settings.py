@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class SettingsError(Exception):
@@ -23,6 +23,14 @@ class Settings(BaseSettings):
     DATABASE_URL: str | None = None
     # A streaming replica of DATABASE_URL for read-only work (core/read_uow.py); unset: primary.
     DATABASE_REPLICA_URL: str | None = None
+    # The migration owner, used only by `growth-engine db upgrade|downgrade|roles`; the
+    # application connects with DATABASE_URL (a role without DDL). Unset: DATABASE_URL.
+    DATABASE_OWNER_URL: str | None = None
+    # Bounds on every wait for PostgreSQL and Redis: connecting, and one command's answer.
+    DATABASE_CONNECT_TIMEOUT_SECONDS: float = Field(default=10.0, gt=0)
+    DATABASE_COMMAND_TIMEOUT_SECONDS: float = Field(default=30.0, gt=0)
+    REDIS_CONNECT_TIMEOUT_SECONDS: float = Field(default=5.0, gt=0)
+    REDIS_COMMAND_TIMEOUT_SECONDS: float = Field(default=10.0, gt=0)
     REDIS_URL: str | None = None
     DATA_DIR: Path = Path("./.data")
 
@@ -47,6 +55,9 @@ class Settings(BaseSettings):
     SLACK_SIGNING_SECRET: str | None = None
     SLACK_APP_TOKEN: str | None = None
     SLACK_API_URL: str = "https://slack.com/api/"
+    # Slack workspace (team) ids whose events are served; required when Slack is configured.
+    # Comma-separated in the environment: SLACK_ALLOWED_TEAMS=T0123,T0456.
+    SLACK_ALLOWED_TEAMS: Annotated[frozenset[str], NoDecode] = frozenset()
 
     TELEGRAM_BOT_TOKEN: str | None = None
     TELEGRAM_API_BASE_URL: str = "https://api.telegram.org/bot"
@@ -66,8 +77,25 @@ class Settings(BaseSettings):
     INBOX_SWEEP_SECONDS: float = Field(default=2.0, gt=0)
     INBOX_RETENTION_HOURS: float = Field(default=48.0, gt=0)
     DEFAULT_LANGUAGE: Literal["he", "en"] = "he"
+    LOG_LEVEL: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
-    @field_validator("DATABASE_URL", "DATABASE_REPLICA_URL")
+    @field_validator("SLACK_ALLOWED_TEAMS", mode="before")
+    @classmethod
+    def _team_list(cls, value: object) -> object:
+        if isinstance(value, str):
+            return frozenset(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @model_validator(mode="after")
+    def _slack_needs_teams(self) -> Settings:
+        if self.SLACK_BOT_TOKEN and not self.SLACK_ALLOWED_TEAMS:
+            raise ValueError(
+                "SLACK_ALLOWED_TEAMS is required when SLACK_BOT_TOKEN is set "
+                "(the Slack workspace ids to serve, comma-separated)"
+            )
+        return self
+
+    @field_validator("DATABASE_URL", "DATABASE_REPLICA_URL", "DATABASE_OWNER_URL")
     @classmethod
     def _postgres_only(cls, value: str | None) -> str | None:
         if value in (None, ""):

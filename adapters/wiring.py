@@ -124,10 +124,18 @@ def build_engine(
 
     `namespace` prefixes its Redis keys; tests give each test its own.
     """
-    db = make_engine(database_url)
+    db = make_engine(
+        database_url,
+        connect_timeout=settings.DATABASE_CONNECT_TIMEOUT_SECONDS,
+        command_timeout=settings.DATABASE_COMMAND_TIMEOUT_SECONDS,
+    )
     replica_url = settings.DATABASE_REPLICA_URL
     replica = replica_engine(replica_url) if replica_url else None
-    client = redis_client(redis_url)
+    client = redis_client(
+        redis_url,
+        connect_timeout=settings.REDIS_CONNECT_TIMEOUT_SECONDS,
+        command_timeout=settings.REDIS_COMMAND_TIMEOUT_SECONDS,
+    )
     ai = ai_provider(settings)
     engine = DialogueEngine(
         session_factory=make_session_factory(db),

@@ -11,6 +11,11 @@ import asyncpg
 from sqlalchemy.engine import make_url
 
 from adapters import schema
+from adapters.roles import ensure_app_login
+
+# The benchmarks measure the application as it runs: logged in as the application role, so
+# row-level security and the per-transaction actor check are in every number.
+BENCH_APP_LOGIN = "ge_bench_app"
 
 
 def with_database(server_url: str, name: str) -> str:
@@ -21,6 +26,14 @@ def with_database(server_url: str, name: str) -> str:
 def dsn(url: str) -> str:
     """A SQLAlchemy URL as asyncpg takes it (no driver in the scheme)."""
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+async def as_application(url: str) -> str:
+    """`url` (the owner's) logging in as the application role instead, created if missing."""
+    await ensure_app_login(url, BENCH_APP_LOGIN)
+    return make_url(url).set(username=BENCH_APP_LOGIN, password=None).render_as_string(
+        hide_password=False
+    )
 
 
 async def _row_counts(url: str, tables: Sequence[str]) -> dict[str, int]:

@@ -1,14 +1,15 @@
-"""Who is acting and through which channel; the database is the truth about their role."""
+"""Who is acting and through which channel; the database is the truth about their role.
+
+An Actor is only a claim: every transaction of a unit of work that acts as it re-checks it
+against the database (live user, live school, same role and school) before anything else runs,
+in the statement that also sets row-level security's acting user (`core/uow.py`).
+"""
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from core.errors import AccessDenied
 from core.models import School, User, UserRole
 
 
@@ -40,8 +41,9 @@ class Actor:
     school_id: uuid.UUID | None
     district_id: uuid.UUID | None
     channel: Channel
-    # True when the caller loaded this actor within the current request and found the user,
-    # account and school live (core.identity.resolve); services then need not reload it.
+    # True when the account was found live when this request resolved it (core.identity); the
+    # dialogue then knows a later AccessDenied means the account changed mid-conversation.
+    # Liveness itself is enforced in every transaction by UnitOfWork.act_as, not by this flag.
     verified: bool = False
 
     @property
@@ -58,26 +60,3 @@ def system_actor(channel: Channel | None = None) -> Actor:
 def actor_for(user: User, school: School, channel: Channel) -> Actor:
     """An Actor from loaded rows."""
     return Actor(user.id, user.email, user.role, user.school_id, school.district_id, channel)
-
-
-async def refresh_actor(session: AsyncSession, actor: Actor) -> Actor:
-    """Reload role and school from the database; deny inactive, deleted or orphaned users."""
-    if actor.is_system or actor.verified:
-        return actor
-    row = (
-        await session.execute(
-            select(User, School)
-            .join(School, School.id == User.school_id)
-            .where(User.id == actor.user_id)
-        )
-    ).one_or_none()
-    if row is None:
-        raise AccessDenied("unknown_user")
-    user, school = row
-    if user.deleted_at is not None:
-        raise AccessDenied("user_deleted")
-    if not user.is_active:
-        raise AccessDenied("user_inactive")
-    if school.deleted_at is not None:
-        raise AccessDenied("school_deleted")
-    return replace(actor_for(user, school, actor.channel))

@@ -7,10 +7,12 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import with_expression
 
 from core.actor import Actor
 from core.audit import record
+from core.db import AnySelect
 from core.errors import AccessDenied, NotFound
 from core.models import (
     Analysis,
@@ -20,6 +22,7 @@ from core.models import (
     ConversationRole,
     Student,
 )
+from core.models.analysis import NOTES_FOR_ACTOR
 from core.policy import may_edit_analysis, may_read_private_notes, visible_analyses
 from core.uow import UnitOfWork
 
@@ -96,12 +99,14 @@ _TURN_ROWS = (
 _STUDENT_FIELDS = ("id", "first_name", "last_name", "student_id", "date_of_birth")
 # The analysis's own student, aliased so the visibility subquery on `students` stays its own.
 _INTERVIEWED = _STUDENTS.alias("interviewed")
-_OWN: dict[tuple[str, bool, bool, bool], Select[Any]] = {}
+# Every column but private_notes, which the application role cannot read (NOTES_FOR_ACTOR).
+_READABLE = [column for column in _ANALYSES.c if column.key != "private_notes"]
+_OWN: dict[tuple[str, bool, bool, bool], AnySelect] = {}
 
 
 def _own_statement(
     actor: Actor, *, lock: bool, core: bool, with_student: bool = False
-) -> Select[Any]:
+) -> AnySelect:
     key = (str(actor.role), lock, core, with_student)
     stmt = _OWN.get(key)
     if stmt is None:
@@ -110,7 +115,9 @@ def _own_statement(
             user_id=bindparam("actor_user_id"),  # type: ignore[arg-type]
             school_id=bindparam("actor_school_id"),  # type: ignore[arg-type]
         )
-        columns: list[Any] = [_ANALYSES if core else Analysis]
+        columns: list[Any] = (
+            [*_READABLE, NOTES_FOR_ACTOR.label("notes_for_actor")] if core else [Analysis]
+        )
         if with_student:
             columns += [_INTERVIEWED.c[n].label(f"interviewed_{n}") for n in _STUDENT_FIELDS]
         stmt = select(*columns).where(
@@ -120,6 +127,8 @@ def _own_statement(
             stmt = stmt.join_from(
                 _ANALYSES, _INTERVIEWED, _INTERVIEWED.c.id == _ANALYSES.c.student_id
             )
+        if not core:
+            stmt = stmt.options(with_expression(Analysis.notes_for_actor, NOTES_FOR_ACTOR))
         if lock:
             # Only the analysis row is locked, as without the student's columns.
             stmt = stmt.with_for_update(of=_ANALYSES) if with_student else stmt.with_for_update()
@@ -169,7 +178,7 @@ async def snapshot(
         turns,
         analysis.results,
         analysis.teacher_edits,
-        analysis.private_notes if may_read_private_notes(actor, analysis) else None,
+        analysis.notes_for_actor if may_read_private_notes(actor, analysis) else None,
         analysis.flagged_for_review,
         analysis.total_tokens or 0,
         analysis.estimated_cost or 0.0,
@@ -199,7 +208,7 @@ async def own_analysis_row(
     `with_student` adds the student's identity in the same round trip (see `student_of`).
     """
     stmt = _own_statement(actor, lock=True, core=True, with_student=with_student)
-    row = (await uow.session.execute(stmt, _own_params(actor, analysis_id))).one_or_none()
+    row: Any = (await uow.session.execute(stmt, _own_params(actor, analysis_id))).one_or_none()
     if row is None:
         raise NotFound("Analysis", str(analysis_id))
     if not may_edit_analysis(actor, row):

@@ -1,7 +1,8 @@
 """The audit trail and the `@service` decorator that makes forgetting it impossible.
 
-Every public use case is decorated with `@service`. The decorator refreshes the actor from the
-database (denying inactive or deleted users), runs the use case, and then insists that at least
+Every public use case is decorated with `@service`. The decorator makes the unit of work act as
+the actor, which re-checks it against the database in every transaction (denying inactive or
+deleted users, a deleted school, a changed role), runs the use case, and then insists that at least
 one audit row was written *and committed*; a denial rolls back, is audited in its own commit and
 re-raised; other domain errors (not found, bad input) are audited as failed attempts the same
 way. Independently, the unit of work refuses to commit changes to protected tables when no
@@ -16,7 +17,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, ParamSpec, TypeVar
 
-from core.actor import Actor, refresh_actor
+from core.actor import Actor
 from core.errors import AccessDenied, AuditMissing, DomainError
 from core.models import AuditAction
 from core.uow import UnitOfWork
@@ -65,6 +66,8 @@ def record(
 async def _record_failure(uow: UnitOfWork, actor: Actor, error: DomainError, name: str) -> None:
     """Roll the use case back, then keep a record of the attempt in its own commit."""
     await uow.rollback()
+    # The record needs no student data; a refused actor could not even begin its transaction.
+    await uow.act_as(None)
     if isinstance(error, AccessDenied):
         record(
             uow,
@@ -107,7 +110,7 @@ def service(fn: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
         actor: Actor = kwargs["actor"]  # type: ignore[assignment]
         committed_before = uow.audit_rows_committed
         try:
-            kwargs["actor"] = await refresh_actor(uow.session, actor)
+            await uow.act_as(actor)
             result = await fn(*args, **kwargs)
         except DomainError as error:
             await _record_failure(uow, actor, error, name)

@@ -40,7 +40,7 @@ def month_start(month: date) -> datetime:
 
 async def utc_now(session: AsyncSession) -> datetime:
     """The transaction's now(), in UTC."""
-    now = await session.scalar(select(func.now()))
+    now: datetime | None = await session.scalar(select(func.now()))
     assert now is not None
     return now.astimezone(UTC)
 

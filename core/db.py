@@ -2,12 +2,28 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any, TypeAlias
+
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
+
+if TYPE_CHECKING:
+    from sqlalchemy import Row, Select
+
+# A statement or row of any columns (SQLAlchemy 2.1 types them by their column types).
+AnySelect: TypeAlias = "Select[*tuple[Any, ...]]"
+AnyRow: TypeAlias = "Row[*tuple[Any, ...]]"
+
+# The group role migration 0007 grants the application's privileges to; the login role the
+# application connects as is made a member of it (`growth-engine db roles`).
+APP_ROLE = "growth_engine_app"
+
+# Operator batch jobs (retention, archive, roster import) may run one long statement.
+BATCH_COMMAND_TIMEOUT = 600.0
 
 
 def asyncpg_url(url: str) -> str:
@@ -18,13 +34,27 @@ def asyncpg_url(url: str) -> str:
     raise ValueError(f"not a PostgreSQL URL: {url!r}")
 
 
-def make_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
-    """Create the process's engine; one per process, shared by every unit of work."""
+def make_engine(
+    url: str,
+    *,
+    pool_size: int = 10,
+    connect_timeout: float = 10.0,
+    command_timeout: float = 30.0,
+) -> AsyncEngine:
+    """Create the process's engine; one per process, shared by every unit of work.
+
+    Every wait has a deadline: connecting (`connect_timeout`), one statement's answer
+    (`command_timeout`, asyncpg cancels the query), and a pooled connection (30 s default).
+    """
     # No pre-ping: on asyncpg it costs three round trips per checkout. A connection broken by
     # a server restart fails its statement, is invalidated, and the next checkout reconnects;
     # recycling bounds how long an idle connection can have been cut by a firewall.
     return create_async_engine(
-        asyncpg_url(url), pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800
+        asyncpg_url(url),
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_recycle=1800,
+        connect_args={"timeout": connect_timeout, "command_timeout": command_timeout},
     )
 
 

@@ -13,11 +13,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Row, bindparam, literal_column, select
+from sqlalchemy import bindparam, literal_column, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import identity, inbox
+from core.db import AnyRow
 from core.models import ChatPlatform, DialogueState
 
 
@@ -93,7 +94,7 @@ async def open_exchange(
     external_user_id: str,
     conversation_key: str,
     event_key: str | None,
-) -> Row[Any] | None:
+) -> AnyRow | None:
     """The state record and chat user columns; None when the event was answered before.
 
     One statement: run it in a single-statement unit of work.

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
-from sqlalchemy import Row, bindparam, func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.dialects.postgresql import insert
 
 from core.actor import Actor, Channel
 from core.audit import record
+from core.db import AnyRow
 from core.models import AuditAction, ChatIdentity, ChatPlatform, School, User
 from core.uow import UnitOfWork
 
@@ -51,14 +51,14 @@ THIS_ACCOUNT = (
 _RESOLVE = select(*CHAT_USER_COLUMNS).select_from(LINKED_USER).where(THIS_ACCOUNT)
 
 
-def _language(row: Row[Any], default: str) -> str:
+def _language(row: AnyRow, default: str) -> str:
     for settings in (row.user_settings, row.school_settings):
         if isinstance(settings, dict) and settings.get("language") in ("he", "en"):
             return str(settings["language"])
     return default
 
 
-def chat_user(row: Row[Any], channel: Channel, default_language: str) -> ChatUser | None:
+def chat_user(row: AnyRow, channel: Channel, default_language: str) -> ChatUser | None:
     """The ChatUser from a row holding CHAT_USER_COLUMNS, or None when no account matched."""
     if row.user_id is None:
         return None
@@ -87,7 +87,7 @@ async def resolve(
     channel: Channel,
     default_language: str,
 ) -> ChatUser | None:
-    """The linked user of this chat account (verified only when live), or None when unknown."""
+    """The linked user of this chat account, or None when unknown (liveness: see UnitOfWork)."""
     params = {
         "platform": platform,
         "workspace_id": workspace_id,

@@ -4,7 +4,9 @@ TEACHER: students with a non-dropped enrollment in an active, undeleted class th
 teaches; analyses of those students; private notes only on analyses the teacher wrote.
 PRINCIPAL: every student, class, teacher and analysis of their school; never private notes.
 ADMIN: everything (soft-deleted rows included, for restore); audited like everyone else.
-Inactive or deleted users, and users of a deleted school, are refused in `refresh_actor`.
+Inactive or deleted users, and users of a deleted school, are refused by the unit of work
+(`UnitOfWork.act_as`), in every transaction. The database repeats these rules as row-level
+security (migration 0007), so a query that forgets a condition still sees no more.
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import QuotaExceeded
-from core.models import Analysis, District, School, Student
+from core.models import District, School
 
 
 def monthly_limit(school_settings: Any, district_settings: Any) -> int | None:
@@ -40,13 +40,13 @@ async def ensure_quota(session: AsyncSession, school_id: uuid.UUID, now: datetim
     if limit is None:
         return
     start, resets = month_bounds(now)
+    # Counted by the database past row-level security (a teacher sees only their own rows,
+    # but the quota is the whole school's); migration 0007 defines the function.
     used = await session.scalar(
-        select(func.count(Analysis.id))
-        .join(Student, Student.id == Analysis.student_id)
-        .where(
-            Student.school_id == school_id,
-            Analysis.created_at >= start,
-            Analysis.created_at < datetime(resets.year, resets.month, 1, tzinfo=UTC),
+        select(
+            func.ge_school_analyses_between(
+                school_id, start, datetime(resets.year, resets.month, 1, tzinfo=UTC)
+            )
         )
     )
     if (used or 0) >= limit:

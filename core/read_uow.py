@@ -10,6 +10,11 @@ tries to write anything else fails on the replica (a standby refuses writes) or 
 When the replica cannot be reached, the unit falls back to the primary, logs one line, and
 the replica is not tried again for `retry_after` seconds, so an outage costs one failed connect
 per interval rather than one per request.
+
+Row-level security: the replica session is the unit's own session, so `act_as` works on it as
+on the primary (every transaction begins with `ge_act_as`, which only reads and sets
+transaction-local settings, as a standby allows); without it the replica returns no student
+rows. The commit re-checks the actor on the primary before it writes the audit rows.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.models.audit import AuditLog
-from core.uow import UnitOfWork
+from core.uow import UnitOfWork, check_live
 
 log = logging.getLogger(__name__)
 Factory = async_sessionmaker[AsyncSession]
@@ -94,9 +99,14 @@ class ReplicaUnitOfWork(UnitOfWork):
         ):
             raise ReadOnlyWork("a unit of work on the read replica may only add audit rows")
         rows: list[dict[str, Any]] = self.take_audit_rows()
+        actor = self.actor
         await session.rollback()  # nothing was written on the replica; end its snapshot
         if rows:
             async with self._routing.primary() as primary:
+                # The replica may lag a deactivation: the audit rows, and so the result, wait
+                # for the primary's own live-user check (it also sets RLS's actor, as act_as).
+                if actor is not None:
+                    await check_live(primary, actor)
                 await primary.execute(insert(AuditLog.__table__), rows)
                 await primary.commit()
         self.audit_rows_committed += len(rows)

@@ -214,7 +214,7 @@ async def write_enrollments(
             Student.student_id == _any(sorted({r.student_id for r in rows})),
         )
     )
-    students: dict[str, uuid.UUID] = {sid: pk for sid, pk in found}
+    students: dict[str | None, uuid.UUID] = {sid: pk for sid, pk in found}
     classes = await _existing_classes(uow, school_id, {r.academic_year for r in rows})
     errors = []
     for r in rows:

@@ -90,7 +90,7 @@ def _statement(
     *,
     fuzzy: bool,
     swapped: Any = None,
-) -> Select[tuple[Student, int]]:
+) -> Select[Student, int]:
     starts, word_starts, contains_pattern = patterns
     first = Student.first_fold
     last = Student.last_fold
@@ -136,7 +136,7 @@ def _patterns(folded: str) -> tuple[str, str, str]:
 
 def search_statement(
     folded: str, raw: str, visible: ColumnElement[bool], limit: int
-) -> Select[tuple[Student, int]]:
+) -> Select[Student, int]:
     """Students matching `folded` (or whose school id equals `raw`), best first, at most `limit`."""
     variants = swaps(folded)
     starts, word_starts, contains = _patterns(folded)
@@ -153,12 +153,12 @@ def search_statement(
 
 # Building the statement costs more than running it (about 2 ms of Python), so one template
 # per role and fuzziness is built once, with the actor's ids and the query as parameters.
-_TEMPLATES: dict[tuple[str, bool, bool], Select[tuple[Student, int]]] = {}
+_TEMPLATES: dict[tuple[str, bool, bool], Select[Student, int]] = {}
 
 
 def search_for(
     actor: Actor, folded: str, raw: str, limit: int
-) -> tuple[Select[tuple[Student, int]], dict[str, Any]]:
+) -> tuple[Select[Student, int], dict[str, Any]]:
     """The cached search statement for this actor's role, and its parameters."""
     fuzzy = FUZZY_MIN_LENGTH <= len(folded) <= FUZZY_MAX_LENGTH
     variants = swaps(folded)

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, exists, func, literal, select, text, union_all
+from sqlalchemy import ColumnElement, and_, exists, func, literal, select, text, union_all
 
 from core.actor import Actor
+from core.db import AnySelect
 from core.models import Analysis, AnalysisStatus, Class, ClassEnrollment, Student, User
 from core.ordering import hebrew_order, name_order
 from core.periods import Period
@@ -64,7 +65,7 @@ def analysis_filter(
     ]
 
 
-def _analyses(*columns: Any) -> Select[Any]:
+def _analyses(*columns: Any) -> AnySelect:
     return select(*columns).select_from(Analysis).join(Student, Student.id == Analysis.student_id)
 
 
@@ -83,12 +84,12 @@ def _covered(resolved: ResolvedScope, period: Period | None) -> ColumnElement[bo
 
 def statements(
     actor: Actor, resolved: ResolvedScope, period: Period | None
-) -> dict[str, Select[Any]]:
+) -> dict[str, AnySelect]:
     """Every statement a summary runs, by name (the bench explains them too)."""
     where = analysis_filter(actor, resolved, period)
     covered = _covered(resolved, period)
     active_students = and_(visible_students(actor), Student.is_active.is_(True))
-    found: dict[str, Select[Any]] = {
+    found: dict[str, AnySelect] = {
         "totals": _analyses(
             Analysis.status,
             func.count(),
@@ -136,7 +137,7 @@ def statements(
     return found
 
 
-def _themes(where: list[ColumnElement[bool]]) -> Select[Any]:
+def _themes(where: list[ColumnElement[bool]]) -> AnySelect:
     items = union_all(
         *[
             _analyses(
@@ -172,7 +173,7 @@ def _themes(where: list[ColumnElement[bool]]) -> Select[Any]:
     )
 
 
-def _latest(where: list[ColumnElement[bool]]) -> Select[Any]:
+def _latest(where: list[ColumnElement[bool]]) -> AnySelect:
     return (
         _analyses(
             Analysis.id,
@@ -190,7 +191,7 @@ def _latest(where: list[ColumnElement[bool]]) -> Select[Any]:
     )
 
 
-def _trend(where: list[ColumnElement[bool]]) -> Select[Any]:
+def _trend(where: list[ColumnElement[bool]]) -> AnySelect:
     newest = (
         _analyses(
             Analysis.id,

@@ -1,5 +1,13 @@
 """Unit of work: one transaction per use case, committed explicitly, rolled back otherwise.
 
+Acting as someone (`act_as`): every transaction the unit begins first runs `ge_act_as`, one
+statement that re-checks the actor against the database (user active and not deleted, school
+not deleted, role and school unchanged) and sets row-level security's acting user for that
+transaction only (`set_config(..., true)`). So a write after a model call, in a transaction of
+its own, is refused when the user was deactivated meanwhile (AccessDenied), and a query that
+forgets the policy filter still sees only what the database policy allows. Without an actor, a
+transaction sees no student data at all (audit rows can still be written).
+
 It also guards the audit rule: a commit that carries changes to student, class, enrollment,
 analysis, conversation or user rows but no audit row is refused (AuditMissing).
 """
@@ -9,16 +17,57 @@ from __future__ import annotations
 from types import TracebackType
 from typing import Any
 
-from sqlalchemy import event, insert
+from sqlalchemy import Connection, bindparam, event, insert, select
+from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlalchemy.orm import ORMExecuteState, Session
+from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
+from sqlalchemy.sql import func
 
-from core.errors import AuditMissing
+from core.actor import Actor
+from core.errors import AccessDenied, AuditMissing
 from core.models.audit import AuditLog
 
 PROTECTED_TABLES = frozenset(
     {"students", "classes", "class_enrollments", "analyses", "analysis_conversations", "users"}
 )
+
+
+# One round trip: check the actor is live and unchanged, and set it for this transaction.
+_ACT_AS = select(
+    func.ge_act_as(
+        bindparam("user_id", type_=UUID(as_uuid=True)),
+        bindparam("role"),
+        bindparam("school_id", type_=UUID(as_uuid=True)),
+    )
+)
+_ACTOR = "actor"
+
+
+def _act_as_params(actor: Actor) -> dict[str, Any]:
+    return {
+        "user_id": actor.user_id,
+        "role": "SYSTEM" if actor.is_system else str(actor.role),
+        "school_id": actor.school_id,
+    }
+
+
+async def check_live(session: AsyncSession, actor: Actor) -> None:
+    """Run `ge_act_as` for `actor` in `session`'s transaction: AccessDenied unless live."""
+    reason = await session.scalar(_ACT_AS, _act_as_params(actor))
+    if reason is not None:
+        raise AccessDenied(str(reason))
+
+
+def _check_actor(connection: Connection, actor: Actor) -> None:
+    reason = connection.execute(_ACT_AS, _act_as_params(actor)).scalar()
+    if reason is not None:
+        raise AccessDenied(str(reason))
+
+
+def _on_begin(session: Session, transaction: SessionTransaction, connection: Connection) -> None:
+    actor = session.info.get(_ACTOR)
+    if actor is not None and not session.info.get("single_statement"):
+        _check_actor(connection, actor)
 
 
 def _touches_protected(objects: Any) -> bool:
@@ -83,6 +132,7 @@ class UnitOfWork:
         sync = self._session.sync_session
         event.listen(sync, "before_flush", _on_flush)
         event.listen(sync, "do_orm_execute", _on_execute)
+        event.listen(sync, "after_begin", _on_begin)
         return self
 
     async def __aexit__(
@@ -98,6 +148,32 @@ class UnitOfWork:
         finally:
             await self._session.close()
             self._session = None
+
+    @property
+    def actor(self) -> Actor | None:
+        """Whom this unit acts as (`act_as`), or None."""
+        found = self.session.info.get(_ACTOR)
+        return found if isinstance(found, Actor) else None
+
+    async def act_as(self, actor: Actor | None) -> None:
+        """Act as `actor` from now on: checked live and set for RLS in every transaction.
+
+        Raises AccessDenied (the reason: user_inactive, user_deleted, school_deleted,
+        role_changed, unknown_user) when the actor is not live as claimed. None stops acting:
+        later transactions see no student data, but may still write audit rows.
+        """
+        session = self.session
+        if actor is None:
+            session.info.pop(_ACTOR, None)
+            return
+        session.info[_ACTOR] = actor
+        if session.in_transaction():
+            connection = await session.connection()
+            reason = await connection.scalar(_ACT_AS, _act_as_params(actor))
+            if reason is not None:
+                raise AccessDenied(str(reason))
+        else:
+            await session.connection()  # begins the transaction: _on_begin checks the actor
 
     async def single_statement(self) -> None:
         """Run this unit's one statement in its own implicit transaction, no BEGIN or COMMIT.

@@ -1,4 +1,10 @@
-"""Shared fixtures: a real PostgreSQL (configured or embedded) with one fresh database per test."""
+"""Shared fixtures: a real PostgreSQL (configured or embedded) with one fresh database per test.
+
+The suite runs as the application role, as `serve` does: `database_url` (and the `engine` and
+`session_factory` built on it) log in as TEST_APP_LOGIN, a member of the group role migration
+0007 grants to, so a missing grant or an RLS policy that is too narrow fails a test. `raw` and
+`owner_database_url` are the owner (the operator at a psql prompt, and migrations).
+"""
 
 from __future__ import annotations
 
@@ -14,17 +20,27 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from adapters import schema
+from adapters.roles import ensure_app_login
 from adapters.settings import load_settings
 from core.db import make_engine, make_session_factory
 from tests.ai_clients import close_all
 
 ROOT = Path(__file__).resolve().parent.parent
 TEST_DATA_DIR = ROOT / ".data" / "test"
+# Cluster-wide, shared by every test database (and checkout) on the server; created race-safely.
+TEST_APP_LOGIN = "ge_test_app"
 
 
 def with_database(url: str, name: str) -> str:
     """`url` pointing at database `name` on the same server."""
     return make_url(url).set(database=name).render_as_string(hide_password=False)
+
+
+def as_app(url: str) -> str:
+    """`url` logging in as the application role instead of the owner."""
+    return make_url(url).set(username=TEST_APP_LOGIN, password=None).render_as_string(
+        hide_password=False
+    )
 
 
 def asyncpg_dsn(url: str) -> str:
@@ -77,17 +93,24 @@ def template_database(pg_server_url: str) -> Iterator[str]:
         )
     )
     schema.upgrade(with_database(pg_server_url, name))
+    asyncio.run(ensure_app_login(with_database(pg_server_url, name), TEST_APP_LOGIN))
     yield name
     asyncio.run(_admin(pg_server_url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
 
 
 @pytest.fixture
-async def database_url(pg_server_url: str, template_database: str) -> AsyncIterator[str]:
-    """A fresh, migrated database for one test, dropped afterwards."""
+async def owner_database_url(pg_server_url: str, template_database: str) -> AsyncIterator[str]:
+    """A fresh, migrated database for one test, as its owner; dropped afterwards."""
     name = f"ge_test_{uuid.uuid4().hex[:12]}"
     await _admin(pg_server_url, f"CREATE DATABASE {name} TEMPLATE {template_database}")
     yield with_database(pg_server_url, name)
     await _admin(pg_server_url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture
+def database_url(owner_database_url: str) -> str:
+    """The test's database as the application logs in to it (the application role)."""
+    return as_app(owner_database_url)
 
 
 @pytest.fixture
@@ -114,9 +137,19 @@ def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 
 
 @pytest.fixture
-async def raw(database_url: str) -> AsyncIterator[asyncpg.Connection]:
-    """A plain asyncpg connection for raw SQL, as an operator would type it."""
-    conn = await asyncpg.connect(asyncpg_dsn(database_url))
+async def owner_session_factory(
+    owner_database_url: str,
+) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """Sessions as the owner, for tests of the schema itself (cascades, triggers, types)."""
+    eng = make_engine(owner_database_url, pool_size=2)
+    yield make_session_factory(eng)
+    await eng.dispose()
+
+
+@pytest.fixture
+async def raw(owner_database_url: str) -> AsyncIterator[asyncpg.Connection]:
+    """A plain asyncpg connection for raw SQL, as an operator (the owner) would type it."""
+    conn = await asyncpg.connect(asyncpg_dsn(owner_database_url))
     yield conn
     await conn.close()
 

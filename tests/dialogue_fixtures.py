@@ -17,9 +17,9 @@ from core.actor import Channel
 from core.demo import seed_demo
 from core.identity import link_by_email
 from core.models import ChatPlatform
-from core.uow import UnitOfWork
 from tests.ai_clients import openai_provider
 from tests.fakes.openai_server import FakeOpenAI
+from tests.service_fixtures import seeding
 
 PRICES = {"gpt-4o-mini": (0.15, 0.60)}
 
@@ -58,10 +58,10 @@ def make_engine(
 
 async def seed_and_link(session_factory: async_sessionmaker[AsyncSession]) -> None:
     """Demo school, with both teachers linked to shell accounts named teacher1/teacher2."""
-    async with UnitOfWork(session_factory) as uow:
+    async with seeding(session_factory) as uow:
         await seed_demo(uow=uow)
     for name in ("teacher1", "teacher2", "principal", "admin"):
-        async with UnitOfWork(session_factory) as uow:
+        async with seeding(session_factory) as uow:
             assert await link_by_email(uow, ChatPlatform.SHELL, "local", name,
                                        f"{name}@demo.school", Channel("SHELL"))
 

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from typing import Any
 
 import asyncpg
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from core.actor import Actor
+from core.actor import Actor, system_actor
 from core.uow import UnitOfWork
 
 Run = Callable[..., Awaitable[Any]]
@@ -31,3 +32,15 @@ async def last_audit(raw: asyncpg.Connection) -> dict[str, Any]:
     """The newest audit row, metadata decoded."""
     row = await raw.fetchrow("SELECT * FROM audit_logs ORDER BY created_at DESC, id LIMIT 1")
     return {**dict(row), "metadata": json.loads(row["metadata"])}
+
+
+@asynccontextmanager
+async def seeding(factory: async_sessionmaker[AsyncSession]) -> AsyncIterator[UnitOfWork]:
+    """A unit of work for a test's set-up and checks: the operator's system path past RLS.
+
+    The suite logs in as the application role, so rows written or read outside a service need
+    an actor, as `seed-demo` and the CLI have (the system, audited as such).
+    """
+    async with UnitOfWork(factory) as uow:
+        await uow.act_as(system_actor())
+        yield uow

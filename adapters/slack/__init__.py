@@ -25,6 +25,7 @@ from adapters.pacing import Pacer
 from adapters.settings import Settings
 from adapters.slack import actions, commands, events
 from adapters.slack.client import SlackOut
+from adapters.slack.identity import refuse_workspace
 from adapters.slack.turns import PLATFORM, TurnRunner
 from bot.engine import DialogueEngine
 
@@ -58,6 +59,7 @@ def register(
         default_language=settings.DEFAULT_LANGUAGE,
         pipeline=app[PIPELINE_KEY],
     )
+    _serve_only(bolt_app, engine, settings.SLACK_ALLOWED_TEAMS)
     for listeners in (events, commands, actions):
         listeners.register(bolt_app, runner)
 
@@ -72,6 +74,21 @@ def register(
     app.router.add_post(EVENTS_PATH, handle)
     if settings.SLACK_APP_TOKEN:
         _socket_mode(app, bolt_app, settings.SLACK_APP_TOKEN, metrics)
+
+
+def _serve_only(bolt_app: AsyncApp, engine: DialogueEngine, teams: frozenset[str]) -> None:
+    """Refuse (acknowledged, audited, nothing done) any request from another workspace."""
+
+    @bolt_app.middleware
+    async def allowed_workspaces_only(
+        req: AsyncBoltRequest, resp: BoltResponse, next: Callable[[], Awaitable[BoltResponse]]
+    ) -> BoltResponse:
+        team = req.context.team_id or ""
+        if team in teams:
+            return await next()
+        await refuse_workspace(engine, team, req.context.user_id or "")
+        # 200: Slack would retry anything else, and the sender learns nothing.
+        return BoltResponse(status=200, body="")
 
 
 def _socket_mode(

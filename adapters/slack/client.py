@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
+from cachetools import LRUCache
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
@@ -14,6 +15,7 @@ from adapters.pacing import Pacer, RateLimited
 from bot.events import Attachment
 
 DEFAULT_RETRY_AFTER = 1.0
+DM_CACHE_SIZE = 10_000  # users whose DM channel id is remembered
 
 
 def _retry_after(headers: Mapping[str, Any] | None) -> float:
@@ -34,11 +36,14 @@ class SlackWebhookError(Exception):
 class SlackOut:
     """The Web API calls the adapter makes; nothing reaches Slack except through here."""
 
-    def __init__(self, client: AsyncWebClient, pacer: Pacer) -> None:
+    def __init__(
+        self, client: AsyncWebClient, pacer: Pacer, *, dm_cache_size: int = DM_CACHE_SIZE
+    ) -> None:
         self.client = client
         self.pacer = pacer
-        # A user's DM channel with the bot never changes, so one conversations.open is enough.
-        self._dms: dict[tuple[str, str], str] = {}
+        # A user's DM channel with the bot never changes, so one conversations.open is enough;
+        # least recently used users are forgotten past the bound (they cost one call again).
+        self._dms: LRUCache[tuple[str, str], str] = LRUCache(maxsize=dm_cache_size)
 
     async def _call(
         self, key: str, call: Callable[[], Awaitable[AsyncSlackResponse]], *, group: bool = False
@@ -62,14 +67,17 @@ class SlackOut:
 
     async def dm_channel(self, team_id: str, user_id: str, known: str | None = None) -> str:
         """The bot's DM channel with the user (`known` when the payload already says it)."""
+        key = (team_id, user_id)
         if known:
-            self._dms[(team_id, user_id)] = known
-        if (team_id, user_id) not in self._dms:
+            self._dms[key] = known
+            return known
+        channel = self._dms.get(key)
+        if channel is None:
             response = await self._call(
                 f"user:{user_id}", lambda: self.client.conversations_open(users=user_id)
             )
-            self._dms[(team_id, user_id)] = str(response["channel"]["id"])
-        return self._dms[(team_id, user_id)]
+            channel = self._dms[key] = str(response["channel"]["id"])
+        return channel
 
     async def post(self, channel: str, message: dict[str, Any], *, group: bool) -> None:
         """chat.postMessage `message` (text + blocks) to `channel`."""

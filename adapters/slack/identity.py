@@ -1,7 +1,13 @@
-"""First contact: link a Slack account to the `users` row with its Slack profile email."""
+"""First contact: link a Slack account to the `users` row with its Slack profile email.
+
+Only an email the workspace itself has confirmed (`is_email_confirmed`) of a member of this
+very workspace links by email; anyone else links with an invite code, as on Telegram. Which
+workspaces are served at all is checked before any of this (`workspace_guard`).
+"""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from adapters.slack.client import SlackOut
@@ -9,10 +15,21 @@ from adapters.slack.translate import Turn
 from bot.engine import DialogueEngine
 from bot.events import Reply
 from bot.i18n import isolate, t
-from core.actor import Channel
+from core.actor import Channel, system_actor
+from core.errors import AccessDenied, NotFound
 from core.identity import ChatUser, link_by_email, resolve
 from core.models import ChatPlatform
+from core.services import linking
 from core.uow import UnitOfWork
+
+# An invite code typed in the DM: `link CODE` (or Telegram's `/start CODE`, or Hebrew `קישור`).
+LINK_COMMAND = re.compile(r"(?i)(?:link|/start|קישור)\s+([A-Za-z0-9_-]{8,64})")
+LINK_ERRORS: tuple[tuple[type[Exception], str], ...] = (
+    (linking.LinkCodeUsed, "link_used"),
+    (linking.LinkCodeExpired, "link_expired"),
+    (NotFound, "link_unknown"),
+    (AccessDenied, "denied"),
+)
 
 
 def _channel(turn: Turn) -> Channel:
@@ -41,12 +58,50 @@ async def ensure_linked(
         return None
     info = await out.user_info(turn.user_id)
     language = language_of(info, default_language)
+    typed = LINK_COMMAND.fullmatch(turn.text.strip())
+    if typed:
+        return await _redeem(engine, turn, typed.group(1), language)
     email = str((info.get("profile") or {}).get("email") or "").strip()
     if info.get("is_bot") or not email:
         return Reply(t(language, "slack_no_email"))
+    if info.get("is_email_confirmed") is not True or info.get("team_id") != turn.team_id:
+        # An unconfirmed address is whatever the member typed: not proof of who they are.
+        return Reply(t(language, "slack_no_account", email=isolate(email)))
     async with UnitOfWork(engine.session_factory) as uow:
         if await link_by_email(
             uow, ChatPlatform.SLACK, turn.team_id, turn.user_id, email, _channel(turn)
         ):
             return None
     return Reply(t(language, "slack_no_account", email=isolate(email)))
+
+
+async def _redeem(engine: DialogueEngine, turn: Turn, code: str, language: str) -> Reply:
+    """Link this Slack account with an invite code, as on Telegram; a reply either way."""
+    try:
+        async with UnitOfWork(engine.session_factory) as uow:
+            await linking.redeem_link_code(
+                uow=uow,
+                actor=system_actor(_channel(turn)),
+                code=code,
+                platform=ChatPlatform.SLACK,
+                workspace_id=turn.team_id,
+                external_user_id=turn.user_id,
+            )
+    except (NotFound, AccessDenied, linking.LinkCodeUsed, linking.LinkCodeExpired) as error:
+        key = next(key for kind, key in LINK_ERRORS if isinstance(error, kind))
+        return Reply(t(language, key))
+    user = await linked_user(engine, turn, language)
+    assert user is not None, "a linked account resolves"
+    return Reply(t(user.language, "link_done", name=isolate(user.display_name)))
+
+
+async def refuse_workspace(engine: DialogueEngine, team_id: str, user_id: str) -> None:
+    """Audit a request from a Slack workspace that is not in SLACK_ALLOWED_TEAMS."""
+    async with UnitOfWork(engine.session_factory) as uow:
+        await linking.record_refused_workspace(
+            uow=uow,
+            actor=system_actor(Channel(str(ChatPlatform.SLACK), None, team_id or None)),
+            platform=ChatPlatform.SLACK,
+            workspace_id=team_id,
+            external_user_id=user_id,
+        )

@@ -17,7 +17,7 @@ import aiohttp
 
 from adapters.settings import Settings
 from bench.fakes import Fakes
-from tests.fakes.slack_server import BOT_TOKEN, SIGNING_SECRET
+from tests.fakes.slack_server import BOT_TOKEN, SIGNING_SECRET, TEAM
 
 STOP_SECONDS = 15.0
 WEBHOOK_SECRET = "bench-webhook-secret"
@@ -59,7 +59,7 @@ async def serving(
         "DATABASE_URL": database_url, "REDIS_URL": redis_url, "DATA_DIR": str(workdir / "data"),
         "HTTP_HOST": "127.0.0.1", "HTTP_PORT": str(port),
         "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-        "SLACK_API_URL": fake.slack,
+        "SLACK_API_URL": fake.slack, "SLACK_ALLOWED_TEAMS": TEAM,
         "TELEGRAM_BOT_TOKEN": token, "TELEGRAM_API_BASE_URL": fake.telegram,
         "TELEGRAM_WEBHOOK_SECRET": WEBHOOK_SECRET,
         "OPENAI_API_KEY": "bench", "OPENAI_BASE_URL": fake.ai, "OPENAI_MAX_RETRIES": "0",

@@ -11,7 +11,7 @@ import uuid
 
 import bench.turns
 from bench import machine
-from bench.databases import fresh_database
+from bench.databases import as_application, fresh_database
 from bench.fakes import fake_openai
 from bench.servers import postgres_server, redis_server
 from bench.timing import total_time
@@ -34,7 +34,8 @@ from bench.turns.workload import (
 async def _measure(url: str, redis_url: str, profile: bool) -> None:
     namespace = f"ge-bench-turns-{uuid.uuid4().hex[:8]}"
     analyses = await baseline_analyses(url)
-    async with fake_openai() as fake, engine_rig(url, redis_url, namespace, fake.url) as rig:
+    app_url = await as_application(url)
+    async with fake_openai() as fake, engine_rig(app_url, redis_url, namespace, fake.url) as rig:
         rig.pids["fake AI"] = fake.pid
         pool = rig.db.sync_engine.pool
         print(f"\nEngine pool: {pool.status()}; pre-ping {pool._pre_ping}; "

@@ -6,8 +6,8 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Enum, ForeignKey, Index, UniqueConstraint, text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import Enum, ForeignKey, Index, UniqueConstraint, func, text
+from sqlalchemy.orm import Mapped, mapped_column, query_expression
 
 from core.models.base import Base, created_at, deleted_at, updated_at, uuid_pk
 from core.models.enums import AnalysisStatus, ConversationRole
@@ -25,7 +25,10 @@ class Analysis(Base):
     )
     results: Mapped[dict[str, Any] | None]
     teacher_edits: Mapped[dict[str, Any] | None]
-    private_notes: Mapped[str | None]
+    # Not readable by the application role (migration 0007): written here, read through
+    # `notes_for_actor`, which asks the database for the notes this transaction's actor may see.
+    private_notes: Mapped[str | None] = mapped_column(deferred=True, deferred_raiseload=True)
+    notes_for_actor: Mapped[str | None] = query_expression()
     session_duration: Mapped[int | None]
     total_tokens: Mapped[int | None]
     estimated_cost: Mapped[float | None]
@@ -72,6 +75,10 @@ class AnalysisFlag(Base):
     __table_args__ = (
         Index("ix_analysis_flags_student_flagged", "student_id", text("flagged_at DESC")),
     )
+
+
+# The private notes this transaction's actor may read (the author; admins for the full record).
+NOTES_FOR_ACTOR = func.ge_private_notes(Analysis.__table__.c.id)
 
 
 class AnalysisConversation(Base):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from sqlalchemy import DateTime, MetaData, func, text
+from sqlalchemy import DateTime, MetaData, Table, func, text
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -31,6 +31,9 @@ class Base(DeclarativeBase):
         datetime: DateTime(timezone=True),
         uuid.UUID: UUID(as_uuid=True),
     }
+    if TYPE_CHECKING:
+        # Every model here maps one Table (SQLAlchemy types it as any FromClause).
+        __table__: ClassVar[Table]
 
 
 def uuid_pk() -> Mapped[uuid.UUID]:

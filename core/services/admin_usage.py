@@ -151,7 +151,7 @@ async def usage_report(*, uow: UnitOfWork, actor: Actor, month: str | None = Non
         .order_by(name_order(School.name), School.code, *hebrew_order(User))
     )
     rows = [
-        UsageRow(code, name, email, f"{fn} {ln}", int(n), int(tokens), float(cost))
+        UsageRow(code, name, email, f"{fn} {ln}", int(n or 0), int(tokens or 0), float(cost or 0))
         for code, name, email, fn, ln, n, tokens, cost in await uow.session.execute(stmt)
     ]
     report = UsageReport(first.strftime("%Y-%m"), rows)

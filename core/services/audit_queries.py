@@ -12,11 +12,12 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, literal, or_, select, tuple_
+from sqlalchemy import ColumnElement, func, literal, or_, select, tuple_
 from sqlalchemy.orm import aliased
 
 from core.actor import Actor
 from core.audit import record, service
+from core.db import AnySelect
 from core.errors import InvalidInput
 from core.models import AuditAction, AuditLog, User
 from core.policy import require_admin
@@ -115,7 +116,7 @@ def parse_cursor(before: str | uuid.UUID | None, limit: int) -> uuid.UUID | None
         raise InvalidInput("before", "the id given with the previous page") from None
 
 
-def newest_first(where: ColumnElement[bool], before: uuid.UUID | None, limit: int) -> Select[Any]:
+def newest_first(where: ColumnElement[bool], before: uuid.UUID | None, limit: int) -> AnySelect:
     """Matching rows older than entry `before`, newest first, one more than `limit`."""
     # Keyset, not offset: reading the trail appends to it, so page numbers would shift from
     # one page to the next, while the last entry seen stays put.

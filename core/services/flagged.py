@@ -15,10 +15,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, Text, cast, func, select, true, update
+from sqlalchemy import ColumnElement, Text, cast, func, select, true, update
 
 from core.actor import Actor
 from core.audit import record, service
+from core.db import AnySelect
 from core.errors import Conflict, InvalidInput, NotFound
 from core.models import Analysis, AnalysisFlag, AuditAction, Student, User, UserRole
 from core.policy import require_role, visible_students
@@ -49,7 +50,7 @@ class FlaggedView:
         return str(self.analysis_id)[:8]
 
 
-def _flagged(actor: Actor, *where: ColumnElement[bool], only_flagged: bool) -> Select[Any]:
+def _flagged(actor: Actor, *where: ColumnElement[bool], only_flagged: bool) -> AnySelect:
     flag: Any = AnalysisFlag
     if only_flagged and actor.role is not UserRole.ADMIN:
         # Each of the school's students, then that student's newest flags by index: the LIMIT
@@ -94,7 +95,7 @@ def _flagged(actor: Actor, *where: ColumnElement[bool], only_flagged: bool) -> S
 
 
 def _view(row: Any) -> FlaggedView:
-    return FlaggedView(*row[:6], str(row[6]), row[7], row[8])
+    return FlaggedView(row[0], row[1], row[2], row[3], row[4], row[5], str(row[6]), row[7], row[8])
 
 
 @service

@@ -1,18 +1,27 @@
-"""One-time link codes: an admin issues one for a user; the user redeems it from a chat app."""
+"""One-time link codes: an admin issues one for a user; the user redeems it from a chat app.
+
+Only a SHA-256 of a code is stored (a code is 128 random bits, so a fast hash is enough: there
+is nothing to brute-force offline), it works once and expires. Failed redemptions are audited;
+from one chat, the fifth attempt within a minute of four failures is refused unseen
+(LinkAttemptsExceeded), so codes cannot be guessed at the chat's speed.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import re
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import cast
 
-from sqlalchemy import func, select
+from sqlalchemy import Text, bindparam, func, literal, or_, select
+from sqlalchemy.dialects.postgresql import JSONB
 
 from core.actor import Actor
 from core.audit import record, service
 from core.errors import AccessDenied, DomainError, InvalidInput, NotFound
 from core.identity import link_account
-from core.models import AuditAction, ChatPlatform, LinkCode, User
+from core.models import AuditAction, AuditLog, ChatPlatform, LinkCode, User
 from core.policy import require_admin, visible_users
 from core.services.people import normalize_email
 from core.uow import UnitOfWork
@@ -21,6 +30,20 @@ from core.views import UserView
 CODE_BYTES = 16  # 22 url-safe characters: fits Telegram's 64-character deep-link parameter
 DEFAULT_TTL = timedelta(hours=72)
 CODE_SHAPE = re.compile(r"[A-Za-z0-9_-]{1,64}")
+MAX_FAILED_ATTEMPTS = 4  # failures per chat within ATTEMPT_WINDOW; the next try is refused
+ATTEMPT_WINDOW = timedelta(minutes=1)
+
+
+def code_hash(code: str) -> str:
+    """What link_codes.code stores for `code`."""
+    return hashlib.sha256(code.encode()).hexdigest()
+
+
+class LinkAttemptsExceeded(AccessDenied):
+    """Too many failed link codes from this chat lately; try again in a minute."""
+
+    def __init__(self) -> None:
+        super().__init__("link_attempts_exceeded", resource="LinkCode")
 
 
 class LinkCodeExpired(DomainError):
@@ -65,7 +88,7 @@ async def create_link_code(
         raise NotFound("User", address)
     code = secrets.token_urlsafe(CODE_BYTES)
     # The database clock sets and checks expiry, so app servers' clocks never matter.
-    link = LinkCode(code=code, user_id=user.id, expires_at=func.now() + ttl)
+    link = LinkCode(code=code_hash(code), user_id=user.id, expires_at=func.now() + ttl)
     uow.session.add(link)
     await uow.session.flush()
     record(
@@ -96,16 +119,20 @@ async def redeem_link_code(
     `actor` is the system actor on the chat's channel: the person redeeming is not known yet.
     Unknown codes raise NotFound, spent ones LinkCodeUsed, stale ones LinkCodeExpired.
     """
+    if await _recent_failures(uow, actor) >= MAX_FAILED_ATTEMPTS:
+        raise LinkAttemptsExceeded()
     code = code.strip()
     if not CODE_SHAPE.fullmatch(code):
         raise NotFound("LinkCode", "malformed")
     # Row lock: two simultaneous redemptions of one code queue here, and the second sees it used.
-    link = await uow.session.scalar(select(LinkCode).where(LinkCode.code == code).with_for_update())
+    link = await uow.session.scalar(
+        select(LinkCode).where(LinkCode.code == code_hash(code)).with_for_update()
+    )
     if link is None:
         raise NotFound("LinkCode", "unknown")  # the guessed code itself stays out of the log
     if link.used_at is not None:
         raise LinkCodeUsed(link.id)
-    now = await uow.session.scalar(select(func.now()))
+    now = cast(datetime, await uow.session.scalar(select(func.now())))
     if link.expires_at <= now:
         raise LinkCodeExpired(link.id)
     user = await uow.session.get(User, link.user_id)
@@ -125,3 +152,43 @@ async def redeem_link_code(
     view = UserView.of(user)
     await uow.commit()
     return view
+
+
+async def _recent_failures(uow: UnitOfWork, actor: Actor) -> int:
+    """Failed or refused redemptions from this chat within ATTEMPT_WINDOW (the audit trail)."""
+    channel = {"channel": actor.channel.as_metadata()}
+    count = await uow.session.scalar(
+        select(func.count())
+        .select_from(AuditLog)
+        .where(
+            AuditLog.resource == "LinkCode",
+            AuditLog.created_at > func.now() - ATTEMPT_WINDOW,
+            AuditLog.metadata_.op("@>")(bindparam("channel", channel, type_=JSONB)),
+            or_(*(AuditLog.metadata_.op("?")(literal(k, Text())) for k in ("failed", "denied"))),
+        )
+    )
+    return int(count or 0)
+
+
+@service
+async def record_refused_workspace(
+    *,
+    uow: UnitOfWork,
+    actor: Actor,
+    platform: ChatPlatform,
+    workspace_id: str,
+    external_user_id: str,
+) -> None:
+    """Audit a request from a chat workspace this deployment does not serve."""
+    record(
+        uow,
+        actor,
+        AuditAction.LOGIN,
+        "Workspace",
+        workspace_id or None,
+        denied=True,
+        reason="workspace_not_allowed",
+        platform=str(platform),
+        externalUserId=external_user_id,
+    )
+    await uow.commit()

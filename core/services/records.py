@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, literal_column, or_, select
+from sqlalchemy import ColumnClause, ColumnElement, func, literal_column, or_, select
+from sqlalchemy.orm import with_expression
 
 from core.actor import Actor
 from core.audit import record, service
@@ -33,6 +34,7 @@ from core.models import (
     Student,
     User,
 )
+from core.models.analysis import NOTES_FOR_ACTOR
 from core.policy import require_admin, visible_students
 from core.search import fold, search_statement
 from core.services.audit_queries import (
@@ -49,14 +51,14 @@ from core.views import StudentView
 FORMAT = "growth-engine/student-record@1"
 MAX_CANDIDATES = 5
 # The literal key (not a bind parameter) so the planner matches the expression index.
-STUDENT_IDS = literal_column("(audit_logs.metadata -> 'studentIds')")
+STUDENT_IDS: ColumnClause[Any] = literal_column("(audit_logs.metadata -> 'studentIds')")
 STUDENT_FIELDS = (
     "id first_name last_name student_id grade_level date_of_birth gender notes "
     "enrollment_date is_active created_at updated_at deleted_at"
 )
 CLASS_FIELDS = "id name subject grade_level section academic_year deleted_at"
 ANALYSIS_FIELDS = (
-    "id status created_at updated_at deleted_at results teacher_edits private_notes "
+    "id status created_at updated_at deleted_at results teacher_edits "
     "flagged_for_review session_duration total_tokens estimated_cost"
 )
 TURN_FIELDS = "sequence_number role content tokens created_at"
@@ -221,6 +223,7 @@ async def _analyses(
     rows = (
         await uow.session.execute(
             select(Analysis, User)
+            .options(with_expression(Analysis.notes_for_actor, NOTES_FOR_ACTOR))
             .join(User, User.id == Analysis.teacher_id)
             .where(Analysis.student_id == student_id)
             .order_by(Analysis.created_at, Analysis.id)
@@ -236,6 +239,7 @@ async def _analyses(
     return [
         {
             **_fields(a, ANALYSIS_FIELDS),
+            "privateNotes": a.notes_for_actor,
             "teacher": _person(teacher),
             "conversation": turns[a.id],
             # Its edits, flags, notes and status changes in order, from the audit trail.

@@ -6,11 +6,14 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import func
+
 from core.actor import Actor
 from core.analysis_records import audit_analysis_change, own_analysis
 from core.audit import record, service
 from core.errors import Conflict, InvalidInput
 from core.models import AnalysisStatus, AuditAction
+from core.models.analysis import NOTES_FOR_ACTOR
 from core.uow import UnitOfWork
 
 SECTIONS = ("strengths", "weaknesses", "recommendations", "learningStyle", "confidence")
@@ -96,7 +99,8 @@ async def add_private_note(
     analysis = await own_analysis(uow, actor, analysis_id, lock=True)
     stamp = (now or datetime.now(UTC)).strftime("%Y-%m-%d %H:%M")
     line = f"[{stamp}] {text.strip()}"
-    analysis.private_notes = f"{analysis.private_notes}\n{line}" if analysis.private_notes else line
+    # Appended in the UPDATE itself: the application role cannot read the column back.
+    analysis.private_notes = func.concat_ws("\n", NOTES_FOR_ACTOR, line)
     audit_analysis_change(uow, actor, analysis, ["private_notes"])
     await uow.commit()
 

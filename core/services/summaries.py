@@ -14,10 +14,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select
-
 from core.actor import Actor
 from core.audit import record, service
+from core.db import AnySelect
 from core.models import AnalysisStatus, AuditAction, UserRole
 from core.periods import Period
 from core.policy import require_role
@@ -120,7 +119,7 @@ class Summary:
         return dict(self.statuses).get(str(status), 0)
 
 
-async def _rows(uow: UnitOfWork, statement: Select[Any]) -> list[Any]:
+async def _rows(uow: UnitOfWork, statement: AnySelect) -> list[Any]:
     return list((await uow.session.execute(statement)).all())
 
 
@@ -141,7 +140,8 @@ async def _build(
         if row is not None:
             edited = tuple(s for s, flag in zip(SECTIONS, row[8:], strict=True) if flag)
             latest = LatestAnalysis(
-                row[0], row[1], row[2], *(tuple(map(str, r)) for r in row[3:6]),
+                row[0], row[1], row[2],
+                tuple(map(str, row[3])), tuple(map(str, row[4])), tuple(map(str, row[5])),
                 row[6], row[7], edited,
             )  # fmt: skip
         trend = tuple(TrendPoint(*r) for r in await _rows(uow, run["trend"]))

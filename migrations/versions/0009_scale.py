@@ -8,7 +8,7 @@ the flagging transaction (equal to its audit row's `created_at`), `updated_at` f
 inserted already flagged; the backfill takes the newest flag audit row, else `updated_at`.
 
 Revision ID: 0009
-Revises: 0005
+Revises: 0008
 Create Date: 2026-11-30
 """
 
@@ -17,13 +17,16 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from core.db import APP_ROLE
+
 revision: str = "0009"
 down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 SYNC_SQL = """
-CREATE FUNCTION public.ge_analysis_flags_sync() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION public.ge_analysis_flags_sync() RETURNS trigger LANGUAGE plpgsql
+SECURITY DEFINER SET search_path = public, pg_temp AS $$
 BEGIN
   IF NEW.flagged_for_review AND NEW.deleted_at IS NULL THEN
     IF TG_OP = 'INSERT' THEN
@@ -56,6 +59,14 @@ FROM analyses a
 WHERE a.flagged_for_review AND a.deleted_at IS NULL
 """
 
+# Which students have flagged analyses is student data: the application role reads the rollup
+# under RLS (a flag is visible with its analysis, whose own policy applies inside, as for
+# analysis_conversations in 0007) and never writes it; the trigger, SECURITY DEFINER, does.
+FLAGS_POLICY = (
+    "(SELECT public.ge_actor_role()) IN ('ADMIN', 'SYSTEM') OR "
+    "EXISTS (SELECT 1 FROM analyses a WHERE a.id = analysis_flags.analysis_id)"
+)
+
 
 def upgrade() -> None:
     op.create_table(
@@ -87,6 +98,13 @@ def upgrade() -> None:
         "FOR EACH ROW EXECUTE FUNCTION public.ge_analysis_flags_sync()"
     )
     op.execute(BACKFILL_SQL)
+    op.execute(f"REVOKE ALL ON analysis_flags FROM {APP_ROLE}")
+    op.execute(f"GRANT SELECT ON analysis_flags TO {APP_ROLE}")
+    op.execute("ALTER TABLE analysis_flags ENABLE ROW LEVEL SECURITY")
+    op.execute(
+        f"CREATE POLICY analysis_flags_actor ON analysis_flags TO {APP_ROLE} "
+        f"USING ({FLAGS_POLICY})"
+    )
     # A school's live students, from the index alone: the planner otherwise scans all students
     # (seq scan of 225,000 rows at Year 3) to find one school's 750 for every summary statement.
     op.create_index(

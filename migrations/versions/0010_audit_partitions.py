@@ -21,6 +21,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
+from core.db import APP_ROLE
+
 revision: str = "0010"
 down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
@@ -29,10 +31,15 @@ depends_on: str | Sequence[str] | None = None
 MONTHS_AHEAD = 3
 
 # Immutability of one partition (or the default): TRUNCATE refused, the row triggers ALWAYS on.
-GUARD_SQL = """
+# The application role reads and appends through the parent only; on a partition, as on the
+# parent, it may SELECT and INSERT, never UPDATE, DELETE or TRUNCATE (0007's rule for audit_logs;
+# the owner's default privileges would otherwise give each new partition UPDATE).
+GUARD_SQL = f"""
 CREATE FUNCTION public.ge_audit_guard_partition(part regclass) RETURNS void
 LANGUAGE plpgsql AS $$
 BEGIN
+  EXECUTE format('REVOKE ALL ON %s FROM {APP_ROLE}', part);
+  EXECUTE format('GRANT SELECT, INSERT ON %s TO {APP_ROLE}', part);
   IF NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid = part
                  AND tgname = 'audit_logs_no_truncate') THEN
     EXECUTE format('CREATE TRIGGER audit_logs_no_truncate BEFORE TRUNCATE ON %s '
@@ -102,6 +109,13 @@ def _guard_parent() -> None:
     op.execute("ALTER TABLE audit_logs ENABLE ALWAYS TRIGGER audit_logs_no_truncate")
 
 
+def _app_appends_only() -> None:
+    # A table made here gets the owner's default privileges (SELECT, INSERT, UPDATE): the
+    # audit trail keeps 0007's INSERT and SELECT only.
+    op.execute(f"REVOKE ALL ON audit_logs FROM {APP_ROLE}")
+    op.execute(f"GRANT SELECT, INSERT ON audit_logs TO {APP_ROLE}")
+
+
 def upgrade() -> None:
     old = "audit_logs_unpartitioned"
     _set_aside(old)
@@ -111,6 +125,7 @@ def upgrade() -> None:
     )
     op.execute("ALTER TABLE audit_logs ADD CONSTRAINT audit_logs_pkey PRIMARY KEY (id, created_at)")
     _guard_parent()
+    _app_appends_only()
     op.execute(GUARD_SQL)
     op.execute(PARTITION_SQL)
     # Every month that holds rows, through this one and MONTHS_AHEAD more.
@@ -138,6 +153,7 @@ def downgrade() -> None:
     op.execute(f"CREATE TABLE audit_logs (LIKE {old} INCLUDING DEFAULTS INCLUDING COMMENTS)")
     op.execute("ALTER TABLE audit_logs ADD CONSTRAINT audit_logs_pkey PRIMARY KEY (id)")
     _guard_parent()
+    _app_appends_only()
     op.execute(f"INSERT INTO audit_logs SELECT * FROM {old}")
     for sql in INDEXES:
         op.execute(sql)

@@ -34,12 +34,12 @@ from core.actor import Channel
 from core.demo import seed_demo
 from core.identity import link_by_email
 from core.models import ChatPlatform
-from core.uow import UnitOfWork
 from tests.conftest import asyncpg_dsn
 from tests.dialogue_fixtures import make_engine
 from tests.e2e.redelivery import RedeliveringTelegram
 from tests.fakes.openai_server import FakeOpenAI
 from tests.fakes.telegram_server import FakeTelegram, group_chat
+from tests.service_fixtures import seeding
 
 SECRET = "capacity-webhook-secret"
 TEACHER_BASE = 80000  # seeded teacher n has Telegram id TEACHER_BASE + n
@@ -91,7 +91,7 @@ async def seed_teachers(database_url: str, workspace: str, count: int) -> None:
 @pytest.fixture
 async def rig(
     engine: AsyncEngine,
-    database_url: str,
+    owner_database_url: str,
     session_factory: async_sessionmaker[AsyncSession],
     fake_ai: FakeOpenAI,
     redis_client: redis.asyncio.Redis,
@@ -100,13 +100,14 @@ async def rig(
     """Demo school (teacher1 and teacher2 linked) and 16 seeded teachers, served."""
     async with FakeTelegram() as fake:
         workspace = str(fake.bot_id)
-        async with UnitOfWork(session_factory) as uow:
+        async with seeding(session_factory) as uow:
             await seed_demo(uow=uow)
         for email, user_id in (("teacher1", BYSTANDER), ("teacher2", COLLEAGUE)):
-            async with UnitOfWork(session_factory) as uow:
+            async with seeding(session_factory) as uow:
                 assert await link_by_email(uow, ChatPlatform.TELEGRAM, workspace, str(user_id),
                                            f"{email}@demo.school", Channel("TELEGRAM"))  # fmt: skip
-        await seed_teachers(database_url, workspace, 16)
+        # Bulk SQL seed as the owner (the application role writes only through its policies).
+        await seed_teachers(owner_database_url, workspace, 16)
         dialogue = make_engine(
             session_factory, fake_ai, redis_client, redis_namespace,
             min_questions=30, max_questions=30, turn_seconds=TURN_SECONDS,

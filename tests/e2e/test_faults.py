@@ -29,9 +29,10 @@ import pytest
 
 from adapters import schema
 from adapters.embedded import EmbeddedPostgres, EmbeddedRedis
+from adapters.roles import ensure_app_login_sync
 from adapters.settings import Settings
 from bench import interviews
-from tests.conftest import asyncpg_dsn
+from tests.conftest import TEST_APP_LOGIN, as_app, asyncpg_dsn
 from tests.e2e.redelivery import RedeliveringTelegram
 from tests.e2e.test_two_serve_processes import free_port
 from tests.fakes.openai_server import FakeOpenAI
@@ -65,7 +66,10 @@ def private() -> Iterator[Private]:
         postgres.start()
         redis_url = redis.start()
         template = postgres.ensure_database("faults_template")
+        # Migrated by the owner (the server's superuser), served as the application's login, as
+        # in production (`db upgrade` with DATABASE_OWNER_URL, then `serve` with DATABASE_URL).
         schema.upgrade(template)
+        ensure_app_login_sync(template, TEST_APP_LOGIN)
         yield Private(postgres, redis, redis_url, "faults_template")
     finally:
         postgres.stop()
@@ -90,7 +94,7 @@ class World:
     def env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if k not in Settings.model_fields}
         return env | {
-            "DATABASE_URL": self.database_url, "REDIS_URL": self.private.redis_url,
+            "DATABASE_URL": as_app(self.database_url), "REDIS_URL": self.private.redis_url,
             "DATA_DIR": str(self.workdir / "data"), "HTTP_HOST": "127.0.0.1",
             "HTTP_PORT": self.telegram.base_url.rsplit(":", 1)[1],
             "TELEGRAM_BOT_TOKEN": self.fake.token, "TELEGRAM_API_BASE_URL": self.fake.base_url,

@@ -38,12 +38,12 @@ from core.db import make_session_factory
 from core.demo import seed_demo
 from core.identity import link_by_email
 from core.models import ChatPlatform
-from core.uow import UnitOfWork
 from tests.dialogue_fixtures import make_engine
 from tests.fakes.openai_server import FakeOpenAI
 from tests.fakes.slack_server import (
     BOT_TOKEN,
     SIGNING_SECRET,
+    TEAM,
     FakeSlack,
     event_callback,
     im_message,
@@ -57,6 +57,7 @@ from tests.hostile import (
     slack_form_malformed,
     telegram_malformed,
 )
+from tests.service_fixtures import seeding
 
 Factory = async_sessionmaker[AsyncSession]
 SECRET = "webhook-secret-for-tests"
@@ -129,12 +130,12 @@ async def rig(
     # A pool for 2 * CHATS conversations at once (the fixtures' engine has 5 connections).
     engine = make_db_engine(database_url, pool_size=CHATS)
     session_factory = make_session_factory(engine)
-    async with UnitOfWork(session_factory) as uow:
+    async with seeding(session_factory) as uow:
         await seed_demo(uow=uow)
     async with FakeTelegram() as tg, FakeSlack() as slack:
         for n in range(CHATS):
             slack.add_user(f"{SLACK_TEACHER}{n or ''}", "teacher1@demo.school", locale="en-US")
-            async with UnitOfWork(session_factory) as uow:
+            async with seeding(session_factory) as uow:
                 assert await link_by_email(uow, ChatPlatform.TELEGRAM, str(tg.bot_id),
                                            str(TG_TEACHER + n), "teacher1@demo.school",
                                            Channel("TELEGRAM"))
@@ -142,6 +143,7 @@ async def rig(
             TELEGRAM_BOT_TOKEN=tg.token, TELEGRAM_API_BASE_URL=tg.base_url,
             TELEGRAM_WEBHOOK_SECRET=SECRET, SLACK_BOT_TOKEN=BOT_TOKEN,
             SLACK_SIGNING_SECRET=SIGNING_SECRET, SLACK_API_URL=slack.base_url,
+            SLACK_ALLOWED_TEAMS=frozenset({TEAM}),
             DEFAULT_LANGUAGE="he")
         dialogue = make_engine(session_factory, fake_ai, redis_client, redis_namespace,
                                min_questions=2, max_questions=3)

@@ -34,7 +34,6 @@ from bot.engine import DialogueEngine, DialogueSettings
 from bot.events import Attachment, Button, Reply
 from bot.i18n import isolate, t
 from core.demo import STUDENTS, seed_demo
-from core.uow import UnitOfWork
 from tests.ai_clients import openai_provider
 from tests.dialogue_fixtures import PRICES
 from tests.fakes.openai_server import FakeOpenAI
@@ -54,6 +53,7 @@ from tests.fakes.slack_server import (
     text_of,
     view_submission,
 )
+from tests.service_fixtures import seeding
 
 TEACHER, STRANGER, CHANNEL = "U0TEACHER1", "U0STRANGER", "C0GENERAL"
 DM = f"D{TEACHER}"
@@ -175,7 +175,7 @@ async def slack(
     request: pytest.FixtureRequest,
 ) -> AsyncIterator[Rig]:
     """The demo school (no Slack account linked yet) served as `serve` does, Slack configured."""
-    async with UnitOfWork(session_factory) as uow:
+    async with seeding(session_factory) as uow:
         await seed_demo(uow=uow)
     socket_mode = getattr(request, "param", None) == "socket-mode"
     settings = load_settings(
@@ -183,6 +183,7 @@ async def slack(
         SLACK_SIGNING_SECRET=SIGNING_SECRET,
         SLACK_APP_TOKEN=APP_TOKEN if socket_mode else None,
         SLACK_API_URL=fake_slack.base_url,
+        SLACK_ALLOWED_TEAMS=frozenset({TEAM}),
         TELEGRAM_BOT_TOKEN=None,
         DEFAULT_LANGUAGE="he",
     )

@@ -35,7 +35,6 @@ from core.demo import seed_demo
 from core.identity import link_by_email
 from core.models import ChatPlatform
 from core.services.linking import create_link_code
-from core.uow import UnitOfWork
 from tests.dialogue_fixtures import make_engine
 from tests.fakes.openai_server import FakeOpenAI
 from tests.fakes.telegram_server import (
@@ -45,6 +44,7 @@ from tests.fakes.telegram_server import (
     group_chat,
     message_update,
 )
+from tests.service_fixtures import seeding
 
 Factory = async_sessionmaker[AsyncSession]
 SECRET = "webhook-secret-for-tests"
@@ -103,7 +103,7 @@ async def served(
     redis_client: redis.asyncio.Redis, redis_namespace: str,
 ) -> AsyncIterator[Served]:
     """The demo school, and `serve` with Telegram configured against the fakes."""
-    async with UnitOfWork(session_factory) as uow:
+    async with seeding(session_factory) as uow:
         await seed_demo(uow=uow)
     dialogue = make_engine(session_factory, fake_ai, redis_client, redis_namespace,
                            min_questions=2, max_questions=4)
@@ -119,13 +119,13 @@ async def served(
 
 
 async def _link(factory: Factory, fake: FakeTelegram, user_id: int = TEACHER) -> None:
-    async with UnitOfWork(factory) as uow:
+    async with seeding(factory) as uow:
         assert await link_by_email(uow, ChatPlatform.TELEGRAM, str(fake.bot_id), str(user_id),
                                    "teacher1@demo.school", Channel("TELEGRAM"))
 
 
 async def _code(factory: Factory, email: str = "teacher1@demo.school") -> str:
-    async with UnitOfWork(factory) as uow:
+    async with seeding(factory) as uow:
         return await create_link_code(uow=uow, actor=system_actor(), email=email)
 
 

@@ -17,7 +17,7 @@ from adapters.offline_ai import PREFIX
 from adapters.settings import Settings
 from bot.i18n import isolate, t
 from core.demo import seed_demo
-from core.uow import UnitOfWork
+from tests.service_fixtures import seeding
 
 LIAM = isolate("Liam O'Brien")
 OFFLINE = PREFIX["he"]  # the demo school answers in Hebrew
@@ -80,7 +80,7 @@ async def test_a_piped_script_of_a_whole_analysis_produces_the_transcript_and_ro
     session_factory: async_sessionmaker[AsyncSession],
     raw: asyncpg.Connection,
 ) -> None:
-    async with UnitOfWork(session_factory) as uow:
+    async with seeding(session_factory) as uow:
         await seed_demo(uow=uow)
     script = "\n".join(["analyze Liam", *ANSWERS, "#1"]) + "\n"
     code, out, err = await growth_engine(
@@ -115,13 +115,17 @@ async def test_a_piped_script_of_a_whole_analysis_produces_the_transcript_and_ro
     assert [turn["content"] for turn in turns if turn["role"] == "USER"] == ANSWERS
 
 
-async def test_make_run_on_a_fresh_database_opens_the_chat_as_the_demo_teacher(
+async def test_run_on_a_fresh_configured_database_waits_for_db_upgrade_and_seeds_only_with_demo(
     tmp_path: Path, empty_database_url: str, redis_url: str
 ) -> None:
-    code, out, err = await growth_engine(
-        tmp_path, "run", stdin="analyze Liam\n",
-        DATABASE_URL=empty_database_url, REDIS_URL=redis_url, DATA_DIR=str(tmp_path / "data"),
-    )  # fmt: skip
+    env = {"DATABASE_URL": empty_database_url, "REDIS_URL": redis_url,
+           "DATA_DIR": str(tmp_path / "data")}  # fmt: skip
+    code, out, err = await growth_engine(tmp_path, "run", stdin="analyze Liam\n", **env)
+    assert code == 2 and "run `growth-engine db upgrade`" in err, err
+    assert "Demo data ready" not in out
+    code, out, err = await growth_engine(tmp_path, "db", "upgrade", stdin="", **env)
+    assert code == 0, err
+    code, out, err = await growth_engine(tmp_path, "run", "--demo", stdin="analyze Liam\n", **env)
     assert code == 0, err
     assert "Traceback" not in out + err, err
     assert "Demo data ready: school DEMO-01" in out
@@ -156,7 +160,7 @@ async def test_chat_bidi_visual_prints_each_line_as_a_terminal_without_bidi_need
 ) -> None:
     from adapters.terminal_text import visual_line
 
-    async with UnitOfWork(session_factory) as uow:
+    async with seeding(session_factory) as uow:
         await seed_demo(uow=uow)
     env = {"DATABASE_URL": database_url, "REDIS_URL": redis_url, "DATA_DIR": str(tmp_path / "d")}
     outputs = {}

@@ -40,7 +40,6 @@ from core.actor import Channel
 from core.demo import seed_demo
 from core.identity import link_by_email
 from core.models import ChatPlatform
-from core.uow import UnitOfWork
 from tests.fakes.openai_server import FakeOpenAI
 from tests.fakes.slack_server import (
     APP,
@@ -53,6 +52,7 @@ from tests.fakes.slack_server import (
     signed,
 )
 from tests.fakes.telegram_server import FakeTelegram, message_update
+from tests.service_fixtures import seeding
 
 TG_TEACHER = 70001  # teacher1's Telegram user id and private chat
 SECRET = "two-serve-webhook-secret"
@@ -171,13 +171,13 @@ async def test_two_serve_processes_handle_the_same_slack_event_and_telegram_upda
 ) -> None:
     tag = str(random.randrange(10**8, 10**9))  # in every Redis key the processes write
     slack_user, dm = f"U{tag}", f"DU{tag}"
-    async with UnitOfWork(session_factory) as uow:
+    async with seeding(session_factory) as uow:
         await seed_demo(uow=uow)
     async with (
         FakeSlack() as fake_slack,
         FakeTelegram(token=f"{tag}:AAFakeTokenForTwoServeProcesses") as fake_tg,
     ):
-        async with UnitOfWork(session_factory) as uow:
+        async with seeding(session_factory) as uow:
             assert await link_by_email(uow, ChatPlatform.TELEGRAM, tag, str(TG_TEACHER),
                                        "teacher1@demo.school", Channel("TELEGRAM"))  # fmt: skip
         # The Slack user is linked on first contact, by whichever process gets there.
@@ -185,7 +185,7 @@ async def test_two_serve_processes_handle_the_same_slack_event_and_telegram_upda
         settings = {
             "DATABASE_URL": database_url, "REDIS_URL": redis_url,
             "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-            "SLACK_API_URL": fake_slack.base_url,
+            "SLACK_API_URL": fake_slack.base_url, "SLACK_ALLOWED_TEAMS": TEAM,
             "TELEGRAM_BOT_TOKEN": fake_tg.token, "TELEGRAM_API_BASE_URL": fake_tg.base_url,
             "TELEGRAM_WEBHOOK_SECRET": SECRET,
             "OPENAI_API_KEY": "test-key", "OPENAI_BASE_URL": fake_ai.base_url,

@@ -66,13 +66,22 @@ class FakeSlack(FakeServer):
 
     # -- scripting -----------------------------------------------------------------------------
 
-    def add_user(self, user_id: str, email: str | None, *, locale: str = "en-US") -> None:
+    def add_user(
+        self,
+        user_id: str,
+        email: str | None,
+        *,
+        locale: str = "en-US",
+        email_confirmed: bool = True,
+        team_id: str = TEAM,
+    ) -> None:
         """A workspace member; `users.info` returns this email (None: no email visible)."""
         profile = {"real_name": user_id, **({"email": email} if email else {})}
         self.users[user_id] = {
             "id": user_id,
-            "team_id": TEAM,
+            "team_id": team_id,
             "name": user_id.lower(),
+            "is_email_confirmed": email_confirmed,
             "is_bot": False,
             "locale": locale,
             "profile": profile,

@@ -19,6 +19,7 @@ import asyncpg
 import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import with_expression
 
 from core.actor import Actor, Channel, system_actor
 from core.audit import record, service
@@ -35,6 +36,7 @@ from core.models import (
     User,
     UserRole,
 )
+from core.models.analysis import NOTES_FOR_ACTOR
 from core.policy import may_read_private_notes, visible_analyses
 from core.services.classes import class_roster, teacher_classes
 from core.services.students import (
@@ -45,6 +47,7 @@ from core.services.students import (
     student_classes,
 )
 from core.uow import UnitOfWork
+from tests.service_fixtures import seeding
 
 CHANNEL = Channel("TELEGRAM", chat_id="4242")
 PRIVATE_NOTES = "אמא ביקשה לא לשתף"
@@ -122,7 +125,7 @@ class World:
 async def _build_world(session_factory: async_sessionmaker[AsyncSession]) -> World:
     world = World()
     now = datetime.now(UTC)
-    async with UnitOfWork(session_factory) as uow:
+    async with seeding(session_factory) as uow:
         s = uow.session
         district = District(name="מחוז מרכז", code="D-1")
         s.add(district)
@@ -310,11 +313,13 @@ async def read_analysis(
 ) -> tuple[uuid.UUID, str | None]:
     """Test-only analysis read built from the policy: the analysis, notes only to the author."""
     analysis = await uow.session.scalar(
-        select(Analysis).where(Analysis.id == analysis_id, visible_analyses(actor))
+        select(Analysis)
+        .options(with_expression(Analysis.notes_for_actor, NOTES_FOR_ACTOR))
+        .where(Analysis.id == analysis_id, visible_analyses(actor))
     )
     if analysis is None:
         raise NotFound("Analysis", str(analysis_id))
-    notes = analysis.private_notes if may_read_private_notes(actor, analysis) else None
+    notes = analysis.notes_for_actor if may_read_private_notes(actor, analysis) else None
     record(
         uow,
         actor,
@@ -357,7 +362,7 @@ async def test_student_services_return_or_refuse_exactly_as_the_policy_says(
     student_id = world.students[resource]
 
     async def call(fn: Any, **kwargs: Any) -> Any:
-        async with UnitOfWork(session_factory) as uow:
+        async with seeding(session_factory) as uow:
             return await fn(uow=uow, actor=actor, **kwargs)
 
     # One student by id.
@@ -434,7 +439,7 @@ async def test_analysis_and_private_notes_follow_the_policy(
     expected: Outcome,
 ) -> None:
     actor = world.actors[role]
-    async with UnitOfWork(session_factory) as uow:
+    async with seeding(session_factory) as uow:
         if expected is DENY:
             with pytest.raises(AccessDenied):
                 await read_analysis(uow=uow, actor=actor, analysis_id=world.analysis)
@@ -473,7 +478,7 @@ async def test_class_services_return_or_refuse_exactly_as_the_policy_says(
     kwargs: dict[str, Any] = (
         {"class_id": world.class_a} if roster else {"teacher_id": world.teacher_a}
     )
-    async with UnitOfWork(session_factory) as uow:
+    async with seeding(session_factory) as uow:
         if expected is DENY:
             with pytest.raises(AccessDenied):
                 await fn(uow=uow, actor=actor, **kwargs)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import re
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import datetime
@@ -23,8 +24,9 @@ from bot.i18n import CATALOGUE
 from core import identity
 from core.actor import Channel
 from core.models import ChatPlatform
-from core.uow import UnitOfWork
+from core.services.linking import code_hash
 from tests.dialogue_fixtures import make_engine, seed_and_link
+from tests.service_fixtures import seeding
 
 Factory = async_sessionmaker[AsyncSession]
 Say = Callable[..., Awaitable[list[Reply]]]
@@ -55,7 +57,7 @@ def say(engine: DialogueEngine, session_factory: Factory) -> Say:
     ) -> list[Reply]:
         event = Incoming(ChatPlatform.SHELL, "local", who, f"chat-{who}", attachments=files)
         channel = Channel("SHELL", event.chat_id, "local")
-        async with UnitOfWork(session_factory) as uow:
+        async with seeding(session_factory) as uow:
             user = await identity.resolve(uow, ChatPlatform.SHELL, "local", who, channel, "he")
         assert user is not None
         ctx = Context(event, user, data={"language": language})
@@ -136,7 +138,7 @@ async def test_every_admin_command_is_refused_to_others_and_the_refusal_audited(
 async def test_a_refused_service_answers_with_the_refusal_even_without_the_gate(
     engine: DialogueEngine, session_factory: Factory
 ) -> None:
-    async with UnitOfWork(session_factory) as uow:
+    async with seeding(session_factory) as uow:
         teacher = await identity.resolve(
             uow, ChatPlatform.SHELL, "local", "teacher1", Channel("SHELL"), "en"
         )
@@ -237,8 +239,9 @@ async def test_invite_gives_a_one_time_code_and_a_deep_link_valid_72_hours(
         "JOIN users u ON u.id = l.user_id WHERE u.email = 'teacher2@demo.school'"
     )
     assert str(link["ttl"]) == "3 days, 0:00:00"
-    assert f"valid for 72 hours: {link['code']}" in reply
-    assert f"https://t.me/GrowthEngineBot?start={link['code']}" in reply
+    code = re.search(r"valid for 72 hours: ([A-Za-z0-9_-]+)", reply)
+    assert code is not None and code_hash(code.group(1)) == link["code"]  # only the hash is kept
+    assert f"https://t.me/GrowthEngineBot?start={code.group(1)}" in reply
 
 
 @pytest.mark.parametrize(

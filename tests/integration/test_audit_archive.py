@@ -21,7 +21,7 @@ from core.actor import system_actor
 from core.errors import AccessDenied, Conflict, InvalidInput
 from core.models import UserRole
 from core.services.archive import archive_audit_logs
-from core.uow import UnitOfWork
+from tests.service_fixtures import seeding
 
 Factory = async_sessionmaker[AsyncSession]
 BEFORE = date(2024, 3, 1)
@@ -57,7 +57,7 @@ async def seeded(raw: asyncpg.Connection) -> None:
 
 async def archive(factory: Factory, directory: Path, before: Any = BEFORE) -> Any:
     """Run the archive as the system actor."""
-    async with UnitOfWork(factory) as uow:
+    async with seeding(factory) as uow:
         return await archive_audit_logs(
             uow=uow, actor=system_actor(), before=before, directory=directory
         )
@@ -132,7 +132,7 @@ async def test_refusals(session_factory: Factory, seeded: None, tmp_path: Path) 
         await archive(session_factory, tmp_path / "future", before="2999-01-01")
     with pytest.raises(InvalidInput):
         await archive(session_factory, tmp_path / "bad", before="March")
-    async with UnitOfWork(session_factory) as uow:
+    async with seeding(session_factory) as uow:
         teacher = replace(system_actor(), role=UserRole.TEACHER)
         with pytest.raises(AccessDenied):
             await archive_audit_logs(

@@ -28,6 +28,8 @@ from tests.conftest import asyncpg_dsn
 from tests.integration.test_audit_archive import read_archive
 
 Factory = async_sessionmaker[AsyncSession]
+# Creating, detaching and dropping partitions is DDL: the operator commands run them as the
+# owner (DATABASE_OWNER_URL), so these tests use the owner's sessions for them.
 OLD = ["2018-03-05T10:00:00+00:00", "2018-03-31T23:59:59+00:00", "2018-04-01T00:00:00+00:00"]
 
 
@@ -73,7 +75,8 @@ async def test_a_row_lands_in_its_months_partition(raw: asyncpg.Connection) -> N
 )
 @pytest.mark.parametrize("which", ["audit_logs", "this month", "made later", "audit_logs_default"])
 async def test_update_delete_and_truncate_are_refused_on_the_table_and_every_partition(
-    session_factory: Factory, raw: asyncpg.Connection, statement: str, which: str
+    session_factory: Factory,
+    owner_session_factory: Factory, raw: asyncpg.Connection, statement: str, which: str
 ) -> None:
     this = datetime.now(UTC).date().replace(day=1)
     table = {
@@ -81,7 +84,7 @@ async def test_update_delete_and_truncate_are_refused_on_the_table_and_every_par
         "made later": partition_name(add_months(this, 6)),
     }.get(which, which)
     if which == "made later":
-        async with UnitOfWork(session_factory) as uow:
+        async with UnitOfWork(owner_session_factory) as uow:
             made = await create_partitions(uow=uow, actor=system_actor(), ahead=6)
         assert table in made
         later = add_months(this, 6)
@@ -97,7 +100,8 @@ async def test_update_delete_and_truncate_are_refused_on_the_table_and_every_par
 
 
 async def test_serve_needs_this_and_next_months_partitions_which_the_command_creates(
-    session_factory: Factory, raw: asyncpg.Connection
+    session_factory: Factory,
+    owner_session_factory: Factory, raw: asyncpg.Connection
 ) -> None:
     following = partition_name(add_months(datetime.now(UTC).date().replace(day=1), 1))
     async with session_factory() as session:
@@ -106,7 +110,7 @@ async def test_serve_needs_this_and_next_months_partitions_which_the_command_cre
     await raw.execute(f"DROP TABLE {following}")
     async with session_factory() as session:
         assert await missing_partitions(session) == [following]
-    async with UnitOfWork(session_factory) as uow:
+    async with UnitOfWork(owner_session_factory) as uow:
         await create_partitions(uow=uow, actor=system_actor(), ahead=1)
     async with session_factory() as session:
         assert await missing_partitions(session) == []
@@ -130,7 +134,8 @@ async def _drop(factory: Factory, month: str, directory: Path) -> int:
 
 
 async def test_a_month_archived_and_verified_is_dropped_and_its_archive_stays_valid(
-    session_factory: Factory, raw: asyncpg.Connection, tmp_path: Path
+    session_factory: Factory,
+    owner_session_factory: Factory, raw: asyncpg.Connection, tmp_path: Path
 ) -> None:
     await _old_months(raw)
     march = tmp_path / "2018-03"
@@ -140,7 +145,7 @@ async def test_a_month_archived_and_verified_is_dropped_and_its_archive_stays_va
     ]
     expected = [r["resource_id"] for r in await raw.fetch(
         "SELECT resource_id FROM audit_logs_2018_03 ORDER BY created_at, id")]  # fmt: skip
-    assert await _drop(session_factory, "2018-03", march) == 2
+    assert await _drop(owner_session_factory, "2018-03", march) == 2
     assert await raw.fetchval("SELECT to_regclass('audit_logs_2018_03')") is None
     assert await raw.fetchval(
         "SELECT count(*) FROM audit_logs WHERE created_at < '2018-04-01'") == 0  # fmt: skip
@@ -152,22 +157,24 @@ async def test_a_month_archived_and_verified_is_dropped_and_its_archive_stays_va
 
 
 async def test_a_month_not_archived_is_not_dropped(
-    session_factory: Factory, raw: asyncpg.Connection, tmp_path: Path
+    session_factory: Factory,
+    owner_session_factory: Factory, raw: asyncpg.Connection, tmp_path: Path
 ) -> None:
     await _old_months(raw)
     march = tmp_path / "2018-03"
     await _archive(session_factory, "2018-03", march)
     with pytest.raises(Conflict, match="archive the month first"):
-        await _drop(session_factory, "2018-04", march)
+        await _drop(owner_session_factory, "2018-04", march)
     with pytest.raises(Conflict, match="no readable archive"):
-        await _drop(session_factory, "2018-04", tmp_path / "nothing")
+        await _drop(owner_session_factory, "2018-04", tmp_path / "nothing")
     assert await raw.fetchval("SELECT count(*) FROM audit_logs_2018_04") == 1
     with pytest.raises(NotFound):
-        await _drop(session_factory, "2017-01", march)
+        await _drop(owner_session_factory, "2017-01", march)
 
 
 async def test_a_tampered_archive_is_not_trusted(
-    session_factory: Factory, raw: asyncpg.Connection, tmp_path: Path
+    session_factory: Factory,
+    owner_session_factory: Factory, raw: asyncpg.Connection, tmp_path: Path
 ) -> None:
     await _old_months(raw)
     march = tmp_path / "2018-03"
@@ -175,22 +182,23 @@ async def test_a_tampered_archive_is_not_trusted(
     data = march / "audit_logs-2018-03.jsonl.gz"
     data.write_bytes(data.read_bytes() + b"\0")
     with pytest.raises(Conflict, match="checksum"):
-        await _drop(session_factory, "2018-03", march)
+        await _drop(owner_session_factory, "2018-03", march)
     assert await raw.fetchval("SELECT count(*) FROM audit_logs_2018_03") == 2
 
 
 async def test_a_month_inside_the_retention_period_is_not_dropped(
-    session_factory: Factory, raw: asyncpg.Connection, tmp_path: Path
+    session_factory: Factory,
+    owner_session_factory: Factory, raw: asyncpg.Connection, tmp_path: Path
 ) -> None:
     last = add_months(datetime.now(UTC).date().replace(day=1), -1)
-    async with UnitOfWork(session_factory) as uow:
+    async with UnitOfWork(owner_session_factory) as uow:
         await create_partitions(uow=uow, actor=system_actor(), start=last)
     await _insert(raw, datetime(last.year, last.month, 2, tzinfo=UTC).isoformat(), 5)
     directory = tmp_path / "recent"
     manifest = await _archive(session_factory, f"{last:%Y-%m}", directory)
     assert manifest.rows >= 1
     with pytest.raises(Conflict, match="retention period"):
-        await _drop(session_factory, f"{last:%Y-%m}", directory)
+        await _drop(owner_session_factory, f"{last:%Y-%m}", directory)
     assert await raw.fetchval(f"SELECT count(*) FROM {partition_name(last)}") == manifest.rows
 
 

@@ -54,9 +54,9 @@ async def test_audit_triggers_fire_even_in_replica_mode(raw: asyncpg.Connection)
 
 
 async def test_orm_cannot_change_an_audit_row(
-    session_factory: async_sessionmaker[AsyncSession],
+    owner_session_factory: async_sessionmaker[AsyncSession],
 ) -> None:
-    async with session_factory() as session:
+    async with owner_session_factory() as session:
         row = AuditLog(action=AuditAction.READ, resource="Student", resource_id="x")
         session.add(row)
         await session.commit()
@@ -94,11 +94,11 @@ async def test_every_table_with_updated_at_has_the_trigger(
 
 @pytest.mark.parametrize("name", ["דוד", "José", "שָׁלוֹם"])
 async def test_composed_and_decomposed_names_are_stored_equal(
-    session_factory: async_sessionmaker[AsyncSession], name: str
+    owner_session_factory: async_sessionmaker[AsyncSession], name: str
 ) -> None:
     composed = unicodedata.normalize("NFC", name)
     decomposed = unicodedata.normalize("NFD", name)
-    async with session_factory() as session:
+    async with owner_session_factory() as session:
         school = School(name="s", code="S1")
         session.add(school)
         await session.flush()
@@ -114,35 +114,35 @@ async def test_composed_and_decomposed_names_are_stored_equal(
 
 
 async def test_unique_constraint_treats_composed_and_decomposed_as_one(
-    session_factory: async_sessionmaker[AsyncSession],
+    owner_session_factory: async_sessionmaker[AsyncSession],
 ) -> None:
-    async with session_factory() as session:
+    async with owner_session_factory() as session:
         session.add(School(name="s", code=unicodedata.normalize("NFC", "José-1")))
         await session.commit()
-    async with session_factory() as session:
+    async with owner_session_factory() as session:
         session.add(School(name="s", code=unicodedata.normalize("NFD", "José-1")))
         with pytest.raises(Exception, match="schools_code_key"):
             await session.commit()
 
 
 async def test_json_strings_are_normalised_too(
-    session_factory: async_sessionmaker[AsyncSession],
+    owner_session_factory: async_sessionmaker[AsyncSession],
 ) -> None:
-    async with session_factory() as session:
+    async with owner_session_factory() as session:
         school = School(
             name="s", code="S1", settings={"מנהל": unicodedata.normalize("NFD", "José")}
         )
         session.add(school)
         await session.commit()
-    async with session_factory() as session:
+    async with owner_session_factory() as session:
         stored = await session.scalar(select(School.settings))
     assert stored == {"מנהל": "José"}
 
 
 async def test_deleting_an_analysis_cascades_only_to_its_conversation(
-    session_factory: async_sessionmaker[AsyncSession], raw: asyncpg.Connection
+    owner_session_factory: async_sessionmaker[AsyncSession], raw: asyncpg.Connection
 ) -> None:
-    async with session_factory() as session:
+    async with owner_session_factory() as session:
         school = School(name="s", code="S1")
         session.add(school)
         await session.flush()

@@ -20,6 +20,7 @@ from core.audit import SERVICES, record, service
 from core.errors import AuditMissing
 from core.models import AuditAction, School, Student
 from core.uow import UnitOfWork
+from tests.service_fixtures import seeding
 
 
 def _service_modules() -> list[ModuleType]:
@@ -88,7 +89,7 @@ async def _audits_properly(*, uow: UnitOfWork, actor: Actor) -> str:
 async def test_service_that_writes_no_audit_row_raises_audit_missing(
     session_factory: async_sessionmaker[AsyncSession],
 ) -> None:
-    async with UnitOfWork(session_factory) as uow:
+    async with seeding(session_factory) as uow:
         with pytest.raises(AuditMissing, match="wrote no audit row"):
             await _reads_without_auditing(uow=uow, actor=system_actor())
 
@@ -96,7 +97,7 @@ async def test_service_that_writes_no_audit_row_raises_audit_missing(
 async def test_service_that_never_commits_its_audit_row_raises_audit_missing(
     session_factory: async_sessionmaker[AsyncSession], raw: asyncpg.Connection
 ) -> None:
-    async with UnitOfWork(session_factory) as uow:
+    async with seeding(session_factory) as uow:
         with pytest.raises(AuditMissing, match="never committed"):
             await _audits_without_committing(uow=uow, actor=system_actor())
     assert await raw.fetchval("SELECT count(*) FROM audit_logs") == 0
@@ -105,7 +106,7 @@ async def test_service_that_never_commits_its_audit_row_raises_audit_missing(
 async def test_service_that_audits_and_commits_runs_normally(
     session_factory: async_sessionmaker[AsyncSession], raw: asyncpg.Connection
 ) -> None:
-    async with UnitOfWork(session_factory) as uow:
+    async with seeding(session_factory) as uow:
         assert await _audits_properly(uow=uow, actor=system_actor()) == "ok"
     assert await raw.fetchval("SELECT count(*) FROM audit_logs") == 1
 
@@ -123,7 +124,7 @@ def test_service_decorator_refuses_a_use_case_without_keyword_only_uow_and_actor
 
 
 async def _school(session_factory: async_sessionmaker[AsyncSession]) -> Any:
-    async with UnitOfWork(session_factory) as uow:
+    async with seeding(session_factory) as uow:
         school = School(name="בית ספר", code="GUARD")
         uow.session.add(school)
         await uow.commit()  # schools are not student data: no audit row needed
@@ -134,7 +135,7 @@ async def test_unit_of_work_refuses_to_commit_a_student_without_an_audit_row(
     session_factory: async_sessionmaker[AsyncSession], raw: asyncpg.Connection
 ) -> None:
     school_id = await _school(session_factory)
-    async with UnitOfWork(session_factory) as uow:
+    async with seeding(session_factory) as uow:
         uow.session.add(
             Student(first_name="דן", last_name="כהן", grade_level="3", school_id=school_id)
         )
@@ -147,7 +148,7 @@ async def test_unit_of_work_refuses_a_core_insert_of_a_student_without_an_audit_
     session_factory: async_sessionmaker[AsyncSession], raw: asyncpg.Connection
 ) -> None:
     school_id = await _school(session_factory)
-    async with UnitOfWork(session_factory) as uow:
+    async with seeding(session_factory) as uow:
         await uow.session.execute(
             insert(Student).values(
                 first_name="דן", last_name="כהן", grade_level="3", school_id=school_id
@@ -162,7 +163,7 @@ async def test_unit_of_work_commits_a_student_insert_that_carries_an_audit_row(
     session_factory: async_sessionmaker[AsyncSession], raw: asyncpg.Connection
 ) -> None:
     school_id = await _school(session_factory)
-    async with UnitOfWork(session_factory) as uow:
+    async with seeding(session_factory) as uow:
         student = Student(first_name="דן", last_name="כהן", grade_level="3", school_id=school_id)
         uow.session.add(student)
         await uow.session.flush()

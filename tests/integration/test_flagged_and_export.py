@@ -23,25 +23,25 @@ from core.scopes import parse_request
 from core.services.exports import BOM, COLUMNS, _cell, export_analyses
 from core.services.flagged import list_flagged, mark_reviewed
 from core.services.review import edit_section
-from core.uow import UnitOfWork
 from tests.integration.test_summaries import NOW, SECRET, SECRET_2, Scenario, seed
+from tests.service_fixtures import seeding
 
 UTF8_BOM = b"\xef\xbb\xbf"
 
 
 async def _flagged(factory: async_sessionmaker[AsyncSession], actor: Actor) -> list[Any]:
-    async with UnitOfWork(factory) as uow:
+    async with seeding(factory) as uow:
         return await list_flagged(uow=uow, actor=actor)
 
 
 async def _review(factory: async_sessionmaker[AsyncSession], actor: Actor, ref: str) -> Any:
-    async with UnitOfWork(factory) as uow:
+    async with seeding(factory) as uow:
         return await mark_reviewed(uow=uow, actor=actor, reference=ref)
 
 
 async def _export(factory: async_sessionmaker[AsyncSession], actor: Actor, argument: str) -> Any:
     scope, period = parse_request(argument, now=NOW)
-    async with UnitOfWork(factory) as uow:
+    async with seeding(factory) as uow:
         return await export_analyses(uow=uow, actor=actor, scope=scope, period=period)
 
 
@@ -54,7 +54,7 @@ async def test_flagged_lists_the_school_newest_flag_first_with_who_and_when(
 ) -> None:
     world = await seed(session_factory)
     # A later edit moves updated_at; the flag time must still come from the flag's audit row.
-    async with UnitOfWork(session_factory) as uow:
+    async with seeding(session_factory) as uow:
         await edit_section(uow=uow, actor=world.actors["t1"], analysis_id=world.analyses["A2"],
                            section="weaknesses", text="Reading")  # fmt: skip
     flag_time = await raw.fetchval(

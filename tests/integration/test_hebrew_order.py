@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator
 import asyncpg
 import icu
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from adapters import schema
 from core.db import make_engine, make_session_factory
@@ -92,6 +92,8 @@ async def _sorted_through_app_query(url: str, seed: int) -> list[tuple[str, str,
     try:
         factory = make_session_factory(engine)
         async with factory() as session:
+            # As the operator's system path: the application role sees students only so.
+            await session.execute(text("SELECT ge_act_as(NULL, 'SYSTEM', NULL)"))
             school = School(name="בית ספר", code="ORDER")
             session.add(school)
             await session.flush()
@@ -108,6 +110,7 @@ async def _sorted_through_app_query(url: str, seed: int) -> list[tuple[str, str,
                     )
                 )
             await session.commit()
+            await session.execute(text("SELECT ge_act_as(NULL, 'SYSTEM', NULL)"))
             rows = await session.execute(
                 select(Student.last_name, Student.first_name, Student.student_id)
                 .where(Student.school_id == school.id)

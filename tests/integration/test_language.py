@@ -9,8 +9,8 @@ from bot.events import Incoming
 from core.actor import Channel
 from core.identity import link_by_email
 from core.models import ChatPlatform
-from core.uow import UnitOfWork
 from tests.dialogue_fixtures import Chat
+from tests.service_fixtures import seeding
 
 
 async def test_lang_is_kept_for_the_user_on_every_platform(
@@ -20,7 +20,7 @@ async def test_lang_is_kept_for_the_user_on_every_platform(
     assert await raw.fetchval(
         "SELECT settings->>'language' FROM users WHERE email = 'teacher1@demo.school'"
     ) == "en"
-    async with UnitOfWork(session_factory) as uow:
+    async with seeding(session_factory) as uow:
         await link_by_email(uow, ChatPlatform.TELEGRAM, "bot", "555", "teacher1@demo.school",
                             Channel("TELEGRAM"))
     replies = await chat.engine.handle(

@@ -24,8 +24,7 @@ from core.models import (
 )
 from core.services.lifecycle import restore, soft_delete
 from core.services.students import list_my_students
-from core.uow import UnitOfWork
-from tests.service_fixtures import Run, last_audit
+from tests.service_fixtures import Run, last_audit, seeding
 
 Factory = async_sessionmaker[AsyncSession]
 SHELL = Channel("SHELL")
@@ -47,7 +46,7 @@ class World:
 @pytest.fixture
 async def world(session_factory: Factory) -> World:
     """The school, written with the ORM and audited as the system, like the demo seed."""
-    async with UnitOfWork(session_factory) as uow:
+    async with seeding(session_factory) as uow:
         school = School(code="A", name="בית ספר א")
         uow.session.add(school)
         await uow.session.flush()

@@ -15,13 +15,15 @@ from core.demo import seed_demo
 from core.errors import AccessDenied, NotFound
 from core.models import ChatPlatform, UserRole
 from core.services.linking import (
+    LinkAttemptsExceeded,
     LinkCodeExpired,
     LinkCodeUsed,
+    code_hash,
     create_link_code,
     redeem_link_code,
 )
-from core.uow import UnitOfWork
 from core.views import UserView
+from tests.service_fixtures import seeding
 
 Factory = async_sessionmaker[AsyncSession]
 CHANNEL = Channel("TELEGRAM", "555", "123456789")
@@ -30,17 +32,17 @@ CHANNEL = Channel("TELEGRAM", "555", "123456789")
 @pytest.fixture
 async def demo(session_factory: Factory) -> None:
     """The demo school and its staff."""
-    async with UnitOfWork(session_factory) as uow:
+    async with seeding(session_factory) as uow:
         await seed_demo(uow=uow)
 
 
 async def _issue(factory: Factory, email: str = "teacher1@demo.school", **kwargs: object) -> str:
-    async with UnitOfWork(factory) as uow:
+    async with seeding(factory) as uow:
         return await create_link_code(uow=uow, actor=system_actor(), email=email, **kwargs)  # type: ignore[arg-type]
 
 
 async def _redeem(factory: Factory, code: str, external_user_id: str = "555") -> UserView:
-    async with UnitOfWork(factory) as uow:
+    async with seeding(factory) as uow:
         return await redeem_link_code(
             uow=uow, actor=system_actor(CHANNEL), code=code, platform=ChatPlatform.TELEGRAM,
             workspace_id="123456789", external_user_id=external_user_id)
@@ -54,7 +56,8 @@ async def test_admin_issues_a_url_safe_code_stored_with_an_expiry_and_audited(
     row = await raw.fetchrow(
         "SELECT l.*, u.email, l.expires_at - now() AS left FROM link_codes l "
         "JOIN users u ON u.id = l.user_id")
-    assert row["code"] == code and row["email"] == "teacher1@demo.school"
+    # Only the hash is stored: a copy of the table links nobody.
+    assert row["code"] == code_hash(code) != code and row["email"] == "teacher1@demo.school"
     assert row["used_at"] is None
     assert timedelta(hours=1, minutes=59) < row["left"] <= timedelta(hours=2)
     audit = await raw.fetchrow("SELECT * FROM audit_logs WHERE resource = 'LinkCode'")
@@ -71,7 +74,7 @@ async def test_teacher_may_not_issue_codes_and_the_refusal_is_audited(
     teacher = await raw.fetchrow("SELECT * FROM users WHERE email = 'teacher1@demo.school'")
     actor = Actor(teacher["id"], teacher["email"], UserRole.TEACHER, teacher["school_id"], None,
                   Channel("CLI"))
-    async with UnitOfWork(session_factory) as uow:
+    async with seeding(session_factory) as uow:
         with pytest.raises(AccessDenied):
             await create_link_code(uow=uow, actor=actor, email="teacher2@demo.school")
     assert await raw.fetchval("SELECT count(*) FROM link_codes") == 0
@@ -157,3 +160,31 @@ async def test_a_code_of_a_deactivated_user_is_refused(
     with pytest.raises(AccessDenied):
         await _redeem(session_factory, code)
     assert await raw.fetchval("SELECT count(*) FROM chat_identities") == 0
+
+
+async def test_the_fifth_try_within_a_minute_of_four_failures_is_refused_even_with_a_good_code(
+    demo: None, session_factory: Factory, raw: asyncpg.Connection
+) -> None:
+    code = await _issue(session_factory)
+    for attempt in range(4):
+        with pytest.raises(NotFound):
+            await _redeem(session_factory, f"guessed-code-{attempt:02d}-abcdefgh")
+    with pytest.raises(LinkAttemptsExceeded):
+        await _redeem(session_factory, code)
+    assert await raw.fetchval("SELECT count(*) FROM chat_identities") == 0
+    refused = await raw.fetchrow(
+        "SELECT * FROM audit_logs WHERE metadata->>'reason' = 'link_attempts_exceeded'"
+    )
+    assert refused["resource"] == "LinkCode" and refused["metadata"]
+    # Another chat is not held back by this one's guesses.
+    other = Channel("TELEGRAM", "556", "123456789")
+    async with seeding(session_factory) as uow:
+        await redeem_link_code(
+            uow=uow, actor=system_actor(other), code=code, platform=ChatPlatform.TELEGRAM,
+            workspace_id="123456789", external_user_id="556")  # fmt: skip
+    # A minute later the chat may try again (the window is read from the audit trail's clock).
+    await raw.execute("ALTER TABLE audit_logs DISABLE TRIGGER audit_logs_immutable")
+    await raw.execute("UPDATE audit_logs SET created_at = created_at - interval '61 seconds'")
+    await raw.execute("ALTER TABLE audit_logs ENABLE ALWAYS TRIGGER audit_logs_immutable")
+    with pytest.raises(LinkCodeUsed):
+        await _redeem(session_factory, code)

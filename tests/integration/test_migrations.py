@@ -8,7 +8,6 @@ import subprocess
 import sys
 
 import asyncpg
-from alembic.script import ScriptDirectory
 
 from adapters import schema
 from tests.conftest import ROOT, asyncpg_dsn
@@ -48,8 +47,8 @@ async def test_upgrade_downgrade_base_leaves_empty_database_and_upgrade_works_ag
     await asyncio.to_thread(schema.upgrade, empty_database_url)
     migrated = await _objects(empty_database_url)
     # 9 of the spec; ours: chat_identities, link_codes, dialogue_states, inbox_events,
-    # outbox_replies, analysis_flags
-    assert migrated["tables"] == 15
+    # outbox_replies, analysis_flags, audit_ddl_events
+    assert migrated["tables"] == 16
     await asyncio.to_thread(schema.downgrade, empty_database_url, "base")
     assert await _objects(empty_database_url) == empty
     await asyncio.to_thread(schema.upgrade, empty_database_url)
@@ -67,18 +66,18 @@ def _cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     )
 
 
-async def test_db_check_reports_no_drift(database_url: str) -> None:
-    env = {**os.environ, "DATABASE_URL": database_url}
+async def test_db_check_reports_no_drift(owner_database_url: str) -> None:
+    env = {**os.environ, "DATABASE_URL": owner_database_url}
     result = await asyncio.to_thread(_cli, "db", "check", env=env)
     assert result.returncode == 0, result.stderr
     assert "No drift" in result.stdout
 
 
-async def test_db_check_fails_on_drift(database_url: str) -> None:
-    conn = await asyncpg.connect(asyncpg_dsn(database_url))
+async def test_db_check_fails_on_drift(owner_database_url: str) -> None:
+    conn = await asyncpg.connect(asyncpg_dsn(owner_database_url))
     await conn.execute("DROP INDEX idx_students_active")
     await conn.close()
-    env = {**os.environ, "DATABASE_URL": database_url}
+    env = {**os.environ, "DATABASE_URL": owner_database_url}
     result = await asyncio.to_thread(_cli, "db", "check", env=env)
     assert result.returncode == 1
     assert "Drift" in result.stderr
@@ -87,8 +86,7 @@ async def test_db_check_fails_on_drift(database_url: str) -> None:
 async def test_db_downgrade_and_upgrade_commands(empty_database_url: str) -> None:
     env = {**os.environ, "DATABASE_URL": empty_database_url}
     up = await asyncio.to_thread(_cli, "db", "upgrade", env=env)
-    head = ScriptDirectory.from_config(schema.alembic_config(empty_database_url)).get_current_head()
-    assert up.returncode == 0 and f"Database at {head}" in up.stdout, up.stderr
+    assert up.returncode == 0 and f"Database at {schema.head()}" in up.stdout, up.stderr
     down = await asyncio.to_thread(_cli, "db", "downgrade", "base", env=env)
     assert down.returncode == 0 and "Database at base" in down.stdout, down.stderr
 

@@ -18,8 +18,7 @@ from core.errors import AccessDenied, Conflict, InvalidInput, NotFound
 from core.models import AuditAction, District, School, User, UserRole
 from core.services import people, schools
 from core.services.students import list_my_students
-from core.uow import UnitOfWork
-from tests.service_fixtures import Run, last_audit
+from tests.service_fixtures import Run, last_audit, seeding
 
 Factory = async_sessionmaker[AsyncSession]
 SHELL = Channel("SHELL")
@@ -41,7 +40,7 @@ class World:
 @pytest.fixture
 async def world(session_factory: Factory) -> World:
     """The two schools and their staff, written the way the seed does (audited as system)."""
-    async with UnitOfWork(session_factory) as uow:
+    async with seeding(session_factory) as uow:
         district = District(code="D1", name="מחוז", country="IL")
         uow.session.add(district)
         await uow.session.flush()

@@ -27,6 +27,7 @@ from core.scopes import parse_request
 from core.themes import NOTHING_DESCRIBED
 from core.uow import UnitOfWork
 from tests.integration.test_summaries import NOW, at, run, seed
+from tests.service_fixtures import seeding
 
 Factory = async_sessionmaker[AsyncSession]
 
@@ -50,7 +51,7 @@ async def _add_placeholder_analyses(factory: Factory, world: Any) -> None:
         (NOTHING_DESCRIBED["he"]["strengths"], NOTHING_DESCRIBED["he"]["weaknesses"]),
         ("None.", "N/A"),
     ]
-    async with UnitOfWork(factory) as uow:
+    async with seeding(factory) as uow:
         for day, (strength, weakness) in enumerate(nothing, start=10):
             uow.session.add(Analysis(
                 student_id=world.students["s3"], teacher_id=teacher,

@@ -17,9 +17,9 @@ from core.errors import QuotaExceeded
 from core.models import School, Student, User
 from core.prompts import system_prompt
 from core.services.analyses import start_analysis
-from core.uow import UnitOfWork
 from tests.dialogue_fixtures import Chat, seed_and_link
 from tests.fakes.openai_server import FakeOpenAI
+from tests.service_fixtures import seeding
 
 Factory = async_sessionmaker[AsyncSession]
 MARCH = datetime(2026, 3, 10, 9, 30, tzinfo=UTC)
@@ -28,7 +28,7 @@ TEACHER1_STUDENTS = ("S1001", "S1004", "S1005")  # Liam O'Brien, יעל מזרח
 
 
 async def _actor(factory: Factory, email: str) -> Actor:
-    async with UnitOfWork(factory) as uow:
+    async with seeding(factory) as uow:
         user, school = (
             await uow.session.execute(
                 select(User, School)
@@ -55,11 +55,11 @@ async def _set_quota(raw: asyncpg.Connection, table: str, monthly: int | None) -
 async def _start(
     factory: Factory, actor: Actor, student: str = "S1001", now: datetime | None = None
 ) -> Any:
-    async with UnitOfWork(factory) as uow:
+    async with seeding(factory) as uow:
         student_id = await uow.session.scalar(
             select(Student.id).where(Student.student_id == student)
         )
-    async with UnitOfWork(factory) as uow:
+    async with seeding(factory) as uow:
         return await start_analysis(
             uow=uow,
             actor=actor,

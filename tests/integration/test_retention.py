@@ -16,7 +16,7 @@ from core.actor import actor_for, system_actor
 from core.errors import AccessDenied
 from core.models import School, User
 from core.services.retention import run_retention
-from core.uow import UnitOfWork
+from tests.service_fixtures import seeding
 
 Factory = async_sessionmaker[AsyncSession]
 DAY = "interval '1 day'"
@@ -75,7 +75,7 @@ async def snapshot(raw: asyncpg.Connection) -> dict[str, list[dict[str, Any]]]:
 
 async def retention(factory: Factory, *, dry_run: bool) -> Any:
     """One run as the system actor (cron)."""
-    async with UnitOfWork(factory) as uow:
+    async with seeding(factory) as uow:
         return await run_retention(uow=uow, actor=system_actor(), dry_run=dry_run)
 
 
@@ -143,7 +143,7 @@ async def test_the_real_run_anonymises_exactly_the_expected_rows_once(
 async def test_retention_is_admin_only(
     session_factory: Factory, raw: asyncpg.Connection, ids: dict[str, Any]
 ) -> None:
-    async with UnitOfWork(session_factory) as uow:
+    async with seeding(session_factory) as uow:
         school = await uow.session.get(School, ids["school"])
         teacher = await uow.session.get(User, ids["active_untouched_3y"])
         assert school is not None and teacher is not None

@@ -23,7 +23,7 @@ from core.errors import AccessDenied, NotFound
 from core.models import UserRole
 from core.roster_csv import RosterRejected, RowError, parse_roster, sniff
 from core.services.roster_import import ImportReport, import_roster
-from core.uow import UnitOfWork
+from tests.service_fixtures import seeding
 
 ROOT = Path(__file__).resolve().parents[2]
 CODE = "SCH1"
@@ -86,7 +86,7 @@ async def _import(
     actor: Actor | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> ImportReport:
-    async with UnitOfWork(factory) as uow:
+    async with seeding(factory) as uow:
         return await import_roster(
             uow=uow,
             actor=actor or system_actor(),
@@ -391,7 +391,7 @@ async def test_only_admins_import(
 async def test_unknown_school(
     session_factory: async_sessionmaker[AsyncSession], school: dict
 ) -> None:
-    async with UnitOfWork(session_factory) as uow:
+    async with seeding(session_factory) as uow:
         with pytest.raises(NotFound):
             await import_roster(
                 uow=uow, actor=system_actor(), school_code="NOPE", kind="students", data=b""

@@ -6,7 +6,7 @@ import asyncpg
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.demo import DROPPED_STUDENT, SHARED_STUDENT, seed_demo
-from core.uow import UnitOfWork
+from tests.service_fixtures import seeding
 
 COUNTS = ("districts", "schools", "users", "classes", "students", "class_enrollments")
 
@@ -18,7 +18,7 @@ async def _counts(raw: asyncpg.Connection) -> dict[str, int]:
 async def test_seed_demo_creates_the_demo_school_once(
     session_factory: async_sessionmaker[AsyncSession], raw: asyncpg.Connection
 ) -> None:
-    async with UnitOfWork(session_factory) as uow:
+    async with seeding(session_factory) as uow:
         await seed_demo(uow=uow)
     first = await _counts(raw)
     assert first == {
@@ -29,7 +29,7 @@ async def test_seed_demo_creates_the_demo_school_once(
         "students": 40,
         "class_enrollments": 41,
     }
-    async with UnitOfWork(session_factory) as uow:
+    async with seeding(session_factory) as uow:
         await seed_demo(uow=uow)
     assert await _counts(raw) == first
 

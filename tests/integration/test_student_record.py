@@ -18,7 +18,7 @@ from core.demo import seed_demo
 from core.errors import AccessDenied, StudentNotFound
 from core.models import ConversationRole, School, User
 from core.services import analyses, lifecycle, records, review, students, turns
-from core.uow import UnitOfWork
+from tests.service_fixtures import seeding
 
 Factory = async_sessionmaker[AsyncSession]
 RESULT = {
@@ -37,7 +37,7 @@ NAMING = (
 async def actors(factory: Factory) -> dict[str, Actor]:
     """Demo staff as actors; the teachers write from Telegram, the others from the shell."""
     found = {}
-    async with UnitOfWork(factory) as uow:
+    async with seeding(factory) as uow:
         await seed_demo(uow=uow)
         for user, school in await uow.session.execute(select(User, School).join(School)):
             platform = "TELEGRAM" if user.role == "TEACHER" else "SHELL"
@@ -47,7 +47,7 @@ async def actors(factory: Factory) -> dict[str, Actor]:
 
 async def call(factory: Factory, fn: Any, actor: Actor, **kwargs: Any) -> Any:
     """One service in its own unit of work."""
-    async with UnitOfWork(factory) as uow:
+    async with seeding(factory) as uow:
         return await fn(uow=uow, actor=actor, **kwargs)
 
 

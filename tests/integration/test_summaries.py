@@ -37,7 +37,7 @@ from core.periods import parse_period
 from core.scopes import Scope, parse_request
 from core.services.review import flag_for_review
 from core.services.summaries import Summary, summarize
-from core.uow import UnitOfWork
+from tests.service_fixtures import seeding
 
 NOW = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
 TERM = parse_period("this-term", now=NOW)
@@ -118,7 +118,7 @@ STUDENTS = [
 async def seed(session_factory: async_sessionmaker[AsyncSession]) -> Scenario:
     """The scenario, then A2 flagged through the real service (so its flag has an audit row)."""
     world = Scenario()
-    async with UnitOfWork(session_factory) as uow:
+    async with seeding(session_factory) as uow:
         s = uow.session
         district = District(name="צפון", code="NORTH")
         s.add(district)
@@ -184,7 +184,7 @@ async def seed(session_factory: async_sessionmaker[AsyncSession]) -> Scenario:
             world.actors[key] = Actor(
                 user.id, user.email, user.role, school.id, district.id, CHANNEL
             )
-    async with UnitOfWork(session_factory) as uow:
+    async with seeding(session_factory) as uow:
         await flag_for_review(uow=uow, actor=world.actors["t1"], analysis_id=world.analyses["A2"])
     return world
 
@@ -194,7 +194,7 @@ async def run(
 ) -> Summary:
     """`summary ARGUMENT` through the service, with the scenario's clock."""
     scope, period = parse_request(argument, now=NOW)
-    async with UnitOfWork(session_factory) as uow:
+    async with seeding(session_factory) as uow:
         return await summarize(uow=uow, actor=actor, scope=scope, period=period)
 
 
