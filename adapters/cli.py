@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -112,13 +113,14 @@ async def _seed(database_url: str) -> str:
 
 
 async def _chat(infra: Infrastructure, email: str) -> int:
-    from adapters.shell import chat
+    from adapters.shell import chat, terminal_language
     from adapters.wiring import build_engine
 
     assert infra.redis_url is not None
     wired = build_engine(infra.settings, infra.database_url, infra.redis_url)
     try:
-        return await chat(wired.engine, email, prompt=sys.stdin.isatty())
+        language = terminal_language(os.environ)  # the composition root reads the environment
+        return await chat(wired.engine, email, prompt=sys.stdin.isatty(), language=language)
     finally:
         await wired.close()
 

@@ -5,20 +5,31 @@ from __future__ import annotations
 import asyncio
 import sys
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TextIO
 
 from bot.engine import DialogueEngine
 from bot.events import Button, Incoming, Reply
+from bot.i18n import t
 from core.actor import Channel
-from core.identity import link_by_email
+from core.identity import link_by_email, resolve
 from core.models import ChatPlatform
 from core.uow import UnitOfWork
 
 WORKSPACE = "local"
 BUTTON_HINT = "(#N presses button N)"
 DOWNLOADS = Path(".data") / "downloads"
+
+
+def terminal_language(environ: Mapping[str, str]) -> str | None:
+    """The language of the terminal's locale (LC_ALL, LC_MESSAGES, LANG), when we speak it."""
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = environ.get(name, "")
+        if value:
+            code = value.split("_", 1)[0].split(".", 1)[0].lower()
+            return code if code in ("he", "en") else None
+    return None
 
 
 def render(reply: Reply) -> str:
@@ -68,12 +79,21 @@ async def chat(
     write: Callable[[str], None] = print,
     prompt: bool = False,
     downloads: Path = DOWNLOADS,
+    language: str | None = None,
 ) -> int:
     """Run the dialogue as `email` until end of input; returns the exit code."""
     if not await link(engine, email):
         write(f"No active user with email {email}.")
         return 1
     write(f"Growth Engine — signed in as {email}. {BUTTON_HINT} Ctrl-D to leave.")
+    async with UnitOfWork(engine.session_factory) as uow:
+        channel = Channel("SHELL", "terminal", WORKSPACE)
+        default = engine.settings.default_language
+        user = await resolve(
+            uow, ChatPlatform.SHELL, WORKSPACE, email.lower(), channel, default, language
+        )
+    if user is not None:  # the first thing the person reads says how to change the language
+        write(t(user.language, "first_contact"))
     buttons: tuple[Button, ...] = ()
     # Event ids are remembered for good (processed_events): each chat session needs its own.
     session = uuid.uuid4().hex
@@ -97,6 +117,7 @@ async def chat(
             text="" if action else line,
             action=action,
             event_id=f"shell-{session}-{counter}",
+            language=language,
         )
         buttons = ()
         for reply in await engine.handle(event):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -13,16 +12,18 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import handlers
-from bot.commands import ALONE, ALWAYS, Parsed, from_action, parse
+from bot.commands import Parsed, from_action, read
+from bot.deps import Deps
 from bot.events import Incoming, Reply
-from bot.i18n import t
+from bot.explain import explain
+from bot.i18n import LANGUAGES, t, tn
 from bot.interview import Interviewer, PriceTable
 from bot.slots import AIOutsideSlots, Slots
-from bot.states import CHOOSING, IDLE, INTERVIEWING
+from bot.states import IDLE, INTERVIEWING, REVIEWING
 from core import identity
 from core.actor import Channel
 from core.dialogue_states import ConversationState, save_state
-from core.errors import AccessDenied, Conflict, DomainError, InvalidInput, NotFound, QuotaExceeded
+from core.errors import DomainError
 from core.models import DialogueState, ProcessedEvent
 from core.ports.ai import AIProvider
 from core.ports.charts import ChartRenderer
@@ -69,6 +70,10 @@ class DialogueSettings:
     default_language: str = "he"
     search_limit: int = 5
 
+    def expired(self, updated_at: datetime | None) -> bool:
+        """True when an interview last touched at `updated_at` has waited past the timeout."""
+        return updated_at is not None and datetime.now(UTC) - updated_at > self.idle_timeout
+
 
 @dataclass
 class Context:
@@ -91,6 +96,10 @@ class Context:
     def say(self, key: str, **values: Any) -> str:
         """A catalogue sentence in the user's language."""
         return t(self.language, key, **values)
+
+    def tn(self, key: str, count: int, **values: Any) -> str:
+        """A catalogue sentence in the plural form that fits `count`."""
+        return tn(self.language, key, count, **values)
 
     def go(self, state: str, analysis_id: uuid.UUID | None = None, **data: Any) -> None:
         """Move to `state`, keeping only the language among the old data."""
@@ -147,6 +156,15 @@ class DialogueEngine:
         if slots is not None:
             ai = AIOutsideSlots(ai, slots)
         self.interviewer = Interviewer(ai, prices or {}, self.uow)
+        # What handlers get: the parts they use, not the engine.
+        self.deps = Deps(
+            uow=self.uow,
+            interviewer=self.interviewer,
+            settings=self.settings,
+            charts=charts,
+            checkpoint=self._save,
+            bot_username=lambda: self.bot_username,
+        )
 
     def uow(self) -> UnitOfWork:
         """A fresh unit of work."""
@@ -189,9 +207,10 @@ class DialogueEngine:
             else:
                 row = (await uow.session.execute(_STATE_AND_USER, key)).one()
             await uow.commit()
-        user = identity.chat_user(row, channel, self.settings.default_language)
+        user = identity.chat_user(row, channel, self.settings.default_language, event.language)
         if user is None:
-            return Reply(t(self.settings.default_language, "not_linked"))
+            hinted = event.language if event.language in LANGUAGES else None
+            return Reply(t(hinted or self.settings.default_language, "not_linked"))
         ctx = Context(event, user)
         if row.state is not None:
             ctx.state, ctx.analysis_id = row.state, row.analysis_id
@@ -208,17 +227,7 @@ class DialogueEngine:
         ctx.stored = values
 
     def _explain(self, ctx: Context, error: DomainError) -> str:
-        if isinstance(error, QuotaExceeded):
-            return ctx.say("quota", limit=error.limit, resets_on=error.resets_on)
-        if isinstance(error, AccessDenied):
-            return ctx.say("denied")
-        if isinstance(error, NotFound):
-            return ctx.say("not_found")
-        if isinstance(error, InvalidInput):
-            return ctx.say("invalid", field=error.field, reason=error.reason)
-        if isinstance(error, Conflict):
-            return ctx.say("conflict", what=error.what)
-        return ctx.say("help")
+        return explain(ctx.language, error, role=ctx.user.actor.role)
 
     def _read(self, ctx: Context) -> Parsed:
         event = ctx.event
@@ -226,22 +235,14 @@ class DialogueEngine:
             return from_action(event.action)
         if event.literal:
             return Parsed(None, event.text.strip(), False)
-        parsed = parse(event.text)
-        awaiting_text = ctx.state in (INTERVIEWING, CHOOSING) or ctx.data.get("awaiting")
-        command = parsed.verb in ALWAYS or (parsed.verb in ALONE and not parsed.argument)
-        if awaiting_text and parsed.verb and not parsed.slashed and not command:
-            return Parsed(None, event.text.strip(), False)
-        return parsed
+        awaiting = ctx.state == REVIEWING and ctx.data.get("awaiting") not in (None, "section")
+        return read(event.text, interviewing=ctx.state == INTERVIEWING, awaiting_text=awaiting)
 
     async def _dispatch(self, ctx: Context) -> list[Reply]:
         parsed = self._read(ctx)
-        handler: Callable[..., Any] | None = handlers.ANYWHERE.get(parsed.verb or "")
-        if handler is None:
-            handler = handlers.BY_STATE[ctx.state]
-        return await handler(self, ctx, parsed)
+        handler = handlers.ANYWHERE.get(parsed.verb or "") or handlers.BY_STATE[ctx.state]
+        return await handler(self.deps, ctx, parsed)
 
     def expired(self, ctx: Context) -> bool:
         """True when an interview has waited longer than the idle timeout."""
-        if ctx.updated_at is None:
-            return False
-        return datetime.now(UTC) - ctx.updated_at > self.settings.idle_timeout
+        return self.settings.expired(ctx.updated_at)

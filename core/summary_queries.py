@@ -15,8 +15,8 @@ from core.models import Analysis, AnalysisStatus, Class, ClassEnrollment, Studen
 from core.periods import Period
 from core.policy import visible_classes, visible_students
 from core.scopes import ResolvedScope
+from core.sections import LIST_SECTIONS, SECTIONS
 from core.themes import (
-    LIST_SECTIONS,
     edited,
     effective_confidence,
     effective_list,
@@ -26,7 +26,6 @@ from core.themes import (
 
 TOP_THEMES = 5
 TREND_POINTS = 12
-SECTIONS = (*LIST_SECTIONS, "learningStyle", "confidence")
 COMPLETED = Analysis.status == AnalysisStatus.COMPLETED
 
 

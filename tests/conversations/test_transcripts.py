@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from adapters.settings import Settings
-from adapters.shell import chat
+from adapters.shell import chat, terminal_language
 from adapters.wiring import build_engine
 from core.demo import seed_demo
 from core.uow import UnitOfWork
@@ -85,13 +85,10 @@ async def test_transcript(
     redis_namespace: str,
     session_factory: async_sessionmaker[AsyncSession],
     raw: asyncpg.Connection,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     convo = parse_convo(path)
     async with UnitOfWork(session_factory) as uow:
         await seed_demo(uow=uow)
-    for key, value in convo.env.items():
-        monkeypatch.setenv(key, value)  # the terminal's own environment (LANG), not Settings
     settings = Settings(_env_file=None, DATA_DIR=str(tmp_path / "data"))  # type: ignore[call-arg]
     transcript = Transcript(convo)
     loop = asyncio.get_running_loop()
@@ -109,6 +106,7 @@ async def test_transcript(
                     lines=keyboard,  # type: ignore[arg-type]
                     write=screen.append,
                     downloads=tmp_path / "downloads",
+                    language=terminal_language(convo.env),
                 )
             finally:
                 await wired.close()
