@@ -218,6 +218,8 @@ async def finish_elsewhere(deps: Deps, ctx: Context, parsed: Parsed) -> list[Rep
     """`finish` outside an interview: there is nothing to finish; say what there is."""
     if ctx.state == INTERVIEWING:
         return await interviewing(deps, ctx, parsed)
+    if ctx.state == GENERATING:
+        return await generating(deps, ctx, parsed)
     if ctx.state == REVIEWING:
         return [review_menu(ctx.language)]
     return [Reply(ctx.say("nothing_to_finish", w=word(ctx.language, "analyze"))), role_help(ctx)]
