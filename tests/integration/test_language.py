@@ -39,4 +39,5 @@ async def test_without_a_user_setting_the_schools_language_is_used(
     await raw.execute("UPDATE schools SET settings = '{\"language\": \"en\"}'")
     assert (await chat.say("help"))[0].text.startswith("What you can do as a teacher")
     await raw.execute("UPDATE schools SET settings = NULL")
-    assert (await chat.say("help"))[0].text.startswith("מה אפשר לעשות בתור מורה")  # DEFAULT_LANGUAGE he
+    # DEFAULT_LANGUAGE he
+    assert (await chat.say("help"))[0].text.startswith("מה אפשר לעשות בתור מורה")
