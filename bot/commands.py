@@ -46,7 +46,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("reviewed", ("reviewed",), ("נבדק",), frozenset({PRINCIPAL, ADMIN})),
     Command("export", ("export",), ("ייצוא",)),
     Command("admin", ("admin",), ("ניהול",), frozenset({ADMIN})),
-    Command("cancel", ("cancel",), ("ביטול", "בטל"), control=True),
+    Command("cancel", ("cancel",), ("ביטול", "בטל"), frozenset({TEACHER}), control=True),
     Command("finish", ("finish",), ("סיום", "סיימתי"), frozenset({TEACHER}), control=True),
     Command("lang", ("lang",), ("שפה",), control=True),
     Command("help", ("help",), ("עזרה",), control=True),

@@ -12,6 +12,7 @@ from bot.i18n import isolate
 from bot.render import review_menu, review_reply
 from bot.states import CHOOSING, GENERATING, IDLE, INTERVIEWING, REVIEWING
 from core.analysis_records import InterviewSnapshot
+from core.errors import AccessDenied
 from core.models import AnalysisStatus, ConversationRole
 from core.ports.ai import AIError, AIInvalidResult, AIQuotaExhausted
 from core.prompts import system_prompt
@@ -145,8 +146,11 @@ async def start(deps: Deps, ctx: Context, student_id: uuid.UUID) -> Replies:
 
 async def on_analyze(deps: Deps, ctx: Context, parsed: Parsed) -> Replies:
     """`analyze NAME`: one match starts at once; several are offered as numbered choices."""
-    async with deps.uow() as uow:
-        await commands.authorize_command(uow=uow, actor=ctx.user.actor, command="analyze")
+    try:
+        async with deps.uow() as uow:
+            await commands.authorize_command(uow=uow, actor=ctx.user.actor, command="analyze")
+    except AccessDenied:
+        return [Reply(ctx.say("role_refused"))]
     if not parsed.argument:
         return [Reply(ctx.say("usage_analyze"))]
     async with deps.uow() as uow:
