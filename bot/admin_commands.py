@@ -34,7 +34,8 @@ from core.services import (
 from core.uow import UnitOfWork
 
 if TYPE_CHECKING:
-    from bot.engine import Context, DialogueEngine
+    from bot.deps import Deps
+    from bot.engine import Context
 
 Replies = list[Reply]
 INVITE_TTL = timedelta(hours=72)
@@ -269,7 +270,7 @@ async def execute(call: Call, command: str | list[str]) -> Outcome:
 
 
 async def handle(
-    engine: DialogueEngine,
+    engine: Deps,
     ctx: Context,
     argument: str,
     attachments: tuple[Attachment, ...] = (),

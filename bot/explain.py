@@ -6,6 +6,8 @@ admin's missing school), so callers pass the verb and its argument along with th
 
 from __future__ import annotations
 
+from typing import Any
+
 from bot.i18n import t
 from core.errors import AccessDenied, Conflict, DomainError, InvalidInput, NotFound, QuotaExceeded
 from core.models import UserRole
@@ -34,7 +36,9 @@ def explain(
 def _sentence(
     language: str, error: DomainError, role: UserRole, verb: str, argument: str, words: list[str]
 ) -> str:
-    say = lambda key, **values: t(language, key, **values)  # noqa: E731 - local shorthand
+    def say(key: str, **values: Any) -> str:
+        return t(language, key, **values)
+
     if isinstance(error, RosterRejected):  # before InvalidInput, which it is too
         return say("admin_roster_rejected", report=error.report(REPORT_LINES))
     if isinstance(error, AmbiguousStudent):

@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from bot import flows, lookups
-from bot.commands import Parsed, section_named, word
+from bot.commands import Parsed, parse, section_named
 from bot.deps import Deps
 from bot.events import Button, Reply
 from bot.help import on_help, role_help
@@ -134,8 +134,6 @@ async def interviewing(deps: Deps, ctx: Context, parsed: Parsed) -> list[Reply]:
 
 def flows_verb(text: str) -> str:
     """The verb a did-you-mean word names."""
-    from bot.commands import parse
-
     return parse(text).verb or ""
 
 
@@ -222,7 +220,7 @@ async def finish_elsewhere(deps: Deps, ctx: Context, parsed: Parsed) -> list[Rep
         return await generating(deps, ctx, parsed)
     if ctx.state == REVIEWING:
         return [review_menu(ctx.language)]
-    return [Reply(ctx.say("nothing_to_finish", w=word(ctx.language, "analyze"))), role_help(ctx)]
+    return [Reply(ctx.say("nothing_to_finish")), role_help(ctx)]
 
 
 async def lang_then_back(deps: Deps, ctx: Context, parsed: Parsed) -> list[Reply]:

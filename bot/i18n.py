@@ -41,10 +41,10 @@ def keys(language: str) -> frozenset[str]:
     """Every sentence key of `language`'s catalogue."""
     with (LOCALE_DIR / f"{language}.po").open("rb") as source:
         catalog = read_po(source, locale=language)
-    found = set()
+    found: set[str] = set()
     for message in catalog:
         if message.id:
-            found.add(message.id[0] if isinstance(message.id, tuple) else message.id)
+            found.add(str(message.id[0] if isinstance(message.id, tuple) else message.id))
     return frozenset(found)
 
 

@@ -23,7 +23,8 @@ from core.scopes import parse_request
 from core.services import exports, flagged, summaries
 
 if TYPE_CHECKING:
-    from bot.engine import Context, DialogueEngine
+    from bot.deps import Deps
+    from bot.engine import Context
 
 CHARTED = ("school", "district", "grade")
 EXPORT_WORDS = ("analyses", "ניתוחים")
@@ -143,7 +144,7 @@ def _explain(ctx: Context, error: DomainError, verb: str, argument: str) -> Repl
     return Reply(explain(ctx.language, error, role=role, verb=verb, argument=argument))
 
 
-async def _summary(engine: DialogueEngine, ctx: Context, argument: str) -> list[Reply]:
+async def _summary(engine: Deps, ctx: Context, argument: str) -> list[Reply]:
     scope, period = parse_request(argument, now=ctx.event.received_at)
     if period is None:
         period = parse_period("this-year", now=ctx.event.received_at)
@@ -158,7 +159,7 @@ async def _summary(engine: DialogueEngine, ctx: Context, argument: str) -> list[
     return [Reply(_render(ctx, summary), attachments=attachments)]
 
 
-async def _flagged(engine: DialogueEngine, ctx: Context) -> list[Reply]:
+async def _flagged(engine: Deps, ctx: Context) -> list[Reply]:
     async with engine.uow() as uow:
         found = await flagged.list_flagged(uow=uow, actor=ctx.user.actor)
     if not found:
@@ -171,7 +172,7 @@ async def _flagged(engine: DialogueEngine, ctx: Context) -> list[Reply]:
     return [Reply("\n".join([*lines, "", ctx.say("flagged_hint")]))]
 
 
-async def _reviewed(engine: DialogueEngine, ctx: Context, argument: str) -> list[Reply]:
+async def _reviewed(engine: Deps, ctx: Context, argument: str) -> list[Reply]:
     if not argument.strip():
         return [Reply(ctx.say("reviewed_usage"))]
     async with engine.uow() as uow:
@@ -179,7 +180,7 @@ async def _reviewed(engine: DialogueEngine, ctx: Context, argument: str) -> list
     return [Reply(ctx.say("reviewed_done", student=isolate(done.student_name), id=done.reference))]
 
 
-async def _export(engine: DialogueEngine, ctx: Context, argument: str) -> list[Reply]:
+async def _export(engine: Deps, ctx: Context, argument: str) -> list[Reply]:
     what, _, rest = argument.strip().partition(" ")
     if what.lower() not in EXPORT_WORDS:
         return [Reply(ctx.say("export_usage"))]
@@ -193,7 +194,7 @@ async def _export(engine: DialogueEngine, ctx: Context, argument: str) -> list[R
     return [Reply(text, attachments=(attachment,))]
 
 
-async def handle(engine: DialogueEngine, ctx: Context, verb: str, argument: str) -> list[Reply]:
+async def handle(engine: Deps, ctx: Context, verb: str, argument: str) -> list[Reply]:
     """Answer `summary`, `flagged`, `reviewed` or `export` with text and attachments."""
     try:
         if verb == "summary":
