@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from adapters.settings import Settings
 from adapters.shell import chat, terminal_language
 from adapters.wiring import build_engine
+from bot.commands import is_control, parse
 from core.demo import seed_demo
 from core.uow import UnitOfWork
 from tests.conversations.convo import Bot, Convo, Db, Me, Restart, matches, parse_convo
@@ -158,6 +159,11 @@ async def test_transcript(
                 session = start()
                 transcript.lines.append(await answer(session))
         await stop(session)
+        # Whatever a transcript types, a control word never becomes a teacher's answer.
+        answers = await raw.fetch("SELECT content FROM analysis_conversations WHERE role = 'USER'")
+        stored = [row["content"] for row in answers if is_control(parse(row["content"]))]
+        if stored:
+            transcript.fail(0, f"control words stored as answers: {stored}")
     finally:
         if not session.task.done():
             session.keyboard.hang_up()
