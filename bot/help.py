@@ -65,6 +65,9 @@ async def on_help(deps: Deps, ctx: Context, parsed: Parsed) -> list[Reply]:
         prompt = ctx.data.get("awaiting")
         if prompt == "note":
             return [Reply(ctx.say("help_review")), Reply(ctx.say("note_prompt"))]
+        if prompt and prompt.startswith("edit:"):  # still waiting for the section's new text
+            section = ctx.say(prompt.split(":", 1)[1])
+            return [Reply(ctx.say("help_review")), Reply(ctx.say("edit_prompt", section=section))]
         return [review_menu(ctx.language, ctx.say("help_review"))]
     if ctx.state == CHOOSING:
         return [Reply(ctx.say("choose_again", count=len(ctx.data.get("choices", []))))]
