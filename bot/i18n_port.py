@@ -3,7 +3,7 @@
 FILE holds a Python dict literal shaped like the old hand-made catalogue,
 `{"en": {"key": "sentence", ...}, "he": {...}}`; a plural sentence is a tuple of its forms
 (English: one, other; Hebrew: one, two, other). Each key is added to (or replaced in)
-`bot/locale/LANG.po`, keeping the files' order; run `ruff`-free, review with `git diff`.
+`bot/locale/LANG.po`, keeping the files' order; review the result with `git diff`.
 """
 
 from __future__ import annotations
