@@ -174,8 +174,10 @@ async def on_analyze(deps: Deps, ctx: Context, parsed: Parsed) -> Replies:
 
 
 def offer(ctx: Context, snapshot: InterviewSnapshot) -> Reply:
-    """Resume an interrupted interview or retry a failed one; the text names what the buttons do."""
-    action = "retry" if snapshot.status is AnalysisStatus.FAILED else "resume"
+    """Retry what the model failed, else resume the interrupted interview; the text names what
+    the buttons do."""
+    model_failed = (snapshot.failure_reason or "").startswith("ai_")
+    action = "retry" if snapshot.status is AnalysisStatus.FAILED and model_failed else "resume"
     return Reply(
         ctx.say(f"{action}_offer", name=student_name(snapshot)),
         (Button(ctx.say(f"{action}_button"), action), Button(ctx.say("cancel_button"), "cancel")),

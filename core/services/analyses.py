@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from sqlalchemy import Boolean, String, cast, func, literal_column, select
@@ -143,21 +144,26 @@ _LAST_REASON = (
 async def latest_unfinished(*, uow: UnitOfWork, actor: Actor) -> InterviewSnapshot | None:
     """The actor's newest analysis to offer for `resume` / `retry`: IN_PROGRESS, or FAILED
     for any reason but `cancelled` (a cancelled analysis is over for good)."""
-    analysis = await uow.session.scalar(
-        select(Analysis)
-        .where(
-            Analysis.teacher_id == actor.user_id,
-            visible_analyses(actor),
-            (Analysis.status == AnalysisStatus.IN_PROGRESS)
-            | (
-                (Analysis.status == AnalysisStatus.FAILED)
-                & (func.coalesce(_LAST_REASON, "") != CANCELLED)
-            ),
+    found = (
+        await uow.session.execute(
+            select(Analysis, _LAST_REASON.label("reason"))
+            .where(
+                Analysis.teacher_id == actor.user_id,
+                visible_analyses(actor),
+                (Analysis.status == AnalysisStatus.IN_PROGRESS)
+                | (
+                    (Analysis.status == AnalysisStatus.FAILED)
+                    & (func.coalesce(_LAST_REASON, "") != CANCELLED)
+                ),
+            )
+            .order_by(Analysis.created_at.desc())
+            .limit(1)
         )
-        .order_by(Analysis.created_at.desc())
-        .limit(1)
-    )
+    ).first()
+    analysis, reason = found if found else (None, None)
     loaded = await snapshot(uow, actor, analysis) if analysis else None
+    if loaded is not None and analysis.status is AnalysisStatus.FAILED:
+        loaded = replace(loaded, failure_reason=reason)
     record(
         uow,
         actor,
