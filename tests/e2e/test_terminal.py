@@ -112,7 +112,9 @@ async def test_a_piped_script_of_a_whole_analysis_produces_the_transcript_and_ro
         row["id"],
     )
     assert [turn["role"] for turn in turns] == [
-        "SYSTEM", *["ASSISTANT", "USER"] * len(ANSWERS), "ASSISTANT"
+        "SYSTEM",
+        *["ASSISTANT", "USER"] * len(ANSWERS),
+        "ASSISTANT",
     ]
     assert [turn["content"] for turn in turns if turn["role"] == "USER"] == ANSWERS
 
