@@ -60,7 +60,6 @@ COMMANDS: tuple[Command, ...] = (
 BY_VERB = {command.verb: command for command in COMMANDS}
 WORDS = {word: c.verb for c in COMMANDS for word in (*c.en, *c.he)}
 CONTROL = frozenset(c.verb for c in COMMANDS if c.control)
-REVIEW_ACTIONS = ("save", "edit", "flag", "note", "discard")
 # Words for the sections a teacher may edit; the first of each language is offered.
 SECTION_WORDS: dict[str, dict[str, tuple[str, ...]]] = {
     "strengths": {"en": ("strengths",), "he": ("חוזקות",)},
