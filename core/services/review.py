@@ -11,9 +11,8 @@ from core.analysis_records import audit_analysis_change, own_analysis
 from core.audit import record, service
 from core.errors import Conflict, InvalidInput
 from core.models import AnalysisStatus, AuditAction
+from core.sections import SECTIONS
 from core.uow import UnitOfWork
-
-SECTIONS = ("strengths", "weaknesses", "recommendations", "learningStyle", "confidence")
 
 
 def _require_result(results: Any) -> None:
