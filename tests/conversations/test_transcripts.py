@@ -38,10 +38,10 @@ class Keyboard:
         self._loop = loop
         self.waiting = asyncio.Event()  # set when chat has answered and asks for the next line
 
-    def readline(self) -> str:
-        """Called by `chat` in a worker thread; '' is end of input."""
+    def __call__(self, prompt: str) -> str | None:
+        """Called by `chat` in a worker thread, as terminal_input's ReadLine; None at the end."""
         self._loop.call_soon_threadsafe(self.waiting.set)
-        return self._lines.get(timeout=TURN_DEADLINE * 2)
+        return self._lines.get(timeout=TURN_DEADLINE * 2) or None
 
     def hang_up(self) -> None:
         """End of input for a chat the test gives up on, so its reading thread returns."""
@@ -104,7 +104,7 @@ async def test_transcript(
                 return await chat(
                     wired.engine,
                     user,
-                    lines=keyboard,  # type: ignore[arg-type]
+                    lines=keyboard,
                     write=screen.append,
                     downloads=tmp_path / "downloads",
                     language=terminal_language(convo.env),
