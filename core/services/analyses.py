@@ -162,7 +162,7 @@ async def latest_unfinished(*, uow: UnitOfWork, actor: Actor) -> InterviewSnapsh
     ).first()
     analysis, reason = found if found else (None, None)
     loaded = await snapshot(uow, actor, analysis) if analysis else None
-    if loaded is not None and analysis.status is AnalysisStatus.FAILED:
+    if loaded is not None and loaded.status is AnalysisStatus.FAILED:
         loaded = replace(loaded, failure_reason=reason)
     record(
         uow,
