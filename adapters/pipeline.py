@@ -256,14 +256,17 @@ class Pipeline:
             try:
                 async with UnitOfWork(self.session_factory) as uow:
                     await uow.single_statement()
-                    waiting = await inbox.waiting_conversations(uow.session, older_than_seconds=age)
-                    unsent = await inbox.chats_with_unsent(uow.session, older_than_seconds=age)
+                    # Only the platforms this process serves (see core/inbox.py).
+                    waiting = await inbox.waiting_conversations(
+                        uow.session, platforms=list(self._runners), older_than_seconds=age
+                    )
+                    unsent = await inbox.chats_with_unsent(
+                        uow.session, platforms=list(self._deliverers), older_than_seconds=age
+                    )
                 for key in waiting:
-                    if platform_of(key) in self._runners:
-                        self.wake(key)
+                    self.wake(key)
                 for chat in unsent:
-                    if platform_of(chat) in self._deliverers:
-                        self.send(chat)
+                    self.send(chat)
                 if loop.time() - pruned > self.settings.prune_every_seconds:
                     await self._prune()
                     pruned = loop.time()
