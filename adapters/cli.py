@@ -142,7 +142,7 @@ async def _seed(database_url: str) -> str:
 
 
 async def _chat(infra: Infrastructure, email: str, bidi: str = "logical") -> int:
-    from adapters.shell import DOWNLOADS_FOLDER, chat
+    from adapters.shell import DOWNLOADS_FOLDER, chat, terminal_language
     from adapters.terminal_text import detect_bidi
     from adapters.wiring import build_engine
 
@@ -151,11 +151,13 @@ async def _chat(infra: Infrastructure, email: str, bidi: str = "logical") -> int
     wired = build_engine(infra.settings, infra.database_url, infra.redis_url)
     downloads = infra.settings.DATA_DIR / DOWNLOADS_FOLDER  # a folder per user inside
     try:
+        language = terminal_language(os.environ)  # the composition root reads the environment
         return await chat(
             wired.engine,
             email,
             downloads=downloads,
             bidi="visual" if mode == "visual" else "logical",
+            language=language,
         )
     finally:
         await wired.close()

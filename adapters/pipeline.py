@@ -256,12 +256,12 @@ class Pipeline:
             try:
                 async with UnitOfWork(self.session_factory) as uow:
                     await uow.single_statement()
-                    platforms = list(self._runners)
+                    # Only the platforms this process serves (see core/inbox.py).
                     waiting = await inbox.waiting_conversations(
-                        uow.session, platforms=platforms, older_than_seconds=age
+                        uow.session, platforms=list(self._runners), older_than_seconds=age
                     )
                     unsent = await inbox.chats_with_unsent(
-                        uow.session, platforms=platforms, older_than_seconds=age
+                        uow.session, platforms=list(self._deliverers), older_than_seconds=age
                     )
                 for key in waiting:
                     self.wake(key)

@@ -6,7 +6,7 @@ import asyncio
 import itertools
 import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -14,9 +14,10 @@ from adapters.terminal_input import ReadLine, read_message, standard_input
 from adapters.terminal_text import BidiMode, align_columns, for_terminal
 from bot.engine import DialogueEngine
 from bot.events import Button, Incoming, Reply
+from bot.i18n import t
 from core.actor import Channel
 from core.cleaning import clean_text
-from core.identity import link_by_email
+from core.identity import link_by_email, resolve
 from core.models import ChatPlatform
 from core.uow import UnitOfWork
 
@@ -24,6 +25,16 @@ WORKSPACE = "local"
 BUTTON_HINT = "(#N presses button N)"
 DOWNLOADS_FOLDER = "downloads"  # under DATA_DIR, one folder per user inside
 DOWNLOADS = Path(".data") / DOWNLOADS_FOLDER
+
+
+def terminal_language(environ: Mapping[str, str]) -> str | None:
+    """The language of the terminal's locale (LC_ALL, LC_MESSAGES, LANG), when we speak it."""
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = environ.get(name, "")
+        if value:
+            code = value.split("_", 1)[0].split(".", 1)[0].lower()
+            return code if code in ("he", "en") else None
+    return None
 
 
 def render(reply: Reply, bidi: BidiMode = "logical") -> str:
@@ -95,6 +106,7 @@ async def chat(
     prompt: bool = False,
     downloads: Path = DOWNLOADS,
     bidi: BidiMode = "logical",
+    language: str | None = None,
 ) -> int:
     """Run the dialogue as `email` until end of input; returns the exit code.
 
@@ -107,6 +119,14 @@ async def chat(
         write(f"No active user with email {email}.")
         return 1
     write(f"Growth Engine — signed in as {email}. {BUTTON_HINT} Ctrl-D to leave.")
+    async with UnitOfWork(engine.session_factory) as uow:
+        channel = Channel("SHELL", "terminal", WORKSPACE)
+        default = engine.settings.default_language
+        user = await resolve(
+            uow, ChatPlatform.SHELL, WORKSPACE, email.lower(), channel, default, language
+        )
+    if user is not None:  # the first thing the person reads says how to change the language
+        write(for_terminal(t(user.language, "first_contact"), bidi))
     buttons: tuple[Button, ...] = ()
     # Event ids unique to this run: a second run's first lines are not "seen before".
     run = uuid.uuid4().hex
@@ -128,6 +148,7 @@ async def chat(
             text="" if action else text,
             action=action,
             event_id=f"shell-{run}-{counter}",
+            language=language,
         )
         buttons = ()
         for reply in await engine.handle(event):

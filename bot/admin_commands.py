@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING, Any
 from bot import admin_grammar
 from bot.admin_grammar import Spec, UsageError, number, split, usage_text
 from bot.events import Attachment, Button, Reply
+from bot.explain import explain
 from bot.i18n import isolate, t
 from core.actor import Actor
-from core.errors import AccessDenied, Conflict, DomainError, InvalidInput, NotFound
-from core.models import UserRole
-from core.roster_csv import KINDS, RosterRejected, sniff
+from core.errors import AccessDenied, DomainError, InvalidInput
+from core.roster_csv import KINDS, sniff
 from core.services import (
     admin_usage,
     audit_queries,
@@ -34,13 +34,12 @@ from core.services import (
 from core.uow import UnitOfWork
 
 if TYPE_CHECKING:
-    from bot.engine import Context, DialogueEngine
+    from bot.deps import Deps
+    from bot.engine import Context
 
 Replies = list[Reply]
 INVITE_TTL = timedelta(hours=72)
-REPORT_LINES = 50  # of a rejected roster: enough to fix a file, short enough for one chat
 IDS_SHOWN = 20
-NOT_FOUND_KEYS = {"School", "District", "User", "Student"}
 # The button under a retention preview: the same command, confirmed (the CLI's --yes).
 RETENTION_CONFIRMED = "admin:retention --yes"
 
@@ -271,19 +270,7 @@ SPECS: list[Spec[Runner]] = [
 
 
 def _explain(c: Call, error: DomainError) -> str:
-    if isinstance(error, RosterRejected):  # before InvalidInput, which it is too
-        return c.say("admin_roster_rejected", report=error.report(REPORT_LINES))
-    if isinstance(error, InvalidInput):
-        return c.say("invalid", field=error.field, reason=error.reason)
-    if isinstance(error, NotFound):
-        if error.resource in NOT_FOUND_KEYS:
-            return c.say(f"admin_no_{error.resource.lower()}", name=error.key)
-        return c.say("not_found")
-    if isinstance(error, Conflict):
-        return c.say("conflict", what=error.what)
-    if isinstance(error, AccessDenied):
-        return c.say("role_refused" if c.actor.role is not UserRole.ADMIN else "denied")
-    return c.say("admin_failed", error=str(error))
+    return explain(c.language, error, role=c.actor.role, verb="admin")
 
 
 async def execute(call: Call, command: str | list[str]) -> Outcome:
@@ -304,7 +291,7 @@ async def execute(call: Call, command: str | list[str]) -> Outcome:
 
 
 async def handle(
-    engine: DialogueEngine,
+    engine: Deps,
     ctx: Context,
     argument: str,
     attachments: tuple[Attachment, ...] = (),

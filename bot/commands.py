@@ -1,50 +1,99 @@
-"""Reading what the user wrote: a command verb and its argument, or plain text."""
+"""The vocabulary: every word the bot understands, in both languages, and how a message is read.
+
+One table (`COMMANDS`, `SECTION_WORDS`) is read by the parser and by every reply that offers a
+word (help, menus, prompts, buttons), so a word the bot offers is a word it understands.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-VERBS = {
-    "analyze",
-    "students",
-    "history",
-    "resume",
-    "retry",
-    "cancel",
-    "note",
-    "lang",
-    "help",
-    "finish",
-    "summary",
-    "flagged",
-    "admin",
-    "reviewed",
-    "export",
-    "start",
-    "save",
-    "discard",
-    "flag",
+from core.models import UserRole
+from core.sections import EDITABLE_SECTIONS
+
+LANGUAGES = ("he", "en")
+TEACHER, PRINCIPAL, ADMIN = UserRole.TEACHER, UserRole.PRINCIPAL, UserRole.ADMIN
+EVERYONE = frozenset(UserRole)
+
+
+@dataclass(frozen=True)
+class Command:
+    """A verb, the words that name it (the first of each language is the one offered), who may
+    use it, and whether it is a control word (a command in every state when it stands alone)."""
+
+    verb: str
+    en: tuple[str, ...]
+    he: tuple[str, ...]
+    roles: frozenset[UserRole] = EVERYONE
+    control: bool = False
+    # Offered in `help` (review actions and `start` are offered where they apply instead).
+    listed: bool = True
+
+    def word(self, language: str) -> str:
+        """The word offered to a user of `language`."""
+        return (self.he if language == "he" else self.en)[0]
+
+
+COMMANDS: tuple[Command, ...] = (
+    Command("analyze", ("analyze", "analyse"), ("נתח", "ניתוח"), frozenset({TEACHER})),
+    Command("students", ("students",), ("תלמידים",), frozenset({TEACHER, PRINCIPAL, ADMIN})),
+    Command("history", ("history",), ("היסטוריה",), frozenset({TEACHER, PRINCIPAL, ADMIN})),
+    Command("resume", ("resume",), ("המשך",), frozenset({TEACHER})),
+    Command("retry", ("retry",), ("שוב",), frozenset({TEACHER})),
+    Command("note", ("note",), ("הערה",), frozenset({TEACHER})),
+    Command("summary", ("summary",), ("סיכום",), frozenset({PRINCIPAL, ADMIN})),
+    Command("flagged", ("flagged",), ("מסומנים",), frozenset({PRINCIPAL, ADMIN})),
+    Command("reviewed", ("reviewed",), ("נבדק",), frozenset({PRINCIPAL, ADMIN})),
+    Command("export", ("export",), ("ייצוא",)),
+    Command("admin", ("admin",), ("ניהול",), frozenset({ADMIN})),
+    Command("cancel", ("cancel",), ("ביטול", "בטל"), frozenset({TEACHER}), control=True),
+    Command("finish", ("finish",), ("סיום", "סיימתי"), frozenset({TEACHER}), control=True),
+    Command("lang", ("lang",), ("שפה",), control=True),
+    Command("help", ("help",), ("עזרה",), control=True),
+    # Review actions: offered by the review menu, understood in any state.
+    Command("save", ("save",), ("שמירה", "שמור"), frozenset({TEACHER}), listed=False),
+    Command("edit", ("edit",), ("עריכה", "ערוך"), frozenset({TEACHER}), listed=False),
+    Command("flag", ("flag",), ("סימון", "סמן"), frozenset({TEACHER}), listed=False),
+    Command("discard", ("discard",), ("מחיקה", "מחק"), frozenset({TEACHER}), listed=False),
+    Command("start", ("start",), (), listed=False),  # Telegram's first message
+)
+BY_VERB = {command.verb: command for command in COMMANDS}
+WORDS = {word: c.verb for c in COMMANDS for word in (*c.en, *c.he)}
+CONTROL = frozenset(c.verb for c in COMMANDS if c.control)
+# Words for the sections a teacher may edit; the first of each language is offered.
+SECTION_WORDS: dict[str, dict[str, tuple[str, ...]]] = {
+    "strengths": {"en": ("strengths",), "he": ("חוזקות",)},
+    "weaknesses": {"en": ("difficulties", "weaknesses"), "he": ("קשיים",)},
+    "recommendations": {"en": ("recommendations",), "he": ("המלצות",)},
+    "learningStyle": {"en": ("style", "learning style"), "he": ("סגנון", "סגנון למידה")},
 }
-# Hebrew words teachers type for the commands that matter mid-conversation.
-ALIASES = {
-    "נתח": "analyze",
-    "ניתוח": "analyze",
-    "תלמידים": "students",
-    "המשך": "resume",
-    "ביטול": "cancel",
-    "בטל": "cancel",
-    "סיום": "finish",
-    "סיימתי": "finish",
-    "עזרה": "help",
-    "הערה": "note",
-    "שמור": "save",
-    "שמירה": "save",
-    "analyse": "analyze",
-}
-# Words that are commands even mid-interview without a slash.
-ALWAYS = {"finish", "cancel"}
-# ...and words that are commands there only when written alone ("resume" asks again).
-ALONE = {"resume"}
+assert tuple(SECTION_WORDS) == EDITABLE_SECTIONS
+
+
+def word(language: str, verb: str) -> str:
+    """The word offered for `verb` to a user of `language`."""
+    return BY_VERB[verb].word(language)
+
+
+def section_word(language: str, section: str) -> str:
+    """The word offered for editing `section`."""
+    return SECTION_WORDS[section]["he" if language == "he" else "en"][0]
+
+
+def section_named(text: str) -> str | None:
+    """The section `text` names (a word of either language, or its number in the menu)."""
+    folded = " ".join(text.lower().split())
+    if folded.isdecimal() and 1 <= int(folded) <= len(EDITABLE_SECTIONS):
+        return EDITABLE_SECTIONS[int(folded) - 1]
+    for section, words in SECTION_WORDS.items():
+        if folded in (*words["en"], *words["he"], section.lower()):
+            return section
+    return None
+
+
+def commands_for(role: UserRole) -> tuple[Command, ...]:
+    """The commands `help` lists for `role`."""
+    return tuple(c for c in COMMANDS if c.listed and role in c.roles)
 
 
 @dataclass(frozen=True)
@@ -63,8 +112,8 @@ def parse(text: str) -> Parsed:
     body = stripped[1:] if slashed else stripped
     head, _, rest = body.partition(" ")
     head = head.split("@", 1)[0].lower()  # Telegram sends /cmd@BotName in groups
-    verb = ALIASES.get(head, head)
-    if verb in VERBS:
+    verb = WORDS.get(head)
+    if verb is not None:
         return Parsed(verb, rest.strip(), slashed)
     return Parsed(None, stripped, slashed)
 
@@ -73,3 +122,35 @@ def from_action(action: str) -> Parsed:
     """A button's action id as a command (`choose:2`, `edit:strengths`, `save`)."""
     verb, _, argument = action.partition(":")
     return Parsed(verb, argument, True)
+
+
+def is_control(parsed: Parsed) -> bool:
+    """A control word standing alone (`lang` with a language, `help` with a command word)."""
+    if parsed.verb not in CONTROL:
+        return False
+    if not parsed.argument:
+        return True
+    if parsed.verb == "lang":
+        return parsed.argument.lower() in LANGUAGES
+    if parsed.verb == "help":
+        return parsed.argument.lower().lstrip("/") in WORDS
+    return False
+
+
+def read(text: str, *, interviewing: bool, awaiting_text: bool) -> Parsed:
+    """What a typed message means in a state.
+
+    Control words are commands everywhere. Where the bot waits for free text (an interview
+    answer, an edited section, a note), any other command needs its slash; in an interview,
+    a message that is exactly a bare command word comes back as verb `ask` (did you mean it?).
+    """
+    parsed = parse(text)
+    if parsed.verb is None or parsed.slashed or is_control(parsed):
+        return parsed
+    if parsed.verb == "resume" and not parsed.argument:
+        return parsed  # "resume" alone: the question (or the review) again
+    if interviewing and not parsed.argument:
+        return Parsed("ask", text.strip(), False)
+    if interviewing or awaiting_text:
+        return Parsed(None, text.strip(), False)
+    return parsed

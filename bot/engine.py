@@ -11,16 +11,18 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import handlers, outgoing
-from bot.commands import ALONE, ALWAYS, Parsed, from_action, parse
+from bot.commands import Parsed, from_action, read
+from bot.deps import Deps
 from bot.events import Incoming, Reply
-from bot.i18n import t
+from bot.explain import explain
+from bot.i18n import LANGUAGES, t, tn
 from bot.interview import Interviewer, PriceTable
 from bot.slots import AIOutsideSlots, Slots, turn_deadline
-from bot.states import CHOOSING, IDLE, INTERVIEWING
+from bot.states import IDLE, INTERVIEWING, REVIEWING
 from core import dialogue_states, identity
 from core.actor import Channel
 from core.dialogue_states import ConversationState
-from core.errors import AccessDenied, Conflict, DomainError, InvalidInput, NotFound, QuotaExceeded
+from core.errors import AccessDenied, DomainError, NotFound
 from core.inbox import RecordedReply
 from core.ports.ai import AIProvider
 from core.ports.charts import ChartRenderer
@@ -44,6 +46,10 @@ class DialogueSettings:
     # One deadline for every model call of a turn, retries included; shorter than a lock's
     # longest hold (see adapters/redis_store.py), so no turn outlives its lease.
     turn_seconds: float = 90.0
+
+    def expired(self, updated_at: datetime | None) -> bool:
+        """True when an interview last touched at `updated_at` has waited past the timeout."""
+        return updated_at is not None and datetime.now(UTC) - updated_at > self.idle_timeout
 
 
 @dataclass
@@ -69,6 +75,10 @@ class Context:
     def say(self, key: str, **values: Any) -> str:
         """A catalogue sentence in the user's language."""
         return t(self.language, key, **values)
+
+    def tn(self, key: str, count: int, **values: Any) -> str:
+        """A catalogue sentence in the plural form that fits `count`."""
+        return tn(self.language, key, count, **values)
 
     def go(self, state: str, analysis_id: uuid.UUID | None = None, **data: Any) -> None:
         """Move to `state`, keeping only the language among the old data."""
@@ -126,6 +136,16 @@ class DialogueEngine:
         # the engine gives the slot back while the model answers.
         self.slots = slots
         self.interviewer = Interviewer(AIOutsideSlots(ai, slots), prices or {}, self.uow)
+        # What handlers get: the parts they use, not the engine.
+        self.deps = Deps(
+            uow=self.uow,
+            read_uow=self.read_uow,
+            interviewer=self.interviewer,
+            settings=self.settings,
+            charts=charts,
+            checkpoint=self._save,
+            bot_username=lambda: self.bot_username,
+        )
 
     def uow(self) -> UnitOfWork:
         """A fresh unit of work."""
@@ -211,9 +231,10 @@ class DialogueEngine:
             await uow.commit()
         if row is None:
             return None  # answered before: a redelivery
-        user = identity.chat_user(row, channel, self.settings.default_language)
+        user = identity.chat_user(row, channel, self.settings.default_language, event.language)
         if user is None:
-            return Reply(t(self.settings.default_language, "not_linked"))
+            hinted = event.language if event.language in LANGUAGES else None
+            return Reply(t(hinted or self.settings.default_language, "not_linked"))
         ctx = Context(event, user)
         if row.state is None:
             return ctx
@@ -246,17 +267,7 @@ class DialogueEngine:
         ctx.stored = values
 
     def _explain(self, ctx: Context, error: DomainError) -> str:
-        if isinstance(error, QuotaExceeded):
-            return ctx.say("quota", limit=error.limit, resets_on=error.resets_on)
-        if isinstance(error, AccessDenied):
-            return ctx.say("denied")
-        if isinstance(error, NotFound):
-            return ctx.say("not_found")
-        if isinstance(error, InvalidInput):
-            return ctx.say("invalid", field=error.field, reason=error.reason)
-        if isinstance(error, Conflict):
-            return ctx.say("conflict", what=error.what)
-        return ctx.say("help")
+        return explain(ctx.language, error, role=ctx.user.actor.role)
 
     def _read(self, ctx: Context) -> Parsed:
         event = ctx.event
@@ -264,22 +275,14 @@ class DialogueEngine:
             return from_action(event.action)
         if event.literal:
             return Parsed(None, event.text.strip(), False)
-        parsed = parse(event.text)
-        awaiting_text = ctx.state in (INTERVIEWING, CHOOSING) or ctx.data.get("awaiting")
-        command = parsed.verb in ALWAYS or (parsed.verb in ALONE and not parsed.argument)
-        if awaiting_text and parsed.verb and not parsed.slashed and not command:
-            return Parsed(None, event.text.strip(), False)
-        return parsed
+        awaiting = ctx.state == REVIEWING and ctx.data.get("awaiting") not in (None, "section")
+        return read(event.text, interviewing=ctx.state == INTERVIEWING, awaiting_text=awaiting)
 
     async def _dispatch(self, ctx: Context) -> list[Reply]:
         parsed = self._read(ctx)
-        handler: Callable[..., Any] | None = handlers.ANYWHERE.get(parsed.verb or "")
-        if handler is None:
-            handler = handlers.BY_STATE[ctx.state]
-        return await handler(self, ctx, parsed)
+        handler = handlers.ANYWHERE.get(parsed.verb or "") or handlers.BY_STATE[ctx.state]
+        return await handler(self.deps, ctx, parsed)
 
     def expired(self, ctx: Context) -> bool:
         """True when an interview has waited longer than the idle timeout."""
-        if ctx.updated_at is None:
-            return False
-        return datetime.now(UTC) - ctx.updated_at > self.settings.idle_timeout
+        return self.settings.expired(ctx.updated_at)

@@ -25,6 +25,9 @@ class Incoming:
     received_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     # Files sent with the message (a roster CSV for `admin roster import`).
     attachments: tuple[Attachment, ...] = ()
+    # The person's language as the platform knows it (Telegram language_code, Slack locale,
+    # the terminal's LANG), for someone who has not chosen one with `lang`.
+    language: str | None = None
 
     @property
     def conversation_key(self) -> str:

@@ -1,4 +1,8 @@
-"""The transition table: for each state, what each kind of input does."""
+"""The transition table: for each state, what each kind of input does.
+
+How a message becomes a verb (or free text) is `bot.commands.read`; the words are the
+vocabulary's. Control words (help, cancel, finish, lang) work in every state (`ANYWHERE`).
+"""
 
 from __future__ import annotations
 
@@ -6,96 +10,116 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
-from bot import flows
-from bot.commands import Parsed
+from bot import flows, lookups
+from bot.commands import Parsed, parse, section_named
+from bot.deps import Deps
 from bot.events import Button, Reply
+from bot.help import on_help, role_help
 from bot.interview import estimate_tokens
-from bot.render import SECTION_KEYS, review_reply
+from bot.render import review_buttons, review_menu, section_buttons
 from bot.states import CHOOSING, GENERATING, IDLE, INTERVIEWING, REVIEWING
 from core.models import ConversationRole
 from core.services import analyses, review, turns
 
 if TYPE_CHECKING:
-    from bot.engine import Context, DialogueEngine
+    from bot.engine import Context
 
-Handler = Callable[["DialogueEngine", "Context", Parsed], Awaitable[list[Reply]]]
+Handler = Callable[[Deps, "Context", Parsed], Awaitable[list[Reply]]]
 
 IDLE_COMMANDS: dict[str, Handler] = {
     "analyze": flows.on_analyze,
-    "students": flows.on_students,
+    "students": lookups.on_students,
     "resume": flows.on_resume,
-    "history": flows.on_history,
+    "history": lookups.on_history,
+    "open": lookups.on_open,
     "retry": flows.on_retry,
-    "help": flows.on_help,
-    "start": flows.on_help,
-    "summary": flows.on_role_command,
-    "flagged": flows.on_role_command,
-    "admin": flows.on_role_command,
-    "reviewed": flows.on_role_command,
-    "export": flows.on_role_command,
+    "note": lookups.on_note,
+    "noteon": lookups.on_note_on,
+    "start": on_help,
+    "summary": lookups.on_role_command,
+    "flagged": lookups.on_role_command,
+    "admin": lookups.on_role_command,
+    "reviewed": lookups.on_role_command,
+    "export": lookups.on_role_command,
 }
+# Commands that leave an interview or a review where it is; anything else must wait.
+ASIDE = frozenset({"students", "history", "open", "note", "noteon", "summary", "flagged",
+                   "admin", "reviewed", "export"})  # fmt: skip
 
 
-async def idle(engine: DialogueEngine, ctx: Context, parsed: Parsed) -> list[Reply]:
-    """Commands run; anything else offers the unfinished analysis, or the help."""
+async def idle(deps: Deps, ctx: Context, parsed: Parsed) -> list[Reply]:
+    """Commands run; anything else offers the unfinished analysis, or the person's help."""
     if parsed.verb in IDLE_COMMANDS:
-        return await IDLE_COMMANDS[parsed.verb](engine, ctx, parsed)
-    unfinished = await flows._unfinished(engine, ctx)
-    if unfinished is not None:
-        other = "retry" if unfinished.status == "FAILED" else "cancel"
-        return [
-            Reply(
-                ctx.say("resume_offer", name=flows._name(unfinished)),
-                (
-                    Button(ctx.say("resume_button"), "resume"),
-                    Button(ctx.say(f"{other}_button"), other),
-                ),
-            )
-        ]
-    return [Reply(ctx.say("help"))]
+        return await IDLE_COMMANDS[parsed.verb](deps, ctx, parsed)
+    offered = await flows.unfinished(deps, ctx)
+    if offered is not None:
+        return [flows.offer(ctx, offered)]
+    return [role_help(ctx)]
 
 
-async def choosing(engine: DialogueEngine, ctx: Context, parsed: Parsed) -> list[Reply]:
-    """A number (typed or a button) picks the student; anything else asks again."""
+async def choosing(deps: Deps, ctx: Context, parsed: Parsed) -> list[Reply]:
+    """A number (typed or a button) picks the student; a command runs; else ask again."""
     choices = ctx.data.get("choices", [])
-    pick = parsed.argument if parsed.verb == "choose" else parsed.argument.strip()
+    pick = parsed.argument.strip().lstrip("#") if parsed.verb in (None, "choose") else ""
     if pick.isdecimal() and 1 <= int(pick) <= len(choices):  # isdigit() lets "²" crash int()
-        return await flows.start(engine, ctx, uuid.UUID(choices[int(pick) - 1]))
-    if parsed.verb == "analyze":
-        return await flows.on_analyze(engine, ctx, parsed)
+        return await flows.start(deps, ctx, uuid.UUID(choices[int(pick) - 1]))
+    if parsed.verb in IDLE_COMMANDS:
+        ctx.go(IDLE)
+        return await IDLE_COMMANDS[parsed.verb](deps, ctx, parsed)
     return [Reply(ctx.say("choose_again", count=len(choices)))]
 
 
-async def interviewing(engine: DialogueEngine, ctx: Context, parsed: Parsed) -> list[Reply]:
+async def aside(deps: Deps, ctx: Context, parsed: Parsed) -> list[Reply]:
+    """A command run without leaving the interview or review, then where the teacher was."""
+    if parsed.verb not in ASIDE:
+        busy = "busy_interview" if ctx.state == INTERVIEWING else "busy_review"
+        replies = [Reply(ctx.say(busy))]
+    else:
+        replies = await IDLE_COMMANDS[parsed.verb](deps, ctx, parsed)
+    if ctx.state == REVIEWING:
+        return [*replies, review_menu(ctx.language)]
+    return [*replies, *await flows.ask_again(deps, ctx)]
+
+
+async def interviewing(deps: Deps, ctx: Context, parsed: Parsed) -> list[Reply]:
     """An answer is stored, then the next question; `finish` generates the analysis."""
     assert ctx.analysis_id is not None
-    if engine.expired(ctx):
-        snapshot = await flows._snapshot(engine, ctx, ctx.analysis_id)
-        async with engine.uow() as uow:
+    pending = ctx.data.pop("pending", None)
+    if deps.settings.expired(ctx.updated_at):
+        snapshot = await flows.load(deps, ctx, ctx.analysis_id)
+        async with deps.uow() as uow:
             await analyses.mark_failed(
                 uow=uow, actor=ctx.user.actor, analysis_id=ctx.analysis_id, reason="expired"
             )
         ctx.go(IDLE)
-        hours = f"{engine.settings.idle_timeout.total_seconds() / 3600:g}"
-        return [Reply(ctx.say("expired", name=flows._name(snapshot), hours=hours))]
+        hours = deps.settings.idle_timeout.total_seconds() / 3600
+        name = flows.student_name(snapshot)
+        return [Reply(ctx.tn("expired", round(hours), name=name, hours=f"{hours:g}"))]
     if parsed.verb == "resume":  # written alone, or the button: the stored question again
-        snapshot = await flows._snapshot(engine, ctx, ctx.analysis_id)
-        if snapshot.last_role is ConversationRole.ASSISTANT:
-            return [flows._question(ctx, snapshot.turns[-1].content)]
-        return await flows.advance(engine, ctx, snapshot)
+        return await flows.ask_again(deps, ctx)
     if parsed.verb == "finish":
-        snapshot = await flows._snapshot(engine, ctx, ctx.analysis_id)
+        snapshot = await flows.load(deps, ctx, ctx.analysis_id)
         if not any(turn.role is ConversationRole.USER for turn in snapshot.turns):
-            return [Reply(ctx.say("in_interview"))]
-        return await flows.generate(engine, ctx, snapshot)
-    if parsed.verb is not None and parsed.slashed:
-        if parsed.verb == "help":
-            return [Reply(ctx.say("help")), Reply(ctx.say("in_interview"))]
-        return [Reply(ctx.say("in_interview"))]
+            return [Reply(ctx.say("in_interview")), *await flows.ask_again(deps, ctx)]
+        return await flows.generate(deps, ctx, snapshot)
+    if parsed.verb == "ask":  # a bare command word: which did the teacher mean?
+        ctx.data["pending"] = parsed.argument
+        verb = parsed.argument.lower()
+        buttons = (
+            Button(ctx.say("did_you_mean_yes", word=verb), f"run:{verb}"),
+            Button(ctx.say("did_you_mean_no"), "answer"),
+        )
+        return [Reply(ctx.say("did_you_mean", word=verb), buttons)]
+    if parsed.verb == "run" and pending:
+        return await aside(deps, ctx, Parsed(flows_verb(parsed.argument), "", True))
+    if parsed.verb == "answer" and pending:
+        parsed = Parsed(None, pending, False)
+    if parsed.verb is not None:
+        return await aside(deps, ctx, parsed)
     text = parsed.argument
     if not text:
-        return [Reply(ctx.say("in_interview"))]
-    async with engine.uow() as uow:
+        return [Reply(ctx.say("in_interview")), *await flows.ask_again(deps, ctx)]
+    async with deps.uow() as uow:
         snapshot = await turns.append_turn(
             uow=uow,
             actor=ctx.user.actor,
@@ -105,83 +129,114 @@ async def interviewing(engine: DialogueEngine, ctx: Context, parsed: Parsed) -> 
             tokens=estimate_tokens(text),
             event_key=ctx.event.event_key,
         )
-    return await flows.advance(engine, ctx, snapshot)
+    return await flows.advance(deps, ctx, snapshot)
 
 
-async def generating(engine: DialogueEngine, ctx: Context, parsed: Parsed) -> list[Reply]:
+def flows_verb(text: str) -> str:
+    """The verb a did-you-mean word names."""
+    return parse(text).verb or ""
+
+
+async def generating(deps: Deps, ctx: Context, parsed: Parsed) -> list[Reply]:
     """Only reached after a crash mid-generation: generate again from the stored turns."""
     assert ctx.analysis_id is not None
-    snapshot = await flows._snapshot(engine, ctx, ctx.analysis_id)
+    snapshot = await flows.load(deps, ctx, ctx.analysis_id)
     if snapshot.results is not None:
         ctx.go(REVIEWING, snapshot.analysis_id)
-        return await reviewing(engine, ctx, parsed)
-    return await flows.generate(engine, ctx, snapshot)
+        return await reviewing(deps, ctx, parsed)
+    return await flows.generate(deps, ctx, snapshot)
 
 
-async def reviewing(engine: DialogueEngine, ctx: Context, parsed: Parsed) -> list[Reply]:
-    """Save, edit a section, flag, add a private note or discard."""
+def menu_choice(ctx: Context, parsed: Parsed) -> Parsed:
+    """A typed number (`3`, `#3`) in review is the review menu's button of that number."""
+    text = parsed.argument.strip().lstrip("#") if parsed.verb is None else ""
+    if ctx.data.get("awaiting") is None and text.isdecimal():
+        buttons = review_buttons(ctx.language)
+        if 1 <= int(text) <= len(buttons):
+            verb, _, argument = buttons[int(text) - 1].action.partition(":")
+            return Parsed(verb, argument, True)
+    return parsed
+
+
+async def reviewing(deps: Deps, ctx: Context, parsed: Parsed) -> list[Reply]:
+    """Save, edit a section, flag, add a private note or discard; every reply shows the menu."""
     assert ctx.analysis_id is not None
     actor, analysis_id = ctx.user.actor, ctx.analysis_id
+    parsed = menu_choice(ctx, parsed)
     awaiting = ctx.data.get("awaiting")
-    verb = parsed.verb
-    async with engine.uow() as uow:
+    verb, argument = parsed.verb, parsed.argument
+    if verb is None and awaiting == "section":
+        verb, argument = "edit", argument
+    async with deps.uow() as uow:
         if verb == "save":
             await review.save_analysis(uow=uow, actor=actor, analysis_id=analysis_id)
-            snapshot = await flows._snapshot(engine, ctx, analysis_id)
+            snapshot = await flows.load(deps, ctx, analysis_id)
             ctx.go(IDLE)
-            return [Reply(ctx.say("saved", name=flows._name(snapshot)))]
+            return [Reply(ctx.say("saved", name=flows.student_name(snapshot)))]
         if verb == "discard":
             await review.discard_analysis(uow=uow, actor=actor, analysis_id=analysis_id)
             ctx.go(IDLE)
             return [Reply(ctx.say("discarded"))]
         if verb == "resume":  # back to the review as it stands, dropping a pending edit/note
             ctx.data.pop("awaiting", None)
-            snapshot = await flows._snapshot(engine, ctx, analysis_id)
-            return [
-                review_reply(
-                    ctx.language,
-                    flows._name(snapshot),
-                    ctx.user.display_name,
-                    snapshot.results or {},
-                    snapshot.teacher_edits,
-                )
-            ]
+            return [flows.review(ctx, await flows.load(deps, ctx, analysis_id))]
         if verb == "flag":
             await review.flag_for_review(uow=uow, actor=actor, analysis_id=analysis_id)
-            return [Reply(ctx.say("flagged"))]
-        if verb == "edit" and parsed.argument in SECTION_KEYS:
-            ctx.data["awaiting"] = f"edit:{parsed.argument}"
-            return [Reply(ctx.say("edit_prompt", section=ctx.say(parsed.argument)))]
-        if verb == "note" and not parsed.argument:
+            return [review_menu(ctx.language, ctx.say("flagged"))]
+        if verb == "edit":
+            section = section_named(argument) if argument else None
+            if section is None:
+                ctx.data["awaiting"] = "section"
+                return [section_buttons(ctx.language)]
+            ctx.data["awaiting"] = f"edit:{section}"
+            return [Reply(ctx.say("edit_prompt", section=ctx.say(section)))]
+        if verb == "note" and not argument:
             ctx.data["awaiting"] = "note"
             return [Reply(ctx.say("note_prompt"))]
         if verb == "note" or (verb is None and awaiting == "note"):
             await review.add_private_note(
-                uow=uow, actor=actor, analysis_id=analysis_id, text=parsed.argument
+                uow=uow, actor=actor, analysis_id=analysis_id, text=argument
             )
             ctx.data.pop("awaiting", None)
-            return [Reply(ctx.say("noted"))]
+            return [review_menu(ctx.language, ctx.say("noted"))]
         if verb is None and awaiting and awaiting.startswith("edit:"):
             section = awaiting.split(":", 1)[1]
             await review.edit_section(
-                uow=uow, actor=actor, analysis_id=analysis_id, section=section, text=parsed.argument
+                uow=uow, actor=actor, analysis_id=analysis_id, section=section, text=argument
             )
             ctx.data.pop("awaiting", None)
-            snapshot = await flows._snapshot(engine, ctx, analysis_id)
-            return [
-                Reply(ctx.say("edited", section=ctx.say(section))),
-                review_reply(
-                    ctx.language,
-                    flows._name(snapshot),
-                    ctx.user.display_name,
-                    snapshot.results or {},
-                    snapshot.teacher_edits,
-                ),
-            ]
-    return [Reply(ctx.say("in_review"))]
+            snapshot = await flows.load(deps, ctx, analysis_id)
+            return [Reply(ctx.say("edited", section=ctx.say(section))), flows.review(ctx, snapshot)]
+    if verb is not None and verb not in ("finish", "choose", "run", "answer"):
+        return await aside(deps, ctx, parsed)
+    return [review_menu(ctx.language)]
 
 
-ANYWHERE: dict[str, Handler] = {"cancel": flows.on_cancel, "lang": flows.on_lang}
+async def finish_elsewhere(deps: Deps, ctx: Context, parsed: Parsed) -> list[Reply]:
+    """`finish` outside an interview: there is nothing to finish; say what there is."""
+    if ctx.state == INTERVIEWING:
+        return await interviewing(deps, ctx, parsed)
+    if ctx.state == GENERATING:
+        return await generating(deps, ctx, parsed)
+    if ctx.state == REVIEWING:
+        return [review_menu(ctx.language)]
+    return [Reply(ctx.say("nothing_to_finish")), role_help(ctx)]
+
+
+async def lang_then_back(deps: Deps, ctx: Context, parsed: Parsed) -> list[Reply]:
+    """`lang he|en` anywhere, then the question or the review menu again in the new language."""
+    replies = await lookups.on_lang(deps, ctx, parsed)
+    if ctx.state == REVIEWING:
+        return [*replies, review_menu(ctx.language)]
+    return [*replies, *await flows.ask_again(deps, ctx)]
+
+
+ANYWHERE: dict[str, Handler] = {
+    "cancel": flows.on_cancel,
+    "lang": lang_then_back,
+    "help": on_help,
+    "finish": finish_elsewhere,
+}
 BY_STATE: dict[str, Handler] = {
     IDLE: idle,
     CHOOSING: choosing,

@@ -22,6 +22,7 @@ from core.ports.ai import (
 )
 from core.privacy import Pseudonymizer
 from core.prompts import analysis_instruction, repair_instruction
+from core.sections import LIST_SECTIONS
 from core.services import turns
 from core.uow import UnitOfWork
 
@@ -67,7 +68,7 @@ def outgoing(snapshot: InterviewSnapshot, redactor: Pseudonymizer) -> list[ChatM
 def restore_result(result: AnalysisResult, redactor: Pseudonymizer) -> dict[str, Any]:
     """The result with placeholders mapped back to the student's name, as stored for display."""
     data = result.model_dump()
-    for key in ("strengths", "weaknesses", "recommendations"):
+    for key in LIST_SECTIONS:
         data[key] = [redactor.restore(item) for item in data[key]]
     data["learningStyle"] = redactor.restore(data["learningStyle"])
     return data

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.commands import section_word
 from bot.events import Button, Reply
 from bot.i18n import isolate, t
+from core.sections import EDITABLE_SECTIONS, LIST_SECTIONS, SECTIONS
 
-LIST_SECTIONS = ("strengths", "weaknesses", "recommendations")
-SECTION_KEYS = (*LIST_SECTIONS, "learningStyle", "confidence")
-REVIEW_ACTIONS = ("save", "flag", "note", "discard")
+__all__ = ["LIST_SECTIONS", "SECTIONS", "review_buttons", "review_reply"]
 
 
 def effective(results: dict[str, Any], edits: dict[str, Any] | None) -> dict[str, Any]:
@@ -40,6 +40,34 @@ def render_analysis(
     return "\n".join(lines)
 
 
+def review_buttons(language: str) -> tuple[Button, ...]:
+    """The review menu, in the order its numbers are read (`3` is the third button)."""
+    edits = [
+        Button(t(language, "edit", section=t(language, s)), f"edit:{s}") for s in EDITABLE_SECTIONS
+    ]
+    return (
+        Button(t(language, "save"), "save"),
+        *edits,
+        Button(t(language, "flag"), "flag"),
+        Button(t(language, "note"), "note"),
+        Button(t(language, "discard"), "discard"),
+    )
+
+
+def review_menu(language: str, *lines: str) -> Reply:
+    """`lines`, then what the review understands, with the review buttons."""
+    return Reply("\n".join([*lines, t(language, "in_review")]), review_buttons(language))
+
+
+def section_buttons(language: str) -> Reply:
+    """Which section to edit: by word, number or button."""
+    lines = [t(language, "edit_which")] + [
+        f"{i}. {section_word(language, s)}" for i, s in enumerate(EDITABLE_SECTIONS, 1)
+    ]
+    buttons = tuple(Button(t(language, s), f"edit:{s}") for s in EDITABLE_SECTIONS)
+    return Reply("\n".join(lines), buttons)
+
+
 def review_reply(
     language: str,
     student_name: str,
@@ -47,11 +75,6 @@ def review_reply(
     results: dict[str, Any],
     edits: dict[str, Any] | None,
 ) -> Reply:
-    """The analysis with its review buttons."""
-    buttons = [Button(t(language, action), action) for action in REVIEW_ACTIONS]
-    buttons[1:1] = [
-        Button(t(language, "edit", section=t(language, s)), f"edit:{s}")
-        for s in (*LIST_SECTIONS, "learningStyle")
-    ]
+    """The analysis with its review menu."""
     text = render_analysis(language, student_name, teacher_name, results, edits)
-    return Reply(text, tuple(buttons))
+    return review_menu(language, text, "")

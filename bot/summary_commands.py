@@ -13,23 +13,18 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from bot.events import Attachment, Reply
+from bot.explain import explain
 from bot.i18n import isolate
-from core.errors import (
-    AccessDenied,
-    Conflict,
-    DomainError,
-    InvalidInput,
-    NotFound,
-    UnknownPeriod,
-)
+from core.errors import DomainError
 from core.models import AnalysisStatus
-from core.periods import SCHOOL_TZ, parse_period
+from core.periods import KEYWORDS, SCHOOL_TZ, parse_period
 from core.ports.charts import ChartSpec, Panel
-from core.scopes import NEEDS_VALUE, AmbiguousStudent, parse_request
+from core.scopes import parse_request
 from core.services import exports, flagged, summaries
 
 if TYPE_CHECKING:
-    from bot.engine import Context, DialogueEngine
+    from bot.deps import Deps
+    from bot.engine import Context
 
 CHARTED = ("school", "district", "grade")
 EXPORT_WORDS = ("analyses", "ניתוחים")
@@ -54,7 +49,12 @@ def _scope_title(ctx: Context, summary: summaries.Summary) -> str:
 
 
 def _period(ctx: Context, summary: summaries.Summary) -> str:
-    return summary.period.describe() if summary.period else ctx.say("period_all")
+    if summary.period is None:
+        return ctx.say("period_all")
+    period = summary.period
+    if period.label in KEYWORDS:  # a named period in the user's language, then its dates
+        return f"{ctx.say('period_' + period.label)} ({period.first}..{period.last})"
+    return period.describe()
 
 
 def _render(ctx: Context, s: summaries.Summary) -> str:
@@ -140,40 +140,11 @@ def chart_spec(ctx: Context, s: summaries.Summary) -> ChartSpec:
 
 
 def _explain(ctx: Context, error: DomainError, verb: str, argument: str) -> Reply:
-    if verb == "export":
-        argument = argument.strip().partition(" ")[2]  # past the word "analyses"
-    words = argument.split()
-    if isinstance(error, AmbiguousStudent):
-        text = ctx.say("bad_student", value=error.query, names=", ".join(error.candidates))
-    elif isinstance(error, UnknownPeriod):
-        text = ctx.say("bad_period", value=error.value)
-    elif isinstance(error, InvalidInput) and error.field == "period":
-        text = ctx.say("bad_period", value=words[-1] if words else "")
-    elif isinstance(error, InvalidInput) and error.field == "scope":
-        text = ctx.say("bad_scope", value=words[0] if words else "")
-    elif isinstance(error, InvalidInput) and error.field in NEEDS_VALUE:
-        text = ctx.say("bad_missing", kind=error.field)
-    elif isinstance(error, InvalidInput) and error.field == "id":
-        text = ctx.say("bad_id", value=argument.strip())
-    elif isinstance(error, InvalidInput):
-        text = ctx.say("invalid", field=error.field, reason=error.reason)
-    elif isinstance(error, AccessDenied) and error.reason in ("other_school", "admin_only"):
-        text = ctx.say(error.reason)
-    elif isinstance(error, AccessDenied):
-        text = ctx.say("role_refused")
-    elif isinstance(error, NotFound):
-        what = ctx.say(f"what_{error.resource}") if error.resource else ""
-        text = ctx.say("scope_not_found", what=what, value=error.key)
-    elif isinstance(error, Conflict):
-        text = ctx.say("not_flagged")
-    else:
-        raise error
-    if isinstance(error, InvalidInput) and verb in ("summary", "export"):
-        text += "\n" + ctx.say("summary_usage_help" if verb == "summary" else "export_usage")
-    return Reply(text)
+    role = ctx.user.actor.role
+    return Reply(explain(ctx.language, error, role=role, verb=verb, argument=argument))
 
 
-async def _summary(engine: DialogueEngine, ctx: Context, argument: str) -> list[Reply]:
+async def _summary(engine: Deps, ctx: Context, argument: str) -> list[Reply]:
     scope, period = parse_request(argument, now=ctx.event.received_at)
     if period is None:
         period = parse_period("this-year", now=ctx.event.received_at)
@@ -188,7 +159,7 @@ async def _summary(engine: DialogueEngine, ctx: Context, argument: str) -> list[
     return [Reply(_render(ctx, summary), attachments=attachments)]
 
 
-async def _flagged(engine: DialogueEngine, ctx: Context) -> list[Reply]:
+async def _flagged(engine: Deps, ctx: Context) -> list[Reply]:
     async with engine.read_uow() as uow:
         found = await flagged.list_flagged(uow=uow, actor=ctx.user.actor)
     if not found:
@@ -201,7 +172,7 @@ async def _flagged(engine: DialogueEngine, ctx: Context) -> list[Reply]:
     return [Reply("\n".join([*lines, "", ctx.say("flagged_hint")]))]
 
 
-async def _reviewed(engine: DialogueEngine, ctx: Context, argument: str) -> list[Reply]:
+async def _reviewed(engine: Deps, ctx: Context, argument: str) -> list[Reply]:
     if not argument.strip():
         return [Reply(ctx.say("reviewed_usage"))]
     async with engine.uow() as uow:
@@ -209,7 +180,7 @@ async def _reviewed(engine: DialogueEngine, ctx: Context, argument: str) -> list
     return [Reply(ctx.say("reviewed_done", student=isolate(done.student_name), id=done.reference))]
 
 
-async def _export(engine: DialogueEngine, ctx: Context, argument: str) -> list[Reply]:
+async def _export(engine: Deps, ctx: Context, argument: str) -> list[Reply]:
     what, _, rest = argument.strip().partition(" ")
     if what.lower() not in EXPORT_WORDS:
         return [Reply(ctx.say("export_usage"))]
@@ -223,7 +194,7 @@ async def _export(engine: DialogueEngine, ctx: Context, argument: str) -> list[R
     return [Reply(text, attachments=(attachment,))]
 
 
-async def handle(engine: DialogueEngine, ctx: Context, verb: str, argument: str) -> list[Reply]:
+async def handle(engine: Deps, ctx: Context, verb: str, argument: str) -> list[Reply]:
     """Answer `summary`, `flagged`, `reviewed` or `export` with text and attachments."""
     try:
         if verb == "summary":

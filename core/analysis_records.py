@@ -65,6 +65,8 @@ class InterviewSnapshot:
     estimated_cost: float
     session_duration: int | None
     created_at: datetime
+    # Why a FAILED analysis failed (`ai_unavailable`, `expired`...), when it was asked for.
+    failure_reason: str | None = None
 
     @property
     def questions_asked(self) -> int:

@@ -25,7 +25,9 @@ from core.uow import UnitOfWork
 
 ACADEMIC_YEAR = "2026-2027"
 DISTRICT = {"code": "DEMO-DIST", "name": "מחוז הדגמה", "country": "IL"}
-SCHOOL = {"code": "DEMO-01", "name": "בית הספר היסודי „אלון”"}
+# The school speaks Hebrew; each person may choose otherwise (`lang`), and a platform that knows
+# the person's language (Telegram, Slack, the terminal's LANG) overrides the school's.
+SCHOOL = {"code": "DEMO-01", "name": "בית הספר היסודי „אלון”", "settings": {"language": "he"}}
 STAFF = [
     ("admin@demo.school", UserRole.ADMIN, "נועה", "אדמין"),
     ("principal@demo.school", UserRole.PRINCIPAL, "רחל", "מנהלת"),
@@ -125,7 +127,6 @@ async def seed_demo(*, uow: UnitOfWork) -> DemoSummary:
                 "first_name": first,
                 "last_name": last,
                 "school_id": school.id,
-                "settings": {"language": "he"},
             },
             ["email"],
         )

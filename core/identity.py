@@ -51,15 +51,21 @@ THIS_ACCOUNT = (
 _RESOLVE = select(*CHAT_USER_COLUMNS).select_from(LINKED_USER).where(THIS_ACCOUNT)
 
 
-def _language(row: AnyRow, default: str) -> str:
-    for settings in (row.user_settings, row.school_settings):
+def _language(row: AnyRow, default: str, hint: str | None) -> str:
+    """The person's own choice, else their platform's language, else the school's, else default."""
+    for settings in (row.user_settings, {"language": hint}, row.school_settings):
         if isinstance(settings, dict) and settings.get("language") in ("he", "en"):
             return str(settings["language"])
     return default
 
 
-def chat_user(row: AnyRow, channel: Channel, default_language: str) -> ChatUser | None:
-    """The ChatUser from a row holding CHAT_USER_COLUMNS, or None when no account matched."""
+def chat_user(
+    row: AnyRow, channel: Channel, default_language: str, hint: str | None = None
+) -> ChatUser | None:
+    """The ChatUser from a row holding CHAT_USER_COLUMNS, or None when no account matched.
+
+    `hint` is the language the chat platform reports for the person, if any.
+    """
     if row.user_id is None:
         return None
     live = row.user_is_active and row.user_deleted_at is None and row.school_deleted_at is None
@@ -74,7 +80,7 @@ def chat_user(row: AnyRow, channel: Channel, default_language: str) -> ChatUser 
     )
     return ChatUser(
         actor,
-        _language(row, default_language),
+        _language(row, default_language, hint),
         f"{row.user_first_name} {row.user_last_name}",
     )
 
@@ -86,6 +92,7 @@ async def resolve(
     external_user_id: str,
     channel: Channel,
     default_language: str,
+    hint: str | None = None,
 ) -> ChatUser | None:
     """The linked user of this chat account, or None when unknown (liveness: see UnitOfWork)."""
     params = {
@@ -94,7 +101,7 @@ async def resolve(
         "external_user_id": external_user_id,
     }
     row = (await uow.session.execute(_RESOLVE, params)).one_or_none()
-    return None if row is None else chat_user(row, channel, default_language)
+    return None if row is None else chat_user(row, channel, default_language, hint)
 
 
 async def link_account(

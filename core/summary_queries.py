@@ -17,8 +17,8 @@ from core.ordering import hebrew_order, name_order
 from core.periods import Period
 from core.policy import visible_classes, visible_students
 from core.scopes import ResolvedScope
+from core.sections import LIST_SECTIONS, SECTIONS
 from core.themes import (
-    LIST_SECTIONS,
     described,
     edited,
     effective_confidence,
@@ -30,7 +30,6 @@ from core.themes import (
 
 TOP_THEMES = 5
 TREND_POINTS = 12
-SECTIONS = (*LIST_SECTIONS, "learningStyle", "confidence")
 COMPLETED = Analysis.status == AnalysisStatus.COMPLETED
 
 

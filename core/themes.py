@@ -19,7 +19,6 @@ from sqlalchemy.dialects.postgresql import JSONB
 
 from core.models import Analysis
 
-LIST_SECTIONS = ("strengths", "weaknesses", "recommendations")
 # Punctuation becomes a space: ASCII, Latin-1, general punctuation, Hebrew paseq and sof pasuq.
 # Left out on purpose: quotes, apostrophes, geresh and gershayim, which `ge_fold` deletes (as in
 # name search, so "O'Brien" and "OBrien", or "ביה״ס" and "ביהס", fold alike).

@@ -91,6 +91,7 @@ def read_update(update: Update, workspace_id: str, username: str | None = None) 
         action=action,
         event_id=str(update.update_id),
         is_direct=is_direct,
+        language=(user.language_code or "").split("-", 1)[0] or None,
     )
     return Inbound(
         event,
@@ -204,6 +205,7 @@ class TelegramHandler:
                 event.external_user_id,
                 self._channel(event),
                 self.default_language,
+                event.language,
             )
 
     async def _link(self, inbound: Inbound) -> Reply:
@@ -223,7 +225,9 @@ class TelegramHandler:
             return Reply(t(self._language(inbound), key))
         user = await self._known(event)
         assert user is not None, "a linked account resolves"
-        return Reply(t(user.language, "link_done", name=isolate(user.display_name)))
+        welcome = t(user.language, "link_done", name=isolate(user.display_name))
+        # The first thing a newly linked person reads says how to change the language.
+        return Reply(f"{welcome}\n{t(user.language, 'first_contact')}")
 
     def _channel(self, event: Incoming) -> Channel:
         return Channel(str(PLATFORM), event.chat_id, event.workspace_id)

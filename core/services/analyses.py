@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import Boolean, String, cast, func, literal_column, select
 
 from core.actor import Actor
 from core.analysis_records import (
@@ -21,6 +22,7 @@ from core.models import (
     AnalysisConversation,
     AnalysisStatus,
     AuditAction,
+    AuditLog,
     ConversationRole,
     Student,
     UserRole,
@@ -122,20 +124,46 @@ async def reopen_for_retry(
     return await snapshot(uow, actor, analysis)
 
 
+CANCELLED = "cancelled"
+# The reason of an analysis's latest status change, kept in its audit rows' metadata.
+_LAST_REASON = (
+    select(literal_column("audit_logs.metadata ->> 'reason'", String))
+    .where(
+        AuditLog.resource == "Analysis",
+        AuditLog.resource_id == cast(Analysis.id, String),
+        literal_column("audit_logs.metadata ? 'reason'", Boolean),
+    )
+    .order_by(AuditLog.created_at.desc())
+    .limit(1)
+    .correlate(Analysis)
+    .scalar_subquery()
+)
+
+
 @service
 async def latest_unfinished(*, uow: UnitOfWork, actor: Actor) -> InterviewSnapshot | None:
-    """The actor's newest IN_PROGRESS or FAILED analysis, for `resume` / `retry` offers."""
-    analysis = await uow.session.scalar(
-        select(Analysis)
-        .where(
-            Analysis.teacher_id == actor.user_id,
-            visible_analyses(actor),
-            Analysis.status.in_([AnalysisStatus.IN_PROGRESS, AnalysisStatus.FAILED]),
+    """The actor's newest analysis to offer for `resume` / `retry`: IN_PROGRESS, or FAILED
+    for any reason but `cancelled` (a cancelled analysis is over for good)."""
+    found = (
+        await uow.session.execute(
+            select(Analysis, _LAST_REASON.label("reason"))
+            .where(
+                Analysis.teacher_id == actor.user_id,
+                visible_analyses(actor),
+                (Analysis.status == AnalysisStatus.IN_PROGRESS)
+                | (
+                    (Analysis.status == AnalysisStatus.FAILED)
+                    & (func.coalesce(_LAST_REASON, "") != CANCELLED)
+                ),
+            )
+            .order_by(Analysis.created_at.desc())
+            .limit(1)
         )
-        .order_by(Analysis.created_at.desc())
-        .limit(1)
-    )
+    ).first()
+    analysis, reason = found if found else (None, None)
     loaded = await snapshot(uow, actor, analysis) if analysis else None
+    if loaded is not None and loaded.status is AnalysisStatus.FAILED:
+        loaded = replace(loaded, failure_reason=reason)
     record(
         uow,
         actor,

@@ -21,7 +21,8 @@ from core.audit import record, service
 from core.models import Analysis, AuditAction, School, Student, User
 from core.periods import SCHOOL_TZ, Period
 from core.scopes import Scope, resolve_scope
-from core.summary_queries import PER_SCHOOL_PLANS, SECTIONS, analysis_filter
+from core.sections import LIST_SECTIONS, SECTIONS
+from core.summary_queries import PER_SCHOOL_PLANS, analysis_filter
 from core.themes import edited, effective_confidence, effective_text, joined
 from core.uow import UnitOfWork
 
@@ -93,7 +94,7 @@ async def export_analyses(
             Student.grade_level,
             User.email,
             User.first_name + " " + User.last_name,
-            *[joined(section) for section in ("strengths", "weaknesses", "recommendations")],
+            *[joined(section) for section in LIST_SECTIONS],
             effective_text("learningStyle"),
             effective_confidence(),
             *[edited(s) for s in SECTIONS],

@@ -72,3 +72,48 @@ async def student_history(
     )
     await uow.commit()
     return items
+
+
+@dataclass(frozen=True)
+class RecentAnalysis:
+    """One of the actor's own analyses, for choosing which one a note is about."""
+
+    analysis_id: uuid.UUID
+    student_name: str
+    status: str
+    updated_at: datetime
+
+
+@service
+async def recent_own_analyses(
+    *, uow: UnitOfWork, actor: Actor, limit: int = 5
+) -> list[RecentAnalysis]:
+    """The actor's own analyses (not discarded), most recently touched first."""
+    rows = (
+        await uow.session.execute(
+            select(Analysis, Student.first_name, Student.last_name)
+            .join(Student, Student.id == Analysis.student_id)
+            .where(
+                Analysis.teacher_id == actor.user_id,
+                Analysis.deleted_at.is_(None),
+                visible_analyses(actor),
+            )
+            .order_by(Analysis.updated_at.desc(), Analysis.id)
+            .limit(limit)
+        )
+    ).all()
+    found = [
+        RecentAnalysis(a.id, f"{first} {last}", str(a.status), a.updated_at)
+        for a, first, last in rows
+    ]
+    record(
+        uow,
+        actor,
+        AuditAction.READ,
+        "Analysis",
+        student_ids=[a.student_id for a, _, _ in rows],
+        operation="recent",
+        analysisIds=[str(r.analysis_id) for r in found],
+    )
+    await uow.commit()
+    return found

@@ -14,9 +14,8 @@ from core.audit import record, service
 from core.errors import Conflict, InvalidInput
 from core.models import AnalysisStatus, AuditAction
 from core.models.analysis import NOTES_FOR_ACTOR
+from core.sections import SECTIONS
 from core.uow import UnitOfWork
-
-SECTIONS = ("strengths", "weaknesses", "recommendations", "learningStyle", "confidence")
 
 
 def _require_result(results: Any) -> None:

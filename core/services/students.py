@@ -60,14 +60,17 @@ async def list_my_students(
     return Page(items, page, page_size, has_more=len(rows) > page_size)
 
 
+EXACT = 0  # the rank core.search gives an exact name match
+
+
 @service
 async def find_students(
     *, uow: UnitOfWork, actor: Actor, query: str, limit: int = 10, best_only: bool = False
 ) -> list[StudentView]:
     """Students the actor may see matching free text (names either order, typo, school id).
 
-    `best_only` keeps just the best tier present (exact, else prefix, else the rest), so
-    "Liam" picks Liam O'Brien rather than also offering Noah Williams.
+    `best_only` keeps just the exact matches when there are any, so "Liam" picks Liam O'Brien
+    rather than also offering Noah Williams; a prefix ("li") keeps every match, to choose from.
     """
     raw = query.strip()
     if not raw:
@@ -79,8 +82,9 @@ async def find_students(
         raise InvalidInput("query", "empty search")
     statement, params = search_for(actor, folded, raw, limit)
     rows = (await uow.session.execute(statement, params)).all()
-    best = min((rank for _student, rank in rows), default=0)
-    found = [StudentView.of(student) for student, rank in rows if not best_only or rank == best]
+    exact = any(rank == EXACT for _student, rank in rows)
+    keep = best_only and exact
+    found = [StudentView.of(student) for student, rank in rows if not keep or rank == EXACT]
     record(
         uow,
         actor,

@@ -21,7 +21,8 @@ from core.models import AnalysisStatus, AuditAction, UserRole
 from core.periods import Period
 from core.policy import require_role
 from core.scopes import ResolvedScope, Scope, resolve_scope
-from core.summary_queries import PER_SCHOOL_PLANS, SECTIONS, statements
+from core.sections import SECTIONS
+from core.summary_queries import PER_SCHOOL_PLANS, statements
 from core.uow import UnitOfWork
 
 

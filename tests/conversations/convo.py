@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.i18n import CATALOGUE
+from bot.i18n import LANGUAGES, keys, sentence
 
 
 @dataclass
@@ -106,11 +106,11 @@ def parse_convo(path: Path) -> Convo:
 def catalogue_pattern(key: str) -> re.Pattern[str]:
     """A catalogue sentence in any language, each `{placeholder}` matching anything."""
     alternatives = []
-    for language in CATALOGUE:
-        sentence = CATALOGUE[language].get(key)
-        if sentence is None:
+    for language in LANGUAGES:
+        if key not in keys(language):
             continue
-        parts = re.split(r"\{[^{}]*\}", sentence)
+        text = sentence(language, key)
+        parts = re.split(r"\{[^{}]*\}", text)
         alternatives.append(".*?".join(re.escape(part) for part in parts))
     if not alternatives:
         raise KeyError(f"no catalogue key {key!r}")

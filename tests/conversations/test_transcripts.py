@@ -17,8 +17,9 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from adapters.settings import Settings
-from adapters.shell import chat
+from adapters.shell import chat, terminal_language
 from adapters.wiring import build_engine
+from bot.commands import is_control, parse
 from core.demo import seed_demo
 from core.uow import UnitOfWork
 from tests.conversations.convo import Bot, Convo, Db, Given, Me, Restart, matches, parse_convo
@@ -37,10 +38,10 @@ class Keyboard:
         self._loop = loop
         self.waiting = asyncio.Event()  # set when chat has answered and asks for the next line
 
-    def readline(self) -> str:
-        """Called by `chat` in a worker thread; '' is end of input."""
+    def __call__(self, prompt: str) -> str | None:
+        """Called by `chat` in a worker thread, as terminal_input's ReadLine; None at the end."""
         self._loop.call_soon_threadsafe(self.waiting.set)
-        return self._lines.get(timeout=TURN_DEADLINE * 2)
+        return self._lines.get(timeout=TURN_DEADLINE * 2) or None
 
     def hang_up(self) -> None:
         """End of input for a chat the test gives up on, so its reading thread returns."""
@@ -85,13 +86,10 @@ async def test_transcript(
     redis_namespace: str,
     session_factory: async_sessionmaker[AsyncSession],
     raw: asyncpg.Connection,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     convo = parse_convo(path)
     async with UnitOfWork(session_factory) as uow:
         await seed_demo(uow=uow)
-    for key, value in convo.env.items():
-        monkeypatch.setenv(key, value)  # the terminal's own environment (LANG), not Settings
     settings = Settings(_env_file=None, DATA_DIR=str(tmp_path / "data"))  # type: ignore[call-arg]
     transcript = Transcript(convo)
     loop = asyncio.get_running_loop()
@@ -106,9 +104,10 @@ async def test_transcript(
                 return await chat(
                     wired.engine,
                     user,
-                    lines=keyboard,  # type: ignore[arg-type]
+                    lines=keyboard,
                     write=screen.append,
                     downloads=tmp_path / "downloads",
+                    language=terminal_language(convo.env),
                 )
             finally:
                 await wired.close()
@@ -165,6 +164,11 @@ async def test_transcript(
                 session = start(who)
                 transcript.lines.append(await answer(session))
         await stop(session)
+        # Whatever a transcript types, a control word never becomes a teacher's answer.
+        answers = await raw.fetch("SELECT content FROM analysis_conversations WHERE role = 'USER'")
+        stored = [row["content"] for row in answers if is_control(parse(row["content"]))]
+        if stored:
+            transcript.fail(0, f"control words stored as answers: {stored}")
     finally:
         if not session.task.done():
             session.keyboard.hang_up()

@@ -206,7 +206,7 @@ async def test_a_model_hanging_past_the_deadline_ends_in_one_failure_with_retry(
     assert typing and typing[0].params["action"] == "typing", "the teacher saw it working"
     failure, second = rig.fake.sent_to(teacher)
     assert failure.text == t("en", "ai_failed")
-    assert [action for _, action in failure.buttons] == ["retry"]
+    assert [action for _, action in failure.buttons] == ["retry", "cancel"]
     assert second.text != t("en", "busy") and "?" not in second.text
     roles = [role for role, _, _ in await _turns(raw, str(teacher))]
     assert ("ASSISTANT", "ASSISTANT") not in set(itertools.pairwise(roles))

@@ -53,12 +53,19 @@ STRANGER = 70999
 GROUP = -1001234567
 CHAT = 424242
 
+# Linked: the welcome, then how to change the language (the first thing the person reads).
+WELCOME = t("he", "link_done", name="דנה לוי") + "\n" + t("he", "first_contact")
+
 
 def _settings(fake: FakeTelegram) -> Settings:
     return load_settings(
-        TELEGRAM_BOT_TOKEN=fake.token, TELEGRAM_API_BASE_URL=fake.base_url,
-        TELEGRAM_WEBHOOK_SECRET=SECRET, SLACK_BOT_TOKEN=None, SLACK_SIGNING_SECRET=None,
-        DEFAULT_LANGUAGE="he")
+        TELEGRAM_BOT_TOKEN=fake.token,
+        TELEGRAM_API_BASE_URL=fake.base_url,
+        TELEGRAM_WEBHOOK_SECRET=SECRET,
+        SLACK_BOT_TOKEN=None,
+        SLACK_SIGNING_SECRET=None,
+        DEFAULT_LANGUAGE="he",
+    )
 
 
 @dataclass
@@ -99,14 +106,19 @@ async def fake_tg() -> AsyncIterator[FakeTelegram]:
 
 @pytest.fixture
 async def served(
-    engine: AsyncEngine, session_factory: Factory, fake_ai: FakeOpenAI, fake_tg: FakeTelegram,
-    redis_client: redis.asyncio.Redis, redis_namespace: str,
+    engine: AsyncEngine,
+    session_factory: Factory,
+    fake_ai: FakeOpenAI,
+    fake_tg: FakeTelegram,
+    redis_client: redis.asyncio.Redis,
+    redis_namespace: str,
 ) -> AsyncIterator[Served]:
     """The demo school, and `serve` with Telegram configured against the fakes."""
     async with seeding(session_factory) as uow:
         await seed_demo(uow=uow)
-    dialogue = make_engine(session_factory, fake_ai, redis_client, redis_namespace,
-                           min_questions=2, max_questions=4)
+    dialogue = make_engine(
+        session_factory, fake_ai, redis_client, redis_namespace, min_questions=2, max_questions=4
+    )
     app = make_app(_settings(fake_tg), Wired(dialogue, engine, redis_client), Metrics())
     runner = web.AppRunner(app)
     await runner.setup()
@@ -130,12 +142,15 @@ async def _code(factory: Factory, email: str = "teacher1@demo.school") -> str:
 
 
 async def test_teacher_links_with_a_start_code_and_saves_an_analysis_through_buttons(
-    served: Served, fake_tg: FakeTelegram, fake_ai: FakeOpenAI, session_factory: Factory,
+    served: Served,
+    fake_tg: FakeTelegram,
+    fake_ai: FakeOpenAI,
+    session_factory: Factory,
     raw: asyncpg.Connection,
 ) -> None:
     code = await _code(session_factory)
     assert await served.say(f"/start {code}") == 200
-    assert fake_tg.texts(TEACHER) == [t("he", "link_done", name="דנה לוי")]
+    assert fake_tg.texts(TEACHER) == [WELCOME]
     await served.say("/lang en")
     fake_ai.push_question("What does Student A enjoy most in class?")
     await served.say("/analyze Liam")
@@ -147,9 +162,15 @@ async def test_teacher_links_with_a_start_code_and_saves_an_analysis_through_but
     await served.say("Liam loves reading and maps.")
     assert "struggle" in fake_tg.texts(TEACHER)[-1]
     fake_ai.push_done()
-    fake_ai.push_analysis({"strengths": ["Student A reads fluently"], "weaknesses": ["Focus"],
-                           "recommendations": ["Short steps"], "learningStyle": "Visual",
-                           "confidence": 0.8})
+    fake_ai.push_analysis(
+        {
+            "strengths": ["Student A reads fluently"],
+            "weaknesses": ["Focus"],
+            "recommendations": ["Short steps"],
+            "learningStyle": "Visual",
+            "confidence": 0.8,
+        }
+    )
     await served.say("Long written tasks are hard for him.")
     review = fake_tg.sent_to(TEACHER)[-1]
     assert "Liam reads fluently" in review.text and "AI-generated draft" in review.text
@@ -160,18 +181,29 @@ async def test_teacher_links_with_a_start_code_and_saves_an_analysis_through_but
     answered = fake_tg.calls_to("answerCallbackQuery")
     assert [c.params["callback_query_id"] for c in answered] == [f"cbq-{next(served.ids) - 1}"]
     assert all(c.params["parse_mode"] == "HTML" for c in fake_tg.calls_to("sendMessage"))
-    rows = await raw.fetch("SELECT role::text, sequence_number, content FROM "
-                           "analysis_conversations ORDER BY sequence_number")
+    rows = await raw.fetch(
+        "SELECT role::text, sequence_number, content FROM "
+        "analysis_conversations ORDER BY sequence_number"
+    )
     assert [(r["role"], r["sequence_number"]) for r in rows] == [
-        ("SYSTEM", 1), ("ASSISTANT", 2), ("USER", 3), ("ASSISTANT", 4), ("USER", 5),
-        ("ASSISTANT", 6)]
+        ("SYSTEM", 1),
+        ("ASSISTANT", 2),
+        ("USER", 3),
+        ("ASSISTANT", 4),
+        ("USER", 5),
+        ("ASSISTANT", 6),
+    ]
     assert rows[2]["content"] == "Liam loves reading and maps."
     assert await raw.fetchval("SELECT status::text FROM analyses") == "COMPLETED"
-    identity = await raw.fetchrow("SELECT c.*, u.email FROM chat_identities c "
-                                  "JOIN users u ON u.id = c.user_id")
-    assert (identity["platform"], identity["workspace_id"], identity["external_user_id"],
-            identity["email"]) == ("TELEGRAM", str(fake_tg.bot_id), str(TEACHER),
-                                   "teacher1@demo.school")
+    identity = await raw.fetchrow(
+        "SELECT c.*, u.email FROM chat_identities c JOIN users u ON u.id = c.user_id"
+    )
+    assert (
+        identity["platform"],
+        identity["workspace_id"],
+        identity["external_user_id"],
+        identity["email"],
+    ) == ("TELEGRAM", str(fake_tg.bot_id), str(TEACHER), "teacher1@demo.school")
     login = await raw.fetchrow("SELECT * FROM audit_logs WHERE action = 'LOGIN'")
     assert login["user_email"] == "teacher1@demo.school"
     assert f'"chatId": "{TEACHER}"' in login["metadata"]
@@ -184,8 +216,9 @@ async def test_a_wrong_or_missing_secret_gets_401_and_nothing_is_processed(
     await _link(session_factory, fake_tg)
     audit_rows = await raw.fetchval("SELECT count(*) FROM audit_logs")
     for secret in ("not-the-secret", None):
-        assert await served.post(message_update(5, "/students", user_id=TEACHER),
-                                 secret=secret) == 401
+        assert (
+            await served.post(message_update(5, "/students", user_id=TEACHER), secret=secret) == 401
+        )
     assert fake_tg.calls_to("sendMessage") == []
     assert await raw.fetchval("SELECT count(*) FROM inbox_events") == 0
     assert await raw.fetchval("SELECT count(*) FROM dialogue_states") == 0
@@ -216,7 +249,9 @@ async def test_strangers_are_told_how_to_get_access_and_codes_work_once(
     await served.say(f"/start {code}", user_id=STRANGER + 3, language_code="en")
     assert fake_tg.texts(STRANGER) == [t("en", "tg_not_linked")]
     assert fake_tg.texts(STRANGER + 1) == [t("en", "link_unknown")]
-    assert fake_tg.texts(STRANGER + 2) == [t("he", "link_done", name="דנה לוי")]
+    # Telegram says this person reads English: that beats the school's Hebrew until they choose.
+    english = t("en", "link_done", name="דנה לוי") + "\n" + t("en", "first_contact")
+    assert fake_tg.texts(STRANGER + 2) == [english]
     assert fake_tg.texts(STRANGER + 3) == [t("en", "link_used")]
 
 
@@ -236,8 +271,10 @@ async def test_students_in_a_group_leaves_only_a_notice_there_and_the_list_in_pr
 async def test_the_command_menu_is_published_in_hebrew_and_english(
     served: Served, fake_tg: FakeTelegram
 ) -> None:
-    menus = {c.params.get("language_code"): c.params["commands"]
-             for c in fake_tg.calls_to("setMyCommands")}
+    menus = {
+        c.params.get("language_code"): c.params["commands"]
+        for c in fake_tg.calls_to("setMyCommands")
+    }
     assert set(menus) == {None, "he", "en"}
     for menu in menus.values():
         assert [c["command"] for c in menu] == list(COMMANDS)
@@ -263,8 +300,10 @@ def _quick(bot: Bot) -> Outbox:
 async def test_a_10000_character_reply_arrives_in_parts_under_4096_cut_at_paragraphs(
     bot: Bot, fake_tg: FakeTelegram
 ) -> None:
-    paragraphs = [f"Paragraph {i}: Liam O'Brien wrote <script>alert(1)</script> & more. "
-                  + "word " * 190 for i in range(10)]
+    paragraphs = [
+        f"Paragraph {i}: Liam O'Brien wrote <script>alert(1)</script> & more. " + "word " * 190
+        for i in range(10)
+    ]
     text = "\n\n".join(p.strip() for p in paragraphs)
     assert len(text) >= 10_000
     await _quick(bot).deliver(Reply(text, (Button("Save", "save"),)), CHAT)
@@ -278,8 +317,16 @@ async def test_a_10000_character_reply_arrives_in_parts_under_4096_cut_at_paragr
 
 async def test_attachments_go_as_photo_or_document(bot: Bot, fake_tg: FakeTelegram) -> None:
     png, csv = b"\x89PNG\r\n\x1a\nfake", b"name,grade\nLiam,5\n"
-    await _quick(bot).deliver(Reply("Your export", attachments=(
-        Attachment("chart.png", png, "image/png"), Attachment("class.csv", csv, "text/csv"))), CHAT)
+    await _quick(bot).deliver(
+        Reply(
+            "Your export",
+            attachments=(
+                Attachment("chart.png", png, "image/png"),
+                Attachment("class.csv", csv, "text/csv"),
+            ),
+        ),
+        CHAT,
+    )
     assert fake_tg.texts(CHAT) == ["Your export"]
     assert [c.files.get("photo") for c in fake_tg.calls_to("sendPhoto")] == [png]
     assert [c.files.get("document") for c in fake_tg.calls_to("sendDocument")] == [csv]
@@ -318,8 +365,11 @@ async def _until(condition: Callable[[], object], seconds: float = 10.0) -> None
 
 
 async def test_polling_mode_answers_updates_from_get_updates(
-    session_factory: Factory, fake_ai: FakeOpenAI, fake_tg: FakeTelegram,
-    redis_client: redis.asyncio.Redis, redis_namespace: str,
+    session_factory: Factory,
+    fake_ai: FakeOpenAI,
+    fake_tg: FakeTelegram,
+    redis_client: redis.asyncio.Redis,
+    redis_namespace: str,
 ) -> None:
     dialogue = make_engine(session_factory, fake_ai, redis_client, redis_namespace)
     stop = asyncio.Event()
@@ -360,4 +410,5 @@ def test_split_counts_emoji_as_telegram_does() -> None:
 
 def test_escaping_leaves_apostrophes_and_neutralises_markup() -> None:
     assert to_html("O'Brien <script>x</script> & co") == (
-        "O'Brien &lt;script&gt;x&lt;/script&gt; &amp; co")
+        "O'Brien &lt;script&gt;x&lt;/script&gt; &amp; co"
+    )

@@ -34,7 +34,9 @@ async def growth_engine(
     tmp_path: Path, *args: str, stdin: str, **settings: str
 ) -> tuple[int, str, str]:
     """Run `python -m adapters.cli ARGS` with only `settings` configured; exit code and output."""
-    env = {k: v for k, v in os.environ.items() if k not in Settings.model_fields}
+    # The terminal's locale picks the chat's language: these scripts expect the school's.
+    unset = {*Settings.model_fields, "LANG", "LC_ALL", "LC_MESSAGES"}
+    env = {k: v for k, v in os.environ.items() if k not in unset}
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "adapters.cli", *args,
         cwd=tmp_path, env={**env, **settings},
@@ -110,7 +112,9 @@ async def test_a_piped_script_of_a_whole_analysis_produces_the_transcript_and_ro
         row["id"],
     )
     assert [turn["role"] for turn in turns] == [
-        "SYSTEM", *["ASSISTANT", "USER"] * len(ANSWERS), "ASSISTANT"
+        "SYSTEM",
+        *["ASSISTANT", "USER"] * len(ANSWERS),
+        "ASSISTANT",
     ]
     assert [turn["content"] for turn in turns if turn["role"] == "USER"] == ANSWERS
 

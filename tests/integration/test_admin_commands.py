@@ -306,7 +306,7 @@ async def test_quota_sets_the_schools_monthly_limit(say: Say, raw: asyncpg.Conne
         "Monthly analysis quota of DEMO-01: 25 (was: no limit)."
     )
     settings = await raw.fetchval("SELECT settings FROM schools WHERE code = 'DEMO-01'")
-    assert json.loads(settings) == {"analysisQuota": {"monthly": 25}}
+    assert json.loads(settings) == {"language": "he", "analysisQuota": {"monthly": 25}}
     assert text(await say("quota DEMO-01 off")) == (
         "Monthly analysis quota of DEMO-01: no limit (was: 25)."
     )

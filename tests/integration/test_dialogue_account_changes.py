@@ -10,7 +10,9 @@ from __future__ import annotations
 import asyncpg
 import pytest
 
+from bot.help import command_list
 from bot.i18n import t
+from core.models import UserRole
 from tests.dialogue_fixtures import Chat
 from tests.fakes.openai_server import FakeOpenAI
 
@@ -83,12 +85,18 @@ TO_PRINCIPAL = "UPDATE users SET role = 'PRINCIPAL' WHERE email = 'teacher1@demo
 
 
 @pytest.mark.parametrize(
-    ("change", "language"),
-    [(RELINK_TO_TEACHER2, "he"), (TO_PRINCIPAL, "en")],  # teacher2 never chose English
+    ("change", "language", "role"),
+    # teacher2 never chose English
+    [(RELINK_TO_TEACHER2, "he", UserRole.TEACHER), (TO_PRINCIPAL, "en", UserRole.PRINCIPAL)],
     ids=["relink", "role"],
 )
 async def test_a_relink_or_role_change_mid_interview_ends_it_with_one_clear_message(
-    chat: Chat, fake_ai: FakeOpenAI, raw: asyncpg.Connection, change: str, language: str
+    chat: Chat,
+    fake_ai: FakeOpenAI,
+    raw: asyncpg.Connection,
+    change: str,
+    language: str,
+    role: UserRole,
 ) -> None:
     await _mid_interview(chat, fake_ai)
     before = await _turns(raw)
@@ -103,4 +111,5 @@ async def test_a_relink_or_role_change_mid_interview_ends_it_with_one_clear_mess
     # Nothing is stuck: cancel and help answer as they do for anyone idle.
     refusals = {t(language, "denied"), t(language, "not_found")}
     assert {r.text for r in await chat.say("cancel")}.isdisjoint(refusals)
-    assert [r.text for r in await chat.say("help")] == [t(language, "help")]
+    # Help is the list for the role the account has now.
+    assert [r.text for r in await chat.say("help")] == [command_list(language, role)]

@@ -233,10 +233,11 @@ async def test_an_interview_idle_longer_than_the_timeout_expires_and_fails_as_ex
     assert [r["reason"] for r in reasons] == ["expired"]
     assert len(await _turns(raw)) == turns, "the late answer is not stored"
 
-    [offer] = await chat.say("Hello again")
-    assert "unfinished analysis of" in offer.text and "Liam O'Brien" in offer.text
+    [offer] = await chat.say("Hello again")  # interrupted, not failed: resume, as the text says
+    assert "write resume to go on or cancel to drop it" in offer.text
+    assert "Liam O'Brien" in offer.text
     assert [(b.label, b.action) for b in offer.buttons] == [
-        ("Resume", "resume"), ("Retry", "retry")]
+        ("Resume", "resume"), ("Cancel", "cancel")]
 
 
 async def test_a_teacher_with_an_unfinished_analysis_who_writes_text_is_offered_to_resume_it(

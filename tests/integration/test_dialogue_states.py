@@ -60,71 +60,98 @@ INPUTS: dict[str, tuple[str, str | None]] = {
 # GENERATING+done: the crash came after the result was stored.
 TABLE: dict[str, dict[str, str]] = {
     "IDLE": {
-        "IDLE help": "text empty number history note help finish btn:choose:1 btn:choose:99 "
-        "btn:finish btn:save btn:edit:strengths btn:edit:bogus btn:flag btn:note btn:discard "
-        "btn:zzz",
+        "IDLE help_teacher": "text empty number help btn:choose:1 btn:choose:99 btn:save "
+        "btn:edit:strengths btn:edit:bogus btn:flag btn:discard btn:zzz",
         "INTERVIEWING started": "analyze",
         "IDLE students_title": "students",
-        "IDLE nothing_to_resume": "resume retry btn:resume btn:retry",
+        "IDLE usage_history": "history",
+        "IDLE nothing_to_resume": "resume btn:resume",
+        "IDLE nothing_to_retry": "retry btn:retry",
         "IDLE nothing_to_cancel": "cancel btn:cancel",
+        "IDLE note_nothing": "note",
+        "IDLE note_usage": "btn:note",
         "IDLE lang_set": "lang-en",
         "IDLE lang_bad": "lang-xx",
+        "IDLE nothing_to_finish": "finish btn:finish",
         "IDLE role_refused": "summary flagged admin",
     },
     "CHOOSING": {
-        # Mid-choice only a number, a slashed command, finish or cancel are commands.
-        "CHOOSING choose_again": "text empty analyze students history resume retry note "
-        "lang-en lang-xx help finish summary flagged admin btn:choose:99 btn:finish btn:save "
-        "btn:edit:strengths btn:edit:bogus btn:flag btn:note btn:discard btn:resume btn:retry "
-        "btn:zzz",
-        "INTERVIEWING started": "number btn:choose:1",
+        # A number picks; a command runs (leaving the choice); anything else asks again.
+        "CHOOSING choose_again": "text empty help btn:choose:99 btn:save btn:edit:strengths "
+        "btn:edit:bogus btn:flag btn:discard btn:zzz",
+        "INTERVIEWING started": "number analyze btn:choose:1",
+        "IDLE students_title": "students",
+        "IDLE usage_history": "history",
+        "IDLE nothing_to_resume": "resume btn:resume",
+        "IDLE nothing_to_retry": "retry btn:retry",
         "IDLE choice_cancelled": "cancel btn:cancel",
+        "IDLE note_nothing": "note",
+        "IDLE note_usage": "btn:note",
+        "CHOOSING lang_set": "lang-en",
+        "CHOOSING lang_bad": "lang-xx",
+        "CHOOSING nothing_to_finish": "finish btn:finish",
+        "IDLE role_refused": "summary flagged admin",
     },
     "INTERVIEWING": {
-        # Mid-interview typed words are answers, except finish, cancel and a lone resume.
-        "INTERVIEWING question": "text number analyze students history retry note lang-en "
-        "lang-xx help summary flagged admin",
+        # Typed text is an answer, unless it is a control word (help, cancel, finish, lang
+        # with a language) or a lone resume; a lone other command word asks what was meant.
+        "INTERVIEWING question": "text number analyze note lang-xx",
         "INTERVIEWING asked_again": "resume btn:resume",
-        "INTERVIEWING in_interview": "empty btn:choose:1 btn:choose:99 btn:save "
-        "btn:edit:strengths btn:edit:bogus btn:flag btn:note btn:discard btn:retry btn:zzz",
+        "INTERVIEWING in_interview": "empty",
+        "INTERVIEWING did_you_mean": "students history retry summary flagged admin",
+        "INTERVIEWING help_interview": "help",
+        "INTERVIEWING lang_set": "lang-en",
+        "INTERVIEWING busy_interview": "btn:choose:1 btn:choose:99 btn:save btn:edit:strengths "
+        "btn:edit:bogus btn:flag btn:discard btn:retry btn:zzz",
+        "INTERVIEWING note_usage": "btn:note",
         "REVIEWING generating": "finish btn:finish",
         "IDLE cancelled": "cancel btn:cancel",
     },
     "GENERATING": {
-        # Whatever comes next regenerates from the stored turns; only cancel and lang do not.
+        # Whatever comes next regenerates from the stored turns, but cancel, lang and help.
         "REVIEWING generating": "text empty number analyze students history resume retry note "
-        "help finish summary flagged admin btn:choose:1 btn:choose:99 btn:finish btn:save "
+        "finish summary flagged admin btn:choose:1 btn:choose:99 btn:finish btn:save "
         "btn:edit:strengths btn:edit:bogus btn:flag btn:note btn:discard btn:resume btn:retry "
         "btn:zzz",
         "IDLE cancelled": "cancel btn:cancel",
         "GENERATING lang_set": "lang-en",
         "GENERATING lang_bad": "lang-xx",
+        "GENERATING help_teacher": "help",
     },
     "GENERATING+done": {
-        "REVIEWING in_review": "text empty number analyze students history retry help finish "
-        "summary flagged admin btn:choose:1 btn:choose:99 btn:finish btn:edit:bogus btn:retry "
-        "btn:zzz",
+        "REVIEWING in_review": "text empty finish btn:choose:1 btn:choose:99 btn:finish",
+        "REVIEWING busy_review": "analyze retry btn:retry btn:zzz",
+        "REVIEWING students_title": "students",
+        "REVIEWING usage_history": "history",
         "REVIEWING review_title": "resume btn:resume",
         "REVIEWING noted": "note",
         "GENERATING lang_set": "lang-en",
         "GENERATING lang_bad": "lang-xx",
-        "IDLE saved": "btn:save",
+        "GENERATING help_teacher": "help",
+        "REVIEWING role_refused": "summary flagged admin",
+        "IDLE saved": "number btn:save",
         "REVIEWING edit_prompt": "btn:edit:strengths",
+        "REVIEWING edit_which": "btn:edit:bogus",
         "REVIEWING flagged": "btn:flag",
         "REVIEWING note_prompt": "btn:note",
         "IDLE discarded": "btn:discard",
         "IDLE cancelled": "cancel btn:cancel",
     },
     "REVIEWING": {
-        "REVIEWING in_review": "text empty number analyze students history retry help finish "
-        "summary flagged admin btn:choose:1 btn:choose:99 btn:finish btn:edit:bogus btn:retry "
-        "btn:zzz",
+        # Every review action works typed, by button or by its number ("1" is Save).
+        "REVIEWING in_review": "text empty finish btn:choose:1 btn:choose:99 btn:finish",
+        "REVIEWING busy_review": "analyze retry btn:retry btn:zzz",
+        "REVIEWING students_title": "students",
+        "REVIEWING usage_history": "history",
         "REVIEWING review_title": "resume btn:resume",
         "REVIEWING noted": "note",
         "REVIEWING lang_set": "lang-en",
         "REVIEWING lang_bad": "lang-xx",
-        "IDLE saved": "btn:save",
+        "REVIEWING help_review": "help",
+        "REVIEWING role_refused": "summary flagged admin",
+        "IDLE saved": "number btn:save",
         "REVIEWING edit_prompt": "btn:edit:strengths",
+        "REVIEWING edit_which": "btn:edit:bogus",
         "REVIEWING flagged": "btn:flag",
         "REVIEWING note_prompt": "btn:note",
         "IDLE discarded": "btn:discard",
@@ -132,27 +159,35 @@ TABLE: dict[str, dict[str, str]] = {
     },
     "REVIEWING+edit": {
         # Typed text is the section's new text; cancel drops the edit, not the analysis.
-        "REVIEWING edited": "text number analyze students history retry note lang-en lang-xx "
-        "help summary flagged admin",
+        "REVIEWING edited": "text number analyze students history retry note lang-xx summary "
+        "flagged admin",
         "REVIEWING invalid": "empty",
-        "REVIEWING in_review": "finish cancel btn:choose:1 btn:choose:99 btn:finish "
-        "btn:edit:bogus btn:retry btn:cancel btn:zzz",
         "REVIEWING review_title": "resume btn:resume",
+        "REVIEWING cancelled_pending": "cancel btn:cancel",
+        "REVIEWING lang_set": "lang-en",
+        "REVIEWING help_review": "help",
+        "REVIEWING in_review": "finish btn:choose:1 btn:choose:99 btn:finish",
+        "REVIEWING busy_review": "btn:retry btn:zzz",
         "IDLE saved": "btn:save",
         "REVIEWING edit_prompt": "btn:edit:strengths",
+        "REVIEWING edit_which": "btn:edit:bogus",
         "REVIEWING flagged": "btn:flag",
         "REVIEWING note_prompt": "btn:note",
         "IDLE discarded": "btn:discard",
     },
     "REVIEWING+note": {
-        "REVIEWING noted": "text number analyze students history retry note lang-en lang-xx "
-        "help summary flagged admin",
+        "REVIEWING noted": "text number analyze students history retry note lang-xx summary "
+        "flagged admin",
         "REVIEWING invalid": "empty",
-        "REVIEWING in_review": "finish cancel btn:choose:1 btn:choose:99 btn:finish "
-        "btn:edit:bogus btn:retry btn:cancel btn:zzz",
         "REVIEWING review_title": "resume btn:resume",
+        "REVIEWING cancelled_pending": "cancel btn:cancel",
+        "REVIEWING lang_set": "lang-en",
+        "REVIEWING help_review": "help",
+        "REVIEWING in_review": "finish btn:choose:1 btn:choose:99 btn:finish",
+        "REVIEWING busy_review": "btn:retry btn:zzz",
         "IDLE saved": "btn:save",
         "REVIEWING edit_prompt": "btn:edit:strengths",
+        "REVIEWING edit_which": "btn:edit:bogus",
         "REVIEWING flagged": "btn:flag",
         "REVIEWING note_prompt": "btn:note",
         "IDLE discarded": "btn:discard",
@@ -352,13 +387,13 @@ async def test_a_number_that_is_not_a_plain_digit_asks_for_the_choice_again(
 ) -> None:
     await world.reset()
     await _choosing(world)
-    for odd in ("²", "0", "-1", "1.5", "3"):
+    for odd in ("²", "0", "-1", "1.5", "99"):
         replies = await world.chat.say(odd)
         assert _is(replies[0], "choose_again"), (odd, replies)
         assert await world.state() == "CHOOSING"
 
 
-async def test_resume_after_cancelling_a_review_shows_the_analysis_again(
+async def test_a_review_cancelled_is_over_for_good_and_never_offered_again(
     world: World,
 ) -> None:
     await world.reset()
@@ -367,14 +402,9 @@ async def test_resume_after_cancelling_a_review_shows_the_analysis_again(
     status = await world.raw.fetchval("SELECT status::text FROM analyses")
     assert status == "FAILED"
 
-    replies = await world.chat.say("resume")
-
-    assert await world.state() == "REVIEWING"
-    assert _is(replies[0], "review_title"), replies
-    assert {b.action for b in replies[0].buttons} >= {"save", "discard"}
-    assert await world.raw.fetchval("SELECT status::text FROM analyses") == "IN_PROGRESS"
-    assert _is((await world.chat.say(action="save"))[0], "saved")
-    rows = await world.raw.fetch(
-        "SELECT role::text FROM analysis_conversations ORDER BY sequence_number"
-    )
-    assert [r["role"] for r in rows] == ["SYSTEM", "ASSISTANT", "USER", "ASSISTANT", "ASSISTANT"]
+    for word in ("resume", "retry", "hello"):
+        replies = await world.chat.say(word)
+        assert await world.state() == "IDLE"
+        assert not any(b.action in ("resume", "retry") for r in replies for b in r.buttons)
+    assert _is((await world.chat.say("resume"))[0], "nothing_to_resume")
+    assert await world.raw.fetchval("SELECT status::text FROM analyses") == "FAILED"

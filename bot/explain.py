@@ -1,0 +1,84 @@
+"""The one place a domain error becomes a sentence, in the user's language.
+
+What the sentence says can depend on the command that failed (a summary's bad period, an
+admin's missing school), so callers pass the verb and its argument along with the error.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.i18n import t
+from core.errors import (
+    AccessDenied,
+    Conflict,
+    DomainError,
+    InvalidInput,
+    NotFound,
+    QuotaExceeded,
+    UnknownPeriod,
+)
+from core.models import UserRole
+from core.roster_csv import RosterRejected
+from core.scopes import NEEDS_VALUE, AmbiguousStudent
+
+REPORT_LINES = 50  # of a rejected roster: enough to fix a file, short enough for one chat
+SUMMARY_VERBS = frozenset({"summary", "export", "flagged", "reviewed"})
+ADMIN_NOT_FOUND = frozenset({"School", "District", "User", "Student"})
+
+
+def explain(
+    language: str, error: DomainError, *, role: UserRole, verb: str = "", argument: str = ""
+) -> str:
+    """The sentence for `error`, raised while running `verb ARGUMENT` for a user of `role`."""
+    if verb == "export":
+        argument = argument.strip().partition(" ")[2]  # past the word "analyses"
+    words = argument.split()
+    text = _sentence(language, error, role, verb, argument, words)
+    if isinstance(error, InvalidInput) and verb in ("summary", "export"):
+        usage = "summary_usage_help" if verb == "summary" else "export_usage"
+        text += "\n" + t(language, usage)
+    return text
+
+
+def _sentence(
+    language: str, error: DomainError, role: UserRole, verb: str, argument: str, words: list[str]
+) -> str:
+    def say(key: str, **values: Any) -> str:
+        return t(language, key, **values)
+
+    if isinstance(error, RosterRejected):  # before InvalidInput, which it is too
+        return say("admin_roster_rejected", report=error.report(REPORT_LINES))
+    if isinstance(error, AmbiguousStudent):
+        return say("bad_student", value=error.query, names=", ".join(error.candidates))
+    if isinstance(error, QuotaExceeded):
+        return say("quota", limit=error.limit, resets_on=error.resets_on)
+    if isinstance(error, UnknownPeriod):  # names the words it could not read, whatever the verb
+        return say("bad_period", value=error.value)
+    if isinstance(error, InvalidInput):
+        if verb in SUMMARY_VERBS:
+            if error.field == "period":
+                return say("bad_period", value=words[-1] if words else "")
+            if error.field == "scope":
+                return say("bad_scope", value=words[0] if words else "")
+            if error.field in NEEDS_VALUE:
+                return say("bad_missing", kind=error.field)
+            if error.field == "id":
+                return say("bad_id", value=argument.strip())
+        return say("invalid", field=error.field, reason=error.reason)
+    if isinstance(error, AccessDenied):
+        if error.reason in ("other_school", "admin_only"):
+            return say(error.reason)
+        if verb in SUMMARY_VERBS or (verb == "admin" and role is not UserRole.ADMIN):
+            return say("role_refused")
+        return say("denied")
+    if isinstance(error, NotFound):
+        if verb == "admin" and error.resource in ADMIN_NOT_FOUND:
+            return say(f"admin_no_{error.resource.lower()}", name=error.key)
+        if verb in SUMMARY_VERBS:
+            what = say(f"what_{error.resource}") if error.resource else ""
+            return say("scope_not_found", what=what, value=error.key)
+        return say("not_found")
+    if isinstance(error, Conflict):
+        return say("not_flagged") if verb == "reviewed" else say("conflict", what=error.what)
+    return say("admin_failed", error=str(error))

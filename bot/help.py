@@ -1,0 +1,74 @@
+"""`help`: the commands of the person's role, what fits the state they are in, or one command."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from bot.commands import BY_VERB, WORDS, Parsed, commands_for
+from bot.deps import Deps
+from bot.events import Reply
+from bot.flows import ask_again
+from bot.i18n import keys, t
+from bot.render import review_menu
+from bot.states import CHOOSING, INTERVIEWING, REVIEWING
+from core.models import UserRole
+
+if TYPE_CHECKING:
+    from bot.engine import Context
+
+
+def command_list(language: str, role: UserRole) -> str:
+    """The header for `role` and one line per command it may use, from the vocabulary."""
+    lines = [t(language, f"help_{role.value.lower()}")]
+    lines += [
+        t(
+            language,
+            "help_line",
+            usage=t(language, f"usage_{c.verb}"),
+            what=t(language, f"what_{c.verb}"),
+            english=c.word("en"),
+        )
+        for c in commands_for(role)
+    ]
+    return "\n".join(lines)
+
+
+def role_help(ctx: Context) -> Reply:
+    """The person's own command list."""
+    return Reply(command_list(ctx.language, ctx.user.actor.role))
+
+
+def one_command(ctx: Context, word: str) -> Reply:
+    """`help COMMAND`: its usage, what it does, and more when there is more to say."""
+    verb = WORDS.get(word.lower().lstrip("/"))
+    role = ctx.user.actor.role
+    if verb is None or not BY_VERB[verb].listed or role not in BY_VERB[verb].roles:
+        return Reply(ctx.say("help_unknown", word=word))
+    more_key = f"more_{verb}"
+    more = ctx.say(more_key) if more_key in keys(ctx.language) else ""
+    text = ctx.say(
+        "help_command",
+        usage=ctx.say(f"usage_{verb}"),
+        what=ctx.say(f"what_{verb}"),
+        more=more,
+    )
+    return Reply(text.rstrip())
+
+
+async def on_help(deps: Deps, ctx: Context, parsed: Parsed) -> list[Reply]:
+    """Help that fits: one command, the interview, the review, the choice, or the role's list."""
+    if parsed.argument and parsed.verb == "help":
+        return [one_command(ctx, parsed.argument)]
+    if ctx.state == INTERVIEWING:
+        return [Reply(ctx.say("help_interview")), *await ask_again(deps, ctx)]
+    if ctx.state == REVIEWING:
+        prompt = ctx.data.get("awaiting")
+        if prompt == "note":
+            return [Reply(ctx.say("help_review")), Reply(ctx.say("note_prompt"))]
+        if prompt and prompt.startswith("edit:"):  # still waiting for the section's new text
+            section = ctx.say(prompt.split(":", 1)[1])
+            return [Reply(ctx.say("help_review")), Reply(ctx.say("edit_prompt", section=section))]
+        return [review_menu(ctx.language, ctx.say("help_review"))]
+    if ctx.state == CHOOSING:
+        return [Reply(ctx.say("choose_again", count=len(ctx.data.get("choices", []))))]
+    return [role_help(ctx)]

@@ -1,0 +1,163 @@
+"""Commands that look things up or add to them without moving the dialogue: students, history,
+opening a past analysis, notes, language, and the principal's and admin's commands."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
+
+from bot import admin_commands, summary_commands
+from bot.commands import Parsed
+from bot.deps import Deps
+from bot.events import Button, Reply
+from bot.flows import load, student_name
+from bot.i18n import isolate
+from bot.render import render_analysis
+from core.errors import AccessDenied
+from core.services import commands, history, people, review, students
+
+if TYPE_CHECKING:
+    from bot.engine import Context
+
+Replies = list[Reply]
+NOTE_WINDOW = timedelta(days=1)  # a note without an analysis goes on one touched this recently
+
+
+async def on_students(deps: Deps, ctx: Context, parsed: Parsed) -> Replies:
+    """`students [QUERY]`: the user's students, or a search among them."""
+    async with deps.read_uow() if parsed.argument else deps.uow() as uow:
+        if parsed.argument:
+            found = await students.find_students(
+                uow=uow, actor=ctx.user.actor, query=parsed.argument, limit=20
+            )
+        else:
+            found = (await students.list_my_students(uow=uow, actor=ctx.user.actor)).items
+    if not found:
+        return [Reply(ctx.say("no_students"))]
+    lines = [ctx.say("students_title")] + [
+        f"• {isolate(s.full_name)} ({s.grade_level})" for s in found
+    ]
+    return [Reply("\n".join(lines))]
+
+
+async def on_history(deps: Deps, ctx: Context, parsed: Parsed) -> Replies:
+    """`history NAME`: the student's analyses, newest first, each with a button that opens it."""
+    if not parsed.argument:
+        return [Reply(ctx.say("usage_history"))]
+    async with deps.read_uow() as uow:
+        found = await students.find_students(
+            uow=uow, actor=ctx.user.actor, query=parsed.argument, limit=5, best_only=True
+        )
+    if not found:
+        return [Reply(ctx.say("no_match", query=parsed.argument))]
+    if len(found) > 1:
+        names = ", ".join(isolate(s.full_name) for s in found)
+        return [Reply(ctx.say("be_specific", names=names))]
+    async with deps.read_uow() as uow:
+        items = await history.student_history(uow=uow, actor=ctx.user.actor, student_id=found[0].id)
+    title = ctx.say("history_title", name=isolate(found[0].full_name))
+    if not items:
+        return [Reply(f"{title}\n{ctx.say('history_empty')}")]
+    lines = [title] + [
+        f"{n}. {i.created_at:%Y-%m-%d} · {ctx.say('status_' + i.status.lower())} · "
+        f"{isolate(i.teacher_name)}" + (f" · {ctx.say('flag')}" if i.flagged else "")
+        for n, i in enumerate(items, 1)
+    ]
+    buttons = tuple(
+        Button(
+            f"{n}. "
+            + ctx.say(
+                "open_button",
+                date=f"{i.created_at:%Y-%m-%d}",
+                status=ctx.say("status_" + i.status.lower()),
+            ),
+            f"open:{i.analysis_id}",
+        )
+        for n, i in enumerate(items, 1)
+    )
+    return [Reply("\n".join([*lines, "", ctx.say("history_open")]), buttons)]
+
+
+async def on_open(deps: Deps, ctx: Context, parsed: Parsed) -> Replies:
+    """A history button: the analysis as it reads now (no review actions, no notes)."""
+    try:
+        analysis_id = uuid.UUID(parsed.argument)
+    except ValueError:
+        return [Reply(ctx.say("not_found"))]
+    snapshot = await load(deps, ctx, analysis_id)
+    name = student_name(snapshot)
+    if snapshot.results is None:
+        status = ctx.say("status_" + str(snapshot.status).lower())
+        return [Reply(ctx.say("opened_unfinished", name=name, status=status))]
+    text = render_analysis(
+        ctx.language, name, ctx.user.display_name, snapshot.results, snapshot.teacher_edits
+    )
+    return [Reply(text)]
+
+
+async def note_on(deps: Deps, ctx: Context, analysis_id: uuid.UUID, text: str) -> Replies:
+    """Add a private note to one analysis and name it in the confirmation."""
+    async with deps.uow() as uow:
+        await review.add_private_note(
+            uow=uow, actor=ctx.user.actor, analysis_id=analysis_id, text=text
+        )
+    snapshot = await load(deps, ctx, analysis_id)
+    return [Reply(ctx.say("noted_on", name=student_name(snapshot)))]
+
+
+async def on_note(deps: Deps, ctx: Context, parsed: Parsed) -> Replies:
+    """`note TEXT` outside a review: on the analysis at hand, else the latest one touched within
+    a day, else the teacher picks (the text waits in the state until they do)."""
+    if not parsed.argument:
+        return [Reply(ctx.say("note_usage"))]
+    if ctx.analysis_id is not None:
+        return await note_on(deps, ctx, ctx.analysis_id, parsed.argument)
+    async with deps.uow() as uow:
+        recent = await history.recent_own_analyses(uow=uow, actor=ctx.user.actor)
+    if not recent:
+        return [Reply(ctx.say("note_nothing"))]
+    if datetime.now(UTC) - recent[0].updated_at <= NOTE_WINDOW:
+        return await note_on(deps, ctx, recent[0].analysis_id, parsed.argument)
+    ctx.data["note"] = parsed.argument
+    buttons = tuple(
+        Button(f"{r.student_name} · {r.updated_at:%Y-%m-%d}", f"noteon:{r.analysis_id}")
+        for r in recent
+    )
+    return [Reply(ctx.say("note_which"), buttons)]
+
+
+async def on_note_on(deps: Deps, ctx: Context, parsed: Parsed) -> Replies:
+    """The button answering "which analysis is the note for?"."""
+    text = ctx.data.pop("note", None)
+    if not text:
+        return [Reply(ctx.say("note_usage"))]
+    return await note_on(deps, ctx, uuid.UUID(parsed.argument), text)
+
+
+async def on_lang(deps: Deps, ctx: Context, parsed: Parsed) -> Replies:
+    """`lang he|en`: kept in the user's settings, so every platform answers in it."""
+    if parsed.argument.lower() not in ("he", "en"):
+        return [Reply(ctx.say("lang_bad"))]
+    async with deps.uow() as uow:
+        await people.set_language(uow=uow, actor=ctx.user.actor, language=parsed.argument.lower())
+    ctx.user = replace(ctx.user, language=parsed.argument.lower())
+    ctx.data.pop("language", None)
+    return [Reply(ctx.say("lang_set"))]
+
+
+async def on_role_command(deps: Deps, ctx: Context, parsed: Parsed) -> Replies:
+    """`summary`, `flagged`, `reviewed`, `export`, `admin`: access-checked (and audited) in core."""
+    if parsed.verb == "admin":
+        return await admin_commands.handle(
+            deps, ctx, parsed.argument, bot_username=deps.bot_username()
+        )
+    async with deps.uow() as uow:
+        try:
+            await commands.authorize_command(
+                uow=uow, actor=ctx.user.actor, command=parsed.verb or ""
+            )
+        except AccessDenied:
+            return [Reply(ctx.say("role_refused"))]
+    return await summary_commands.handle(deps, ctx, parsed.verb or "", parsed.argument)
