@@ -3,7 +3,8 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
-PYTEST_ARGS ?=
+# Two workers: the fault, capacity and fuzz suites wait on real servers, and the machine has 2 cores.
+PYTEST_ARGS ?= -n 2
 # Hashed pins (uv pip compile, installed by plain pip): runtime in requirements.lock (the
 # image), dev and embedded servers in requirements-dev.lock (make run/test); offline here.
 DEV_LOCK := requirements-dev.lock

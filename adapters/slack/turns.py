@@ -14,7 +14,7 @@ from adapters.pacing import QuietWindow
 from adapters.pipeline import Pipeline, Undeliverable
 from adapters.slack.client import SlackOut
 from adapters.slack.deliver import Target, to_messages
-from adapters.slack.identity import ensure_linked, linked_user
+from adapters.slack.identity import LINK_COMMAND, ensure_linked, linked_user
 from adapters.slack.translate import Turn
 from bot.engine import DialogueEngine, Router
 from bot.events import Reply
@@ -79,8 +79,10 @@ class TurnRunner:
         if user is None:
             refusal = await ensure_linked(self.engine, self.out, turn, self.default_language)
         if refusal is not None:
-            # People we cannot link hear why at most once per window.
-            quiet = self.quiet.may_speak(event.conversation_key)
+            # People we cannot link hear why at most once per window; an invite code typed is
+            # always answered (guesses are throttled by the link-code service itself).
+            typed_code = LINK_COMMAND.fullmatch(turn.text.strip()) is not None
+            quiet = typed_code or self.quiet.may_speak(event.conversation_key)
             replies = [refusal] if quiet else []
             await self.engine.answer(event, replies, route)
             return {route(reply)[0] for reply in replies}
