@@ -10,11 +10,13 @@ from __future__ import annotations
 import json
 import re
 import urllib.parse
-from typing import Any
+from typing import Any, cast
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, ValidationError
 from slack_sdk.signature import SignatureVerifier
+
+from core.cleaning import clean_json
 
 # Both platforms' bodies are a few kilobytes; aiohttp refuses over 1 MiB itself (413).
 MAX_BODY_BYTES = 1024**2
@@ -128,7 +130,8 @@ async def telegram_update(request: web.Request) -> dict[str, Any] | web.Response
         _check(_TgUpdate, data)
     except BadBody as exc:
         return refuse(400, f"not a Telegram update: {exc}")
-    return data
+    # The update is stored whole in the inbox before the 200, so its strings are cleaned here.
+    return cast(dict[str, Any], clean_json(data))
 
 
 # -- Slack -------------------------------------------------------------------------------------

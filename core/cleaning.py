@@ -27,6 +27,23 @@ def clean_text(value: str) -> str:
     return nfc(_UNSAFE.sub("", value))
 
 
+def clean_json(value: object) -> object:
+    """A parsed JSON value with NUL, lone surrogates and control characters in its strings
+    (keys too) shown as U+FFFD, the replacement character.
+
+    A whole platform payload is stored before it is acknowledged, and PostgreSQL's jsonb refuses
+    those as text does. They are replaced rather than removed so that a message made only of
+    them still reaches the dialogue as a message, and is answered.
+    """
+    if isinstance(value, str):
+        return _UNSAFE.sub("\ufffd", value)
+    if isinstance(value, list):
+        return [clean_json(item) for item in value]
+    if isinstance(value, dict):
+        return {_UNSAFE.sub("\ufffd", str(key)): clean_json(item) for key, item in value.items()}
+    return value
+
+
 def clean_id(value: object) -> str:
     """A platform id (user, chat, team, event) as a clean one-line string."""
     return _SPACES.sub(" ", clean_text(str(value))).strip()
