@@ -14,9 +14,10 @@ from typing import TYPE_CHECKING, Any
 
 from bot import admin_grammar
 from bot.admin_grammar import Spec, UsageError, number, split, usage_text
+from bot.commands import BY_VERB
 from bot.events import Attachment, Button, Reply
 from bot.explain import explain
-from bot.i18n import isolate, t
+from bot.i18n import isolate, t, tn
 from core.actor import Actor
 from core.errors import AccessDenied, DomainError, InvalidInput
 from core.roster_csv import KINDS, sniff
@@ -59,6 +60,10 @@ class Call:
     def say(self, sentence: str, /, **values: Any) -> str:
         """A catalogue sentence in the caller's language."""
         return t(self.language, sentence, **values)
+
+    def count(self, noun: str, n: int) -> str:
+        """`n` things in the plural form that fits (`n_analyses`: "1 analysis", "2 analyses")."""
+        return tn(self.language, noun, n)
 
     async def run(self, fn: Callable[..., Awaitable[Any]], **kwargs: Any) -> Any:
         """A service in its own unit of work, as the caller."""
@@ -156,7 +161,8 @@ async def _roster(c: Call, a: dict[str, Any]) -> Replies:
             raise InvalidInput("school", "give the school's code")
         school = own[0].code
     r = await c.run(roster_import.import_roster, school_code=school, kind=kind, data=data)
-    return [Reply(c.say("admin_roster_done", **vars(r)))]
+    values = {**vars(r), "rows": c.count("n_rows", r.rows)}
+    return [Reply(c.say("admin_roster_done", **values))]
 
 
 async def _quota(c: Call, a: dict[str, Any]) -> Replies:
@@ -177,7 +183,9 @@ async def _usage(c: Call, a: dict[str, Any]) -> Replies:
 
     def line(who: str, totals: tuple[int, int, float]) -> str:
         n, tokens, cost = totals
-        return c.say("admin_usage_line", who=who, analyses=n, tokens=tokens, cost=f"{cost:.2f}")
+        analyses, tokens_used = c.count("n_analyses", n), c.count("n_tokens", tokens)
+        return c.say("admin_usage_line", who=who, analyses=analyses, tokens=tokens_used,
+                     cost=f"{cost:.2f}")  # fmt: skip
 
     lines, schools_total = [c.say("admin_usage_title", month=report.month)], report.by_school()
     for code, totals in schools_total.items():
@@ -219,7 +227,8 @@ async def _retention(c: Call, a: dict[str, Any]) -> Replies:
         return await _retention_question(c)
     r = await c.run(retention.run_retention, dry_run=dry)
     summary = "admin_retention_dry" if dry else "admin_retention"
-    lines = [c.say(summary, students=len(r.student_ids), users=len(r.user_ids))]
+    students, users = c.count("n_students", len(r.student_ids)), c.count("n_users", len(r.user_ids))
+    lines = [c.say(summary, students=students, users=users)]
     for key, ids in (("admin_student_ids", r.student_ids), ("admin_user_ids", r.user_ids)):
         if ids:  # the audit row of the run lists them all
             more = " …" if len(ids) > IDS_SHOWN else ""
@@ -230,9 +239,12 @@ async def _retention(c: Call, a: dict[str, Any]) -> Replies:
 async def _retention_question(c: Call) -> Replies:
     """What a run would anonymise, and a button that runs it: it cannot be undone."""
     due = await c.run(retention.run_retention, dry_run=True)
-    counts = {"students": len(due.student_ids), "users": len(due.user_ids)}
-    if not any(counts.values()):
+    if not (due.student_ids or due.user_ids):
         return [Reply(c.say("admin_retention_nothing_due"))]
+    counts = {
+        "students": c.count("n_students", len(due.student_ids)),
+        "users": c.count("n_users", len(due.user_ids)),
+    }
     button = Button(c.say("admin_retention_go"), RETENTION_CONFIRMED)
     return [Reply(c.say("admin_retention_confirm", **counts), (button,))]
 
@@ -244,7 +256,8 @@ async def _record(c: Call, a: dict[str, Any]) -> Replies:
         Attachment(f"{r.basename}-disclosures.csv", r.csv_bytes(), "text/csv"),
     )
     name = isolate(r.student.full_name)
-    text = c.say("admin_record", name=name, analyses=r.analyses, disclosures=r.disclosures)
+    analyses, entries = c.count("n_analyses", r.analyses), c.count("n_log_entries", r.disclosures)
+    text = c.say("admin_record", name=name, analyses=analyses, disclosures=entries)
     return [Reply(text, attachments=files)]
 
 
@@ -276,7 +289,7 @@ def _explain(c: Call, error: DomainError) -> str:
 async def execute(call: Call, command: str | list[str]) -> Outcome:
     """Run one admin command (a chat line, or words a shell split); errors become replies."""
     words = split(command) if isinstance(command, str) else command
-    if not words or words[0].lower() in ("help", "-h", "--help"):
+    if not words or words[0].lower() in ("-h", "--help", *BY_VERB["help"].en, *BY_VERB["help"].he):
         return Outcome([Reply(usage_text(UsageError(SPECS), call.say))], 0)
     try:
         spec, values = parse(words)

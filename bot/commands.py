@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from core.models import UserRole
+from core.periods import KEYWORDS as PERIOD_KEYWORDS
+from core.scopes import KIND_ALIASES, KINDS
 from core.sections import EDITABLE_SECTIONS
 
 LANGUAGES = ("he", "en")
@@ -68,11 +70,57 @@ SECTION_WORDS: dict[str, dict[str, tuple[str, ...]]] = {
     "learningStyle": {"en": ("style", "learning style"), "he": ("סגנון", "סגנון למידה")},
 }
 assert tuple(SECTION_WORDS) == EDITABLE_SECTIONS
+# What a summary or an export is about: core's parser reads the English kind and the Hebrew
+# words in `KIND_ALIASES`; the first Hebrew word of each kind is the one offered.
+SCOPE_WORDS: dict[str, dict[str, tuple[str, ...]]] = {
+    kind: {"en": (kind,), "he": tuple(w for w, k in KIND_ALIASES.items() if k == kind) or (kind,)}
+    for kind in KINDS
+}
+# Named periods: core reads the English keyword; a Hebrew word is turned into it here.
+PERIOD_WORDS: dict[str, dict[str, tuple[str, ...]]] = {
+    "this-month": {"en": ("this-month",), "he": ("החודש",)},
+    "this-term": {"en": ("this-term",), "he": ("המחצית", "הסמסטר")},
+    "this-year": {"en": ("this-year",), "he": ("השנה",)},
+}
+assert tuple(PERIOD_WORDS) == PERIOD_KEYWORDS
+# What `export` exports (the only thing so far).
+EXPORT_WORDS: dict[str, dict[str, tuple[str, ...]]] = {
+    "analyses": {"en": ("analyses",), "he": ("ניתוחים",)},
+}
+# Placeholders a sentence may use for an offered word: `{w_summary}`, `{s_grade}`,
+# `{p_this-year}`, `{x_analyses}`; each is filled from its table in the reader's language.
+OFFERED = {"w_": None, "s_": SCOPE_WORDS, "p_": PERIOD_WORDS, "x_": EXPORT_WORDS}
 
 
 def word(language: str, verb: str) -> str:
     """The word offered for `verb` to a user of `language`."""
     return BY_VERB[verb].word(language)
+
+
+def offered(language: str, placeholder: str) -> str | None:
+    """The word a `{w_VERB}`-style placeholder stands for, or None for an ordinary value."""
+    prefix, name = placeholder[:2], placeholder[2:]
+    if prefix not in OFFERED:
+        return None
+    table = OFFERED[prefix]
+    if table is None:
+        return word(language, name)
+    return table[name]["he" if language == "he" else "en"][0]
+
+
+def period_keyword(text: str) -> str | None:
+    """The English period keyword a word of either language names (`השנה` → `this-year`)."""
+    folded = text.strip().lower()
+    for keyword, words in PERIOD_WORDS.items():
+        if folded in (*words["en"], *words["he"]):
+            return keyword
+    return None
+
+
+def in_export_words(text: str) -> bool:
+    """True when `text` names what `export` exports, in either language."""
+    folded = text.strip().lower()
+    return any(folded in (*w["en"], *w["he"]) for w in EXPORT_WORDS.values())
 
 
 def section_word(language: str, section: str) -> str:
@@ -141,16 +189,16 @@ def read(text: str, *, interviewing: bool, awaiting_text: bool) -> Parsed:
     """What a typed message means in a state.
 
     Control words are commands everywhere. Where the bot waits for free text (an interview
-    answer, an edited section, a note), any other command needs its slash; in an interview,
-    a message that is exactly a bare command word comes back as verb `ask` (did you mean it?).
+    answer, an edited section, a note), any other command needs its slash, and a message that
+    is exactly a bare command word comes back as verb `ask` (did you mean the command?).
     """
     parsed = parse(text)
     if parsed.verb is None or parsed.slashed or is_control(parsed):
         return parsed
     if parsed.verb == "resume" and not parsed.argument:
         return parsed  # "resume" alone: the question (or the review) again
-    if interviewing and not parsed.argument:
+    if not (interviewing or awaiting_text):
+        return parsed
+    if not parsed.argument:
         return Parsed("ask", text.strip(), False)
-    if interviewing or awaiting_text:
-        return Parsed(None, text.strip(), False)
-    return parsed
+    return Parsed(None, text.strip(), False)

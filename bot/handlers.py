@@ -16,7 +16,7 @@ from bot.deps import Deps
 from bot.events import Button, Reply
 from bot.help import on_help, role_help
 from bot.interview import estimate_tokens
-from bot.render import review_buttons, review_menu, section_buttons
+from bot.render import review_buttons, review_menu, review_prompt, section_buttons
 from bot.states import CHOOSING, GENERATING, IDLE, INTERVIEWING, REVIEWING
 from core.models import ConversationRole
 from core.services import analyses, review, turns
@@ -77,8 +77,27 @@ async def aside(deps: Deps, ctx: Context, parsed: Parsed) -> list[Reply]:
     else:
         replies = await IDLE_COMMANDS[parsed.verb](deps, ctx, parsed)
     if ctx.state == REVIEWING:
-        return [*replies, review_menu(ctx.language)]
+        return [*replies, *review_prompt(ctx.language, ctx.data.get("awaiting"))]
     return [*replies, *await flows.ask_again(deps, ctx)]
+
+
+def did_you_mean(ctx: Context, word: str) -> list[Reply]:
+    """A bare command word where free text is expected: ask, keeping it until the teacher picks."""
+    ctx.data["pending"] = word
+    buttons = (
+        Button(ctx.say("did_you_mean_yes", word=word), f"run:{word}"),
+        Button(ctx.say("did_you_mean_no"), "answer"),
+    )
+    return [Reply(ctx.say("did_you_mean", word=word), buttons)]
+
+
+def settle(parsed: Parsed, pending: str | None) -> Parsed:
+    """The did-you-mean buttons: `run` is the command (slashed), `answer` the word as text."""
+    if parsed.verb == "run" and pending:
+        return Parsed(parse(pending).verb, "", True)
+    if parsed.verb == "answer" and pending:
+        return Parsed(None, pending, False)
+    return parsed
 
 
 async def interviewing(deps: Deps, ctx: Context, parsed: Parsed) -> list[Reply]:
@@ -103,17 +122,10 @@ async def interviewing(deps: Deps, ctx: Context, parsed: Parsed) -> list[Reply]:
             return [Reply(ctx.say("in_interview")), *await flows.ask_again(deps, ctx)]
         return await flows.generate(deps, ctx, snapshot)
     if parsed.verb == "ask":  # a bare command word: which did the teacher mean?
-        ctx.data["pending"] = parsed.argument
-        verb = parsed.argument.lower()
-        buttons = (
-            Button(ctx.say("did_you_mean_yes", word=verb), f"run:{verb}"),
-            Button(ctx.say("did_you_mean_no"), "answer"),
-        )
-        return [Reply(ctx.say("did_you_mean", word=verb), buttons)]
-    if parsed.verb == "run" and pending:
-        return await aside(deps, ctx, Parsed(flows_verb(parsed.argument), "", True))
-    if parsed.verb == "answer" and pending:
-        parsed = Parsed(None, pending, False)
+        return did_you_mean(ctx, parsed.argument)
+    parsed = settle(parsed, pending)
+    if parsed.verb in ("run", "answer"):  # a did-you-mean button of an earlier question
+        return await flows.ask_again(deps, ctx)
     if parsed.verb is not None:
         return await aside(deps, ctx, parsed)
     text = parsed.argument
@@ -130,11 +142,6 @@ async def interviewing(deps: Deps, ctx: Context, parsed: Parsed) -> list[Reply]:
             event_key=ctx.event.event_key,
         )
     return await flows.advance(deps, ctx, snapshot)
-
-
-def flows_verb(text: str) -> str:
-    """The verb a did-you-mean word names."""
-    return parse(text).verb or ""
 
 
 async def generating(deps: Deps, ctx: Context, parsed: Parsed) -> list[Reply]:
@@ -162,7 +169,12 @@ async def reviewing(deps: Deps, ctx: Context, parsed: Parsed) -> list[Reply]:
     """Save, edit a section, flag, add a private note or discard; every reply shows the menu."""
     assert ctx.analysis_id is not None
     actor, analysis_id = ctx.user.actor, ctx.analysis_id
-    parsed = menu_choice(ctx, parsed)
+    pending = ctx.data.pop("pending", None)
+    if parsed.verb == "ask":  # a bare command word while a note or a section's text is due
+        return did_you_mean(ctx, parsed.argument)
+    if parsed.verb == "run" and pending:  # the command instead of the text it interrupted
+        ctx.data.pop("awaiting", None)
+    parsed = settle(menu_choice(ctx, parsed), pending)
     awaiting = ctx.data.get("awaiting")
     verb, argument = parsed.verb, parsed.argument
     if verb is None and awaiting == "section":
@@ -209,7 +221,9 @@ async def reviewing(deps: Deps, ctx: Context, parsed: Parsed) -> list[Reply]:
             return [Reply(ctx.say("edited", section=ctx.say(section))), flows.review(ctx, snapshot)]
     if verb is not None and verb not in ("finish", "choose", "run", "answer"):
         return await aside(deps, ctx, parsed)
-    return [review_menu(ctx.language)]
+    if verb is None and argument:  # text with nothing waiting for it: say it was not kept
+        return [review_menu(ctx.language, ctx.say("review_text_ignored"))]
+    return review_prompt(ctx.language, ctx.data.get("awaiting"))
 
 
 async def finish_elsewhere(deps: Deps, ctx: Context, parsed: Parsed) -> list[Reply]:
@@ -219,7 +233,7 @@ async def finish_elsewhere(deps: Deps, ctx: Context, parsed: Parsed) -> list[Rep
     if ctx.state == GENERATING:
         return await generating(deps, ctx, parsed)
     if ctx.state == REVIEWING:
-        return [review_menu(ctx.language)]
+        return review_prompt(ctx.language, ctx.data.get("awaiting"))
     return [Reply(ctx.say("nothing_to_finish")), role_help(ctx)]
 
 
@@ -227,7 +241,7 @@ async def lang_then_back(deps: Deps, ctx: Context, parsed: Parsed) -> list[Reply
     """`lang he|en` anywhere, then the question or the review menu again in the new language."""
     replies = await lookups.on_lang(deps, ctx, parsed)
     if ctx.state == REVIEWING:
-        return [*replies, review_menu(ctx.language)]
+        return [*replies, *review_prompt(ctx.language, ctx.data.get("awaiting"))]
     return [*replies, *await flows.ask_again(deps, ctx)]
 
 

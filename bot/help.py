@@ -9,7 +9,7 @@ from bot.deps import Deps
 from bot.events import Reply
 from bot.flows import ask_again
 from bot.i18n import keys, t
-from bot.render import review_menu
+from bot.render import review_prompt
 from bot.states import CHOOSING, INTERVIEWING, REVIEWING
 from core.models import UserRole
 
@@ -61,14 +61,8 @@ async def on_help(deps: Deps, ctx: Context, parsed: Parsed) -> list[Reply]:
         return [one_command(ctx, parsed.argument)]
     if ctx.state == INTERVIEWING:
         return [Reply(ctx.say("help_interview")), *await ask_again(deps, ctx)]
-    if ctx.state == REVIEWING:
-        prompt = ctx.data.get("awaiting")
-        if prompt == "note":
-            return [Reply(ctx.say("help_review")), Reply(ctx.say("note_prompt"))]
-        if prompt and prompt.startswith("edit:"):  # still waiting for the section's new text
-            section = ctx.say(prompt.split(":", 1)[1])
-            return [Reply(ctx.say("help_review")), Reply(ctx.say("edit_prompt", section=section))]
-        return [review_menu(ctx.language, ctx.say("help_review"))]
+    if ctx.state == REVIEWING:  # then what the review waits for (a section's text, a note)
+        return review_prompt(ctx.language, ctx.data.get("awaiting"), ctx.say("help_review"))
     if ctx.state == CHOOSING:
         return [Reply(ctx.say("choose_again", count=len(ctx.data.get("choices", []))))]
     return [role_help(ctx)]

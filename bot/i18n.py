@@ -2,7 +2,8 @@
 
 The `.po` files are compiled with Babel when this module is imported (no build step to
 forget); `t` fills in values, and `{w_VERB}` with the word the vocabulary offers for VERB in
-that language, so a sentence that names a command names one the parser reads.
+that language (`{s_KIND}`, `{p_PERIOD}`, `{x_WHAT}` for scopes, periods and what `export`
+exports), so a sentence that names a command names one the parser reads.
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ LRI, PDI = "\u2066", "\u2069"  # isolate Latin names inside right-to-left Hebrew
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 LANGUAGES = ("he", "en")
 FALLBACK = "he"
-WORD_PREFIX = "w_"
 
 
 @cache
@@ -48,25 +48,35 @@ def keys(language: str) -> frozenset[str]:
     return frozenset(found)
 
 
+@cache
+def plural_keys(language: str) -> frozenset[str]:
+    """The keys of `language`'s catalogue that have plural forms (read with `tn`)."""
+    with (LOCALE_DIR / f"{language}.po").open("rb") as source:
+        catalog = read_po(source, locale=language)
+    return frozenset(str(m.id[0]) for m in catalog if m.id and isinstance(m.id, tuple))
+
+
 def sentence(language: str, key: str, count: int | None = None) -> str:
-    """The raw sentence `key` (the plural form for `count`); KeyError for an unknown key."""
+    """The raw sentence `key` (the plural form for `count`); KeyError for an unknown key.
+
+    A plural sentence needs its count: without one, gettext would quietly give the first form
+    ("1 analysis" for any number).
+    """
     code = language if language in LANGUAGES else FALLBACK
     if key not in keys(code):
         raise KeyError(key)
+    if count is None and key in plural_keys(code):
+        raise TypeError(f"{key!r} has plural forms: use tn() with its count")
     catalogue = translations(code)
     return catalogue.gettext(key) if count is None else catalogue.ngettext(key, key, count)
 
 
 def _fill(language: str, text: str, values: dict[str, Any]) -> str:
-    from bot.commands import word  # the vocabulary imports nothing from here
+    from bot.commands import offered  # the vocabulary imports nothing from here
 
-    wanted = {name for _, name, _, _ in Formatter().parse(text) if name}
-    words = {
-        name: word(language, name[len(WORD_PREFIX) :])
-        for name in wanted
-        if name.startswith(WORD_PREFIX) and name not in values
-    }
-    return text.format(**words, **values)
+    wanted = {name for _, name, _, _ in Formatter().parse(text) if name and name not in values}
+    words = {name: offered(language, name) for name in wanted}
+    return text.format(**{k: v for k, v in words.items() if v is not None}, **values)
 
 
 def t(language: str, key: str, **values: Any) -> str:
@@ -85,7 +95,11 @@ def isolate(text: str) -> str:
 
 
 def _raw(language: str) -> dict[str, str]:
-    return {key: sentence(language, key, None) for key in sorted(keys(language))}
+    # A plural sentence is shown in its "other" form (the one with the number in it).
+    return {
+        key: sentence(language, key, 5 if key in plural_keys(language) else None)
+        for key in sorted(keys(language))
+    }
 
 
 # Read-only view of the raw sentences (values unfilled), for tests that compare replies.

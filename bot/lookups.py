@@ -45,7 +45,7 @@ async def on_students(deps: Deps, ctx: Context, parsed: Parsed) -> Replies:
 async def on_history(deps: Deps, ctx: Context, parsed: Parsed) -> Replies:
     """`history NAME`: the student's analyses, newest first, each with a button that opens it."""
     if not parsed.argument:
-        return [Reply(ctx.say("usage_history"))]
+        return [Reply(ctx.say("history_ask"))]
     async with deps.read_uow() as uow:
         found = await students.find_students(
             uow=uow, actor=ctx.user.actor, query=parsed.argument, limit=5, best_only=True

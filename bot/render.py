@@ -9,7 +9,7 @@ from bot.events import Button, Reply
 from bot.i18n import isolate, t
 from core.sections import EDITABLE_SECTIONS, LIST_SECTIONS, SECTIONS
 
-__all__ = ["LIST_SECTIONS", "SECTIONS", "review_buttons", "review_reply"]
+__all__ = ["LIST_SECTIONS", "SECTIONS", "review_buttons", "review_prompt", "review_reply"]
 
 
 def effective(results: dict[str, Any], edits: dict[str, Any] | None) -> dict[str, Any]:
@@ -57,6 +57,20 @@ def review_buttons(language: str) -> tuple[Button, ...]:
 def review_menu(language: str, *lines: str) -> Reply:
     """`lines`, then what the review understands, with the review buttons."""
     return Reply("\n".join([*lines, t(language, "in_review")]), review_buttons(language))
+
+
+def review_prompt(language: str, awaiting: str | None, *lines: str) -> list[Reply]:
+    """`lines`, then what the review waits for: the menu, a section's name, a note or the new
+    text of a section (so a command run in between never leaves the teacher guessing)."""
+    if awaiting is None:
+        return [review_menu(language, *lines)]
+    before = [Reply("\n".join(lines))] if lines else []
+    if awaiting == "section":
+        return [*before, section_buttons(language)]
+    if awaiting == "note":
+        return [*before, Reply(t(language, "note_prompt"))]
+    section = t(language, awaiting.split(":", 1)[1])
+    return [*before, Reply(t(language, "edit_prompt", section=section))]
 
 
 def section_buttons(language: str) -> Reply:

@@ -12,6 +12,7 @@ import asyncio
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from bot.commands import in_export_words, period_keyword
 from bot.events import Attachment, Reply
 from bot.explain import explain
 from bot.i18n import isolate
@@ -27,7 +28,6 @@ if TYPE_CHECKING:
     from bot.engine import Context
 
 CHARTED = ("school", "district", "grade")
-EXPORT_WORDS = ("analyses", "ניתוחים")
 STATUSES = (AnalysisStatus.COMPLETED, AnalysisStatus.IN_PROGRESS, AnalysisStatus.FAILED)
 
 
@@ -118,7 +118,8 @@ def _student_lines(ctx: Context, s: summaries.Summary) -> list[str]:
         lines += ["", ctx.say("summary_trend")]
         lines += [
             ctx.say("trend_line", date=_date(p.created_at), confidence=_percent(p.confidence),
-                    strengths=p.strengths, weaknesses=p.weaknesses)
+                    strengths=ctx.tn("n_strengths", p.strengths),
+                    weaknesses=ctx.tn("n_difficulties", p.weaknesses))
             for p in s.trend
         ]  # fmt: skip
     return lines
@@ -144,8 +145,16 @@ def _explain(ctx: Context, error: DomainError, verb: str, argument: str) -> Repl
     return Reply(explain(ctx.language, error, role=role, verb=verb, argument=argument))
 
 
+def _request(argument: str) -> str:
+    """The argument with a named period of either language as core reads it (`השנה` → this-year)."""
+    words = argument.split()
+    if words and (keyword := period_keyword(words[-1])) is not None:
+        words[-1] = keyword
+    return " ".join(words)
+
+
 async def _summary(engine: Deps, ctx: Context, argument: str) -> list[Reply]:
-    scope, period = parse_request(argument, now=ctx.event.received_at)
+    scope, period = parse_request(_request(argument), now=ctx.event.received_at)
     if period is None:
         period = parse_period("this-year", now=ctx.event.received_at)
     async with engine.read_uow() as uow:
@@ -182,15 +191,15 @@ async def _reviewed(engine: Deps, ctx: Context, argument: str) -> list[Reply]:
 
 async def _export(engine: Deps, ctx: Context, argument: str) -> list[Reply]:
     what, _, rest = argument.strip().partition(" ")
-    if what.lower() not in EXPORT_WORDS:
+    if not in_export_words(what):
         return [Reply(ctx.say("export_usage"))]
-    scope, period = parse_request(rest, now=ctx.event.received_at)
+    scope, period = parse_request(_request(rest), now=ctx.event.received_at)
     async with engine.read_uow() as uow:
         exported = await exports.export_analyses(
             uow=uow, actor=ctx.user.actor, scope=scope, period=period
         )
     attachment = Attachment(exported.filename, exported.content, "text/csv")
-    text = ctx.say("export_done", rows=exported.rows, filename=exported.filename)
+    text = ctx.tn("export_done", exported.rows, rows=exported.rows, filename=exported.filename)
     return [Reply(text, attachments=(attachment,))]
 
 

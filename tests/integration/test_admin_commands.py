@@ -356,7 +356,7 @@ async def test_usage_by_school_and_teacher_for_a_month(say: Say, raw: asyncpg.Co
     assert lines[0] == "Usage in 2026-03:"
     assert lines[1] == "DEMO-01: 3 analyses, 3500 tokens, $1.75"
     assert (
-        "  • \u2066Michael Green\u2069 <teacher2@demo.school>: 1 analyses, 2000 tokens, $1.00"
+        "  • \u2066Michael Green\u2069 <teacher2@demo.school>: 1 analysis, 2000 tokens, $1.00"
         in lines
     )
     assert "  • דנה לוי <teacher1@demo.school>: 2 analyses, 1500 tokens, $0.75" in lines

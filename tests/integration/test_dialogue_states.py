@@ -64,7 +64,7 @@ TABLE: dict[str, dict[str, str]] = {
         "btn:edit:strengths btn:edit:bogus btn:flag btn:discard btn:zzz",
         "INTERVIEWING started": "analyze",
         "IDLE students_title": "students",
-        "IDLE usage_history": "history",
+        "IDLE history_ask": "history",
         "IDLE nothing_to_resume": "resume btn:resume",
         "IDLE nothing_to_retry": "retry btn:retry",
         "IDLE nothing_to_cancel": "cancel btn:cancel",
@@ -81,7 +81,7 @@ TABLE: dict[str, dict[str, str]] = {
         "btn:edit:bogus btn:flag btn:discard btn:zzz",
         "INTERVIEWING started": "number analyze btn:choose:1",
         "IDLE students_title": "students",
-        "IDLE usage_history": "history",
+        "IDLE history_ask": "history",
         "IDLE nothing_to_resume": "resume btn:resume",
         "IDLE nothing_to_retry": "retry btn:retry",
         "IDLE choice_cancelled": "cancel btn:cancel",
@@ -119,10 +119,12 @@ TABLE: dict[str, dict[str, str]] = {
         "GENERATING help_teacher": "help",
     },
     "GENERATING+done": {
-        "REVIEWING in_review": "text empty finish btn:choose:1 btn:choose:99 btn:finish",
+        # Text nothing waits for is not kept, and the reply says so.
+        "REVIEWING review_text_ignored": "text",
+        "REVIEWING in_review": "empty finish btn:choose:1 btn:choose:99 btn:finish",
         "REVIEWING busy_review": "analyze retry btn:retry btn:zzz",
         "REVIEWING students_title": "students",
-        "REVIEWING usage_history": "history",
+        "REVIEWING history_ask": "history",
         "REVIEWING review_title": "resume btn:resume",
         "REVIEWING noted": "note",
         "GENERATING lang_set": "lang-en",
@@ -139,10 +141,12 @@ TABLE: dict[str, dict[str, str]] = {
     },
     "REVIEWING": {
         # Every review action works typed, by button or by its number ("1" is Save).
-        "REVIEWING in_review": "text empty finish btn:choose:1 btn:choose:99 btn:finish",
+        # Text nothing waits for is not kept, and the reply says so.
+        "REVIEWING review_text_ignored": "text",
+        "REVIEWING in_review": "empty finish btn:choose:1 btn:choose:99 btn:finish",
         "REVIEWING busy_review": "analyze retry btn:retry btn:zzz",
         "REVIEWING students_title": "students",
-        "REVIEWING usage_history": "history",
+        "REVIEWING history_ask": "history",
         "REVIEWING review_title": "resume btn:resume",
         "REVIEWING noted": "note",
         "REVIEWING lang_set": "lang-en",
@@ -158,38 +162,38 @@ TABLE: dict[str, dict[str, str]] = {
         "IDLE cancelled": "cancel btn:cancel",
     },
     "REVIEWING+edit": {
-        # Typed text is the section's new text; cancel drops the edit, not the analysis.
-        "REVIEWING edited": "text number analyze students history retry note lang-xx summary "
-        "flagged admin",
+        # Typed text is the section's new text; cancel drops the edit, not the analysis. A bare
+        # command word is asked about ("did you mean the command?"), nothing stored yet.
+        "REVIEWING edited": "text number analyze note lang-xx",
+        "REVIEWING did_you_mean": "students history retry summary flagged admin",
         "REVIEWING invalid": "empty",
         "REVIEWING review_title": "resume btn:resume",
         "REVIEWING cancelled_pending": "cancel btn:cancel",
         "REVIEWING lang_set": "lang-en",
         "REVIEWING help_review": "help",
-        "REVIEWING in_review": "finish btn:choose:1 btn:choose:99 btn:finish",
+        # Anything that is not the text leaves the question standing: the prompt again.
+        "REVIEWING edit_prompt": "finish btn:choose:1 btn:choose:99 btn:finish btn:edit:strengths",
         "REVIEWING busy_review": "btn:retry btn:zzz",
         "IDLE saved": "btn:save",
-        "REVIEWING edit_prompt": "btn:edit:strengths",
         "REVIEWING edit_which": "btn:edit:bogus",
         "REVIEWING flagged": "btn:flag",
         "REVIEWING note_prompt": "btn:note",
         "IDLE discarded": "btn:discard",
     },
     "REVIEWING+note": {
-        "REVIEWING noted": "text number analyze students history retry note lang-xx summary "
-        "flagged admin",
+        "REVIEWING noted": "text number analyze note lang-xx",
+        "REVIEWING did_you_mean": "students history retry summary flagged admin",
         "REVIEWING invalid": "empty",
         "REVIEWING review_title": "resume btn:resume",
         "REVIEWING cancelled_pending": "cancel btn:cancel",
         "REVIEWING lang_set": "lang-en",
         "REVIEWING help_review": "help",
-        "REVIEWING in_review": "finish btn:choose:1 btn:choose:99 btn:finish",
+        "REVIEWING note_prompt": "finish btn:choose:1 btn:choose:99 btn:finish btn:note",
         "REVIEWING busy_review": "btn:retry btn:zzz",
         "IDLE saved": "btn:save",
         "REVIEWING edit_prompt": "btn:edit:strengths",
         "REVIEWING edit_which": "btn:edit:bogus",
         "REVIEWING flagged": "btn:flag",
-        "REVIEWING note_prompt": "btn:note",
         "IDLE discarded": "btn:discard",
     },
 }

@@ -22,7 +22,7 @@ ROLES = ("teacher1", "principal", "admin")
 ALONE = {
     "analyze": ("usage_analyze",),
     "students": ("students_title", "no_students"),
-    "history": ("usage_history",),
+    "history": ("history_ask",),
     "resume": ("nothing_to_resume",),
     "retry": ("nothing_to_retry",),
     "note": ("note_usage",),

@@ -158,7 +158,7 @@ async def test_retention_asks_before_it_anonymises_and_the_button_does_it(
 
     asked = await execute(call, "retention")
     [question] = asked.replies
-    assert question.text.startswith("Retention would anonymise 1 students and 0 users now.")
+    assert question.text.startswith("Retention would anonymise 1 student and 0 users now.")
     assert [(b.label, b.action) for b in question.buttons] == [
         ("Anonymise now", RETENTION_CONFIRMED)
     ]
@@ -168,7 +168,7 @@ async def test_retention_asks_before_it_anonymises_and_the_button_does_it(
     assert pressed.verb == "admin"
     done = await execute(call, pressed.argument)
     assert done.status == 0 and done.replies[0].text.startswith(
-        "Retention: anonymised 1 students and 0 users."
+        "Retention: anonymised 1 student and 0 users."
     )
     assert await raw.fetchval(redacted) == 1
     [nothing] = (await execute(call, "retention")).replies
