@@ -156,18 +156,26 @@ class DialogueEngine:
         return self.reads.unit() if self.reads is not None else self.uow()
 
     async def handle(
-        self, event: Incoming, *, route: Router | None = None, locked: bool = False
+        self,
+        event: Incoming,
+        *,
+        route: Router | None = None,
+        locked: bool = False,
+        before: tuple[Reply, ...] = (),
     ) -> list[Reply]:
         """Answer one event once; with `route`, its replies are recorded to send, unsent.
 
         `locked`: the caller holds the conversation's lock already (serve's inbox worker).
+        `before`: replies that go first, in the same exchange (a platform's welcome).
         """
         if not locked:
             async with self.locks.hold(event.conversation_key):
-                return await self._handle(event, route)
-        return await self._handle(event, route)
+                return await self._handle(event, route, before)
+        return await self._handle(event, route, before)
 
-    async def _handle(self, event: Incoming, route: Router | None) -> list[Reply]:
+    async def _handle(
+        self, event: Incoming, route: Router | None, before: tuple[Reply, ...] = ()
+    ) -> list[Reply]:
         with turn_deadline(self.settings.turn_seconds):
             ctx = await self._open(event)
             if ctx is None:
@@ -178,7 +186,7 @@ class DialogueEngine:
             if ctx.ended:
                 replies = [Reply(ctx.say("conversation_ended"))]
             else:
-                replies = await self._replies(ctx)
+                replies = [*before, *await self._replies(ctx)]
             if not event.is_direct:
                 # Student data goes only to the user's DM; the group just hears where to look.
                 replies = [Reply(ctx.say("private_notice"), public=True), *replies]

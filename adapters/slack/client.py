@@ -44,6 +44,9 @@ class SlackOut:
         # A user's DM channel with the bot never changes, so one conversations.open is enough;
         # least recently used users are forgotten past the bound (they cost one call again).
         self._dms: LRUCache[tuple[str, str], str] = LRUCache(maxsize=dm_cache_size)
+        # Each user's Slack locale ("he-IL"), seen in any users.info; it changes rarely, and a
+        # stale one only matters to someone who never chose a language with `lang`.
+        self._locales: LRUCache[str, str] = LRUCache(maxsize=dm_cache_size)
 
     async def _call(
         self, key: str, call: Callable[[], Awaitable[AsyncSlackResponse]], *, group: bool = False
@@ -63,7 +66,15 @@ class SlackOut:
         response = await self._call(
             f"user:{user_id}", lambda: self.client.users_info(user=user_id, include_locale=True)
         )
-        return dict(response.get("user") or {})
+        user = dict(response.get("user") or {})
+        self._locales[user_id] = str(user.get("locale") or "")
+        return user
+
+    async def locale(self, user_id: str) -> str:
+        """The user's Slack locale (`he-IL`, `en-US`; "" when Slack gives none), asked once."""
+        if user_id not in self._locales:
+            await self.user_info(user_id)
+        return self._locales.get(user_id, "")
 
     async def dm_channel(self, team_id: str, user_id: str, known: str | None = None) -> str:
         """The bot's DM channel with the user (`known` when the payload already says it)."""

@@ -10,11 +10,15 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import aiohttp
+from slack_sdk.errors import SlackApiError
+
+from adapters.pacing import RateLimited
 from adapters.slack.client import SlackOut
 from adapters.slack.translate import Turn
 from bot.engine import DialogueEngine
 from bot.events import Reply
-from bot.i18n import isolate, t
+from bot.i18n import LANGUAGES, isolate, t
 from core.actor import Channel, system_actor
 from core.errors import AccessDenied, NotFound
 from core.identity import ChatUser, link_by_email, resolve
@@ -36,18 +40,43 @@ def _channel(turn: Turn) -> Channel:
     return Channel(str(ChatPlatform.SLACK), turn.channel_id, turn.team_id)
 
 
-def language_of(user: dict[str, Any], default: str) -> str:
+def language_of(user: dict[str, Any], default: str | None) -> str | None:
     """The Slack user's locale as one of our languages (`he-IL` → `he`), else `default`."""
     locale = str(user.get("locale") or "").lower()
-    return next((code for code in ("he", "en") if locale.startswith(code)), default)
+    return next((code for code in LANGUAGES if locale.startswith(code)), default)
 
 
-async def linked_user(engine: DialogueEngine, turn: Turn, default_language: str) -> ChatUser | None:
-    """The user this Slack account is linked to, if it is."""
+async def language_hint(out: SlackOut, user_id: str) -> str | None:
+    """The person's Slack locale as one of our languages, for someone who has not chosen one.
+
+    Asked once per process and user; a Slack that cannot answer now only costs the hint.
+    """
+    try:
+        return language_of({"locale": await out.locale(user_id)}, None)
+    except (SlackApiError, RateLimited, aiohttp.ClientError, TimeoutError):
+        return None
+
+
+async def linked_user(
+    engine: DialogueEngine, turn: Turn, default_language: str, hint: str | None = None
+) -> ChatUser | None:
+    """The user this Slack account is linked to, if it is (`hint`: their Slack language)."""
     async with UnitOfWork(engine.session_factory) as uow:
         return await resolve(
-            uow, ChatPlatform.SLACK, turn.team_id, turn.user_id, _channel(turn), default_language
+            uow,
+            ChatPlatform.SLACK,
+            turn.team_id,
+            turn.user_id,
+            _channel(turn),
+            default_language,
+            hint,
         )
+
+
+def welcome(user: ChatUser) -> Reply:
+    """The first thing a newly linked person reads: who they are here, how to switch language."""
+    greeting = t(user.language, "link_done", name=isolate(user.display_name))
+    return Reply(f"{greeting}\n{t(user.language, 'first_contact')}")
 
 
 async def ensure_linked(
@@ -57,10 +86,11 @@ async def ensure_linked(
     if await linked_user(engine, turn, default_language) is not None:
         return None
     info = await out.user_info(turn.user_id)
-    language = language_of(info, default_language)
+    hint = language_of(info, None)
+    language = hint or default_language
     typed = LINK_COMMAND.fullmatch(turn.text.strip())
     if typed:
-        return await _redeem(engine, turn, typed.group(1), language)
+        return await _redeem(engine, turn, typed.group(1), default_language, hint)
     email = str((info.get("profile") or {}).get("email") or "").strip()
     if info.get("is_bot") or not email:
         return Reply(t(language, "slack_no_email"))
@@ -75,7 +105,9 @@ async def ensure_linked(
     return Reply(t(language, "slack_no_account", email=isolate(email)))
 
 
-async def _redeem(engine: DialogueEngine, turn: Turn, code: str, language: str) -> Reply:
+async def _redeem(
+    engine: DialogueEngine, turn: Turn, code: str, default_language: str, hint: str | None
+) -> Reply:
     """Link this Slack account with an invite code, as on Telegram; a reply either way."""
     try:
         async with UnitOfWork(engine.session_factory) as uow:
@@ -89,10 +121,10 @@ async def _redeem(engine: DialogueEngine, turn: Turn, code: str, language: str) 
             )
     except (NotFound, AccessDenied, linking.LinkCodeUsed, linking.LinkCodeExpired) as error:
         key = next(key for kind, key in LINK_ERRORS if isinstance(error, kind))
-        return Reply(t(language, key))
-    user = await linked_user(engine, turn, language)
+        return Reply(t(hint or default_language, key))
+    user = await linked_user(engine, turn, default_language, hint)
     assert user is not None, "a linked account resolves"
-    return Reply(t(user.language, "link_done", name=isolate(user.display_name)))
+    return welcome(user)
 
 
 async def refuse_workspace(engine: DialogueEngine, team_id: str, user_id: str) -> None:

@@ -14,7 +14,13 @@ from adapters.pacing import QuietWindow
 from adapters.pipeline import Pipeline, Undeliverable
 from adapters.slack.client import SlackOut
 from adapters.slack.deliver import Target, to_messages
-from adapters.slack.identity import LINK_COMMAND, ensure_linked, linked_user
+from adapters.slack.identity import (
+    LINK_COMMAND,
+    ensure_linked,
+    language_hint,
+    linked_user,
+    welcome,
+)
 from adapters.slack.translate import Turn
 from bot.engine import DialogueEngine, Router
 from bot.events import Reply
@@ -74,10 +80,17 @@ class TurnRunner:
         event = turn.incoming(is_direct=target.in_dm)
         route = self._router(turn, target)
         user = await linked_user(self.engine, turn, self.default_language)
-        language = user.language if user is not None else self.default_language
-        refusal = None
+        refusal, greeting = None, ()
         if user is None:
             refusal = await ensure_linked(self.engine, self.out, turn, self.default_language)
+        # The person's Slack locale, for whoever has not chosen a language (users.info is
+        # asked once per process; ensure_linked has just asked it for a newcomer).
+        hint = await language_hint(self.out, turn.user_id)
+        event = dataclasses.replace(event, language=hint)
+        if user is None and refusal is None:  # linked just now by their confirmed email
+            user = await linked_user(self.engine, turn, self.default_language, hint)
+            greeting = (welcome(user),) if user is not None else ()
+        language = user.language if user is not None else hint or self.default_language
         if refusal is not None:
             # People we cannot link hear why at most once per window; an invite code typed is
             # always answered (guesses are throttled by the link-code service itself).
@@ -95,7 +108,7 @@ class TurnRunner:
                                     group=False)  # fmt: skip
 
         with still_working(working):
-            replies = await self.engine.handle(event, route=route, locked=True)
+            replies = await self.engine.handle(event, route=route, locked=True, before=greeting)
         if replies:
             self.metrics.turns.labels(PLATFORM).inc()
         return {route(reply)[0] for reply in replies}

@@ -34,8 +34,10 @@ from bot.engine import DialogueEngine, DialogueSettings
 from bot.events import Attachment, Button, Reply
 from bot.help import command_list
 from bot.i18n import isolate, t
+from core.actor import Channel
 from core.demo import STUDENTS, seed_demo
-from core.models import UserRole
+from core.identity import link_by_email
+from core.models import ChatPlatform, UserRole
 from tests.ai_clients import openai_provider
 from tests.dialogue_fixtures import PRICES
 from tests.fakes.openai_server import FakeOpenAI
@@ -61,6 +63,8 @@ TEACHER, STRANGER, CHANNEL = "U0TEACHER1", "U0STRANGER", "C0GENERAL"
 DM = f"D{TEACHER}"
 ACK_LIMIT = 3.0
 FORM = "application/x-www-form-urlencoded"
+# What the demo teacher (Slack locale he-IL) reads first, once linked by her confirmed email.
+WELCOME = t("he", "link_done", name="דנה לוי") + "\n" + t("he", "first_contact")
 
 
 @dataclass
@@ -215,24 +219,26 @@ async def test_a_teacher_runs_a_whole_analysis_from_first_contact_to_save_in_dms
 ) -> None:
     fake = slack.fake
     await slack.dm("analyze O")  # Olivia Brown and Liam O'Brien: choices as buttons
-    [choose] = await fake.wait_messages(DM, 1)
+    welcome, choose = await fake.wait_messages(DM, 2)
+    # Linked by the confirmed email just now: a welcome that says how to switch language.
+    assert text_of(welcome) == WELCOME
     assert fake.called("users.info") == [{"user": TEACHER, "include_locale": "1"}]
     liam = next(action for label, action in buttons(choose).items() if "Liam" in label)
     assert liam.startswith("ge:choose:")
 
     fake_ai.push_question("What does Student A enjoy most in class?")
     await slack.click(choose, liam)
-    started, question = (await fake.wait_messages(DM, 3))[1:]
+    started, question = (await fake.wait_messages(DM, 4))[2:]
     assert "Liam O'Brien" in text_of(started) and "מתחילים ניתוח" in text_of(started)
     assert text_of(question) == "What does Liam enjoy most in class?"
 
     fake_ai.push_question("Where does Student A struggle?")
     await slack.dm("Liam loves reading and maps.")
-    question = (await fake.wait_messages(DM, 4))[3]
+    question = (await fake.wait_messages(DM, 5))[4]
     assert buttons(question) == {t("he", "finish_button"): "ge:finish"}
 
     await slack.click(question, "ge:finish")
-    generating, review = (await fake.wait_messages(DM, 6))[4:]
+    generating, review = (await fake.wait_messages(DM, 7))[5:]
     assert text_of(generating) == t("he", "generating")
     assert "Liam reads fluently." in text_of(review)
     assert {"ge:save", "ge:edit:strengths", "ge:flag", "ge:note", "ge:discard"} <= set(
@@ -247,12 +253,12 @@ async def test_a_teacher_runs_a_whole_analysis_from_first_contact_to_save_in_dms
     view = {**opened["view"], "id": "V0EDIT"}
     body = view_submission(TEACHER, view, {"section_text": {"text": "קורא בשטף\nLoves maps"}})
     assert (await slack.post(body, FORM))[0] == 200
-    edited, review = (await fake.wait_messages(DM, 8))[6:]
+    edited, review = (await fake.wait_messages(DM, 9))[7:]
     assert "חוזקות" in text_of(edited)
     assert "• קורא בשטף\n• Loves maps" in text_of(review)
 
     await slack.click(review, "ge:save")
-    saved = (await fake.wait_messages(DM, 9))[8]
+    saved = (await fake.wait_messages(DM, 10))[9]
     assert "הושלם" in text_of(saved)
 
     assert all(status == 200 and took < ACK_LIMIT for status, took in slack.acks), slack.acks
@@ -278,11 +284,48 @@ async def test_a_teacher_runs_a_whole_analysis_from_first_contact_to_save_in_dms
     assert "Liam" not in fake_ai.all_sent_text()
 
 
+async def test_first_contact_answers_in_the_slack_locale_and_says_how_to_switch(
+    slack: Rig,
+) -> None:
+    # teacher2 has chosen no language and the school speaks Hebrew; Slack says en-US.
+    teacher2 = "U0TEACHER2"
+    slack.fake.add_user(teacher2, "teacher2@demo.school", locale="en-US")
+    await slack.dm("students", user=teacher2)
+    welcome, listing = await slack.fake.wait_messages(f"D{teacher2}", 2)
+    assert text_of(welcome).startswith("Welcome, \u2066Michael Green\u2069!")
+    assert t("en", "first_contact") in text_of(welcome)  # "write `lang he` to switch"
+    assert text_of(listing).startswith(t("en", "students_title"))
+    await slack.dm("lang he", user=teacher2)  # the person's own choice wins from now on
+    await slack.dm("students", user=teacher2)
+    chosen = (await slack.fake.wait_messages(f"D{teacher2}", 4))[3]
+    assert text_of(chosen).startswith(t("he", "students_title"))
+    assert len(slack.fake.called("users.info")) == 1
+
+
+async def test_an_account_linked_before_answers_in_its_slack_locale_until_a_language_is_chosen(
+    slack: Rig, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    # Linked in an earlier process (no users.info cached here), no language of their own yet.
+    teacher2 = "U0TEACHER2"
+    slack.fake.add_user(teacher2, "teacher2@demo.school", locale="en-GB")
+    async with seeding(session_factory) as uow:
+        channel = Channel("SLACK", f"D{teacher2}", TEAM)
+        assert await link_by_email(
+            uow, ChatPlatform.SLACK, TEAM, teacher2, "teacher2@demo.school", channel
+        )
+    await slack.dm("help", user=teacher2)
+    await slack.dm("history", user=teacher2)
+    listing, asked = await slack.fake.wait_messages(f"D{teacher2}", 2)
+    assert text_of(listing) == command_list("en", UserRole.TEACHER)
+    assert text_of(asked).startswith("Whose history?")
+    assert slack.fake.called("users.info") == [{"user": teacher2, "include_locale": "1"}]
+
+
 async def test_every_request_is_acknowledged_within_3_seconds_while_the_ai_takes_10(
     slack: Rig, fake_ai: FakeOpenAI
 ) -> None:
-    await slack.dm("help")  # first contact (users.info, link) out of the way
-    await slack.fake.wait_messages(DM, 1)
+    await slack.dm("help")  # first contact (users.info, link, welcome) out of the way
+    await slack.fake.wait_messages(DM, 2)
     fake_ai.push_delay(10)
     fake_ai.push_question("What does Student A enjoy most in class?")
     sent = time.monotonic()
@@ -290,8 +333,8 @@ async def test_every_request_is_acknowledged_within_3_seconds_while_the_ai_takes
     assert status == 200 and took < ACK_LIMIT
     await slack.command("students")  # queued behind the slow turn, but acknowledged at once
     assert all(took < ACK_LIMIT for _, took in slack.acks), slack.acks
-    messages = await slack.fake.wait_messages(DM, 5, within=25)
-    working, question, queued = messages[1], *messages[3:]
+    messages = await slack.fake.wait_messages(DM, 6, within=25)
+    working, question, queued = messages[2], *messages[4:]
     assert time.monotonic() - sent >= 10
     assert text_of(working) == t("he", "still_working")  # shown while the model is slow
     assert text_of(question) == "What does Liam enjoy most in class?"
@@ -322,20 +365,21 @@ async def test_a_slack_retry_of_a_handled_event_is_acknowledged_and_not_handled_
     slack: Rig, raw: asyncpg.Connection
 ) -> None:
     assert (await slack.dm("students", event_id="Ev1"))[0] == 200
-    await slack.fake.wait_messages(DM, 1)
+    await slack.fake.wait_messages(DM, 2)  # the first contact's welcome, then the list
     assert (await slack.dm("students", event_id="Ev1", retry=1))[0] == 200
     # A retry arriving while the original is still being handled is not handled twice either.
     both = [slack.dm("help", event_id="Ev2"), slack.dm("help", event_id="Ev2", retry=1)]
     assert [status for status, _ in await asyncio.gather(*both)] == [200, 200]
-    await slack.fake.wait_messages(DM, 2)
+    await slack.fake.wait_messages(DM, 3)
     await asyncio.sleep(1.5)
-    assert len(slack.fake.messages(DM)) == 2
+    assert len(slack.fake.messages(DM)) == 3
     assert await raw.fetchval("SELECT count(*) FROM inbox_events") == 2
 
 
 async def test_a_retry_whose_original_never_arrived_is_handled_normally(slack: Rig) -> None:
     assert (await slack.dm("help", event_id="EvLost", retry=2))[0] == 200
-    [reply] = await slack.fake.wait_messages(DM, 1)
+    welcome, reply = await slack.fake.wait_messages(DM, 2)
+    assert text_of(welcome) == WELCOME
     assert text_of(reply) == command_list("he", UserRole.TEACHER)
 
 
@@ -353,7 +397,8 @@ async def test_students_asked_in_a_channel_get_a_one_line_notice_there_and_the_l
 ) -> None:
     fake = slack.fake
     await _in_channel(slack, how)
-    [listing] = await fake.wait_messages(DM, 1)
+    welcome, listing = await fake.wait_messages(DM, 2)  # the welcome is private too
+    assert text_of(welcome) == WELCOME
     assert fake.called("conversations.open") == [{"users": TEACHER}]
     assert "Liam O'Brien" in text_of(listing) and "בן-ציון כהן" in text_of(listing)
     public = fake.messages(CHANNEL) + fake.called("response_url")
@@ -386,9 +431,9 @@ async def test_a_429_from_chat_post_message_is_waited_out_and_the_reply_delivere
 ) -> None:
     slack.fake.rate_limit("chat.postMessage", times=1, retry_after=1)
     await slack.dm("help")
-    [reply] = await slack.fake.wait_messages(DM, 1)
+    _welcome, reply = await slack.fake.wait_messages(DM, 2)
     assert text_of(reply) == command_list("he", UserRole.TEACHER)
-    limited, delivered = [c for c in slack.fake.calls if c.method == "chat.postMessage"]
+    limited, delivered, _ = [c for c in slack.fake.calls if c.method == "chat.postMessage"]
     assert (limited.status, delivered.status) == (429, 200)
     assert delivered.at - limited.at >= 1.0
 
@@ -431,6 +476,6 @@ async def test_socket_mode_receives_events_over_the_websocket_when_an_app_token_
             "retry_attempt": 0,
         }
     )
-    [reply] = await fake.wait_messages(DM, 1)
+    reply = (await fake.wait_messages(DM, 2))[1]  # after the first contact's welcome
     assert text_of(reply) == command_list("he", UserRole.TEACHER)
     assert {"envelope_id": "env-1"}.items() <= fake.socket_acks[0].items()
