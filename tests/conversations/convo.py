@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -50,13 +51,43 @@ class Restart:
 
 
 @dataclass
+class Cli:
+    """The console script run once (`growth-engine ARGS`), as an operator would type it."""
+
+    args: list[str]
+    env: dict[str, str]
+    line: int
+
+
+@dataclass
+class Exit:
+    """The exit code the last `#cli` run must have ended with."""
+
+    code: int
+    line: int
+
+
+@dataclass
+class Files:
+    """How many files a folder holds now (`.` is where `#cli` runs; `data` is DATA_DIR)."""
+
+    folder: str
+    count: int
+    line: int
+
+
+Step = Me | Bot | Db | Given | Restart | Cli | Exit | Files
+ENV_WORD = re.compile(r"^[A-Z_]+=")
+
+
+@dataclass
 class Convo:
     """A parsed transcript: settings from the header, then the steps in order."""
 
     name: str
     user: str = "teacher1@demo.school"
     env: dict[str, str] = field(default_factory=dict)
-    steps: list[Me | Bot | Db | Given | Restart] = field(default_factory=list)
+    steps: list[Step] = field(default_factory=list)
 
 
 def parse_convo(path: Path) -> Convo:
@@ -91,6 +122,19 @@ def parse_convo(path: Path) -> Convo:
                 convo.steps.append(Restart(number, line[3:].strip()))
             else:
                 convo.user = line[3:].strip()
+        elif line.startswith("#cli"):
+            current = None
+            words = shlex.split(line[4:])
+            env = dict(w.split("=", 1) for w in words if ENV_WORD.match(w))
+            args = [w for w in words if not ENV_WORD.match(w)]
+            convo.steps.append(Cli(args, env, number))
+        elif line.startswith("#exit"):
+            current = None
+            convo.steps.append(Exit(int(line[5:].strip()), number))
+        elif line.startswith("#files"):
+            current = None
+            folder, _, count = line[6:].strip().rpartition(" ")
+            convo.steps.append(Files(folder.strip(), int(count), number))
         elif line.startswith("#env"):
             key, _, value = line[4:].strip().partition("=")
             convo.env[key.strip()] = value.strip()

@@ -8,7 +8,9 @@ against the test's own Postgres database and a Redis namespace of its own.
 from __future__ import annotations
 
 import asyncio
+import os
 import queue
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,12 +24,45 @@ from adapters.wiring import build_engine
 from bot.commands import is_control, parse
 from core.demo import seed_demo
 from core.uow import UnitOfWork
-from tests.conversations.convo import Bot, Convo, Db, Given, Me, Restart, matches, parse_convo
+from tests.conversations.convo import (
+    Bot,
+    Cli,
+    Convo,
+    Db,
+    Exit,
+    Files,
+    Given,
+    Me,
+    Restart,
+    matches,
+    parse_convo,
+)
 from tests.conversations.facts import check_fact
 
 HERE = Path(__file__).resolve().parent
 TRANSCRIPTS = sorted(HERE.glob("*.convo"))
 TURN_DEADLINE = 60  # seconds one message may take, the offline analyst's analysis included
+CLI_DEADLINE = 60  # seconds one `#cli` run may take
+
+
+async def console(args: list[str], cwd: Path, env: dict[str, str]) -> tuple[int, str]:
+    """Run `growth-engine ARGS` (as `python -m adapters.cli`) with only `env` configured, no
+    input; its exit code and everything it printed (stdout, then stderr)."""
+    unset = {*Settings.model_fields, "LANG", "LC_ALL", "LC_MESSAGES"}
+    inherited = {k: v for k, v in os.environ.items() if k not in unset}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "adapters.cli", *args, cwd=cwd, env={**inherited, **env},
+        stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        out, err = await asyncio.wait_for(process.communicate(), CLI_DEADLINE)
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    assert process.returncode is not None
+    return process.returncode, out.decode() + err.decode()
 
 
 class Keyboard:
@@ -91,6 +126,10 @@ async def test_transcript(
     async with UnitOfWork(session_factory) as uow:
         await seed_demo(uow=uow)
     settings = Settings(_env_file=None, DATA_DIR=str(tmp_path / "data"))  # type: ignore[call-arg]
+    workdir = tmp_path / "cwd"  # where `#cli` runs: it must stay empty of the operator's files
+    workdir.mkdir()
+    cli_env = {"DATABASE_URL": database_url, "REDIS_URL": redis_url, "DATA_DIR": str(settings.DATA_DIR)}
+    exit_code: int | None = None
     transcript = Transcript(convo)
     loop = asyncio.get_running_loop()
 
@@ -157,6 +196,18 @@ async def test_transcript(
             elif isinstance(step, Given):
                 transcript.lines.append(f"#given {step.sql}")
                 await raw.execute(step.sql)
+            elif isinstance(step, Cli):
+                transcript.lines.append(f"#cli {' '.join(step.args)}")
+                exit_code, output = await console(step.args, workdir, {**cli_env, **step.env})
+                transcript.lines += [output, f"(exit {exit_code})"]
+            elif isinstance(step, Exit):
+                if exit_code != step.code:
+                    transcript.fail(step.line, f"the exit code is {exit_code}, not {step.code}")
+            elif isinstance(step, Files):
+                folder = workdir / step.folder if step.folder == "." else tmp_path / step.folder
+                found = [p for p in folder.rglob("*") if p.is_file()] if folder.exists() else []
+                if len(found) != step.count:
+                    transcript.fail(step.line, f"{step.folder} holds {[str(p) for p in found]}")
             elif isinstance(step, Restart):
                 transcript.lines.append(f"#as {step.user}" if step.user else "#restart")
                 await stop(session)
