@@ -128,7 +128,11 @@ async def test_transcript(
     settings = Settings(_env_file=None, DATA_DIR=str(tmp_path / "data"))  # type: ignore[call-arg]
     workdir = tmp_path / "cwd"  # where `#cli` runs: it must stay empty of the operator's files
     workdir.mkdir()
-    cli_env = {"DATABASE_URL": database_url, "REDIS_URL": redis_url, "DATA_DIR": str(settings.DATA_DIR)}
+    cli_env = {
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "DATA_DIR": str(settings.DATA_DIR),
+    }
     exit_code: int | None = None
     transcript = Transcript(convo)
     loop = asyncio.get_running_loop()
