@@ -324,7 +324,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "run":
             print(
                 "Opening the terminal chat as teacher1@demo.school (offline analyst unless "
-                "OPENAI_API_KEY is set). Try: analyze Liam"
+                "OPENAI_API_KEY is set). Try: analyze Liam (replies in English: lang en)"
             )
             return asyncio.run(_chat(infra, "teacher1@demo.school"))
         if args.command == "chat":
