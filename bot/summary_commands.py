@@ -21,6 +21,7 @@ from core.models import AnalysisStatus
 from core.periods import KEYWORDS, SCHOOL_TZ, parse_period
 from core.ports.charts import ChartSpec, Panel
 from core.scopes import parse_request
+from core.sections import LIST_SECTIONS
 from core.services import exports, flagged, summaries
 
 if TYPE_CHECKING:
@@ -103,14 +104,9 @@ def _student_lines(ctx: Context, s: summaries.Summary) -> list[str]:
     lines = ["", ctx.say("summary_latest", date=_date(latest.created_at),
                          teacher=isolate(latest.teacher))]  # fmt: skip
     edited = f" ({ctx.say('summary_edited')})"
-    sections = (
-        ("strengths", latest.strengths),
-        ("weaknesses", latest.weaknesses),
-        ("recommendations", latest.recommendations),
-    )
-    for key, items in sections:
+    for key in LIST_SECTIONS:  # the latest analysis's lists, named as core names them
         lines.append(f"{ctx.say(key)}{edited if key in latest.edited else ''}:")
-        lines += [f"  • {item}" for item in items]
+        lines += [f"  • {item}" for item in getattr(latest, key)]
     for key, value in (("learningStyle", latest.learning_style or "—"),
                        ("confidence", _percent(latest.confidence))):  # fmt: skip
         lines.append(f"{ctx.say(key)}{edited if key in latest.edited else ''}: {value}")
