@@ -156,7 +156,7 @@ async def on_analyze(deps: Deps, ctx: Context, parsed: Parsed) -> Replies:
     except AccessDenied:
         return [Reply(ctx.say("role_refused"))]
     if not parsed.argument:
-        return [Reply(ctx.say("usage_analyze"))]
+        return [Reply(ctx.say("analyze_ask"))]
     async with deps.uow() as uow:
         found = await students.find_students(
             uow=uow,

@@ -42,7 +42,9 @@ def one_command(ctx: Context, word: str) -> Reply:
     """`help COMMAND`: its usage, what it does, and more when there is more to say."""
     verb = WORDS.get(word.lower().lstrip("/"))
     role = ctx.user.actor.role
-    if verb is None or not BY_VERB[verb].listed or role not in BY_VERB[verb].roles:
+    # Review actions are not in the list but the review menu offers them: they are explained.
+    explained = verb is not None and f"usage_{verb}" in keys(ctx.language)
+    if verb is None or not explained or role not in BY_VERB[verb].roles:
         return Reply(ctx.say("help_unknown", word=word))
     more_key = f"more_{verb}"
     more = ctx.say(more_key) if more_key in keys(ctx.language) else ""

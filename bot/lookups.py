@@ -34,6 +34,8 @@ async def on_students(deps: Deps, ctx: Context, parsed: Parsed) -> Replies:
             )
         else:
             found = (await students.list_my_students(uow=uow, actor=ctx.user.actor)).items
+    if not found and parsed.argument:
+        return [Reply(ctx.say("no_match", query=parsed.argument))]
     if not found:
         return [Reply(ctx.say("no_students"))]
     lines = [ctx.say("students_title")] + [

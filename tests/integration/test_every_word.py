@@ -20,7 +20,7 @@ LANGUAGES = ("he", "en")
 ROLES = ("teacher1", "principal", "admin")
 # What a command typed alone, with nothing else going on, answers (catalogue keys).
 ALONE = {
-    "analyze": ("usage_analyze",),
+    "analyze": ("analyze_ask",),
     "students": ("students_title", "no_students"),
     "history": ("history_ask",),
     "resume": ("nothing_to_resume",),
