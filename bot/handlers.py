@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from bot import flows, lookups
-from bot.commands import Parsed, parse, section_named
+from bot.commands import BY_VERB, Parsed, parse, section_named
 from bot.deps import Deps
 from bot.events import Button, Reply
 from bot.help import on_help, role_help
@@ -42,6 +42,9 @@ IDLE_COMMANDS: dict[str, Handler] = {
     "reviewed": lookups.on_role_command,
     "export": lookups.on_role_command,
 }
+# A teacher's own analyses: other roles hear the command is not theirs (the commands that reach
+# core's authorize_command are refused, and audited, there).
+TEACHERS_OWN = frozenset({"resume", "retry", "note"})
 # Commands that leave an interview or a review where it is; anything else must wait.
 ASIDE = frozenset({"students", "history", "open", "note", "noteon", "summary", "flagged",
                    "admin", "reviewed", "export"})  # fmt: skip
@@ -49,6 +52,8 @@ ASIDE = frozenset({"students", "history", "open", "note", "noteon", "summary", "
 
 async def idle(deps: Deps, ctx: Context, parsed: Parsed) -> list[Reply]:
     """Commands run; anything else offers the unfinished analysis, or the person's help."""
+    if parsed.verb in TEACHERS_OWN and ctx.user.actor.role not in BY_VERB[parsed.verb].roles:
+        return [Reply(ctx.say("role_refused"))]  # not "nothing to resume" to a principal
     if parsed.verb in IDLE_COMMANDS:
         return await IDLE_COMMANDS[parsed.verb](deps, ctx, parsed)
     offered = await flows.unfinished(deps, ctx)
