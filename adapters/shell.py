@@ -22,7 +22,6 @@ from core.models import ChatPlatform
 from core.uow import UnitOfWork
 
 WORKSPACE = "local"
-BUTTON_HINT = "(#N presses button N)"
 DOWNLOADS_FOLDER = "downloads"  # under DATA_DIR, one folder per user inside
 DOWNLOADS = Path(".data") / DOWNLOADS_FOLDER
 
@@ -97,6 +96,17 @@ async def link(engine: DialogueEngine, email: str) -> bool:
         )
 
 
+async def _language(engine: DialogueEngine, email: str, hint: str | None) -> str:
+    """The language the dialogue answers this terminal user in now."""
+    async with UnitOfWork(engine.session_factory) as uow:
+        channel = Channel("SHELL", "terminal", WORKSPACE)
+        default = engine.settings.default_language
+        user = await resolve(
+            uow, ChatPlatform.SHELL, WORKSPACE, email.lower(), channel, default, hint
+        )
+    return user.language if user is not None else default
+
+
 async def chat(
     engine: DialogueEngine,
     email: str,
@@ -118,15 +128,10 @@ async def chat(
     if not await link(engine, email):
         write(f"No active user with email {email}.")
         return 1
-    write(f"Growth Engine — signed in as {email}. {BUTTON_HINT} Ctrl-D to leave.")
-    async with UnitOfWork(engine.session_factory) as uow:
-        channel = Channel("SHELL", "terminal", WORKSPACE)
-        default = engine.settings.default_language
-        user = await resolve(
-            uow, ChatPlatform.SHELL, WORKSPACE, email.lower(), channel, default, language
-        )
-    if user is not None:  # the first thing the person reads says how to change the language
-        write(for_terminal(t(user.language, "first_contact"), bidi))
+    speaks = await _language(engine, email, language)
+    write(for_terminal(t(speaks, "terminal_hello", email=email), bidi))
+    # The first thing the person reads says how to change the language.
+    write(for_terminal(t(speaks, "first_contact"), bidi))
     buttons: tuple[Button, ...] = ()
     # Event ids unique to this run: a second run's first lines are not "seen before".
     run = uuid.uuid4().hex
@@ -153,7 +158,10 @@ async def chat(
         buttons = ()
         for reply in await engine.handle(event):
             write(render(reply, bidi))
-            for path in save_attachments(reply, user_folder(downloads, email)):
-                write(f"[file saved: {path}]")
+            saved = save_attachments(reply, user_folder(downloads, email))
+            if saved:  # said in the language the person reads now (`lang` may have changed it)
+                speaks = await _language(engine, email, language)
+            for path in saved:
+                write(for_terminal(t(speaks, "terminal_file_saved", path=path), bidi))
             if reply.buttons:
                 buttons = reply.buttons

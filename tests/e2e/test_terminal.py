@@ -92,7 +92,7 @@ async def test_a_piped_script_of_a_whole_analysis_produces_the_transcript_and_ro
     assert code == 0, err
     assert "Traceback" not in out + err, err
     lines = out.splitlines()
-    assert lines[0].startswith("Growth Engine — signed in as teacher1@demo.school.")
+    assert lines[0] == t("he", "terminal_hello", email="teacher1@demo.school")
     assert t("he", "started", name=LIAM) in lines
     questions = [line for line in lines if line.startswith(OFFLINE)]
     assert len(questions) == 5, out
@@ -134,7 +134,7 @@ async def test_run_on_a_fresh_configured_database_waits_for_db_upgrade_and_seeds
     assert "Traceback" not in out + err, err
     assert "Demo data ready: school DEMO-01" in out
     assert "Opening the terminal chat as teacher1@demo.school" in out
-    assert "signed in as teacher1@demo.school" in out
+    assert t("he", "terminal_hello", email="teacher1@demo.school") in out
     first_question = next(line for line in out.splitlines() if line.startswith(OFFLINE))
     assert "Liam" in first_question
 
