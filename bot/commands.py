@@ -160,6 +160,8 @@ def parse(text: str) -> Parsed:
     body = stripped[1:] if slashed else stripped
     head, _, rest = body.partition(" ")
     head = head.split("@", 1)[0].lower()  # Telegram sends /cmd@BotName in groups
+    if not rest:  # a word alone, as phones write it: "Cancel." or "help?" is the command
+        head = head.rstrip(".!?…")
     verb = WORDS.get(head)
     if verb is not None:
         return Parsed(verb, rest.strip(), slashed)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from bot.commands import BY_VERB, WORDS, Parsed, commands_for
 from bot.deps import Deps
 from bot.events import Reply
-from bot.flows import ask_again
+from bot.flows import ask_again, offer, unfinished
 from bot.i18n import keys, t
 from bot.render import review_prompt
 from bot.states import CHOOSING, INTERVIEWING, REVIEWING
@@ -67,4 +67,7 @@ async def on_help(deps: Deps, ctx: Context, parsed: Parsed) -> list[Reply]:
         return review_prompt(ctx.language, ctx.data.get("awaiting"), ctx.say("help_review"))
     if ctx.state == CHOOSING:
         return [Reply(ctx.say("choose_again", count=len(ctx.data.get("choices", []))))]
+    offered = await unfinished(deps, ctx) if ctx.user.actor.role is UserRole.TEACHER else None
+    if offered is not None:  # the list, then what is waiting for this teacher
+        return [role_help(ctx), offer(ctx, offered)]
     return [role_help(ctx)]
