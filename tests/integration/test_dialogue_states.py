@@ -343,7 +343,7 @@ SETUPS: dict[str, tuple[Callable[[World], Awaitable[None]], str | None]] = {
 def _is(reply: Reply, key: str) -> bool:
     if key in ("question", "asked_again"):
         return any(button.action == "finish" for button in reply.buttons) and not any(
-            reply.text == sentences.get("help") for sentences in CATALOGUE.values()
+            reply.text.startswith(c["help_teacher"].split("{")[0]) for c in CATALOGUE.values()
         )
     # The catalogue sentence up to its first placeholder, in either language.
     return any(reply.text.startswith(c[key].split("{")[0]) for c in CATALOGUE.values())
