@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from core.models import UserRole
+from core.periods import KEYWORDS
+from core.scopes import KINDS
 from core.sections import EDITABLE_SECTIONS
 
 LANGUAGES = ("he", "en")
@@ -68,6 +70,28 @@ SECTION_WORDS: dict[str, dict[str, tuple[str, ...]]] = {
     "learningStyle": {"en": ("style", "learning style"), "he": ("סגנון", "סגנון למידה")},
 }
 assert tuple(SECTION_WORDS) == EDITABLE_SECTIONS
+# Greetings are answered with the command list alone, without "I did not understand".
+GREETINGS = frozenset({"hi", "hello", "hey", "שלום", "היי", "הי", "בוקר טוב", "ערב טוב"})
+# What a summary or an export is about, and the named periods. Core reads the English keyword;
+# `request_in_english` turns a Hebrew word into it, and replies offer the first word of each.
+SCOPE_WORDS: dict[str, dict[str, tuple[str, ...]]] = {
+    "school": {"en": ("school",), "he": ("בית-ספר", "ביה״ס", 'ביה"ס')},
+    "district": {"en": ("district",), "he": ("מחוז",)},
+    "grade": {"en": ("grade",), "he": ("שכבה",)},
+    "class": {"en": ("class",), "he": ("כיתה",)},
+    "teacher": {"en": ("teacher",), "he": ("מורה",)},
+    "student": {"en": ("student",), "he": ("תלמיד", "תלמידה")},
+}
+assert tuple(SCOPE_WORDS) == KINDS
+PERIOD_WORDS: dict[str, dict[str, tuple[str, ...]]] = {
+    "this-month": {"en": ("this-month",), "he": ("החודש",)},
+    "this-term": {"en": ("this-term",), "he": ("המחצית", "הסמסטר")},
+    "this-year": {"en": ("this-year",), "he": ("השנה",)},
+}
+assert tuple(PERIOD_WORDS) == KEYWORDS
+# `{s_KIND}` and `{p_PERIOD}` in a sentence are filled with these words, as `{w_VERB}` with verbs.
+_SCOPE_BY_WORD = {w: kind for kind, ws in SCOPE_WORDS.items() for w in (*ws["en"], *ws["he"])}
+_PERIOD_BY_WORD = {w: p for p, ws in PERIOD_WORDS.items() for w in (*ws["en"], *ws["he"])}
 
 
 def word(language: str, verb: str) -> str:
@@ -89,6 +113,26 @@ def section_named(text: str) -> str | None:
         if folded in (*words["en"], *words["he"], section.lower()):
             return section
     return None
+
+
+def offered(language: str, name: str) -> str:
+    """The word a sentence's `{w_VERB}`, `{s_KIND}` or `{p_PERIOD}` placeholder stands for."""
+    kind, _, key = name.partition("_")
+    code = "he" if language == "he" else "en"
+    if kind == "s":
+        return SCOPE_WORDS[key][code][0]
+    if kind == "p":
+        return PERIOD_WORDS[key][code][0]
+    return word(language, key)
+
+
+def request_in_english(argument: str) -> str:
+    """`[KIND [VALUE]] [PERIOD]` with a Hebrew kind or period word replaced by the keyword."""
+    words = argument.split()
+    if words:
+        words[-1] = _PERIOD_BY_WORD.get(words[-1].lower(), words[-1])
+        words[0] = _SCOPE_BY_WORD.get(words[0].lower(), words[0])
+    return " ".join(words)
 
 
 def commands_for(role: UserRole) -> tuple[Command, ...]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.commands import offered
 from bot.i18n import t
 from core.errors import (
     AccessDenied,
@@ -62,7 +63,7 @@ def _sentence(
             if error.field == "scope":
                 return say("bad_scope", value=words[0] if words else "")
             if error.field in NEEDS_VALUE:
-                return say("bad_missing", kind=error.field)
+                return say("bad_missing", kind=offered(language, f"s_{error.field}"))
             if error.field == "id":
                 return say("bad_id", value=argument.strip())
         return say("invalid", field=error.field, reason=error.reason)

@@ -1,8 +1,8 @@
 """Every user-facing sentence, from the gettext catalogues in `bot/locale/*.po`.
 
 The `.po` files are compiled with Babel when this module is imported (no build step to
-forget); `t` fills in values, and `{w_VERB}` with the word the vocabulary offers for VERB in
-that language, so a sentence that names a command names one the parser reads.
+forget); `t` fills in values, and `{w_VERB}`, `{s_KIND}`, `{p_PERIOD}` with the word the
+vocabulary offers in that language, so a sentence that names a word names one the parser reads.
 """
 
 from __future__ import annotations
@@ -21,7 +21,8 @@ LRI, PDI = "\u2066", "\u2069"  # isolate Latin names inside right-to-left Hebrew
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 LANGUAGES = ("he", "en")
 FALLBACK = "he"
-WORD_PREFIX = "w_"
+# Placeholders filled from the vocabulary: a verb, a summary's scope kind, a named period.
+WORD_PREFIXES = ("w_", "s_", "p_")
 
 
 @cache
@@ -48,23 +49,36 @@ def keys(language: str) -> frozenset[str]:
     return frozenset(found)
 
 
+@cache
+def plural_keys(language: str) -> frozenset[str]:
+    """The keys of `language`'s catalogue that have plural forms (they need a count)."""
+    with (LOCALE_DIR / f"{language}.po").open("rb") as source:
+        catalog = read_po(source, locale=language)
+    return frozenset(str(m.id[0]) for m in catalog if m.id and isinstance(m.id, tuple))
+
+
 def sentence(language: str, key: str, count: int | None = None) -> str:
-    """The raw sentence `key` (the plural form for `count`); KeyError for an unknown key."""
+    """The raw sentence `key` (the plural form for `count`); KeyError for an unknown key, or for
+    a plural sentence asked for without its count (its first form would be wrong for 0 or 5)."""
     code = language if language in LANGUAGES else FALLBACK
     if key not in keys(code):
         raise KeyError(key)
     catalogue = translations(code)
-    return catalogue.gettext(key) if count is None else catalogue.ngettext(key, key, count)
+    if count is None:
+        if key in plural_keys(code):
+            raise KeyError(f"{key} has plural forms: use tn() with the count")
+        return catalogue.gettext(key)
+    return catalogue.ngettext(key, key, count)
 
 
 def _fill(language: str, text: str, values: dict[str, Any]) -> str:
-    from bot.commands import word  # the vocabulary imports nothing from here
+    from bot.commands import offered  # the vocabulary imports nothing from here
 
     wanted = {name for _, name, _, _ in Formatter().parse(text) if name}
     words = {
-        name: word(language, name[len(WORD_PREFIX) :])
+        name: offered(language, name)
         for name in wanted
-        if name.startswith(WORD_PREFIX) and name not in values
+        if name.startswith(WORD_PREFIXES) and name not in values
     }
     return text.format(**words, **values)
 
@@ -85,7 +99,8 @@ def isolate(text: str) -> str:
 
 
 def _raw(language: str) -> dict[str, str]:
-    return {key: sentence(language, key, None) for key in sorted(keys(language))}
+    catalogue = translations(language)
+    return {key: catalogue.gettext(key) for key in sorted(keys(language))}
 
 
 # Read-only view of the raw sentences (values unfilled), for tests that compare replies.

@@ -12,6 +12,7 @@ import asyncio
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from bot.commands import request_in_english
 from bot.events import Attachment, Reply
 from bot.explain import explain
 from bot.i18n import isolate
@@ -145,7 +146,7 @@ def _explain(ctx: Context, error: DomainError, verb: str, argument: str) -> Repl
 
 
 async def _summary(engine: Deps, ctx: Context, argument: str) -> list[Reply]:
-    scope, period = parse_request(argument, now=ctx.event.received_at)
+    scope, period = parse_request(request_in_english(argument), now=ctx.event.received_at)
     if period is None:
         period = parse_period("this-year", now=ctx.event.received_at)
     async with engine.read_uow() as uow:
@@ -184,13 +185,13 @@ async def _export(engine: Deps, ctx: Context, argument: str) -> list[Reply]:
     what, _, rest = argument.strip().partition(" ")
     if what.lower() not in EXPORT_WORDS:
         return [Reply(ctx.say("export_usage"))]
-    scope, period = parse_request(rest, now=ctx.event.received_at)
+    scope, period = parse_request(request_in_english(rest), now=ctx.event.received_at)
     async with engine.read_uow() as uow:
         exported = await exports.export_analyses(
             uow=uow, actor=ctx.user.actor, scope=scope, period=period
         )
     attachment = Attachment(exported.filename, exported.content, "text/csv")
-    text = ctx.say("export_done", rows=exported.rows, filename=exported.filename)
+    text = ctx.tn("export_done", exported.rows, rows=exported.rows, filename=exported.filename)
     return [Reply(text, attachments=(attachment,))]
 
 

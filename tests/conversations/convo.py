@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.i18n import LANGUAGES, keys, sentence
+from bot.i18n import LANGUAGES, keys, plural_keys, sentence
 
 
 @dataclass
@@ -109,9 +109,12 @@ def catalogue_pattern(key: str) -> re.Pattern[str]:
     for language in LANGUAGES:
         if key not in keys(language):
             continue
-        text = sentence(language, key)
-        parts = re.split(r"\{[^{}]*\}", text)
-        alternatives.append(".*?".join(re.escape(part) for part in parts))
+        plural = key in plural_keys(language)
+        for text in (
+            {sentence(language, key, n) for n in (1, 2, 5)} if plural else {sentence(language, key)}
+        ):
+            parts = re.split(r"\{[^{}]*\}", text)
+            alternatives.append(".*?".join(re.escape(part) for part in parts))
     if not alternatives:
         raise KeyError(f"no catalogue key {key!r}")
     return re.compile("|".join(f"(?:{a})" for a in alternatives), re.DOTALL)

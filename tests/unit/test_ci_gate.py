@@ -19,7 +19,7 @@ def _gate(path: Path) -> subprocess.CompletedProcess[str]:
 def test_ci_runs_the_gate_before_the_tests() -> None:
     script = (ROOT / ".ci" / "run").read_text()
     assert script.index("make lint") < script.index("make test")
-    assert "ruff\" check ." in GATE.read_text() and "mypy\" --strict core bot" in GATE.read_text()
+    assert 'ruff" check .' in GATE.read_text() and 'mypy" --strict core bot' in GATE.read_text()
 
 
 def test_the_gate_fails_on_a_ruff_finding(tmp_path: Path) -> None:
