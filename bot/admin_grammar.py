@@ -88,9 +88,24 @@ def _bind(spec: Spec[Any], rest: list[str]) -> dict[str, Any]:
     return values
 
 
+# The help names the areas in the plural ("users, schools, rosters, quotas"): each is read as
+# the command's own word, and a bare list-like plural as that list.
+PLURALS = {"users": "user", "schools": "school", "rosters": "roster", "quotas": "quota",
+           "districts": "district", "invites": "invite", "records": "record"}  # fmt: skip
+LISTS = {("user",): ("user", "list"), ("school",): ("school", "list")}
+
+
+def _singular(words: list[str]) -> tuple[str, ...]:
+    lowered = tuple(w.lower() for w in words)
+    if not lowered or lowered[0] not in PLURALS:
+        return lowered
+    head = (PLURALS[lowered[0]],)
+    return LISTS.get(head, head) if len(lowered) == 1 else head + lowered[1:]
+
+
 def parse(words: list[str], specs: list[Spec[RunT]]) -> tuple[Spec[RunT], dict[str, Any]]:
     """The command of `specs` the words name (longest match) and its bound arguments."""
-    lowered = tuple(w.lower() for w in words)
+    lowered = _singular(words)  # a bare plural may grow a word: its arguments are still none
     matches = [s for s in specs if lowered[: len(s.words)] == s.words]
     if not matches:
         near = [s for s in specs if s.words[0] == lowered[0]]

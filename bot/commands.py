@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from core.models import UserRole
-from core.periods import KEYWORDS as PERIOD_KEYWORDS
-from core.scopes import KIND_ALIASES, KINDS
+from core.periods import KEYWORDS
+from core.scopes import KINDS
 from core.sections import EDITABLE_SECTIONS
 
 LANGUAGES = ("he", "en")
@@ -70,19 +70,28 @@ SECTION_WORDS: dict[str, dict[str, tuple[str, ...]]] = {
     "learningStyle": {"en": ("style", "learning style"), "he": ("סגנון", "סגנון למידה")},
 }
 assert tuple(SECTION_WORDS) == EDITABLE_SECTIONS
-# What a summary or an export is about: core's parser reads the English kind and the Hebrew
-# words in `KIND_ALIASES`; the first Hebrew word of each kind is the one offered.
+# Greetings are answered with the command list alone, without "I did not understand".
+GREETINGS = frozenset({"hi", "hello", "hey", "שלום", "היי", "הי", "בוקר טוב", "ערב טוב"})
+# What a summary or an export is about, and the named periods. Core reads the English keyword;
+# `request_in_english` turns a Hebrew word into it, and replies offer the first word of each.
 SCOPE_WORDS: dict[str, dict[str, tuple[str, ...]]] = {
-    kind: {"en": (kind,), "he": tuple(w for w, k in KIND_ALIASES.items() if k == kind) or (kind,)}
-    for kind in KINDS
+    "school": {"en": ("school",), "he": ("בית-ספר", "ביה״ס", 'ביה"ס')},
+    "district": {"en": ("district",), "he": ("מחוז",)},
+    "grade": {"en": ("grade",), "he": ("שכבה",)},
+    "class": {"en": ("class",), "he": ("כיתה",)},
+    "teacher": {"en": ("teacher",), "he": ("מורה",)},
+    "student": {"en": ("student",), "he": ("תלמיד", "תלמידה")},
 }
-# Named periods: core reads the English keyword; a Hebrew word is turned into it here.
+assert tuple(SCOPE_WORDS) == KINDS
 PERIOD_WORDS: dict[str, dict[str, tuple[str, ...]]] = {
     "this-month": {"en": ("this-month",), "he": ("החודש",)},
     "this-term": {"en": ("this-term",), "he": ("המחצית", "הסמסטר")},
     "this-year": {"en": ("this-year",), "he": ("השנה",)},
 }
-assert tuple(PERIOD_WORDS) == PERIOD_KEYWORDS
+assert tuple(PERIOD_WORDS) == KEYWORDS
+# `{s_KIND}` and `{p_PERIOD}` in a sentence are filled with these words, as `{w_VERB}` with verbs.
+_SCOPE_BY_WORD = {w: kind for kind, ws in SCOPE_WORDS.items() for w in (*ws["en"], *ws["he"])}
+_PERIOD_BY_WORD = {w: p for p, ws in PERIOD_WORDS.items() for w in (*ws["en"], *ws["he"])}
 # What `export` exports (the only thing so far).
 EXPORT_WORDS: dict[str, dict[str, tuple[str, ...]]] = {
     "analyses": {"en": ("analyses",), "he": ("ניתוחים",)},
@@ -108,15 +117,6 @@ def offered(language: str, placeholder: str) -> str | None:
     return table[name]["he" if language == "he" else "en"][0]
 
 
-def period_keyword(text: str) -> str | None:
-    """The English period keyword a word of either language names (`השנה` → `this-year`)."""
-    folded = text.strip().lower()
-    for keyword, words in PERIOD_WORDS.items():
-        if folded in (*words["en"], *words["he"]):
-            return keyword
-    return None
-
-
 def in_export_words(text: str) -> bool:
     """True when `text` names what `export` exports, in either language."""
     folded = text.strip().lower()
@@ -137,6 +137,15 @@ def section_named(text: str) -> str | None:
         if folded in (*words["en"], *words["he"], section.lower()):
             return section
     return None
+
+
+def request_in_english(argument: str) -> str:
+    """`[KIND [VALUE]] [PERIOD]` with a Hebrew kind or period word replaced by the keyword."""
+    words = argument.split()
+    if words:
+        words[-1] = _PERIOD_BY_WORD.get(words[-1].lower(), words[-1])
+        words[0] = _SCOPE_BY_WORD.get(words[0].lower(), words[0])
+    return " ".join(words)
 
 
 def commands_for(role: UserRole) -> tuple[Command, ...]:

@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from bot import flows, lookups
-from bot.commands import BY_VERB, Parsed, parse, section_named
+from bot.commands import BY_VERB, GREETINGS, Parsed, parse, section_named
 from bot.deps import Deps
 from bot.events import Button, Reply
 from bot.help import on_help, role_help
@@ -59,6 +59,12 @@ async def idle(deps: Deps, ctx: Context, parsed: Parsed) -> list[Reply]:
     offered = await flows.unfinished(deps, ctx)
     if offered is not None:
         return [flows.offer(ctx, offered)]
+    said = " ".join(parsed.argument.split())
+    if parsed.verb is None and said and said.lower().strip("!.?") not in GREETINGS:
+        # A word the person meant as a command: say it was not understood before the list.
+        shown = said if len(said) <= 40 else said[:39] + "…"
+        help_text = role_help(ctx).text
+        return [Reply(f"{ctx.say('not_understood', text=shown)}\n{help_text}")]
     return [role_help(ctx)]
 
 

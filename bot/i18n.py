@@ -66,7 +66,7 @@ def sentence(language: str, key: str, count: int | None = None) -> str:
     if key not in keys(code):
         raise KeyError(key)
     if count is None and key in plural_keys(code):
-        raise TypeError(f"{key!r} has plural forms: use tn() with its count")
+        raise KeyError(f"{key} has plural forms: use tn() with the count")
     catalogue = translations(code)
     return catalogue.gettext(key) if count is None else catalogue.ngettext(key, key, count)
 

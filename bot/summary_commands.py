@@ -12,7 +12,7 @@ import asyncio
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from bot.commands import in_export_words, period_keyword
+from bot.commands import in_export_words, request_in_english
 from bot.events import Attachment, Reply
 from bot.explain import explain
 from bot.i18n import isolate
@@ -141,16 +141,8 @@ def _explain(ctx: Context, error: DomainError, verb: str, argument: str) -> Repl
     return Reply(explain(ctx.language, error, role=role, verb=verb, argument=argument))
 
 
-def _request(argument: str) -> str:
-    """The argument with a named period of either language as core reads it (`השנה` → this-year)."""
-    words = argument.split()
-    if words and (keyword := period_keyword(words[-1])) is not None:
-        words[-1] = keyword
-    return " ".join(words)
-
-
 async def _summary(engine: Deps, ctx: Context, argument: str) -> list[Reply]:
-    scope, period = parse_request(_request(argument), now=ctx.event.received_at)
+    scope, period = parse_request(request_in_english(argument), now=ctx.event.received_at)
     if period is None:
         period = parse_period("this-year", now=ctx.event.received_at)
     async with engine.read_uow() as uow:
@@ -189,7 +181,7 @@ async def _export(engine: Deps, ctx: Context, argument: str) -> list[Reply]:
     what, _, rest = argument.strip().partition(" ")
     if not in_export_words(what):
         return [Reply(ctx.say("export_usage"))]
-    scope, period = parse_request(_request(rest), now=ctx.event.received_at)
+    scope, period = parse_request(request_in_english(rest), now=ctx.event.received_at)
     async with engine.read_uow() as uow:
         exported = await exports.export_analyses(
             uow=uow, actor=ctx.user.actor, scope=scope, period=period

@@ -94,9 +94,7 @@ class ReplicaUnitOfWork(UnitOfWork):
             await super().commit()
             return
         session = self.session
-        if session.new or session.dirty or session.deleted or session.info.get(
-            "protected_changes"
-        ):
+        if session.new or session.dirty or session.deleted or session.info.get("protected_changes"):
             raise ReadOnlyWork("a unit of work on the read replica may only add audit rows")
         rows: list[dict[str, Any]] = self.take_audit_rows()
         actor = self.actor

@@ -34,17 +34,6 @@ from core.text import nfc
 from core.uow import UnitOfWork
 
 KINDS = ("school", "district", "grade", "class", "teacher", "student")
-# Hebrew words a principal may type instead of the English kind.
-KIND_ALIASES = {
-    "בית-ספר": "school",
-    "ביה״ס": "school",
-    "מחוז": "district",
-    "שכבה": "grade",
-    "כיתה": "class",
-    "מורה": "teacher",
-    "תלמיד": "student",
-    "תלמידה": "student",
-}
 NEEDS_VALUE = ("district", "grade", "class", "teacher", "student")
 MAX_CANDIDATES = 5
 
@@ -84,14 +73,14 @@ class ResolvedScope:
 
 
 def parse_request(argument: str, *, now: datetime) -> tuple[Scope, Period | None]:
-    """`[KIND [VALUE]] [PERIOD]` into a scope and a period (None when no period is written)."""
+    """`[KIND [VALUE]] [PERIOD]` (English keywords) into a scope and a period (None: no period)."""
     words = argument.split()
     period = None
     if words and looks_like_period(words[-1]):
         period = parse_period(words.pop(), now=now)
     if not words:
         return Scope(), period
-    kind = KIND_ALIASES.get(words[0], words[0].lower())
+    kind = words[0].lower()
     if kind not in KINDS:
         raise InvalidInput("scope", f"“{words[0]}” is not one of {', '.join(KINDS)}")
     value = " ".join(words[1:]) or None

@@ -104,9 +104,9 @@ async def list_flagged(
 ) -> list[FlaggedView]:
     """Flagged analyses the actor may see (a principal's school, an admin's all), newest first."""
     require_role(actor, UserRole.PRINCIPAL, UserRole.ADMIN, resource="Analysis")
-    statement = _flagged(
-        actor, Analysis.flagged_for_review.is_(True), only_flagged=True
-    ).limit(max(1, min(limit, MAX_LIST)))
+    statement = _flagged(actor, Analysis.flagged_for_review.is_(True), only_flagged=True).limit(
+        max(1, min(limit, MAX_LIST))
+    )
     found = [_view(row) for row in (await uow.session.execute(statement)).all()]
     record(
         uow,

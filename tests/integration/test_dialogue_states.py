@@ -60,7 +60,8 @@ INPUTS: dict[str, tuple[str, str | None]] = {
 # GENERATING+done: the crash came after the result was stored.
 TABLE: dict[str, dict[str, str]] = {
     "IDLE": {
-        "IDLE help_teacher": "text empty number help btn:choose:1 btn:choose:99 btn:save "
+        "IDLE not_understood": "text number",
+        "IDLE help_teacher": "empty help btn:choose:1 btn:choose:99 btn:save "
         "btn:edit:strengths btn:edit:bogus btn:flag btn:discard btn:zzz",
         "INTERVIEWING started": "analyze",
         "IDLE students_title": "students",

@@ -18,6 +18,7 @@ import asyncpg
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.commands import request_in_english
 from core.actor import Actor, Channel, system_actor
 from core.audit import record
 from core.errors import AccessDenied, InvalidInput, NotFound, StudentNotFound
@@ -342,7 +343,7 @@ def test_request_parsing_names_what_is_wrong() -> None:
     scope, period = parse_request("student בן-ציון כהן 2026-09-01..2026-09-30", now=NOW)
     assert scope == Scope("student", "בן-ציון כהן")
     assert period is not None and (period.first.day, period.last.day) == (1, 30)
-    assert parse_request("שכבה ו", now=NOW)[0] == Scope("grade", "ו")
+    assert parse_request(request_in_english("שכבה ו השנה"), now=NOW)[0] == Scope("grade", "ו")
     with pytest.raises(InvalidInput, match="not one of"):
         parse_request("galaxy far", now=NOW)
     with pytest.raises(InvalidInput, match="write which teacher"):

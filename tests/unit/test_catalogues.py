@@ -10,7 +10,16 @@ from string import Formatter
 import pytest
 from babel.messages.pofile import read_po
 
-from bot.commands import BY_VERB, COMMANDS, OFFERED, offered
+from bot.commands import (
+    BY_VERB,
+    COMMANDS,
+    EXPORT_WORDS,
+    OFFERED,
+    PERIOD_WORDS,
+    SCOPE_WORDS,
+    offered,
+    request_in_english,
+)
 from bot.i18n import LOCALE_DIR, keys, plural_keys, sentence, t, tn
 from bot.i18n_port import port
 
@@ -19,12 +28,44 @@ def test_both_languages_have_the_same_sentences() -> None:
     assert keys("he") == keys("en")
 
 
-def test_every_command_word_placeholder_names_a_verb_of_the_vocabulary() -> None:
+def _forms(language: str, key: str) -> list[str]:
+    if key in plural_keys(language):
+        return [sentence(language, key, n) for n in (1, 2, 5)]
+    return [sentence(language, key)]
+
+
+def test_every_word_placeholder_names_a_word_of_the_vocabulary() -> None:
+    tables = {"w_": BY_VERB, "s_": SCOPE_WORDS, "p_": PERIOD_WORDS, "x_": EXPORT_WORDS}
     for key in keys("en"):
         for language in ("he", "en"):
-            count = 5 if key in plural_keys(language) else None
-            for part in sentence(language, key, count).split("{w_")[1:]:
-                assert part.split("}")[0] in BY_VERB, (language, key)
+            for form in _forms(language, key):
+                for prefix, table in tables.items():
+                    for part in form.split("{" + prefix)[1:]:
+                        assert part.split("}")[0] in table, (language, key, prefix)
+
+
+def test_a_plural_sentence_cannot_be_asked_for_without_its_count() -> None:
+    with pytest.raises(KeyError, match="plural"):
+        t("en", "export_done", rows=0, filename="x.csv")
+    assert "0 analyses" in tn("en", "export_done", 0, rows=0, filename="x.csv")
+    assert "1 analysis " in tn("en", "export_done", 1, rows=1, filename="x.csv")
+    assert "0 ניתוחים" in tn("he", "export_done", 0, rows=0, filename="x.csv")
+    assert "ניתוח אחד" in tn("he", "export_done", 1, rows=1, filename="x.csv")
+
+
+def test_hebrew_scope_and_period_words_read_as_the_keywords_core_parses() -> None:
+    assert request_in_english("שכבה 5 השנה") == "grade 5 this-year"
+    assert request_in_english("בית-ספר המחצית") == "school this-term"
+    assert request_in_english("החודש") == "this-month"
+    assert request_in_english("תלמיד דנה לוי") == "student דנה לוי"
+    assert request_in_english("class English 5-2 this-year") == "class English 5-2 this-year"
+
+
+def test_summary_help_offers_the_words_of_its_own_language() -> None:
+    he = t("he", "summary_usage_help")
+    assert "השנה" in he and "שכבה" in he and "this-year" not in he and "grade" not in he
+    en = t("en", "summary_usage_help")
+    assert "this-year" in en and "grade" in en and "השנה" not in en
 
 
 def test_every_offered_word_placeholder_is_filled_from_a_vocabulary_table() -> None:
@@ -47,8 +88,8 @@ def test_no_hebrew_sentence_offers_an_english_command_word() -> None:
 
 
 def test_a_plural_sentence_cannot_be_read_without_its_count() -> None:
-    with pytest.raises(TypeError):
-        t("en", "export_done", rows=3, filename="x.csv")
+    with pytest.raises(KeyError, match="plural"):
+        t("en", "n_analyses", count=3)
     assert "3 analyses" in tn("en", "export_done", 3, rows=3, filename="x.csv")
     assert tn("he", "n_analyses", 1) == "ניתוח אחד" and tn("en", "n_analyses", 1) == "1 analysis"
 
