@@ -71,12 +71,21 @@ class CountingConnection(asyncpg.Connection):  # type: ignore[misc]
             TALLY.sql_seconds += time.perf_counter() - started
 
     async def fetchrow(self, query: str, *args: Any, **kwargs: Any) -> Any:
-        """The pool's pre-ping (`;`) and anything else fetched directly."""
+        """The pool's pre-ping (`;`) and statements run on the driver connection directly."""
         started = time.perf_counter()
         try:
             return await super().fetchrow(query, *args, **kwargs)
         finally:
-            TALLY.sql["ping ;" if query.strip() == ";" else "fetchrow"] += 1
+            TALLY.sql["ping ;" if query.strip() == ";" else f"{_label(query)} (driver)"] += 1
+            TALLY.sql_seconds += time.perf_counter() - started
+
+    async def fetch(self, query: str, *args: Any, **kwargs: Any) -> Any:
+        """Statements run on the driver connection directly."""
+        started = time.perf_counter()
+        try:
+            return await super().fetch(query, *args, **kwargs)
+        finally:
+            TALLY.sql[f"{_label(query)} (driver)"] += 1
             TALLY.sql_seconds += time.perf_counter() - started
 
     async def prepare(self, query: str, **kwargs: Any) -> Any:
