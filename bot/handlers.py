@@ -129,7 +129,7 @@ async def interviewing(deps: Deps, ctx: Context, parsed: Parsed) -> list[Reply]:
             tokens=estimate_tokens(text),
             event_key=ctx.event.event_key,
         )
-    return await flows.advance(deps, ctx, snapshot)
+    return await flows.advance(deps, ctx, snapshot, final=True)
 
 
 def flows_verb(text: str) -> str:
