@@ -6,7 +6,9 @@ about a quarter of the client CPU per statement. The access rule stays core/poli
 statement that selects the analysis is built by SQLAlchemy from the policy, compiled once per
 role, and embedded as a CTE. A statement that writes student data must insert the unit's
 queued audit rows itself, from its `audit` parameter, and report how many rows it wrote and
-audited (`written`, `audited` columns): `UnitOfWork.run_audited` refuses anything else.
+audited (`written`, `audited` columns): whether it writes student data is read from its SQL,
+such a statement without those parts cannot be built, and `UnitOfWork.run_audited` refuses to
+run it with no audit row queued and rolls back one that wrote rows but audited none.
 """
 
 from __future__ import annotations
@@ -20,6 +22,11 @@ from sqlalchemy.dialects.postgresql import asyncpg as asyncpg_dialect
 
 from core.db import AnySelect
 
+# Tables of student data: a write to one needs an audit row in the same transaction.
+PROTECTED_TABLES = frozenset(
+    {"students", "classes", "class_enrollments", "analyses", "analysis_conversations", "users"}
+)
+_WRITES = re.compile(r"\b(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+(?:public\.)?(\w+)", re.I)
 _DIALECT = asyncpg_dialect.dialect()
 # `:name` parameters of the templates; not `::type` casts.
 _NAMED = re.compile(r"(?<![:\w]):([a-z_][a-z0-9_]*)")
@@ -38,13 +45,22 @@ class DriverStatement:
 
     sql: str
     names: tuple[str, ...]
-    writes_student_data: bool
+
+    @property
+    def writes_student_data(self) -> bool:
+        """Whether the SQL writes a table of student data (read from the SQL, not declared)."""
+        return bool(PROTECTED_TABLES.intersection(m.lower() for m in _WRITES.findall(self.sql)))
 
     def __post_init__(self) -> None:
         if self.writes_student_data and (
-            "INSERT INTO audit_logs" not in self.sql or "audit" not in self.names
+            "INSERT INTO audit_logs" not in self.sql
+            or "audit" not in self.names
+            or not {"written", "audited"} <= set(re.findall(r"AS (\w+)", self.sql))
         ):
-            raise ValueError("a statement writing student data must insert its audit rows")
+            raise ValueError(
+                "a statement writing student data inserts its audit rows (the `audit` "
+                "parameter) and reports `written` and `audited`"
+            )
 
     def args(self, params: Mapping[str, Any]) -> list[Any]:
         """The positional arguments for `params` (KeyError names a missing one)."""
@@ -58,7 +74,7 @@ def _named(select: AnySelect) -> str:
     return _NUMBERED.sub(lambda m: f":{order[int(m.group(1)) - 1]}", compiled.string)
 
 
-def compose(template: str, *, writes_student_data: bool, **parts: AnySelect) -> DriverStatement:
+def compose(template: str, **parts: AnySelect) -> DriverStatement:
     """`template` with each `{part}` replaced by its compiled select; :name made $n."""
     sql = template.format(**{name: _named(select) for name, select in parts.items()})
     names: list[str] = []
@@ -69,4 +85,4 @@ def compose(template: str, *, writes_student_data: bool, **parts: AnySelect) -> 
             names.append(name)
         return f"${names.index(name) + 1}"
 
-    return DriverStatement(_NAMED.sub(number, sql), tuple(names), writes_student_data)
+    return DriverStatement(_NAMED.sub(number, sql), tuple(names))

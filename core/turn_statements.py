@@ -3,7 +3,7 @@
 `mine` is core/analysis_records' own-analysis select (the policy's visibility rule, the row
 locked FOR UPDATE), compiled per role. Nothing is written unless the actor may edit the analysis
 and it is in progress (`fit`); Python then tells NotFound, AccessDenied and Conflict apart from
-the row it gets back, as before. Sequence numbers are max + 1 under the row lock. Each writes
+the row it gets back, as before (always one row: NULLs when the analysis is not visible). Sequence numbers are max + 1 under the row lock. Each writes
 its audit rows from the unit's queue (UnitOfWork.run_audited), adding the turn's number and the
 analysis's student (not known before the statement) to each.
 """
@@ -78,7 +78,7 @@ SELECT mine.*, (SELECT yes FROM fresh) AS fresh,"""
        ARRAY(SELECT content FROM prior ORDER BY sequence_number) AS turn_contents,
        ARRAY(SELECT sequence_number FROM prior ORDER BY sequence_number) AS turn_numbers,
        ARRAY(SELECT tokens FROM prior ORDER BY sequence_number) AS turn_tokens
-  FROM mine"""
+  FROM (SELECT 1) AS one LEFT JOIN mine ON true"""
 )
 
 # The model's question, with the conversation's state record, the event answered and its
@@ -113,7 +113,7 @@ recorded AS (INSERT INTO outbox_replies (event_key, chat_key, route, reply)
                     AS reply(chat_key text, route jsonb, reply jsonb))
 SELECT mine.*,"""
     + _REPORT
-    + "\n  FROM mine"
+    + "\n  FROM (SELECT 1) AS one LEFT JOIN mine ON true"
 )
 
 _BUILT: dict[tuple[str, bool], DriverStatement] = {}
@@ -125,6 +125,6 @@ def statement(actor: Actor, *, answer: bool) -> DriverStatement:
     built = _BUILT.get(key)
     if built is None:
         mine = _own_statement(actor, lock=True, core=True, with_student=answer)
-        built = compose(_ANSWER if answer else _QUESTION, writes_student_data=True, mine=mine)
+        built = compose(_ANSWER if answer else _QUESTION, mine=mine)
         _BUILT[key] = built
     return built

@@ -28,13 +28,10 @@ from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
 from sqlalchemy.sql import func
 
 from core.actor import Actor
-from core.driver_sql import DriverStatement
+from core.driver_sql import PROTECTED_TABLES, DriverStatement
 from core.errors import AccessDenied, AuditMissing
 from core.models.audit import AuditLog
 
-PROTECTED_TABLES = frozenset(
-    {"students", "classes", "class_enrollments", "analyses", "analysis_conversations", "users"}
-)
 
 
 # One round trip: check the actor is live and unchanged, and set it for this transaction.
@@ -224,8 +221,8 @@ class UnitOfWork:
             raise RuntimeError("run_audited outside a transaction")
         values = {**params, "audit": json.dumps(rows, default=_json)}
         row = await driver.fetchrow(statement.sql, *statement.args(values))
-        if row is not None and "written" in row.keys():
-            if row["written"] and not row["audited"]:
+        if statement.writes_student_data:
+            if row is None or (row["written"] and not row["audited"]):
                 await self.rollback()
                 raise AuditMissing("student data written without an audit row")
             self._audited_in_statements += int(row["audited"] or 0)

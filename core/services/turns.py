@@ -50,6 +50,8 @@ def _touch(analysis: Analysis, now: datetime) -> None:
 
 def _loaded(record: Any) -> Any:
     """A driver row of `mine.*` as the attribute row the snapshot and the policy read."""
+    if record is None or record["id"] is None:
+        return None  # the analysis is not there, or not visible to the actor
     row = SimpleNamespace(**dict(record.items()))
     row.status = AnalysisStatus(row.status)
     for name in ("results", "teacher_edits"):
@@ -134,7 +136,7 @@ async def append_turn(
     found = await uow.run_audited(
         turn_statements.statement(actor, answer=True), {**params, "event_key": event_key}
     )
-    row = None if found is None else _loaded(found)
+    row = _loaded(found)
     _check(actor, analysis_id, row)
     assert row is not None
     student = student_of(row)
@@ -183,7 +185,7 @@ async def append_question(
         turn_statements.statement(actor, answer=False),
         {**params, **_state_params(state), **inbox.answer_params(answer)},
     )
-    _check(actor, analysis_id, None if found is None else _loaded(found))
+    _check(actor, analysis_id, _loaded(found))
     await uow.commit()
 
 
