@@ -17,7 +17,6 @@ wrote student data without auditing it is refused and rolled back there.
 
 from __future__ import annotations
 
-import json
 from types import TracebackType
 from typing import Any
 
@@ -29,6 +28,7 @@ from sqlalchemy.sql import func
 
 from core.actor import Actor
 from core.driver_sql import PROTECTED_TABLES, DriverStatement
+from core.driver_unit import DriverTransaction, audit_json
 from core.errors import AccessDenied, AuditMissing
 from core.models.audit import AuditLog
 
@@ -43,6 +43,7 @@ _ACT_AS = select(
     )
 )
 _ACTOR = "actor"
+_ON_DRIVER = "on_driver"
 
 
 def _act_as_params(actor: Actor) -> dict[str, Any]:
@@ -67,6 +68,9 @@ def _check_actor(connection: Connection, actor: Actor) -> None:
 
 
 def _on_begin(session: Session, transaction: SessionTransaction, connection: Connection) -> None:
+    if session.info.get(_ON_DRIVER):
+        # Two transactions for one unit would break its atomicity (and its audit rule).
+        raise RuntimeError("the session was used in a unit whose transaction is on the driver")
     actor = session.info.get(_ACTOR)
     if actor is not None and not session.info.get("single_statement"):
         _check_actor(connection, actor)
@@ -110,10 +114,6 @@ event.listen(GuardedSession, "do_orm_execute", _on_execute)
 event.listen(GuardedSession, "after_begin", _on_begin)
 
 
-def _json(value: Any) -> Any:
-    return str(value)
-
-
 class UnitOfWork:
     """Owns one session; repositories and services use it and never commit themselves."""
 
@@ -123,6 +123,8 @@ class UnitOfWork:
         self._audit_rows: list[dict[str, Any]] = []
         # Audit rows a driver statement inserted in the open transaction (counted at commit).
         self._audited_in_statements = 0
+        # Set by `use_driver`: the unit's transactions run on a pooled driver connection.
+        self._driver: DriverTransaction | None = None
         self.audit_rows_committed = 0
 
     @property
@@ -159,6 +161,8 @@ class UnitOfWork:
         assert self._session is not None
         try:
             # Anything not committed explicitly is discarded: no half-written use case.
+            if self._driver is not None:
+                await self._driver.end("ROLLBACK")
             await self._session.rollback()
         finally:
             await self._session.close()
@@ -182,6 +186,8 @@ class UnitOfWork:
             session.info.pop(_ACTOR, None)
             return
         session.info[_ACTOR] = actor
+        if self._driver is not None:
+            return  # checked as the driver transaction begins, with its first statement
         if session.in_transaction():
             connection = await session.connection()
             reason = await connection.scalar(_ACT_AS, _act_as_params(actor))
@@ -200,6 +206,18 @@ class UnitOfWork:
         await self.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
         self.session.info["single_statement"] = True
 
+    def use_driver(self) -> None:
+        """Run this unit's transactions on a pooled driver connection, the session unused.
+
+        For the hot path's services (`@service(on_driver=True)`): their statements are
+        `run_audited` ones, so the ORM session, its greenlet hops and its listeners are only
+        overhead. Call it before `act_as`; using the session afterwards raises.
+        """
+        bind = self.session.bind
+        assert bind is not None, "the session factory has no engine bound"
+        self._driver = DriverTransaction(bind)  # type: ignore[arg-type]
+        self.session.info[_ON_DRIVER] = True
+
     async def run_audited(self, statement: DriverStatement, params: dict[str, Any]) -> Any:
         """Run `statement` on the driver connection in this unit's transaction; its row.
 
@@ -207,7 +225,8 @@ class UnitOfWork:
         what it writes). Refused before it runs when it writes student data and none are
         queued, and rolled back when it reports rows written but none audited (AuditMissing).
         """
-        if self.actor is None:
+        actor = self.actor
+        if actor is None:
             # Without an actor no transaction has begun (the act-as check begins it), and RLS
             # would show the statement nothing.
             raise RuntimeError("run_audited needs a unit acting as someone (act_as)")
@@ -215,11 +234,16 @@ class UnitOfWork:
         if statement.writes_student_data and not rows:
             await self.rollback()
             raise AuditMissing("a statement writing student data with no audit row queued")
-        connection = await self.session.connection()
-        driver = (await connection.get_raw_connection()).driver_connection
+        if self._driver is not None:
+            if not self._driver.active:
+                await self._driver.begin(actor)
+            driver = self._driver.connection
+        else:
+            connection = await self.session.connection()
+            driver = (await connection.get_raw_connection()).driver_connection
         if driver is None or not driver.is_in_transaction():
             raise RuntimeError("run_audited outside a transaction")
-        values = {**params, "audit": json.dumps(rows, default=_json)}
+        values = {**params, "audit": audit_json(rows)}
         row = await driver.fetchrow(statement.sql, *statement.args(values))
         if statement.writes_student_data:
             if row is None or (row["written"] and not row["audited"]):
@@ -230,6 +254,9 @@ class UnitOfWork:
 
     async def commit(self) -> None:
         """Commit everything done in this unit of work; refuse unaudited protected changes."""
+        if self._driver is not None and self._driver.active:
+            await self._commit_driver()
+            return
         session = self.session
         await session.flush()
         if self._audit_rows and session.info.get("single_statement"):
@@ -247,8 +274,22 @@ class UnitOfWork:
         self._audit_rows = []
         self._audited_in_statements = 0
 
+    async def _commit_driver(self) -> None:
+        assert self._driver is not None
+        if self._audit_rows:
+            await self._driver.insert_audit_rows(self._audit_rows)
+        await self._driver.end("COMMIT")
+        self.audit_rows_committed += len(self._audit_rows) + self._audited_in_statements
+        self._audit_rows = []
+        self._audited_in_statements = 0
+
     async def rollback(self) -> None:
         """Discard everything done since the last commit."""
+        if self._driver is not None:
+            await self._driver.end("ROLLBACK")
+            # What follows (the refusal's own audit row) runs through the session again.
+            self._driver = None
+            self.session.info.pop(_ON_DRIVER, None)
         await self.session.rollback()
         self.session.info.pop("protected_changes", None)
         self._audit_rows = []

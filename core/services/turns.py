@@ -111,7 +111,7 @@ def _audit_turn(uow: UnitOfWork, actor: Actor, analysis_id: uuid.UUID,
            **({"eventKey": event_key} if event_key else {}))  # fmt: skip
 
 
-@service
+@service(on_driver=True)
 async def append_turn(
     *,
     uow: UnitOfWork,
@@ -158,7 +158,7 @@ async def append_turn(
     return dataclasses.replace(loaded, **_values(row, billed_tokens, cost, params["now"]))
 
 
-@service
+@service(on_driver=True)
 async def append_question(
     *,
     uow: UnitOfWork,

@@ -7,8 +7,6 @@ same transaction, and the unit of work refuses a statement that would write with
 
 from __future__ import annotations
 
-import uuid
-
 import asyncpg
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -73,9 +71,10 @@ SELECT (SELECT count(*) FROM turn) AS written, (SELECT count(*) FROM audit) AS a
 """
 
 
+@pytest.mark.parametrize("on_driver", [True, False], ids=["on the driver", "in the session"])
 async def test_a_driver_statement_writing_student_data_without_auditing_it_is_refused(
     chat: Chat, fake_ai: FakeOpenAI, raw: asyncpg.Connection,
-    session_factory: async_sessionmaker[AsyncSession],
+    session_factory: async_sessionmaker[AsyncSession], on_driver: bool,
 ) -> None:  # fmt: skip
     fake_ai.push_question("What does Student A enjoy most in class?")
     await chat.say("analyze Liam")
@@ -94,11 +93,15 @@ async def test_a_driver_statement_writing_student_data_without_auditing_it_is_re
 
     # Nothing queued: refused before it runs.
     async with UnitOfWork(session_factory) as uow:
+        if on_driver:
+            uow.use_driver()
         await uow.act_as(teacher)
         with pytest.raises(AuditMissing):
             await uow.run_audited(statement, {"analysis_id": analysis})
     # Queued, but the statement wrote without inserting it: refused and rolled back.
     async with UnitOfWork(session_factory) as uow:
+        if on_driver:
+            uow.use_driver()
         await uow.act_as(teacher)
         uow.add_audit_row({"user_id": str(teacher.user_id), "user_email": teacher.email,
                            "user_role": "TEACHER", "action": AuditAction.UPDATE,
@@ -111,4 +114,3 @@ async def test_a_driver_statement_writing_student_data_without_auditing_it_is_re
     assert not await raw.fetchval(
         "SELECT count(*) FROM analysis_conversations WHERE content = 'unaudited'"
     )
-    assert uuid.UUID(str(analysis))
