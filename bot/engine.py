@@ -239,16 +239,14 @@ class DialogueEngine:
     async def _open(self, event: Incoming) -> Context | Reply | None:
         channel = Channel(str(event.platform), event.chat_id, event.workspace_id)
         async with self.uow() as uow:
-            await uow.single_statement()
             row = await dialogue_states.open_exchange(
-                uow.session,
+                uow,
                 platform=event.platform,
                 workspace_id=event.workspace_id,
                 external_user_id=event.external_user_id,
                 conversation_key=event.conversation_key,
                 event_key=event.event_key,
             )
-            await uow.commit()
         if row is None:
             return None  # answered before: a redelivery
         user = identity.chat_user(row, channel, self.settings.default_language, event.language)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.dialects.postgresql import asyncpg as asyncpg_dialect
@@ -45,6 +45,8 @@ class DriverStatement:
 
     sql: str
     names: tuple[str, ...]
+    # Values of the compiled parts' own literals (SQLAlchemy binds `+ 1` as a parameter).
+    defaults: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def writes_student_data(self) -> bool:
@@ -64,19 +66,21 @@ class DriverStatement:
 
     def args(self, params: Mapping[str, Any]) -> list[Any]:
         """The positional arguments for `params` (KeyError names a missing one)."""
-        return [params[name] for name in self.names]
+        return [params[name] if name in params else self.defaults[name] for name in self.names]
 
 
-def _named(select: AnySelect) -> str:
+def _named(select: AnySelect, defaults: dict[str, Any]) -> str:
     """`select` compiled for asyncpg, its $n parameters turned back into :name."""
     compiled = select.compile(dialect=_DIALECT)
     order = compiled.positiontup or []
+    defaults.update((k, v) for k, v in compiled.params.items() if v is not None)
     return _NUMBERED.sub(lambda m: f":{order[int(m.group(1)) - 1]}", compiled.string)
 
 
 def compose(template: str, **parts: AnySelect) -> DriverStatement:
     """`template` with each `{part}` replaced by its compiled select; :name made $n."""
-    sql = template.format(**{name: _named(select) for name, select in parts.items()})
+    defaults: dict[str, Any] = {}
+    sql = template.format(**{name: _named(select, defaults) for name, select in parts.items()})
     names: list[str] = []
 
     def number(match: re.Match[str]) -> str:
@@ -85,4 +89,4 @@ def compose(template: str, **parts: AnySelect) -> DriverStatement:
             names.append(name)
         return f"${names.index(name) + 1}"
 
-    return DriverStatement(_NAMED.sub(number, sql), tuple(names))
+    return DriverStatement(_NAMED.sub(number, sql), tuple(names), defaults)

@@ -64,6 +64,17 @@ class DriverTransaction:
             await self.end("ROLLBACK")
             raise AccessDenied(str(reason))
 
+    async def fetch_one(self, sql: str, *args: Any) -> Any:
+        """One statement outside any transaction (autocommitted), on a connection of its own."""
+        raw = await self._engine.raw_connection()
+        try:
+            row = await raw.driver_connection.fetchrow(sql, *args)
+        except BaseException:
+            await greenlet_spawn(raw.invalidate if raw.driver_connection.is_closed() else raw.close)
+            raise
+        await greenlet_spawn(raw.close)
+        return row
+
     async def insert_audit_rows(self, rows: list[dict[str, Any]]) -> None:
         """The unit's queued audit rows, in this transaction."""
         await self.connection.execute(_INSERT_AUDIT.sql, *_INSERT_AUDIT.args(

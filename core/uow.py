@@ -252,6 +252,19 @@ class UnitOfWork:
             self._audited_in_statements += int(row["audited"] or 0)
         return row
 
+    async def run_single(self, statement: DriverStatement, params: dict[str, Any]) -> Any:
+        """One statement on a pooled driver connection, in its own implicit transaction; its row.
+
+        As `single_statement`, for a statement writing nothing that needs an audit row (the
+        exchange's opening read): refused before it runs when it would write student data.
+        """
+        if statement.writes_student_data:
+            raise AuditMissing("student data written in a single-statement unit of work")
+        bind = self.session.bind
+        assert bind is not None, "the session factory has no engine bound"
+        single = DriverTransaction(bind)  # type: ignore[arg-type]
+        return await single.fetch_one(statement.sql, *statement.args(params))
+
     async def commit(self) -> None:
         """Commit everything done in this unit of work; refuse unaudited protected changes."""
         if self._driver is not None and self._driver.active:
