@@ -48,12 +48,12 @@ class DriverStatement:
     # Values of the compiled parts' own literals (SQLAlchemy binds `+ 1` as a parameter).
     defaults: Mapping[str, Any] = field(default_factory=dict)
 
-    @property
-    def writes_student_data(self) -> bool:
-        """Whether the SQL writes a table of student data (read from the SQL, not declared)."""
-        return bool(PROTECTED_TABLES.intersection(m.lower() for m in _WRITES.findall(self.sql)))
+    # Whether the SQL writes a table of student data: read from the SQL once, not declared.
+    writes_student_data: bool = field(init=False)
 
     def __post_init__(self) -> None:
+        writes = PROTECTED_TABLES.intersection(m.lower() for m in _WRITES.findall(self.sql))
+        object.__setattr__(self, "writes_student_data", bool(writes))
         if self.writes_student_data and (
             "INSERT INTO audit_logs" not in self.sql
             or "audit" not in self.names

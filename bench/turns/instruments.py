@@ -150,14 +150,15 @@ class TimedAI:
 
     @asynccontextmanager
     async def _timed(self) -> AsyncIterator[None]:
-        wall, cpu = time.perf_counter(), time.process_time()
+        # Wall time only: process_time is a system call, and the bench's own cost should not
+        # be counted as the engine's.
+        wall = time.perf_counter()
         try:
             yield
         finally:
-            wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+            wall = time.perf_counter() - wall
             TALLY.model_calls += 1
             TALLY.model_seconds += wall
-            TALLY.model_cpu += cpu
             exchange = CURRENT.get()
             if exchange is not None:
                 exchange.model_seconds += wall

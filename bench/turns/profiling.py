@@ -39,6 +39,8 @@ def component(filename: str, function: str) -> str:
     for fragment, name in COMPONENTS:
         if fragment in filename:
             return name
+    if "site-packages/" in filename:
+        return filename.split("site-packages/", 1)[1].split("/", 1)[0].removesuffix(".py")
     if filename == "~":
         # C functions: cProfile files them under '~'; the name says whose they are.
         for marker, name in (("asyncpg", "asyncpg driver"), ("json", "json"), ("re.", "regex (re)"),
