@@ -55,6 +55,11 @@ def round_trips(results: Results) -> None:
           "(the fair baseline: 9; Redis: 2 each)")  # fmt: skip
     for label, count in engine.sql.most_common():
         print(f"  {engine.per(count):5.2f}  {label}")
+    opened = ", ".join(
+        f"{n}: {results[n]['engine'].per(results[n]['engine'].connects):.3f}" for n in LEVELS
+    )
+    print(f"  new database connections per exchange by conversations ({opened}): the pool "
+          "closing overflow connections would show here")  # fmt: skip
 
 
 def rls_cost(results: Results, engine: str, bypassed: str) -> None:

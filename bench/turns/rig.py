@@ -35,6 +35,7 @@ from bench.turns.seats import Seat
 from bench.turns.workload import TEACHERS, WORKSPACE
 from bot.engine import DialogueEngine, DialogueSettings
 from bot.events import Incoming, Reply
+from bot.slots import Slots
 from core.db import make_engine, make_session_factory
 from core.models import ChatPlatform
 
@@ -101,8 +102,13 @@ async def exchange(rig: Rig, seat: Seat) -> float:
     )  # fmt: skip
     exchange = Exchange()
     token = CURRENT.set(exchange)
+    engine = rig.engine
     try:
-        replies = await rig.engine.handle(incoming, route=lambda reply: _route(reply, chat))
+        # As serve's inbox worker runs a turn: the conversation's lock, then a turn slot.
+        async with engine.locks.hold(incoming.conversation_key), engine.slots.held():  # type: ignore[union-attr]
+            replies = await engine.handle(
+                incoming, route=lambda reply: _route(reply, chat), locked=True
+            )
     finally:
         CURRENT.reset(token)
     if len(replies) != 1 or not replies[0].text.startswith("Default question"):
@@ -172,6 +178,8 @@ def build(
         prices=dict(settings.AI_PRICES),
         # No early finish and no generation inside the six exchanges of an interview.
         settings=DialogueSettings(min_questions=8, max_questions=8, default_language="en"),
+        # serve's bound on turns at once (the model's answer time not counted).
+        slots=Slots(settings.MAX_CONCURRENT_TURNS),
     )
     return engine, locks, ai
 

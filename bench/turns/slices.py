@@ -49,6 +49,7 @@ class Measured:
     cpu: Counter[str] = field(default_factory=Counter)
     sql: Counter[str] = field(default_factory=Counter)
     redis_round_trips: int = 0
+    connects: int = 0  # new database connections the engine's pool opened
 
     @property
     def rate(self) -> float:
@@ -121,6 +122,7 @@ async def one_slice(
     if side.counted:
         into.sql.update(TALLY.sql)
         into.redis_round_trips += TALLY.redis_calls
+        into.connects += TALLY.connects
 
 
 async def interleaved(
