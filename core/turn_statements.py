@@ -13,6 +13,9 @@ from __future__ import annotations
 from core.actor import Actor
 from core.analysis_records import _own_statement
 from core.driver_sql import AUDIT_COLUMNS, AUDIT_ROWS, DriverStatement, compose
+from core.models import Analysis
+
+_ANALYSES = Analysis.__table__
 
 _FIT = """
 fit AS (SELECT mine.id, mine.created_at FROM mine
@@ -125,6 +128,12 @@ def statement(actor: Actor, *, answer: bool) -> DriverStatement:
     built = _BUILT.get(key)
     if built is None:
         mine = _own_statement(actor, lock=True, core=True, with_student=answer)
+        if not answer:
+            # The question's write needs only what the refusals read (no private notes call).
+            mine = mine.with_only_columns(
+                *(_ANALYSES.c[name] for name in ("id", "student_id", "teacher_id", "status", "created_at")),
+                maintain_column_froms=True,
+            )
         built = compose(_ANSWER if answer else _QUESTION, mine=mine)
         _BUILT[key] = built
     return built

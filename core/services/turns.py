@@ -55,7 +55,7 @@ def _loaded(record: Any) -> Any:
     row = SimpleNamespace(**dict(record.items()))
     row.status = AnalysisStatus(row.status)
     for name in ("results", "teacher_edits"):
-        value = getattr(row, name)
+        value = getattr(row, name, None)
         setattr(row, name, json.loads(value) if isinstance(value, str) else value)
     return row
 
