@@ -79,6 +79,15 @@ class CountingConnection(asyncpg.Connection):  # type: ignore[misc]
             TALLY.sql["ping ;" if query.strip() == ";" else f"{_label(query)} (driver)"] += 1
             TALLY.sql_seconds += time.perf_counter() - started
 
+    async def fetchval(self, query: str, *args: Any, **kwargs: Any) -> Any:
+        """Statements run on the driver connection directly (the act-as check)."""
+        started = time.perf_counter()
+        try:
+            return await super().fetchval(query, *args, **kwargs)
+        finally:
+            TALLY.sql[f"{_label(query)} (driver)"] += 1
+            TALLY.sql_seconds += time.perf_counter() - started
+
     async def fetch(self, query: str, *args: Any, **kwargs: Any) -> Any:
         """Statements run on the driver connection directly."""
         started = time.perf_counter()

@@ -6,10 +6,12 @@ grants and BYPASSRLS), 0007's policies cost an exchange about half again its CPU
 it in Postgres:
 - `class_enrollments`' policy built its semi-join over every class the classes policy lets
   through, and that policy's role test is an OR PostgreSQL cannot use an index for: a sequential
-  scan of every school's classes in each statement that touched an enrollment. It now names the
-  actor's school itself (`c.school_id = ge_actor_school()`, an index condition), which changes
-  nothing it admits: for a principal or a teacher the classes policy already asks exactly that,
-  and admins and the system pass on the first arm.
+  scan of every school's classes in each statement that touched an enrollment. Now a teacher's
+  enrollment rows are each checked against their own class (a primary-key lookup under the
+  classes policy: a teacher's statements touch a few), and other actors' semi-join names the
+  actor's school itself (`c.school_id = ge_actor_school()`, an index condition). Neither admits
+  anything else: both still ask the classes policy, which for a principal or a teacher already
+  requires that school, and admins and the system pass on the first arm.
 - `ge_teacher_student_ids()` and `ge_private_notes()` were SQL functions with SECURITY DEFINER,
   which PostgreSQL never inlines and plans afresh in every statement that calls them; in
   PL/pgSQL their plans are kept for the session. Same queries, same results.
@@ -31,9 +33,15 @@ depends_on: str | Sequence[str] | None = None
 _ANY = "(SELECT public.ge_actor_role()) IN ('ADMIN', 'SYSTEM')"
 _SCHOOL = "(SELECT public.ge_actor_school())"
 ENROLLMENTS_BEFORE = f"{_ANY} OR class_enrollments.class_id IN (SELECT c.id FROM classes c)"
+_TEACHER = "(SELECT public.ge_actor_role()) = 'TEACHER'"
+# A teacher's statements touch a few enrollments (their student's): each is checked against
+# its own class by primary key. Others (a principal's summaries touch a whole school's) keep
+# one hashed semi-join, now over the actor's school's classes only.
 ENROLLMENTS_AFTER = (
-    f"{_ANY} OR class_enrollments.class_id IN "
-    f"(SELECT c.id FROM classes c WHERE c.school_id = {_SCHOOL})"
+    f"{_ANY} OR ({_TEACHER} AND EXISTS "
+    "(SELECT 1 FROM classes c WHERE c.id = class_enrollments.class_id)) OR "
+    f"(NOT {_TEACHER} AND class_enrollments.class_id IN "
+    f"(SELECT c.id FROM classes c WHERE c.school_id = {_SCHOOL}))"
 )
 
 _STUDENT_IDS_QUERY = """
