@@ -91,8 +91,10 @@ _QUESTION = (
     + _FIT
     + ","
     + _TURN.format(
-        sequence="(SELECT coalesce(max(sequence_number), 0) + 1 FROM analysis_conversations "
-        "WHERE analysis_id = :analysis_id)",
+        # Not max(): under RLS that reads every turn of the analysis through its policy; the
+        # newest turn by index, policy checked on that one row, is the same number.
+        sequence="coalesce((SELECT sequence_number FROM analysis_conversations "
+        "WHERE analysis_id = :analysis_id ORDER BY sequence_number DESC LIMIT 1), 0) + 1",
         also="",
     )
     + ","
@@ -127,7 +129,9 @@ def statement(actor: Actor, *, answer: bool) -> DriverStatement:
     key = (str(actor.role), answer)
     built = _BUILT.get(key)
     if built is None:
-        mine = _own_statement(actor, lock=True, core=True, with_student=answer)
+        # With the student joined: the visibility rule is checked on that one row (see
+        # _own_statement), not on a scan of the school's students.
+        mine = _own_statement(actor, lock=True, core=True, with_student=True)
         if not answer:
             # The question's write needs only what the refusals read (no private notes call).
             mine = mine.with_only_columns(

@@ -98,8 +98,8 @@ QUESTION_TURN = f"""
 WITH mine AS ({_MINE}),
 turn AS (INSERT INTO analysis_conversations (analysis_id, role, content, tokens, sequence_number)
          SELECT mine.id, 'ASSISTANT', $4, $5,
-                (SELECT coalesce(max(sequence_number), 0) + 1 FROM analysis_conversations
-                  WHERE analysis_id = $1)
+                coalesce((SELECT sequence_number FROM analysis_conversations
+                           WHERE analysis_id = $1 ORDER BY sequence_number DESC LIMIT 1), 0) + 1
            FROM mine
          RETURNING sequence_number),
 counted AS (UPDATE analyses SET total_tokens = analyses.total_tokens + $6,
