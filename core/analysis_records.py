@@ -8,8 +8,8 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, bindparam, select
-from sqlalchemy.sql.util import ClauseAdapter
 from sqlalchemy.orm import with_expression
+from sqlalchemy.sql.util import ClauseAdapter
 
 from core.actor import Actor
 from core.audit import record

@@ -27,7 +27,7 @@ PROTECTED_TABLES = frozenset(
     {"students", "classes", "class_enrollments", "analyses", "analysis_conversations", "users"}
 )
 _WRITES = re.compile(r"\b(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+(?:public\.)?(\w+)", re.I)
-_DIALECT = asyncpg_dialect.dialect()
+_DIALECT = asyncpg_dialect.dialect()  # type: ignore[no-untyped-call]
 # `:name` parameters of the templates; not `::type` casts.
 _NAMED = re.compile(r"(?<![:\w]):([a-z_][a-z0-9_]*)")
 _NUMBERED = re.compile(r"\$(\d+)")

@@ -54,9 +54,7 @@ class DriverTransaction:
         try:
             await self.connection.execute("BEGIN")
             role = "SYSTEM" if actor.is_system else str(actor.role)
-            reason = await self.connection.fetchval(
-                _ACT_AS, actor.user_id, role, actor.school_id
-            )
+            reason = await self.connection.fetchval(_ACT_AS, actor.user_id, role, actor.school_id)
         except BaseException:
             await self.end("ROLLBACK")
             raise
@@ -67,10 +65,11 @@ class DriverTransaction:
     async def fetch_one(self, sql: str, *args: Any) -> Any:
         """One statement outside any transaction (autocommitted), on a connection of its own."""
         raw = await self._engine.raw_connection()
+        driver: Any = raw.driver_connection
         try:
-            row = await raw.driver_connection.fetchrow(sql, *args)
+            row = await driver.fetchrow(sql, *args)
         except BaseException:
-            await greenlet_spawn(raw.invalidate if raw.driver_connection.is_closed() else raw.close)
+            await greenlet_spawn(raw.invalidate if driver.is_closed() else raw.close)
             raise
         await greenlet_spawn(raw.close)
         return row
@@ -85,8 +84,9 @@ class DriverTransaction:
         raw, self._raw = self._raw, None
         if raw is None:
             return
+        driver: Any = raw.driver_connection
         try:
-            await raw.driver_connection.execute(verb)
+            await driver.execute(verb)
         except BaseException as error:
             # In an unknown state (cut off, cancelled mid-statement): never back to the pool.
             await greenlet_spawn(raw.invalidate)

@@ -3,7 +3,8 @@
 `mine` is core/analysis_records' own-analysis select (the policy's visibility rule, the row
 locked FOR UPDATE), compiled per role. Nothing is written unless the actor may edit the analysis
 and it is in progress (`fit`); Python then tells NotFound, AccessDenied and Conflict apart from
-the row it gets back, as before (always one row: NULLs when the analysis is not visible). Sequence numbers are max + 1 under the row lock. Each writes
+the row it gets back, as before (always one row: NULLs when the analysis is not visible).
+Sequence numbers are the newest + 1 under the row lock. Each writes
 its audit rows from the unit's queue (UnitOfWork.run_audited), adding the turn's number and the
 analysis's student (not known before the statement) to each.
 """
@@ -33,7 +34,8 @@ _COUNTED = """
 counted AS (UPDATE analyses
                SET total_tokens = coalesce(analyses.total_tokens, 0) + :billed::integer,
                    estimated_cost = coalesce(analyses.estimated_cost, 0) + :cost::double precision,
-                   session_duration = greatest(0, floor(extract(epoch FROM :now::timestamptz - analyses.created_at)))
+                   session_duration = greatest(0, floor(extract(
+                     epoch FROM :now::timestamptz - analyses.created_at)))
               FROM turn
              WHERE analyses.id = :analysis_id
                AND (:billed <> 0 OR :cost <> 0 OR analyses.session_duration IS DISTINCT FROM
@@ -61,7 +63,8 @@ _ANSWER = (
 prior AS (SELECT role, content, sequence_number, tokens FROM analysis_conversations
            WHERE analysis_id = :analysis_id),
 applied AS (UPDATE inbox_events SET applied_at = now()
-             WHERE event_key = :event_key::text AND applied_at IS NULL AND EXISTS (SELECT 1 FROM fit)
+             WHERE event_key = :event_key::text AND applied_at IS NULL
+               AND EXISTS (SELECT 1 FROM fit)
             RETURNING 1),
 fresh AS (SELECT :event_key::text IS NULL OR EXISTS (SELECT 1 FROM applied)
                  OR NOT EXISTS (SELECT 1 FROM inbox_events WHERE event_key = :event_key) AS yes),"""
@@ -121,6 +124,7 @@ SELECT mine.*,"""
     + "\n  FROM (SELECT 1) AS one LEFT JOIN mine ON true"
 )
 
+_REFUSALS_READ = ("id", "student_id", "teacher_id", "status", "created_at")
 _BUILT: dict[tuple[str, bool], DriverStatement] = {}
 
 
@@ -135,7 +139,7 @@ def statement(actor: Actor, *, answer: bool) -> DriverStatement:
         if not answer:
             # The question's write needs only what the refusals read (no private notes call).
             mine = mine.with_only_columns(
-                *(_ANALYSES.c[name] for name in ("id", "student_id", "teacher_id", "status", "created_at")),
+                *(_ANALYSES.c[name] for name in _REFUSALS_READ),
                 maintain_column_froms=True,
             )
         built = compose(_ANSWER if answer else _QUESTION, mine=mine)

@@ -32,8 +32,6 @@ from core.driver_unit import DriverTransaction, audit_json
 from core.errors import AccessDenied, AuditMissing
 from core.models.audit import AuditLog
 
-
-
 # One round trip: check the actor is live and unchanged, and set it for this transaction.
 _ACT_AS = select(
     func.ge_act_as(

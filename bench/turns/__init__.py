@@ -1,4 +1,4 @@
-"""Dialogue turns: the engine's exchange against a fair baseline doing the same work, and RLS's cost.
+"""Dialogue turns: the engine's exchange against a fair baseline doing its work, and RLS's cost.
 
 An exchange is a teacher's answer and the assistant's next question. Three sides run at 1, 8
 and 32 conversations, interleaved in short slices so that outside load on this shared machine

@@ -61,9 +61,7 @@ class Snapshot:
         return used
 
 
-def snapshot(
-    groups: Mapping[str, Iterable[int]], proc: Path = PROC, tick: int = TICK
-) -> Snapshot:
+def snapshot(groups: Mapping[str, Iterable[int]], proc: Path = PROC, tick: int = TICK) -> Snapshot:
     """Each group's pids with their CPU seconds so far (pids that are gone are left out)."""
     taken: dict[str, dict[int, float]] = {}
     for group, pids in groups.items():

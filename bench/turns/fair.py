@@ -37,8 +37,8 @@ from bench.databases import dsn
 from bench.interviews import ANSWER
 from bench.turns.seats import Seat
 from bench.turns.workload import WORKSPACE
-from core.prompts import question_instruction, question_json_schema
 from core.privacy import Pseudonymizer
+from core.prompts import question_instruction, question_json_schema
 
 APPLICATION = "ge-bench-fair"
 POOL_SIZE = 20  # the engine's pool: 10 and 10 overflow
@@ -220,8 +220,9 @@ async def exchange(rig: FairRig, seat: Seat) -> float:
         ]
         messages.append({"role": "user", "content": redactor.redact(ANSWER)})
         language = json.loads(opened["data"] or "{}").get("language", "en")
-        messages.append({"role": "system", "content": question_instruction(language,
-                                                                           may_finish=False)})
+        messages.append(
+            {"role": "system", "content": question_instruction(language, may_finish=False)}
+        )
         started = time.perf_counter()
         question, prompt, completion = await _ask(rig, messages)
         model_seconds = time.perf_counter() - started

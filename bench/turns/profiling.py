@@ -63,7 +63,9 @@ def shares(profiler: cProfile.Profile) -> Counter[str]:
     return Counter({name: seconds / total for name, seconds in by.items()})
 
 
-async def engine_shares(side: Side, seats: Seats, conversations: int, monitor: Monitor) -> Counter[str]:
+async def engine_shares(
+    side: Side, seats: Seats, conversations: int, monitor: Monitor
+) -> Counter[str]:
     """One slice of `side` at `conversations` under cProfile: CPU shares by component."""
     profiler = cProfile.Profile(time.process_time)
     profiler.enable()

@@ -79,7 +79,8 @@ def profile_table(engine: Measured, shares: Counter[str]) -> None:
     """The engine's CPU per exchange by component: the client's profile shares, pg, Redis, AI."""
     client = engine.cpu_ms("bench process")
     print(f"\nWhere the engine's CPU goes at {engine.conversations} conversations, ms per "
-          f"exchange (bench process {client:.2f} ms split by a cProfile of one more slice):")  # fmt: skip
+          f"exchange (bench process {client:.2f} ms split by a cProfile of one more "
+          "slice):")  # fmt: skip
     for name, share in shares.most_common():
         if share >= 0.005:
             print(f"  {share * client:6.2f}  {share:6.1%}  {name}")

@@ -34,6 +34,8 @@ async def bypass_login(url: str) -> str:
         await conn.execute(_ENSURE)
     finally:
         await conn.close()
-    return make_url(url).set(username=BYPASS_LOGIN, password=None).render_as_string(
-        hide_password=False
+    return (
+        make_url(url)
+        .set(username=BYPASS_LOGIN, password=None)
+        .render_as_string(hide_password=False)
     )

@@ -104,6 +104,7 @@ async def _measure(url: str, redis_url: str, redis_pid: int, profile: bool) -> N
         fair.fair_rig(app_url, client, namespace, ai.url) as baseline,
         _monitor(url, {"redis": redis_pid, "fake AI": ai.pid}) as monitor,
     ):  # fmt: skip
+
         async def fair_run(seat: object) -> float:
             return await fair.exchange(baseline, seat)  # type: ignore[arg-type]
 
@@ -113,7 +114,8 @@ async def _measure(url: str, redis_url: str, redis_pid: int, profile: bool) -> N
         ]
         sides.insert(1, _engine_side(BYPASSED, BYPASS_APPLICATION, bypassed))
         print(f"\nLoad average {machine.load_average()} on 2 CPUs before measuring; "
-              f"{ROUNDS} slices of {SLICE_SECONDS:g} s per side and level, interleaved")  # fmt: skip
+              f"{ROUNDS} slices of {SLICE_SECONDS:g} s per side and level, "
+              "interleaved")  # fmt: skip
         results: dict[int, dict[str, Measured]] = {}
         for conversations in LEVELS:
             results[conversations] = await interleaved(
@@ -130,7 +132,8 @@ async def _measure(url: str, redis_url: str, redis_pid: int, profile: bool) -> N
         report.profile_table(results[TARGET_LEVEL][ENGINE], shares)
         single = await single_row_rate(url, TARGET_LEVEL, 1.0)
         print(f"\nContext only: raw asyncpg, autocommitted single-row INSERTs at {TARGET_LEVEL} "
-              f"connections: {single:.0f}/s; load average now {machine.load_average()}")  # fmt: skip
+              f"connections: {single:.0f}/s; load average now "
+              f"{machine.load_average()}")  # fmt: skip
         ok = report.verdict(results, ENGINE, FAIR)
         print(f"\nOverall: {'PASS' if ok else 'FAIL'} (informational; the exit code ignores it)")
         if profile:

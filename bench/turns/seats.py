@@ -22,7 +22,9 @@ class Seat:
             try:
                 self.teacher = next(self.teachers)
             except StopIteration:
-                raise RuntimeError(f"all {TEACHERS} seeded interviews used; raise TEACHERS") from None
+                raise RuntimeError(
+                    f"all {TEACHERS} seeded interviews used; raise TEACHERS"
+                ) from None
             self.step = 0
         self.step += 1
 

@@ -14,7 +14,7 @@ RLS_LIMIT = 0.10
 # Interleaving: each side gets ROUNDS slices per level, after one warm-up slice.
 ROUNDS = 5
 SLICE_SECONDS = 1.0
-WARMUP_SECONDS = 0.5
+WARMUP_SECONDS = 1.0
 # bench.http's engine-only figure (rig.drive) still runs one block of this length.
 MEASURE_SECONDS = 5.0
 EXCHANGES_PER_INTERVIEW = 6

@@ -61,7 +61,8 @@ _HEAD = "STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$"
 
 def _functions(language: str) -> list[str]:
     if language == "plpgsql":
-        ids, notes = f"BEGIN RETURN ({_STUDENT_IDS_QUERY}); END", f"BEGIN RETURN ({_NOTES_QUERY}); END"
+        ids = f"BEGIN RETURN ({_STUDENT_IDS_QUERY}); END"
+        notes = f"BEGIN RETURN ({_NOTES_QUERY}); END"
     else:
         ids, notes = _STUDENT_IDS_QUERY, _NOTES_QUERY
     return [

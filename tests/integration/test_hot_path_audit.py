@@ -79,8 +79,11 @@ async def test_a_driver_statement_writing_student_data_without_auditing_it_is_re
     fake_ai.push_question("What does Student A enjoy most in class?")
     await chat.say("analyze Liam")
     analysis = await raw.fetchval("SELECT id FROM analyses")
-    teacher = _teacher(await raw.fetchrow(
-        "SELECT id, email, school_id FROM users WHERE email = 'teacher1@demo.school'"))
+    teacher = _teacher(
+        await raw.fetchrow(
+            "SELECT id, email, school_id FROM users WHERE email = 'teacher1@demo.school'"
+        )
+    )
     count = "SELECT count(*) FROM analysis_conversations"
     before = await raw.fetchval(count)
 

@@ -34,8 +34,9 @@ def test_own_backends_are_this_runs_by_application_and_database() -> None:
 
 
 def test_cpu_per_group_counts_only_the_given_pids_and_new_ones_from_zero(tmp_path: Path) -> None:
-    for pid, name in ((101, "postgres: engine"), (102, "postgres: engine"),
-                      (103, "postgres: fair"), (201, "postgres: other"), (202, "postgres")):  # fmt: skip
+    names = {101: "postgres: engine", 102: "postgres: engine", 103: "postgres: fair",
+             201: "postgres: other", 202: "postgres"}  # fmt: skip
+    for pid, name in names.items():
         _stat(tmp_path, pid, name, utime=100, stime=50)
     _stat(tmp_path, 7, "python (bench) x", utime=1000, stime=0, cutime=5000)
     backends = accounting.own_backends(ACTIVITY, {"ge-bench-engine": "postgres"}, "ge_bench_turns")
