@@ -113,6 +113,13 @@ async def _measure(url: str, redis_url: str, redis_pid: int, profile: bool) -> N
             Side(FAIR, fair.APPLICATION, fair_run, counted=False),
         ]
         sides.insert(1, _engine_side(BYPASSED, BYPASS_APPLICATION, bypassed))
+        print(
+            "\nSides: engine (as the application role, RLS in force, serve's turn slots); the\n"
+            "same engine logged in with BYPASSRLS; fair: a hand-written exchange doing the\n"
+            "engine's essential work and no more (inbox claim, act-as and live-user check, the\n"
+            "access rule, turns, audit rows, state record, outbox, the same redacted model\n"
+            "request; bench/turns/fair.py), 9 SQL and 2 Redis round trips."
+        )
         print(f"\nLoad average {machine.load_average()} on 2 CPUs before measuring; "
               f"{ROUNDS} slices of {SLICE_SECONDS:g} s per side and level, "
               "interleaved")  # fmt: skip
