@@ -117,7 +117,10 @@ class UnitOfWork:
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
         self._session_factory = session_factory
+        # Made on first use: a unit whose work all runs on the driver never needs one.
         self._session: AsyncSession | None = None
+        self._entered = False
+        self._actor: Actor | None = None
         self._audit_rows: list[dict[str, Any]] = []
         # Audit rows a driver statement inserted in the open transaction (counted at commit).
         self._audited_in_statements = 0
@@ -142,12 +145,18 @@ class UnitOfWork:
     @property
     def session(self) -> AsyncSession:
         """The open session; only valid inside `async with`."""
-        if self._session is None:
+        if not self._entered:
             raise RuntimeError("UnitOfWork used outside `async with`")
+        if self._session is None:
+            self._session = self._session_factory(sync_session_class=GuardedSession)
+            if self._actor is not None:
+                self._session.info[_ACTOR] = self._actor
+            if self._driver is not None:
+                self._session.info[_ON_DRIVER] = True
         return self._session
 
     async def __aenter__(self) -> UnitOfWork:
-        self._session = self._session_factory(sync_session_class=GuardedSession)
+        self._entered = True
         return self
 
     async def __aexit__(
@@ -156,21 +165,22 @@ class UnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        assert self._session is not None
+        session, self._session = self._session, None
+        self._entered = False
         try:
             # Anything not committed explicitly is discarded: no half-written use case.
             if self._driver is not None:
                 await self._driver.end("ROLLBACK")
-            await self._session.rollback()
+            if session is not None:
+                await session.rollback()
         finally:
-            await self._session.close()
-            self._session = None
+            if session is not None:
+                await session.close()
 
     @property
     def actor(self) -> Actor | None:
         """Whom this unit acts as (`act_as`), or None."""
-        found = self.session.info.get(_ACTOR)
-        return found if isinstance(found, Actor) else None
+        return self._actor
 
     async def act_as(self, actor: Actor | None) -> None:
         """Act as `actor` from now on: checked live and set for RLS in every transaction.
@@ -179,13 +189,15 @@ class UnitOfWork:
         role_changed, unknown_user) when the actor is not live as claimed. None stops acting:
         later transactions see no student data, but may still write audit rows.
         """
-        session = self.session
+        self._actor = actor
         if actor is None:
-            session.info.pop(_ACTOR, None)
+            if self._session is not None:
+                self._session.info.pop(_ACTOR, None)
             return
-        session.info[_ACTOR] = actor
         if self._driver is not None:
             return  # checked as the driver transaction begins, with its first statement
+        session = self.session
+        session.info[_ACTOR] = actor
         if session.in_transaction():
             connection = await session.connection()
             reason = await connection.scalar(_ACT_AS, _act_as_params(actor))
@@ -211,10 +223,14 @@ class UnitOfWork:
         `run_audited` ones, so the ORM session, its greenlet hops and its listeners are only
         overhead. Call it before `act_as`; using the session afterwards raises.
         """
-        bind = self.session.bind
+        self._driver = DriverTransaction(self._bind())
+        if self._session is not None:
+            self._session.info[_ON_DRIVER] = True
+
+    def _bind(self) -> Any:
+        bind = self._session_factory.kw.get("bind")
         assert bind is not None, "the session factory has no engine bound"
-        self._driver = DriverTransaction(bind)  # type: ignore[arg-type]
-        self.session.info[_ON_DRIVER] = True
+        return bind
 
     async def run_audited(self, statement: DriverStatement, params: dict[str, Any]) -> Any:
         """Run `statement` on the driver connection in this unit's transaction; its row.
@@ -258,9 +274,7 @@ class UnitOfWork:
         """
         if statement.writes_student_data:
             raise AuditMissing("student data written in a single-statement unit of work")
-        bind = self.session.bind
-        assert bind is not None, "the session factory has no engine bound"
-        single = DriverTransaction(bind)  # type: ignore[arg-type]
+        single = DriverTransaction(self._bind())
         return await single.fetch_one(statement.sql, *statement.args(params))
 
     async def commit(self) -> None:
@@ -268,6 +282,8 @@ class UnitOfWork:
         if self._driver is not None and self._driver.active:
             await self._commit_driver()
             return
+        if self._session is None and not self._audit_rows:
+            return  # nothing was done: no transaction to commit
         session = self.session
         await session.flush()
         if self._audit_rows and session.info.get("single_statement"):
@@ -300,8 +316,10 @@ class UnitOfWork:
             await self._driver.end("ROLLBACK")
             # What follows (the refusal's own audit row) runs through the session again.
             self._driver = None
-            self.session.info.pop(_ON_DRIVER, None)
-        await self.session.rollback()
-        self.session.info.pop("protected_changes", None)
+            if self._session is not None:
+                self._session.info.pop(_ON_DRIVER, None)
+        if self._session is not None:
+            await self._session.rollback()
+            self._session.info.pop("protected_changes", None)
         self._audit_rows = []
         self._audited_in_statements = 0
