@@ -211,11 +211,11 @@ class RedisLocks:
         keys = self._keys(key)
         token = uuid.uuid4().hex
         await self._acquire(keys, token, key)
-        renewing = asyncio.create_task(self._renew(keys, token, key))
+        renewing = _Renewal(self, keys, token, key)
         try:
             yield
         finally:
-            renewing.cancel()
+            renewing.stop()
             # Shielded so a second cancellation cannot leave the key locked until lease expiry.
             released = await asyncio.shield(self._release_quietly(keys, token))
             if released is False:
@@ -223,13 +223,14 @@ class RedisLocks:
                     "Lock %r lease expired before release; another holder may have run", key
                 )
 
-    async def _renew(self, keys: _LockKeys, token: str, key: str) -> None:
-        """Keep the lease alive while the holder works, up to the longest hold."""
+    async def _renew(self, keys: _LockKeys, token: str, key: str, until: float) -> None:
+        """Keep the lease alive while the holder works, up to `until` (the longest hold).
+
+        Started a third of a lease after the lock was taken (see _Renewal), renewing at once.
+        """
         loop = asyncio.get_running_loop()
-        until = loop.time() + self._max_hold
         every = self._lease_ms / 3000
-        while loop.time() + every < until:
-            await asyncio.sleep(every)
+        while loop.time() < until:
             try:
                 self.round_trips += 1
                 renewed = await self._client.evalsha(
@@ -242,10 +243,13 @@ class RedisLocks:
             except RedisError:
                 # Redis away: the holder goes on; the lease may lapse, as after a crash.
                 log.warning("Could not renew lock %r; retrying", key)
-                continue
+                renewed = True
             if not renewed:
                 log.warning("Lock %r was lost before its holder finished", key)
                 return
+            if loop.time() + every >= until:
+                return
+            await asyncio.sleep(every)
 
     async def waiting(self, key: str) -> int:
         """How many waiters are queued for `key` (for metrics and tests)."""
@@ -313,6 +317,32 @@ class RedisLocks:
             # First use on this server (or after SCRIPT FLUSH): EVAL also caches it.
             self.round_trips += 1
             return await self._client.eval(script.source, 3, *call, *extra)
+
+
+class _Renewal:
+    """A held lock's lease renewal: a timer for the first third of a lease, a task after.
+
+    Most turns end before a third of a lease: they cost a timer, not a task to start and cancel.
+    """
+
+    def __init__(self, locks: RedisLocks, keys: _LockKeys, token: str, key: str) -> None:
+        loop = asyncio.get_running_loop()
+        until = loop.time() + locks._max_hold
+        self._task: asyncio.Task[None] | None = None
+        self._timer = loop.call_later(
+            locks._lease_ms / 3000, self._start, locks, keys, token, key, until
+        )
+
+    def _start(
+        self, locks: RedisLocks, keys: _LockKeys, token: str, key: str, until: float
+    ) -> None:
+        self._task = asyncio.ensure_future(locks._renew(keys, token, key, until))
+
+    def stop(self) -> None:
+        """The holder is done: no more renewals."""
+        self._timer.cancel()
+        if self._task is not None:
+            self._task.cancel()
 
 
 class RedisSeenEvents:

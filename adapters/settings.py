@@ -66,7 +66,7 @@ class Settings(BaseSettings):
     HTTP_HOST: str = "127.0.0.1"
     HTTP_PORT: int = Field(default=8080, ge=1, le=65535)
     # Turns worked on at once per process (the model's answer time not counted); more wait, so
-    # acknowledgements stay fast in a burst. Below the database pool's 10 connections.
+    # acknowledgements stay fast in a burst. The database pool is sized from it (adapters/wiring).
     MAX_CONCURRENT_TURNS: int = Field(default=8, ge=1)
     # One deadline for all model calls of a turn (retries included); the conversation lock's
     # short lease is renewed while a turn runs, and only up to this deadline plus a margin.

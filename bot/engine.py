@@ -23,7 +23,7 @@ from core import dialogue_states, identity
 from core.actor import Channel
 from core.dialogue_states import ConversationState
 from core.errors import AccessDenied, DomainError, NotFound
-from core.inbox import RecordedReply
+from core.inbox import Answer, RecordedReply
 from core.ports.ai import AIProvider
 from core.ports.charts import ChartRenderer
 from core.ports.coordination import ConversationLocks, SeenEvents
@@ -66,6 +66,12 @@ class Context:
     stored: ConversationState | None = None
     # Set when the state record belonged to another user (the account was re-linked).
     ended: bool = False
+    # For the exchange's last write: the event answered with these replies (set by the engine).
+    closing: Callable[[list[Reply]], Answer | None] | None = None
+    # The replies already recorded by a write that answered the event (see flows.advance).
+    answered: list[Reply] | None = None
+    # Replies that go before the exchange's own (a platform's welcome at first contact).
+    before: tuple[Reply, ...] = ()
 
     @property
     def language(self) -> str:
@@ -183,15 +189,33 @@ class DialogueEngine:
             if isinstance(ctx, Reply):
                 await self.answer(event, [ctx], route)
                 return [ctx]
+            ctx.closing = lambda replies: self._closing(ctx, replies, route)
+            ctx.before = before
             if ctx.ended:
                 replies = [Reply(ctx.say("conversation_ended"))]
             else:
-                replies = [*before, *await self._replies(ctx)]
-            if not event.is_direct:
-                # Student data goes only to the user's DM; the group just hears where to look.
-                replies = [Reply(ctx.say("private_notice"), public=True), *replies]
+                replies = await self._replies(ctx)
+            replies = self._final(ctx, replies)
+            if ctx.answered is not None and self._final(ctx, ctx.answered) != replies:
+                # Recorded replies are what gets sent: they must be the exchange's replies.
+                raise RuntimeError("the exchange answered with other replies than it recorded")
             await self._save(ctx, replies, route)
             return replies
+
+    @staticmethod
+    def _final(ctx: Context, replies: list[Reply]) -> list[Reply]:
+        replies = [*ctx.before, *replies]  # a platform's welcome goes first, in the same record
+        if ctx.event.is_direct:
+            return replies
+        # Student data goes only to the user's DM; the group just hears where to look.
+        return [Reply(ctx.say("private_notice"), public=True), *replies]
+
+    def _closing(self, ctx: Context, replies: list[Reply], route: Router | None) -> Answer | None:
+        """The event answered with `replies` (as the exchange will end them), if it has a key."""
+        key = ctx.event.event_key
+        if key is None:
+            return None
+        return Answer(key, self._recorded(self._final(ctx, replies), route))
 
     async def _replies(self, ctx: Context) -> list[Reply]:
         try:
@@ -227,16 +251,14 @@ class DialogueEngine:
     async def _open(self, event: Incoming) -> Context | Reply | None:
         channel = Channel(str(event.platform), event.chat_id, event.workspace_id)
         async with self.uow() as uow:
-            await uow.single_statement()
             row = await dialogue_states.open_exchange(
-                uow.session,
+                uow,
                 platform=event.platform,
                 workspace_id=event.workspace_id,
                 external_user_id=event.external_user_id,
                 conversation_key=event.conversation_key,
                 event_key=event.event_key,
             )
-            await uow.commit()
         if row is None:
             return None  # answered before: a redelivery
         user = identity.chat_user(row, channel, self.settings.default_language, event.language)
@@ -261,7 +283,8 @@ class DialogueEngine:
         """Store the state record; with `replies`, the exchange ends: answered, replies kept."""
         values = ctx.planned(ctx.state, ctx.analysis_id, keep_data=True)
         state = None if values == ctx.stored else values
-        key = ctx.event.event_key if replies is not None else None
+        answered = replies is None or ctx.answered is not None
+        key = None if answered else ctx.event.event_key
         if state is None and key is None:
             return  # the exchange's last unit of work already stored exactly this
         async with self.uow() as uow:

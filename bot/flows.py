@@ -106,8 +106,14 @@ async def generate(deps: Deps, ctx: Context, snapshot: InterviewSnapshot) -> Rep
     return [Reply(ctx.say("generating")), review(ctx, done)]
 
 
-async def advance(deps: Deps, ctx: Context, snapshot: InterviewSnapshot) -> Replies:
-    """Ask the next question, or generate when the model is done or the maximum is reached."""
+async def advance(
+    deps: Deps, ctx: Context, snapshot: InterviewSnapshot, *, final: bool = False
+) -> Replies:
+    """Ask the next question, or generate when the model is done or the maximum is reached.
+
+    `final`: the question is all the exchange answers, so the write that stores it also
+    answers the event and records the reply (the engine's `closing`); no further write.
+    """
     asked = snapshot.questions_asked
     if snapshot.last_role is ConversationRole.ASSISTANT:
         # Run again after a crash that came once the question was stored: never two in a row.
@@ -117,6 +123,7 @@ async def advance(deps: Deps, ctx: Context, snapshot: InterviewSnapshot) -> Repl
         return await generate(deps, ctx, snapshot)
     # The state once the question is asked, stored with it: the exchange ends in that commit.
     asking = ctx.planned(INTERVIEWING, snapshot.analysis_id)
+    closing = ctx.closing if final else None
     try:
         text = await deps.interviewer.next_question(
             ctx.user.actor,
@@ -124,6 +131,7 @@ async def advance(deps: Deps, ctx: Context, snapshot: InterviewSnapshot) -> Repl
             ctx.language,
             may_finish=asked >= deps.settings.min_questions,
             state=asking,
+            ending=None if closing is None else (lambda said: closing([question(ctx, said)])),
         )
     except AIError as error:
         return await _fail(deps, ctx, snapshot, error, "interview")
@@ -131,7 +139,10 @@ async def advance(deps: Deps, ctx: Context, snapshot: InterviewSnapshot) -> Repl
         return await generate(deps, ctx, await load(deps, ctx, snapshot.analysis_id))
     ctx.go(INTERVIEWING, snapshot.analysis_id)
     ctx.stored = asking
-    return [question(ctx, text)]
+    replies = [question(ctx, text)]
+    if closing is not None:
+        ctx.answered = replies
+    return replies
 
 
 async def start(deps: Deps, ctx: Context, student_id: uuid.UUID) -> Replies:

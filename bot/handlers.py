@@ -152,7 +152,7 @@ async def interviewing(deps: Deps, ctx: Context, parsed: Parsed) -> list[Reply]:
             tokens=estimate_tokens(text),
             event_key=ctx.event.event_key,
         )
-    return await flows.advance(deps, ctx, snapshot)
+    return await flows.advance(deps, ctx, snapshot, final=True)
 
 
 async def generating(deps: Deps, ctx: Context, parsed: Parsed) -> list[Reply]:

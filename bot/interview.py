@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from core import inbox
 from core.actor import Actor
 from core.analysis_records import InterviewSnapshot
 from core.dialogue_states import ConversationState
@@ -90,11 +91,13 @@ class Interviewer:
         *,
         may_finish: bool,
         state: ConversationState | None = None,
+        ending: Callable[[str], inbox.Answer | None] | None = None,
     ) -> str | None:
         """Ask the model; store and return the question, or None when it wants to finish.
 
         `state` is the conversation's state record once a question is asked; it is stored
-        with the question, in the same unit of work.
+        with the question, in the same unit of work. `ending` gives, for the question, the
+        inbox event it answers and the replies to record: the exchange ends in that write.
         """
         redactor = pseudonymizer(snapshot)
         step = await self.ai.next_question(
@@ -122,6 +125,7 @@ class Interviewer:
                 billed_tokens=step.usage.total_tokens,
                 cost=cost_of(step.usage, self.prices),
                 state=state,
+                answer=None if ending is None else ending(question),
             )
         return question
 

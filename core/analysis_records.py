@@ -7,8 +7,9 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import and_, bindparam, select
 from sqlalchemy.orm import with_expression
+from sqlalchemy.sql.util import ClauseAdapter
 
 from core.actor import Actor
 from core.audit import record
@@ -21,9 +22,15 @@ from core.models import (
     AuditAction,
     ConversationRole,
     Student,
+    UserRole,
 )
 from core.models.analysis import NOTES_FOR_ACTOR
-from core.policy import may_edit_analysis, may_read_private_notes, visible_analyses
+from core.policy import (
+    may_edit_analysis,
+    may_read_private_notes,
+    visible_analyses,
+    visible_students,
+)
 from core.uow import UnitOfWork
 
 
@@ -122,9 +129,16 @@ def _own_statement(
         )
         if with_student:
             columns += [_INTERVIEWED.c[n].label(f"interviewed_{n}") for n in _STUDENT_FIELDS]
-        stmt = select(*columns).where(
-            Analysis.id == bindparam("analysis_id"), visible_analyses(placeholder)
-        )
+        visible = visible_analyses(placeholder)
+        if with_student and actor.role is not UserRole.ADMIN:
+            # The same rule on the joined student row itself (it is the analysis's student):
+            # one reference to `students` instead of two, so row-level security's student
+            # policy runs once per statement.
+            visible = and_(
+                Analysis.deleted_at.is_(None),
+                ClauseAdapter(_INTERVIEWED).traverse(visible_students(placeholder)),
+            )
+        stmt = select(*columns).where(Analysis.id == bindparam("analysis_id"), visible)
         if with_student:
             stmt = stmt.join_from(
                 _ANALYSES, _INTERVIEWED, _INTERVIEWED.c.id == _ANALYSES.c.student_id

@@ -15,7 +15,7 @@ import functools
 import inspect
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar, overload
 
 from core.actor import Actor
 from core.errors import AccessDenied, AuditMissing, DomainError
@@ -93,8 +93,28 @@ async def _record_failure(uow: UnitOfWork, actor: Actor, error: DomainError, nam
     await uow.commit()
 
 
-def service(fn: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
-    """Mark a public use case: keyword-only `uow` and `actor`, audited or it fails loudly."""
+@overload
+def service(fn: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]: ...
+
+
+@overload
+def service(
+    *, on_driver: bool
+) -> Callable[[Callable[P, Awaitable[R]]], Callable[P, Awaitable[R]]]: ...
+
+
+def service(fn: Any = None, *, on_driver: bool = False) -> Any:
+    """Mark a public use case: keyword-only `uow` and `actor`, audited or it fails loudly.
+
+    `on_driver`: the use case's statements are `UnitOfWork.run_audited` ones, so its
+    transaction runs on a pooled driver connection (the exchange's hot path).
+    """
+    if fn is None:
+        return lambda inner: _service(inner, on_driver=on_driver)
+    return _service(fn, on_driver=on_driver)
+
+
+def _service(fn: Callable[P, Awaitable[R]], *, on_driver: bool) -> Callable[P, Awaitable[R]]:
     params = inspect.signature(fn).parameters
     for required in ("uow", "actor"):
         if (
@@ -110,6 +130,8 @@ def service(fn: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
         actor: Actor = kwargs["actor"]  # type: ignore[assignment]
         committed_before = uow.audit_rows_committed
         try:
+            if on_driver:
+                uow.use_driver()
             await uow.act_as(actor)
             result = await fn(*args, **kwargs)
         except DomainError as error:

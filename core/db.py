@@ -40,11 +40,14 @@ def make_engine(
     pool_size: int = 10,
     connect_timeout: float = 10.0,
     command_timeout: float = 30.0,
+    application_name: str = "growth-engine",
 ) -> AsyncEngine:
     """Create the process's engine; one per process, shared by every unit of work.
 
     Every wait has a deadline: connecting (`connect_timeout`), one statement's answer
     (`command_timeout`, asyncpg cancels the query), and a pooled connection (30 s default).
+    `application_name` names the connections in `pg_stat_activity` (bench-turns counts its
+    own backends' CPU by it).
     """
     # No pre-ping: on asyncpg it costs three round trips per checkout. A connection broken by
     # a server restart fails its statement, is invalidated, and the next checkout reconnects;
@@ -54,7 +57,11 @@ def make_engine(
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_recycle=1800,
-        connect_args={"timeout": connect_timeout, "command_timeout": command_timeout},
+        connect_args={
+            "timeout": connect_timeout,
+            "command_timeout": command_timeout,
+            "server_settings": {"application_name": application_name},
+        },
     )
 
 

@@ -8,9 +8,11 @@ the values, never the dialogue itself.
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import bindparam, literal_column, select
@@ -18,8 +20,9 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import identity, inbox
-from core.db import AnyRow
-from core.models import ChatPlatform, DialogueState
+from core.driver_sql import compose
+from core.models import ChatPlatform, DialogueState, UserRole
+from core.uow import UnitOfWork
 
 
 @dataclass(frozen=True)
@@ -86,25 +89,41 @@ _CLAIM_STATE_AND_USER = select(
 ).select_from(_OPENING)
 
 
+_OPEN_STATEMENT = compose("{q}", q=_STATE_AND_USER)
+_OPEN_CLAIMING = compose("{q}", q=_CLAIM_STATE_AND_USER)
+
+
+def _opened(record: Any) -> Any:
+    """A driver row of the opening read with the values SQLAlchemy's types would give."""
+    row = SimpleNamespace(**dict(record.items()))
+    for name in ("data", "user_settings", "school_settings"):
+        value = getattr(row, name)
+        setattr(row, name, json.loads(value) if isinstance(value, str) else value)
+    if row.user_role is not None:
+        row.user_role = UserRole(row.user_role)
+    return row
+
+
 async def open_exchange(
-    session: AsyncSession,
+    uow: UnitOfWork,
     *,
     platform: ChatPlatform,
     workspace_id: str,
     external_user_id: str,
     conversation_key: str,
     event_key: str | None,
-) -> AnyRow | None:
+) -> Any | None:
     """The state record and chat user columns; None when the event was answered before.
 
-    One statement: run it in a single-statement unit of work.
+    One statement, autocommitted, on the driver connection (`UnitOfWork.run_single`).
     """
-    key = {"platform": platform, "workspace_id": workspace_id, "external_user_id": external_user_id}
+    key = {"platform": str(platform), "workspace_id": workspace_id,
+           "external_user_id": external_user_id}  # fmt: skip
     if event_key is None:
-        return (await session.execute(_STATE_AND_USER, key)).one()
+        return _opened(await uow.run_single(_OPEN_STATEMENT, key))
     params = {**key, "event_key": event_key, "conversation_key": conversation_key}
-    row = (await session.execute(_CLAIM_STATE_AND_USER, params)).one()
-    return None if row.claimed is None else row
+    row = await uow.run_single(_OPEN_CLAIMING, params)
+    return None if row["claimed"] is None else _opened(row)
 
 
 async def end_exchange(

@@ -9,6 +9,7 @@ never log them.
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -110,6 +111,22 @@ class RecordedReply:
     chat_key: str
     route: dict[str, Any]
     reply: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Answer:
+    """An event answered by the write that ends its exchange, and the replies it records."""
+
+    event_key: str
+    replies: Sequence[RecordedReply] = ()
+
+
+def answer_params(answer: Answer | None) -> dict[str, Any]:
+    """The `answer_key` and `replies` parameters of a statement that answers an event."""
+    if answer is None:
+        return {"answer_key": None, "replies": "[]"}
+    rows = [{"chat_key": r.chat_key, "route": r.route, "reply": r.reply} for r in answer.replies]
+    return {"answer_key": answer.event_key, "replies": json.dumps(rows)}
 
 
 @dataclass(frozen=True)

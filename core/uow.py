@@ -9,7 +9,10 @@ forgets the policy filter still sees only what the database policy allows. Witho
 transaction sees no student data at all (audit rows can still be written).
 
 It also guards the audit rule: a commit that carries changes to student, class, enrollment,
-analysis, conversation or user rows but no audit row is refused (AuditMissing).
+analysis, conversation or user rows but no audit row is refused (AuditMissing). The exchange's
+hot path writes through `run_audited` instead (one statement on the driver connection, see
+core/driver_sql.py): the statement inserts the unit's queued audit rows itself, and one that
+wrote student data without auditing it is refused and rolled back there.
 """
 
 from __future__ import annotations
@@ -24,13 +27,10 @@ from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
 from sqlalchemy.sql import func
 
 from core.actor import Actor
+from core.driver_sql import PROTECTED_TABLES, DriverStatement
+from core.driver_unit import DriverTransaction, audit_json
 from core.errors import AccessDenied, AuditMissing
 from core.models.audit import AuditLog
-
-PROTECTED_TABLES = frozenset(
-    {"students", "classes", "class_enrollments", "analyses", "analysis_conversations", "users"}
-)
-
 
 # One round trip: check the actor is live and unchanged, and set it for this transaction.
 _ACT_AS = select(
@@ -41,6 +41,7 @@ _ACT_AS = select(
     )
 )
 _ACTOR = "actor"
+_ON_DRIVER = "on_driver"
 
 
 def _act_as_params(actor: Actor) -> dict[str, Any]:
@@ -65,6 +66,9 @@ def _check_actor(connection: Connection, actor: Actor) -> None:
 
 
 def _on_begin(session: Session, transaction: SessionTransaction, connection: Connection) -> None:
+    if session.info.get(_ON_DRIVER):
+        # Two transactions for one unit would break its atomicity (and its audit rule).
+        raise RuntimeError("the session was used in a unit whose transaction is on the driver")
     actor = session.info.get(_ACTOR)
     if actor is not None and not session.info.get("single_statement"):
         _check_actor(connection, actor)
@@ -97,13 +101,31 @@ def _on_execute(state: ORMExecuteState) -> None:
             _protected_change(state.session)
 
 
+class GuardedSession(Session):
+    """The unit of work's session class: its guards are registered once, on the class."""
+
+
+# Once for the class rather than per session: registering listeners on every new session
+# cost more CPU than a statement (bench-turns' profile).
+event.listen(GuardedSession, "before_flush", _on_flush)
+event.listen(GuardedSession, "do_orm_execute", _on_execute)
+event.listen(GuardedSession, "after_begin", _on_begin)
+
+
 class UnitOfWork:
     """Owns one session; repositories and services use it and never commit themselves."""
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
         self._session_factory = session_factory
+        # Made on first use: a unit whose work all runs on the driver never needs one.
         self._session: AsyncSession | None = None
+        self._entered = False
+        self._actor: Actor | None = None
         self._audit_rows: list[dict[str, Any]] = []
+        # Audit rows a driver statement inserted in the open transaction (counted at commit).
+        self._audited_in_statements = 0
+        # Set by `use_driver`: the unit's transactions run on a pooled driver connection.
+        self._driver: DriverTransaction | None = None
         self.audit_rows_committed = 0
 
     @property
@@ -123,16 +145,18 @@ class UnitOfWork:
     @property
     def session(self) -> AsyncSession:
         """The open session; only valid inside `async with`."""
-        if self._session is None:
+        if not self._entered:
             raise RuntimeError("UnitOfWork used outside `async with`")
+        if self._session is None:
+            self._session = self._session_factory(sync_session_class=GuardedSession)
+            if self._actor is not None:
+                self._session.info[_ACTOR] = self._actor
+            if self._driver is not None:
+                self._session.info[_ON_DRIVER] = True
         return self._session
 
     async def __aenter__(self) -> UnitOfWork:
-        self._session = self._session_factory()
-        sync = self._session.sync_session
-        event.listen(sync, "before_flush", _on_flush)
-        event.listen(sync, "do_orm_execute", _on_execute)
-        event.listen(sync, "after_begin", _on_begin)
+        self._entered = True
         return self
 
     async def __aexit__(
@@ -141,19 +165,22 @@ class UnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        assert self._session is not None
+        session, self._session = self._session, None
+        self._entered = False
         try:
             # Anything not committed explicitly is discarded: no half-written use case.
-            await self._session.rollback()
+            if self._driver is not None:
+                await self._driver.end("ROLLBACK")
+            if session is not None:
+                await session.rollback()
         finally:
-            await self._session.close()
-            self._session = None
+            if session is not None:
+                await session.close()
 
     @property
     def actor(self) -> Actor | None:
         """Whom this unit acts as (`act_as`), or None."""
-        found = self.session.info.get(_ACTOR)
-        return found if isinstance(found, Actor) else None
+        return self._actor
 
     async def act_as(self, actor: Actor | None) -> None:
         """Act as `actor` from now on: checked live and set for RLS in every transaction.
@@ -162,10 +189,14 @@ class UnitOfWork:
         role_changed, unknown_user) when the actor is not live as claimed. None stops acting:
         later transactions see no student data, but may still write audit rows.
         """
-        session = self.session
+        self._actor = actor
         if actor is None:
-            session.info.pop(_ACTOR, None)
+            if self._session is not None:
+                self._session.info.pop(_ACTOR, None)
             return
+        if self._driver is not None:
+            return  # checked as the driver transaction begins, with its first statement
+        session = self.session
         session.info[_ACTOR] = actor
         if session.in_transaction():
             connection = await session.connection()
@@ -185,8 +216,74 @@ class UnitOfWork:
         await self.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
         self.session.info["single_statement"] = True
 
+    def use_driver(self) -> None:
+        """Run this unit's transactions on a pooled driver connection, the session unused.
+
+        For the hot path's services (`@service(on_driver=True)`): their statements are
+        `run_audited` ones, so the ORM session, its greenlet hops and its listeners are only
+        overhead. Call it before `act_as`; using the session afterwards raises.
+        """
+        self._driver = DriverTransaction(self._bind())
+        if self._session is not None:
+            self._session.info[_ON_DRIVER] = True
+
+    def _bind(self) -> Any:
+        bind = self._session_factory.kw.get("bind")
+        assert bind is not None, "the session factory has no engine bound"
+        return bind
+
+    async def run_audited(self, statement: DriverStatement, params: dict[str, Any]) -> Any:
+        """Run `statement` on the driver connection in this unit's transaction; its row.
+
+        The queued audit rows go in as its `audit` parameter (the statement inserts them with
+        what it writes). Refused before it runs when it writes student data and none are
+        queued, and rolled back when it reports rows written but none audited (AuditMissing).
+        """
+        actor = self.actor
+        if actor is None:
+            # Without an actor no transaction has begun (the act-as check begins it), and RLS
+            # would show the statement nothing.
+            raise RuntimeError("run_audited needs a unit acting as someone (act_as)")
+        rows, self._audit_rows = self._audit_rows, []
+        if statement.writes_student_data and not rows:
+            await self.rollback()
+            raise AuditMissing("a statement writing student data with no audit row queued")
+        if self._driver is not None:
+            if not self._driver.active:
+                await self._driver.begin(actor)
+            driver = self._driver.connection
+        else:
+            connection = await self.session.connection()
+            driver = (await connection.get_raw_connection()).driver_connection
+        if driver is None or not driver.is_in_transaction():
+            raise RuntimeError("run_audited outside a transaction")
+        values = {**params, "audit": audit_json(rows)}
+        row = await driver.fetchrow(statement.sql, *statement.args(values))
+        if statement.writes_student_data:
+            if row is None or (row["written"] and not row["audited"]):
+                await self.rollback()
+                raise AuditMissing("student data written without an audit row")
+            self._audited_in_statements += int(row["audited"] or 0)
+        return row
+
+    async def run_single(self, statement: DriverStatement, params: dict[str, Any]) -> Any:
+        """One statement on a pooled driver connection, in its own implicit transaction; its row.
+
+        As `single_statement`, for a statement writing nothing that needs an audit row (the
+        exchange's opening read): refused before it runs when it would write student data.
+        """
+        if statement.writes_student_data:
+            raise AuditMissing("student data written in a single-statement unit of work")
+        single = DriverTransaction(self._bind())
+        return await single.fetch_one(statement.sql, *statement.args(params))
+
     async def commit(self) -> None:
         """Commit everything done in this unit of work; refuse unaudited protected changes."""
+        if self._driver is not None and self._driver.active:
+            await self._commit_driver()
+            return
+        if self._session is None and not self._audit_rows:
+            return  # nothing was done: no transaction to commit
         session = self.session
         await session.flush()
         if self._audit_rows and session.info.get("single_statement"):
@@ -200,11 +297,29 @@ class UnitOfWork:
             await session.execute(insert(AuditLog.__table__), self._audit_rows)
         await session.commit()
         session.info.pop("protected_changes", None)
-        self.audit_rows_committed += len(self._audit_rows)
+        self.audit_rows_committed += len(self._audit_rows) + self._audited_in_statements
         self._audit_rows = []
+        self._audited_in_statements = 0
+
+    async def _commit_driver(self) -> None:
+        assert self._driver is not None
+        if self._audit_rows:
+            await self._driver.insert_audit_rows(self._audit_rows)
+        await self._driver.end("COMMIT")
+        self.audit_rows_committed += len(self._audit_rows) + self._audited_in_statements
+        self._audit_rows = []
+        self._audited_in_statements = 0
 
     async def rollback(self) -> None:
         """Discard everything done since the last commit."""
-        await self.session.rollback()
-        self.session.info.pop("protected_changes", None)
+        if self._driver is not None:
+            await self._driver.end("ROLLBACK")
+            # What follows (the refusal's own audit row) runs through the session again.
+            self._driver = None
+            if self._session is not None:
+                self._session.info.pop(_ON_DRIVER, None)
+        if self._session is not None:
+            await self._session.rollback()
+            self._session.info.pop("protected_changes", None)
         self._audit_rows = []
+        self._audited_in_statements = 0

@@ -36,7 +36,7 @@ class _Completion(BaseModel):
     usage: _Usage | None = None
 
 
-def read_completion(body: str, model: str) -> tuple[str, Usage]:
+def read_completion(body: str | bytes, model: str) -> tuple[str, Usage]:
     """The first choice's content and the usage; AIInvalidResult for any other body.
 
     A proxy's HTML page, an empty body, an error object sent with status 200, or JSON of
@@ -46,7 +46,8 @@ def read_completion(body: str, model: str) -> tuple[str, Usage]:
     try:
         completion = _Completion.model_validate_json(body)
     except ValidationError:
-        raise AIInvalidResult(_not_a_completion(body), "", _zero(model)) from None
+        text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+        raise AIInvalidResult(_not_a_completion(text), "", _zero(model)) from None
     usage = _zero(model)
     if completion.usage is not None:
         usage = Usage(

@@ -186,7 +186,7 @@ class OpenAIProvider:
         raw, usage = read_completion(body, self._model)
         return parse_reply(model, raw, usage), raw, usage
 
-    async def _create(self, wire: list[dict[str, str]], fmt: dict[str, Any]) -> str:
+    async def _create(self, wire: list[dict[str, str]], fmt: dict[str, Any]) -> bytes:
         last: Exception | None = None
         for attempt in range(self._max_retries + 1):
             headers: Mapping[str, str] | None = None
@@ -194,12 +194,13 @@ class OpenAIProvider:
                 # The client's own POST with a plain JSON body: `chat.completions.create` would
                 # first walk every message and the schema to transform typed params, which was
                 # the largest CPU cost of an exchange; our body is plain JSON already. The body
-                # comes back as text (HTTP errors still raise): with a model class the client
-                # returns whatever a 200 held, a str for an HTML page, unchecked.
+                # comes back as bytes (HTTP errors still raise): with a model class the client
+                # returns whatever a 200 held, a str for an HTML page, unchecked; as bytes it
+                # skips decoding to text, which pydantic's JSON parser does not need.
                 return await self._client.post(
                     "/chat/completions",
                     body={"model": self._model, "messages": wire, "response_format": fmt},
-                    cast_to=str,
+                    cast_to=bytes,
                 )
             except openai.APIStatusError as exc:
                 if exc.status_code == 429 and _is_quota_error(exc):

@@ -9,6 +9,7 @@ from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 import redis.asyncio
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -30,11 +31,15 @@ from bench.turns.instruments import (
     TimedSeen,
     instrument,
 )
-from bench.turns.workload import EXCHANGES_PER_INTERVIEW, TEACHERS, WORKSPACE
+from bench.turns.seats import Seat
+from bench.turns.workload import TEACHERS, WORKSPACE
 from bot.engine import DialogueEngine, DialogueSettings
-from bot.events import Incoming
+from bot.events import Incoming, Reply
+from bot.slots import Slots
 from core.db import make_engine, make_session_factory
 from core.models import ChatPlatform
+
+ENGINE_APPLICATION = "ge-bench-engine"
 
 
 @dataclass
@@ -82,37 +87,44 @@ class Run:
         return value / self.exchanges
 
 
-def _next_teacher(teachers: Iterator[int]) -> int:
+def _route(reply: Reply, chat: str) -> tuple[str, dict[str, Any]]:
+    """Where a reply goes, as an adapter's router says (recorded in the outbox, never sent)."""
+    return f"SHELL:{chat}", {"chat": chat}
+
+
+async def exchange(rig: Rig, seat: Seat) -> float:
+    """`seat`'s next exchange through the engine; the model call's seconds within it."""
+    seat.advance()
+    teacher, chat = seat.teacher, f"chat-t{seat.teacher}"
+    incoming = Incoming(
+        ChatPlatform.SHELL, WORKSPACE, f"t{teacher}", chat, text=ANSWER,
+        event_id=f"{teacher}-{seat.step}",
+    )  # fmt: skip
+    exchange = Exchange()
+    token = CURRENT.set(exchange)
+    engine = rig.engine
     try:
-        return next(teachers)
-    except StopIteration:
-        raise RuntimeError(f"all {TEACHERS} seeded interviews used; raise TEACHERS") from None
+        # As serve's inbox worker runs a turn: the conversation's lock, then a turn slot.
+        async with engine.locks.hold(incoming.conversation_key), engine.slots.held():  # type: ignore[union-attr]
+            replies = await engine.handle(
+                incoming, route=lambda reply: _route(reply, chat), locked=True
+            )
+    finally:
+        CURRENT.reset(token)
+    if len(replies) != 1 or not replies[0].text.startswith("Default question"):
+        raise RuntimeError(f"teacher t{teacher} got {replies!r}, not the next question")
+    return exchange.model_seconds
 
 
 async def _conversation(rig: Rig, deadline: float, own_ms: list[float]) -> int:
     """One teacher after another answers until the deadline; returns the exchanges done."""
     loop = asyncio.get_running_loop()
     done = 0
-    teacher, step = _next_teacher(rig.teachers), 0
+    seat = Seat(rig.teachers)
     while loop.time() < deadline:
-        if step == EXCHANGES_PER_INTERVIEW:
-            teacher, step = _next_teacher(rig.teachers), 0
-        step += 1
-        incoming = Incoming(
-            ChatPlatform.SHELL, WORKSPACE, f"t{teacher}", f"chat-t{teacher}", text=ANSWER,
-            event_id=f"{teacher}-{step}",
-        )  # fmt: skip
-        exchange = Exchange()
-        token = CURRENT.set(exchange)
         started = time.perf_counter()
-        try:
-            replies = await rig.engine.handle(incoming)
-        finally:
-            CURRENT.reset(token)
-        elapsed = time.perf_counter() - started
-        if len(replies) != 1 or not replies[0].text.startswith("Default question"):
-            raise RuntimeError(f"teacher t{teacher} got {replies!r}, not the next question")
-        own_ms.append((elapsed - exchange.model_seconds) * 1000)
+        model = await exchange(rig, seat)
+        own_ms.append((time.perf_counter() - started - model) * 1000)
         done += 1
     return done
 
@@ -166,20 +178,30 @@ def build(
         prices=dict(settings.AI_PRICES),
         # No early finish and no generation inside the six exchanges of an interview.
         settings=DialogueSettings(min_questions=8, max_questions=8, default_language="en"),
+        # serve's bound on turns at once (the model's answer time not counted).
+        slots=Slots(settings.MAX_CONCURRENT_TURNS),
     )
     return engine, locks, ai
 
 
 @asynccontextmanager
-async def engine_rig(url: str, redis_url: str, namespace: str, ai_url: str) -> AsyncIterator[Rig]:
+async def engine_rig(
+    url: str,
+    redis_url: str,
+    namespace: str,
+    ai_url: str,
+    *,
+    application_name: str = ENGINE_APPLICATION,
+    teachers: Iterator[int] | None = None,
+) -> AsyncIterator[Rig]:
     """The instrumented engine on `url`; at the end its Redis keys go and everything closes."""
     client = redis_client(redis_url)
-    db = make_engine(url)
+    db = make_engine(url, application_name=application_name)
     instrument(db)
     engine, locks, ai = build(db, client, namespace, ai_url)
     freeze_startup_objects()  # as serve does once started: full GCs skip start-up objects
     try:
-        yield Rig(engine, locks, iter(range(1, TEACHERS + 1)), db)
+        yield Rig(engine, locks, teachers or iter(range(1, TEACHERS + 1)), db)
     finally:
         await ai.aclose()
         await delete_keys(client, f"{namespace}:*")

@@ -1,39 +1,42 @@
 """Writing the interview's turns: the teacher's answer, the assistant's question, the result.
 
-The hot path of every exchange, so statements are built once and writes go through Core.
+The hot path of every exchange: the teacher's turn and the question are one statement each on
+the driver connection (core/turn_statements.py); the rarer writes go through the ORM.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import json
 import uuid
 from datetime import UTC, datetime
+from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Update, bindparam, func, insert, select, update
+from sqlalchemy import func, select
 
-from core import inbox
+from core import inbox, turn_statements
 from core.actor import Actor
 from core.analysis_records import (
     InterviewSnapshot,
     Turn,
     audit_analysis_change,
-    load_turns,
     own_analysis,
-    own_analysis_row,
     snapshot,
     student_of,
 )
 from core.audit import record, service
-from core.dialogue_states import ConversationState, save_state
-from core.errors import Conflict
+from core.dialogue_states import ConversationState
+from core.errors import AccessDenied, Conflict, NotFound
 from core.models import (
     Analysis,
     AnalysisConversation,
     AnalysisStatus,
     AuditAction,
     ConversationRole,
+    UserRole,
 )
+from core.policy import may_edit_analysis
 from core.uow import UnitOfWork
 
 
@@ -45,35 +48,29 @@ def _touch(analysis: Analysis, now: datetime) -> None:
     analysis.session_duration = max(0, int((now - analysis.created_at).total_seconds()))
 
 
-_ANALYSES = Analysis.__table__
-_TURNS = AnalysisConversation.__table__
-_INSERT_TURN = insert(_TURNS)
-_LAST_SEQUENCE = select(func.max(_TURNS.c.sequence_number)).where(
-    _TURNS.c.analysis_id == bindparam("analysis_id")
-)
-_UPDATES: dict[tuple[str, ...], Update] = {}
+def _loaded(record: Any) -> Any:
+    """A driver row of `mine.*` as the attribute row the snapshot and the policy read."""
+    if record is None or record["id"] is None:
+        return None  # the analysis is not there, or not visible to the actor
+    row = SimpleNamespace(**dict(record.items()))
+    row.status = AnalysisStatus(row.status)
+    for name in ("results", "teacher_edits"):
+        value = getattr(row, name, None)
+        setattr(row, name, json.loads(value) if isinstance(value, str) else value)
+    return row
 
 
-async def _update_analysis(
-    uow: UnitOfWork, analysis_id: uuid.UUID, changes: dict[str, Any]
-) -> None:
-    """UPDATE only the columns whose value changed (as an ORM flush would), if any."""
-    if not changes:
-        return
-    key = tuple(sorted(changes))
-    stmt = _UPDATES.get(key)
-    if stmt is None:
-        stmt = (
-            update(_ANALYSES)
-            .where(_ANALYSES.c.id == bindparam("analysis_id_"))
-            .values({name: bindparam(name) for name in key})
-        )
-        _UPDATES[key] = stmt
-    await uow.session.execute(stmt, {"analysis_id_": analysis_id, **changes})
+def _check(actor: Actor, analysis_id: uuid.UUID, row: Any) -> None:
+    """The refusals of the old row-by-row path, in its order, from what the statement saw."""
+    if row is None:
+        raise NotFound("Analysis", str(analysis_id))
+    if not may_edit_analysis(actor, row):
+        raise AccessDenied("not_author", resource="Analysis", resource_id=str(analysis_id))
+    if row.status is not AnalysisStatus.IN_PROGRESS:
+        raise Conflict(f"analysis is {row.status}")
 
 
-async def _append(
-    uow: UnitOfWork,
+def _params(
     actor: Actor,
     analysis_id: uuid.UUID,
     role: ConversationRole,
@@ -82,57 +79,39 @@ async def _append(
     billed_tokens: int | None,
     cost: float,
     now: datetime | None,
-    event_key: str | None,
-    *,
-    with_turns: bool,
-) -> tuple[Any, dict[str, Any], list[Turn] | None]:
-    """The shared write of a turn; returns the analysis row, its new values and the turns."""
-    analysis = await own_analysis_row(uow, actor, analysis_id, with_student=with_turns)
-    if analysis.status is not AnalysisStatus.IN_PROGRESS:
-        raise Conflict(f"analysis is {analysis.status}")
-    turns: list[Turn] | None = None
-    if with_turns:
-        # Under the row lock, the stored turns give the last sequence number too.
-        turns = await load_turns(uow, analysis.id)
-        last = max((turn.sequence_number for turn in turns), default=None)
-    else:
-        last = await uow.session.scalar(_LAST_SEQUENCE, {"analysis_id": analysis.id})
-    sequence = (last or 0) + 1
-    moment = _now(now)
-    await uow.session.execute(
-        _INSERT_TURN,
-        {
-            "analysis_id": analysis.id,
-            "role": role,
-            "content": content,
-            "tokens": tokens,
-            "sequence_number": sequence,
-            "created_at": moment,
-        },
-    )
-    if turns is not None:
-        turns.append(Turn(role, content, sequence, tokens))
-    # The row keeps its own tokens; the analysis bills the whole call (prompt + completion).
-    values = {
-        "total_tokens": (analysis.total_tokens or 0) + (billed_tokens or 0),
-        "estimated_cost": (analysis.estimated_cost or 0.0) + cost,
-        "session_duration": max(0, int((moment - analysis.created_at).total_seconds())),
+) -> dict[str, Any]:
+    return {
+        "analysis_id": analysis_id,
+        "actor_user_id": actor.user_id,
+        "actor_school_id": actor.school_id,
+        "may_edit": actor.role is UserRole.TEACHER,
+        "role": str(role),
+        "content": content,
+        "tokens": tokens,
+        "billed": billed_tokens or 0,
+        "cost": cost,
+        "now": _now(now),
     }
-    changes = {name: value for name, value in values.items() if value != getattr(analysis, name)}
-    await _update_analysis(uow, analysis.id, changes)
-    audit_analysis_change(
-        uow,
-        actor,
-        analysis,
-        ["conversation"],
-        turn=sequence,
-        role=str(role),
-        **({"eventKey": event_key} if event_key else {}),
-    )
-    return analysis, values, turns
 
 
-@service
+def _values(row: Any, billed_tokens: int | None, cost: float, now: datetime) -> dict[str, Any]:
+    """The analysis's counters as the statement left them."""
+    return {
+        "total_tokens": (row.total_tokens or 0) + (billed_tokens or 0),
+        "estimated_cost": (row.estimated_cost or 0.0) + cost,
+        "session_duration": max(0, int((now - row.created_at).total_seconds())),
+    }
+
+
+def _audit_turn(uow: UnitOfWork, actor: Actor, analysis_id: uuid.UUID,
+                role: ConversationRole, event_key: str | None) -> None:  # fmt: skip
+    """The UPDATE audit row of a turn (the statement adds the turn's number and studentIds)."""
+    record(uow, actor, AuditAction.UPDATE, "Analysis", analysis_id,
+           changed_fields=["conversation"], role=str(role),
+           **({"eventKey": event_key} if event_key else {}))  # fmt: skip
+
+
+@service(on_driver=True)
 async def append_turn(
     *,
     uow: UnitOfWork,
@@ -148,36 +127,38 @@ async def append_turn(
 ) -> InterviewSnapshot:
     """Store the next turn (sequence max + 1), keep tokens, cost and duration current.
 
-    Returns the interview as it now stands, read in the same transaction, so the dialogue
-    needs no second unit of work before calling the model. A turn with an `event_key` is
-    stored once per inbox event, however often the event is run.
+    Returns the interview as it now stands, read in the same statement, so the dialogue needs
+    no second unit of work before calling the model. A turn with an `event_key` is stored once
+    per inbox event, however often the event is run.
     """
-    if event_key is not None and not await inbox.mark_applied(uow.session, event_key):
+    params = _params(actor, analysis_id, role, content, tokens, billed_tokens, cost, now)
+    _audit_turn(uow, actor, analysis_id, role, event_key)
+    found = await uow.run_audited(
+        turn_statements.statement(actor, answer=True), {**params, "event_key": event_key}
+    )
+    row = _loaded(found)
+    _check(actor, analysis_id, row)
+    assert row is not None
+    student = student_of(row)
+    turns = [
+        Turn(ConversationRole(r), c, n, t)
+        for r, c, n, t in zip(row.turn_roles, row.turn_contents, row.turn_numbers,
+                              row.turn_tokens, strict=True)
+    ]  # fmt: skip
+    if not row.fresh:
         # An earlier run of this event stored it, then crashed before answering: not again.
-        analysis = await own_analysis_row(uow, actor, analysis_id, with_student=True)
-        stored = await snapshot(
-            uow, actor, analysis, turns=await load_turns(uow, analysis.id),
-            student=student_of(analysis),
-        )  # fmt: skip
-        record(uow, actor, AuditAction.READ, "Analysis", analysis.id,
-               student_ids=[analysis.student_id], eventKey=event_key, replay=True)  # fmt: skip
+        stored = await snapshot(uow, actor, row, turns=turns, student=student)
+        record(uow, actor, AuditAction.READ, "Analysis", row.id,
+               student_ids=[row.student_id], eventKey=event_key, replay=True)  # fmt: skip
         await uow.commit()
         return stored
-    analysis, values, turns = await _append(
-        uow, actor, analysis_id, role, content, tokens, billed_tokens, cost, now, event_key,
-        with_turns=True,
-    )  # fmt: skip
-    loaded = await snapshot(uow, actor, analysis, turns=turns, student=student_of(analysis))
+    turns.append(Turn(role, content, row.sequence, tokens))
+    loaded = await snapshot(uow, actor, row, turns=turns, student=student)
     await uow.commit()
-    return dataclasses.replace(
-        loaded,
-        total_tokens=values["total_tokens"],
-        estimated_cost=values["estimated_cost"],
-        session_duration=values["session_duration"],
-    )
+    return dataclasses.replace(loaded, **_values(row, billed_tokens, cost, params["now"]))
 
 
-@service
+@service(on_driver=True)
 async def append_question(
     *,
     uow: UnitOfWork,
@@ -189,19 +170,40 @@ async def append_question(
     cost: float = 0.0,
     now: datetime | None = None,
     state: ConversationState | None = None,
+    answer: inbox.Answer | None = None,
 ) -> None:
     """Store the assistant's next question, as `append_turn` does, without reading it back.
 
-    `state` is the conversation's state record once the question is asked: it is written in
-    the same transaction, so asking needs no further unit of work.
+    `state` is the conversation's state record once the question is asked, and `answer` the
+    inbox event it answers with its replies to send: both are written in the same statement,
+    so the exchange ends with this commit.
     """
-    await _append(
-        uow, actor, analysis_id, ConversationRole.ASSISTANT, content, tokens, billed_tokens,
-        cost, now, None, with_turns=False,
-    )  # fmt: skip
-    if state is not None:
-        await save_state(uow.session, state)
+    role = ConversationRole.ASSISTANT
+    params = _params(actor, analysis_id, role, content, tokens, billed_tokens, cost, now)
+    _audit_turn(uow, actor, analysis_id, role, None)
+    found = await uow.run_audited(
+        turn_statements.statement(actor, answer=False),
+        {**params, **_state_params(state), **inbox.answer_params(answer)},
+    )
+    _check(actor, analysis_id, _loaded(found))
     await uow.commit()
+
+
+def _state_params(state: ConversationState | None) -> dict[str, Any]:
+    if state is None:
+        return {"save_state": False, "platform": None, "workspace_id": None,
+                "external_user_id": None, "state_user_id": None, "state": None,
+                "state_analysis_id": None, "data": None}  # fmt: skip
+    return {
+        "save_state": True,
+        "platform": str(state.platform),
+        "workspace_id": state.workspace_id,
+        "external_user_id": state.external_user_id,
+        "state_user_id": state.user_id,
+        "state": state.state,
+        "state_analysis_id": state.analysis_id,
+        "data": json.dumps(state.data),
+    }
 
 
 @service

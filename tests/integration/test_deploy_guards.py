@@ -73,8 +73,8 @@ async def test_downgrade_to_base_refuses_while_audit_rows_exist_unless_told_to_d
     assert "--yes-destroy-audit-trail" in refused.stderr
     assert await raw.fetchval("SELECT count(*) FROM audit_logs") == 1
     with pytest.raises(schema.AuditTrailProtected):
-        # Ten revisions (0001-0010): -10 from head reaches base.
-        await asyncio.to_thread(schema.downgrade, owner_database_url, "-10")
+        # Eleven revisions (0001-0011): -11 from head reaches base.
+        await asyncio.to_thread(schema.downgrade, owner_database_url, "-11")
     destroyed = await asyncio.to_thread(
         _cli, "db", "downgrade", "base", "--yes-destroy-audit-trail", env=env
     )
