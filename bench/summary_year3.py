@@ -44,7 +44,9 @@ SCHOOLS_PER_BATCH = 5
 # One loading session per core; each sorts for its index builds in this much memory.
 WORKERS = 2
 MAINTENANCE_WORK_MEM = "1GB"
-BIG_TABLES = ("analyses", "analysis_conversations", "audit_logs", "analysis_flags")
+BIG_TABLES = (
+    "analyses", "analysis_conversations", "audit_logs", "analysis_flags", "analysis_themes"
+)  # fmt: skip
 MARK = f"growth-engine bench {YEAR3.name}: {YEAR3.schools} schools, {YEAR3.analyses} analyses"
 
 # Keys, unique constraints and foreign keys of (or pointing at) the big tables, parents only:

@@ -8,11 +8,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, func, literal, select, text, union_all
+from sqlalchemy import ColumnElement, and_, exists, func, select, text
 
 from core.actor import Actor
 from core.db import AnySelect
-from core.models import Analysis, AnalysisStatus, Class, ClassEnrollment, Student, User
+from core.models import (
+    Analysis,
+    AnalysisStatus,
+    AnalysisTheme,
+    Class,
+    ClassEnrollment,
+    Student,
+    User,
+)
 from core.ordering import hebrew_order, name_order
 from core.periods import Period
 from core.policy import visible_classes, visible_students
@@ -25,7 +33,6 @@ from core.themes import (
     effective_list,
     effective_text,
     not_a_theme,
-    theme_key,
 )
 
 TOP_THEMES = 5
@@ -137,32 +144,27 @@ def statements(
 
 
 def _themes(where: list[ColumnElement[bool]]) -> AnySelect:
-    items = union_all(
-        *[
-            _analyses(
-                literal(section).label("section"),
-                Analysis.id.label("analysis_id"),
-                func.jsonb_array_elements_text(effective_list(section)).label("phrase"),
-            ).where(*where, COMPLETED)
-            for section in ("strengths", "weaknesses")
-        ]
-    ).subquery("items")
-    keyed = select(items, theme_key(items.c.phrase).label("key")).subquery("keyed")
-    count = func.count(keyed.c.analysis_id.distinct())
-    blank = not_a_theme(keyed.c.key)
+    # Keys were folded when each analysis was written (analysis_themes, 0011): the summary
+    # groups the items of the analyses it counts, joined by analysis, and folds nothing.
+    item = AnalysisTheme
+    count = func.count(item.analysis_id.distinct())
     ranked = (
-        select(
-            keyed.c.section,
-            keyed.c.key,
-            func.mode().within_group(func.btrim(keyed.c.phrase)).label("phrase"),
+        _analyses(
+            item.section,
+            item.key,
+            func.mode().within_group(func.btrim(item.phrase)).label("phrase"),
             count.label("n"),
-            # Blank and placeholder keys rank last and are dropped outside the window, where
-            # the planner cannot push the test down and fold every phrase a second time.
+            # Blank and placeholder keys rank last and are dropped outside the window.
             func.row_number()
-            .over(partition_by=keyed.c.section, order_by=(blank, count.desc(), keyed.c.key))
+            .over(
+                partition_by=item.section,
+                order_by=(not_a_theme(item.__table__.c.key), count.desc(), item.key),
+            )
             .label("rank"),
         )
-        .group_by(keyed.c.section, keyed.c.key)
+        .join(item, item.analysis_id == Analysis.id)
+        .where(*where, COMPLETED)
+        .group_by(item.section, item.key)
         .subquery("ranked")
     )
     return (
