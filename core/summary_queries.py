@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, func, select, text
+from sqlalchemy import ColumnElement, and_, exists, func, select, text, true
 
 from core.actor import Actor
 from core.db import AnySelect
@@ -46,12 +46,14 @@ def _in_period(period: Period | None) -> list[ColumnElement[bool]]:
     return [Analysis.created_at >= period.start, Analysis.created_at < period.end]
 
 
-# Per transaction: custom plans (they see the school and the dates), and no parallel workers,
+# Per transaction: custom plans (they see the school and the dates); no parallel workers,
 # whose plans start from a parallel seq scan of every school's students (Year 3: 225,000 rows
-# read for a school's 750) where a serial plan reads the school's students from an index.
+# read for a school's 750) where a serial plan reads the school's students from an index; and
+# no JIT, whose compiling a summary statement costed above jit_above_cost (a per-student
+# EXISTS) took 146 ms of its 164 at MVP scale, for a statement that runs in 20.
 PER_SCHOOL_PLANS = text(
     "SELECT set_config('plan_cache_mode', 'force_custom_plan', true), "
-    "set_config('max_parallel_workers_per_gather', '0', true)"
+    "set_config('max_parallel_workers_per_gather', '0', true), set_config('jit', 'off', true)"
 )
 
 
@@ -145,26 +147,33 @@ def statements(
 
 def _themes(where: list[ColumnElement[bool]]) -> AnySelect:
     # Keys were folded when each analysis was written (analysis_themes, 0011): the summary
-    # groups the items of the analyses it counts, joined by analysis, and folds nothing.
-    item = AnalysisTheme
-    count = func.count(item.analysis_id.distinct())
+    # groups the items of the analyses it counts and folds nothing. The items are read per
+    # analysis by its key (OFFSET 0 keeps the planner from flattening the LATERAL into a join
+    # it may answer by scanning every school's items).
+    item = (
+        select(AnalysisTheme.section, AnalysisTheme.key, AnalysisTheme.phrase)
+        .where(AnalysisTheme.analysis_id == Analysis.id)
+        .offset(0)
+        .lateral("item")
+    )
+    count = func.count(Analysis.id.distinct())
     ranked = (
         _analyses(
-            item.section,
-            item.key,
-            func.mode().within_group(func.btrim(item.phrase)).label("phrase"),
+            item.c.section,
+            item.c.key,
+            func.mode().within_group(func.btrim(item.c.phrase)).label("phrase"),
             count.label("n"),
             # Blank and placeholder keys rank last and are dropped outside the window.
             func.row_number()
             .over(
-                partition_by=item.section,
-                order_by=(not_a_theme(item.__table__.c.key), count.desc(), item.key),
+                partition_by=item.c.section,
+                order_by=(not_a_theme(item.c.key), count.desc(), item.c.key),
             )
             .label("rank"),
         )
-        .join(item, item.analysis_id == Analysis.id)
+        .join(item, true())
         .where(*where, COMPLETED)
-        .group_by(item.section, item.key)
+        .group_by(item.c.section, item.c.key)
         .subquery("ranked")
     )
     return (

@@ -103,6 +103,8 @@ def upgrade() -> None:
     )
     backfill = ITEMS_SQL.format(a="a", source="analyses AS a CROSS JOIN ")
     op.execute(f"INSERT INTO analysis_themes ({COLUMNS}) {backfill}")
+    # Statistics now, not at autovacuum's leisure: the first summaries plan with them.
+    op.execute("ANALYZE analysis_themes")
     op.execute(f"REVOKE ALL ON analysis_themes FROM {APP_ROLE}")
     op.execute(f"GRANT SELECT ON analysis_themes TO {APP_ROLE}")
     op.execute("ALTER TABLE analysis_themes ENABLE ROW LEVEL SECURITY")
