@@ -112,20 +112,7 @@ def statements(
         .where(active_students, resolved.roster)
         .group_by(Student.grade_level)
         .order_by(func.length(Student.grade_level), Student.grade_level),
-        "by_class": select(
-            Class.name,
-            func.count(Student.id.distinct()),
-            func.count(Student.id.distinct()).filter(covered),
-        )
-        .select_from(Class)
-        .join(
-            ClassEnrollment,
-            and_(ClassEnrollment.class_id == Class.id, ClassEnrollment.dropped_at.is_(None)),
-        )
-        .join(Student, Student.id == ClassEnrollment.student_id)
-        .where(visible_classes(actor), Class.is_active.is_(True), resolved.classes, active_students)
-        .group_by(Class.id, Class.name, Class.grade_level)
-        .order_by(Class.grade_level, name_order(Class.name), Class.id),
+        "by_class": _by_class(actor, resolved, active_students, covered),
         "teachers": _analyses(
             User.first_name,
             User.last_name,
@@ -143,6 +130,39 @@ def statements(
         found["latest"] = _latest(where)
         found["trend"] = _trend(where)
     return found
+
+
+def _by_class(
+    actor: Actor,
+    resolved: ResolvedScope,
+    active_students: ColumnElement[bool],
+    covered: ColumnElement[bool],
+) -> AnySelect:
+    # Each of the scope's classes counts its own members (a LATERAL aggregate, read by the
+    # class's key): joined as a whole, the planner hashed every school's enrollments.
+    members = (
+        select(
+            func.count(Student.id.distinct()).label("active"),
+            func.count(Student.id.distinct()).filter(covered).label("covered"),
+        )
+        .select_from(ClassEnrollment)
+        .join(Student, Student.id == ClassEnrollment.student_id)
+        .where(
+            ClassEnrollment.class_id == Class.id,
+            ClassEnrollment.dropped_at.is_(None),
+            active_students,
+        )
+        .lateral("members")
+    )
+    return (
+        select(Class.name, members.c.active, members.c.covered)
+        .select_from(Class)
+        .join(members, true())
+        # A class with no active member has no row, as when the members were joined.
+        .where(visible_classes(actor), Class.is_active.is_(True), resolved.classes)
+        .where(members.c.active > 0)
+        .order_by(Class.grade_level, name_order(Class.name), Class.id)
+    )
 
 
 def _themes(where: list[ColumnElement[bool]]) -> AnySelect:
