@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, and_, exists, func, select
+from sqlalchemy.orm import aliased
 
 from core.actor import Actor
 from core.errors import AccessDenied, InvalidInput, NotFound, StudentNotFound
@@ -101,12 +102,17 @@ def parse_request(argument: str, *, now: datetime) -> tuple[Scope, Period | None
 
 
 def _enrolled(class_ids: list[uuid.UUID]) -> ColumnElement[bool]:
+    # Its own alias, correlated to the student only: inside a statement that reads enrollments
+    # itself (coverage by class) the table would otherwise be that statement's enrollment row.
+    enrollment = aliased(ClassEnrollment)
     return exists(
-        select(ClassEnrollment.id).where(
-            ClassEnrollment.student_id == Student.id,
-            ClassEnrollment.class_id.in_(class_ids),
-            ClassEnrollment.dropped_at.is_(None),
+        select(enrollment.id)
+        .where(
+            enrollment.student_id == Student.id,
+            enrollment.class_id.in_(class_ids),
+            enrollment.dropped_at.is_(None),
         )
+        .correlate(Student)
     )
 
 

@@ -86,7 +86,7 @@ def _covered(resolved: ResolvedScope, period: Period | None) -> ColumnElement[bo
             *_in_period(period),
             # The scope's analysis condition (e.g. a teacher's own) decides what covers.
             resolved.analyses,
-        )
+        ).correlate(Student)
     )
 
 
