@@ -113,23 +113,33 @@ def statements(
         .group_by(Student.grade_level)
         .order_by(func.length(Student.grade_level), Student.grade_level),
         "by_class": _by_class(actor, resolved, active_students, covered),
-        "teachers": _analyses(
-            User.first_name,
-            User.last_name,
-            User.email,
-            func.count(),
-            func.count().filter(COMPLETED),
-        )
-        .join(User, User.id == Analysis.teacher_id)
-        .where(*where)
-        .group_by(User.id)
-        .order_by(func.count().desc(), *hebrew_order(User)),
+        "teachers": _teachers(where),
         "themes": _themes(where),
     }
     if resolved.student_id is not None:
         found["latest"] = _latest(where)
         found["trend"] = _trend(where)
     return found
+
+
+def _teachers(where: list[ColumnElement[bool]]) -> AnySelect:
+    # Counted by teacher id first, then each counted teacher read by key: joined before
+    # counting, the planner hashed every school's users (Year 3: 7,800) for a school's 25.
+    counted = (
+        _analyses(
+            Analysis.teacher_id,
+            func.count().label("total"),
+            func.count().filter(COMPLETED).label("completed"),
+        )
+        .where(*where)
+        .group_by(Analysis.teacher_id)
+        .subquery("counted")
+    )
+    return (
+        select(User.first_name, User.last_name, User.email, counted.c.total, counted.c.completed)
+        .join(counted, counted.c.teacher_id == User.id)
+        .order_by(counted.c.total.desc(), *hebrew_order(User))
+    )
 
 
 def _by_class(
