@@ -10,78 +10,19 @@ manifest is refused, so a copy in cold storage is never overwritten.
 
 from __future__ import annotations
 
-import asyncio
-from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date
 from pathlib import Path
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import func, select
 
 from core.actor import Actor
-from core.archive_files import (
-    BATCH,
-    FORMAT,
-    MANIFEST,
-    TABLE,
-    ArchivedFile,
-    ArchiveManifest,
-    write_manifest,
-    write_months,
-)
+from core.archive_files import TABLE, ArchiveManifest, copy_rows
 from core.audit import record, service
-from core.errors import Conflict, InvalidInput
+from core.errors import InvalidInput
 from core.models import AuditAction
 from core.policy import require_admin
 from core.services.audit_queries import day_start, parse_day
 from core.uow import UnitOfWork
-
-
-@dataclass(frozen=True)
-class Copied:
-    """Where an archive was written, its files and rows, and the manifest's SHA-256."""
-
-    directory: Path
-    files: list[ArchivedFile]
-    rows: int
-    manifest_sha: str
-
-
-async def copy_rows(
-    uow: UnitOfWork,
-    actor: Actor,
-    directory: Path,
-    where: list[ColumnElement[bool]],
-    now: datetime,
-    **labels: str,
-) -> Copied:
-    """Audit rows matching `where`, oldest first, into a new archive in `directory`.
-
-    `labels` go into the manifest after its format and table (what the archive covers). A
-    directory already holding a manifest is refused: a copy is never overwritten.
-    """
-    directory = await asyncio.to_thread(directory.resolve)
-    if await asyncio.to_thread((directory / MANIFEST).exists):
-        raise Conflict(f"{directory} already holds an archive ({MANIFEST})")
-    await asyncio.to_thread(directory.mkdir, parents=True, exist_ok=True)
-    stmt = (
-        select(TABLE)
-        .where(*where)
-        .order_by(TABLE.c.created_at, TABLE.c.id)
-        .execution_options(yield_per=BATCH)
-    )
-    files = await write_months(directory, await uow.session.stream(stmt))
-    rows = sum(f.rows for f in files)
-    manifest = {
-        "format": FORMAT,
-        "table": TABLE.name,
-        **labels,
-        "createdAt": now.isoformat(),
-        "createdBy": actor.email,
-        "rows": rows,
-        "files": [vars(f) for f in files],
-    }
-    manifest_sha = await asyncio.to_thread(write_manifest, directory, manifest, files)
-    return Copied(directory, files, rows, manifest_sha)
 
 
 @service
@@ -97,7 +38,9 @@ async def archive_audit_logs(
         # A day still running may gain rows after the copy; the archive would be incomplete.
         raise InvalidInput("before", "must be today or earlier (UTC)")
     where = [TABLE.c.created_at < day_start(day)]
-    copied = await copy_rows(uow, actor, directory, where, now, before=day.isoformat())
+    copied = await copy_rows(
+        uow.session, actor.email, directory, where, now, before=day.isoformat()
+    )
     record(
         uow,
         actor,

@@ -25,6 +25,7 @@ from core.archive_files import (
     MANIFEST,
     TABLE,
     ArchiveManifest,
+    copy_rows,
     sha256_of,
 )
 from core.audit import record, service
@@ -32,7 +33,6 @@ from core.audit_partitions import add_months, month_start, parse_month, partitio
 from core.errors import Conflict, InvalidInput, NotFound
 from core.models import AuditAction
 from core.policy import require_admin
-from core.services.archive import copy_rows
 from core.uow import UnitOfWork
 
 AUDIT_YEARS = 7
@@ -98,8 +98,9 @@ async def archive_month(
         raise InvalidInput("month", "has not ended yet (UTC); a month is archived whole")
     where = [TABLE.c.created_at >= month_start(first), TABLE.c.created_at < month_start(end)]
     copied = await copy_rows(
-        uow, actor, directory, where, now, month=f"{first:%Y-%m}", before=end.isoformat()
-    )
+        uow.session, actor.email, directory, where, now,
+        month=f"{first:%Y-%m}", before=end.isoformat(),
+    )  # fmt: skip
     directory, files, rows = copied.directory, copied.files, copied.rows
     await asyncio.to_thread(verify_archive, directory)
     record(uow, actor, AuditAction.EXPORT, "AuditLog", operation="archive-month",
