@@ -82,6 +82,14 @@ class ResolvedScope:
     analyses: ColumnElement[bool]  # on Analysis joined to Student: the analyses it counts
     classes: ColumnElement[bool]  # on Class: the classes it covers
     student_id: uuid.UUID | None = None
+    # On Student: every student whose analyses may count (the roster, unless the analyses are
+    # chosen otherwise, as a teacher's are by author); analyses are read by these students' keys.
+    students: ColumnElement[bool] | None = None
+
+    @property
+    def analysed(self) -> ColumnElement[bool]:
+        """`students`, else the roster."""
+        return self.roster if self.students is None else self.students
 
 
 def parse_request(argument: str, *, now: datetime) -> tuple[Scope, Period | None]:
@@ -192,12 +200,14 @@ async def _teacher(uow: UnitOfWork, actor: Actor, scope: Scope) -> ResolvedScope
     )
     if teacher is None:
         raise NotFound("Teacher", scope.value or "")
+    written = select(Analysis.student_id).where(Analysis.teacher_id == teacher.id).correlate(None)
     return ResolvedScope(
         scope,
         f"{teacher.first_name} {teacher.last_name}",
         teaches_student(teacher.id),
         Analysis.teacher_id == teacher.id,
         and_(Class.teacher_id == teacher.id, Class.is_active.is_(True)),
+        students=Student.id.in_(written),
     )
 
 
