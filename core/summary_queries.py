@@ -58,14 +58,13 @@ def _in_period(period: Period | None) -> list[ColumnElement[bool]]:
     return [Analysis.created_at >= period.start, Analysis.created_at < period.end]
 
 
-# Per transaction: custom plans (they see the school and the dates); no parallel workers,
+# Per transaction: custom plans (they see the school and the dates), and no parallel workers,
 # whose plans start from a parallel seq scan of every school's students (Year 3: 225,000 rows
-# read for a school's 750) where a serial plan reads the school's students from an index; and
-# no JIT, whose compiling a summary statement costed above jit_above_cost (a per-student
-# EXISTS) took 146 ms of its 164 at MVP scale, for a statement that runs in 20.
+# read for a school's 750) where a serial plan reads the school's students from an index. (JIT
+# is off for every connection: core/db.py.)
 PER_SCHOOL_PLANS = text(
     "SELECT set_config('plan_cache_mode', 'force_custom_plan', true), "
-    "set_config('max_parallel_workers_per_gather', '0', true), set_config('jit', 'off', true)"
+    "set_config('max_parallel_workers_per_gather', '0', true)"
 )
 
 
