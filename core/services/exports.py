@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,7 +18,7 @@ from sqlalchemy import SQLColumnExpression, Text, case, cast, func, literal, sel
 
 from core.actor import Actor
 from core.audit import record, service
-from core.csv_sql import fixed, guarded, line
+from core.csv_sql import fixed, guarded, line, text_cell
 from core.db import AnySelect
 from core.models import Analysis, AuditAction, School, Student, User
 from core.periods import SCHOOL_TZ, Period
@@ -67,42 +68,48 @@ def _filename(scope: Scope, period: Period | None) -> str:
     return f"analyses-{scope.kind}{'-' + slug if slug else ''}-{when}.csv"
 
 
+Writer = Callable[[SQLColumnExpression[Any]], SQLColumnExpression[Any]]
+
+
+def _bare(cell: SQLColumnExpression[Any]) -> SQLColumnExpression[Any]:
+    return cell
+
+
 def _statement(actor: Actor, resolved: ResolvedScope, period: Period | None) -> AnySelect:
     """Each visible analysis's student id and CSV line, oldest first."""
     edited_sections = func.concat_ws(";", *[case((edited(s), literal(s))) for s in SECTIONS])
-    # (cell, whether a formula must be guarded against): the text of each column.
-    cells: list[tuple[SQLColumnExpression[Any], bool]] = [
-        (cast(Analysis.id, Text), False),
-        (func.to_char(Analysis.created_at, 'YYYY-MM-DD"T"HH24:MI:SSTZH:TZM'), False),
-        (cast(Analysis.status, Text), False),
-        *[
-            (value, True)
-            for value in (
-                School.code,
-                Student.student_id,
-                Student.first_name,
-                Student.last_name,
-                Student.grade_level,
-                User.email,
-                User.first_name + " " + User.last_name,
-                *[joined(section) for section in LIST_SECTIONS],
-                effective_text("learningStyle"),
-                fixed(effective_confidence(), 2),
-            )
-        ],
-        (edited_sections, False),
-        (case((Analysis.flagged_for_review.is_(True), "yes"), else_="no"), False),
-        (cast(func.coalesce(Analysis.total_tokens, 0), Text), False),
-        (fixed(func.coalesce(Analysis.estimated_cost, 0), 4), True),
+    # (the text of a column, how it is written): free text guarded and quoted, a number
+    # guarded (a negative one starts with "-"), the rest (ids, times, fixed words) bare.
+    free = (
+        School.code,
+        Student.student_id,
+        Student.first_name,
+        Student.last_name,
+        Student.grade_level,
+        User.email,
+        User.first_name + " " + User.last_name,
+        *[joined(section) for section in LIST_SECTIONS],
+        effective_text("learningStyle"),
+    )
+    cells: list[tuple[SQLColumnExpression[Any], Writer]] = [
+        (cast(Analysis.id, Text), _bare),
+        (func.to_char(Analysis.created_at, 'YYYY-MM-DD"T"HH24:MI:SSTZH:TZM'), _bare),
+        (cast(Analysis.status, Text), _bare),
+        *[(value, text_cell) for value in free],
+        (fixed(effective_confidence(), 2), guarded),
+        (edited_sections, _bare),
+        (case((Analysis.flagged_for_review.is_(True), "yes"), else_="no"), _bare),
+        (cast(func.coalesce(Analysis.total_tokens, 0), Text), _bare),
+        (fixed(func.coalesce(Analysis.estimated_cost, 0), 4), guarded),
     ]
     # Each cell computed once, in a subquery kept whole (OFFSET 0): flattened, the guard and
-    # the quoting would repeat a cell's expression (the list sections' sub-SELECTs) 6 times.
+    # the quoting would repeat a cell's expression (the list sections' sub-SELECTs) 3 times.
     computed = (
         select(
             Analysis.student_id,
             Analysis.created_at,
             Analysis.id,
-            *[cell.label(f"c{n}") for n, (cell, _guard) in enumerate(cells)],
+            *[cell.label(f"c{n}") for n, (cell, _write) in enumerate(cells)],
         )
         .select_from(Analysis)
         .join(Student, Student.id == Analysis.student_id)
@@ -115,9 +122,7 @@ def _statement(actor: Actor, resolved: ResolvedScope, period: Period | None) -> 
     columns = [computed.c[f"c{n}"] for n in range(len(cells))]
     return select(
         computed.c.student_id,
-        line(
-            *[guarded(c) if guard else c for c, (_cell, guard) in zip(columns, cells, strict=True)]
-        ),
+        line(*[write(c) for c, (_cell, write) in zip(columns, cells, strict=True)]),
     ).order_by(computed.c.created_at, computed.c.id)
 
 
