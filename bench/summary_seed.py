@@ -46,6 +46,77 @@ MVP = Scale("mvp", 20, 50_000)
 YEAR1 = Scale("year1", 100, 500_000)
 
 
+POOLS = f"SELECT {sql_array(STRENGTHS)} AS st, {sql_array(WEAKNESSES)} AS wk"
+ANALYSES_COLUMNS = (
+    "student_id, teacher_id, status, results, teacher_edits, private_notes, total_tokens, "
+    "estimated_cost, flagged_for_review, created_at, updated_at, deleted_at"
+)
+TURNS_COLUMNS = "analysis_id, role, content, tokens, sequence_number, created_at"
+AUDIT_COLUMNS = (
+    "user_id, user_email, user_role, action, resource, resource_id, metadata, created_at"
+)
+
+
+def analyses_select(per_school: int, *, days: int, hours_back: int = 0) -> str:
+    """Rows of analyses of the schools in CTE `sc` (id, s), phrases from CTE `pools`.
+
+    Spread over `days` days before now (and `hours_back` hours earlier still).
+    """
+    return f"""
+        SELECT stu.id, te.id,
+               (CASE WHEN i % 10 < 8 THEN 'COMPLETED' WHEN i % 10 = 8 THEN 'IN_PROGRESS'
+                     ELSE 'FAILED' END)::analysis_status,
+               CASE WHEN i % 10 <> 9 THEN jsonb_build_object(
+                 'strengths', jsonb_build_array(p.st[1 + i % {len(STRENGTHS)}],
+                                                p.st[1 + (i / 7) % {len(STRENGTHS)}]),
+                 'weaknesses', jsonb_build_array(p.wk[1 + (i / 3) % {len(WEAKNESSES)}]),
+                 'recommendations', jsonb_build_array('Extra reading time', 'תרגול בזוגות'),
+                 'learningStyle', 'Visual', 'confidence', (50 + i % 50) / 100.0) END,
+               CASE WHEN i % 7 = 0 THEN jsonb_build_object(
+                 'strengths', jsonb_build_array(p.st[1 + (i / 11) % {len(STRENGTHS)}]),
+                 'confidence', 0.9) END,
+               CASE WHEN i % 10 = 3 THEN 'הערה פרטית ' || i END,
+               1500 + i % 900, (1500 + i % 900) * 0.0000006,
+               i % 33 = 0,
+               at, at, CASE WHEN i % 101 = 0 THEN now() END
+        FROM sc CROSS JOIN pools p CROSS JOIN generate_series(0, {per_school - 1}) i
+        CROSS JOIN LATERAL (
+          SELECT now() - ((i * 7) % {days}) * interval '1 day' - (i % 24) * interval '1 hour'
+                 - {hours_back} * interval '1 hour' AS at
+        ) t
+        JOIN students stu ON stu.school_id = sc.id
+         AND stu.student_id = 'S' || lpad(((i * 7919) % {STUDENTS_PER_SCHOOL})::text, 5, '0')
+        JOIN users te ON te.email = 't' || sc.s || '-' || (i % {TEACHERS_PER_SCHOOL})
+                                    || '@bench.test'
+    """  # fmt: skip
+
+
+def turns_select(source: str, turns: int) -> str:
+    """`turns` conversation rows for each analysis of `source` (a table or CTE)."""
+    return f"""
+        SELECT a.id, (CASE WHEN q = 1 THEN 'SYSTEM' WHEN q % 2 = 0 THEN 'ASSISTANT'
+                           ELSE 'USER' END)::conversation_role,
+               'תור ' || q || ' של הראיון', 40, q, a.created_at + q * interval '1 minute'
+        FROM {source} a CROSS JOIN generate_series(1, {turns}) q
+    """  # fmt: skip
+
+
+def audit_select(source: str, rows: int) -> str:
+    """`rows` audit rows (create, updates, reads) for each analysis of `source`."""
+    return f"""
+        SELECT a.teacher_id::text, 'teacher@bench.test', 'TEACHER',
+               (CASE WHEN j = 1 THEN 'CREATE' WHEN j < 8 THEN 'UPDATE' ELSE 'READ'
+                END)::audit_action, 'Analysis', a.id::text,
+               jsonb_build_object('channel', jsonb_build_object('platform', 'SLACK'),
+                 'studentIds', jsonb_build_array(a.student_id::text),
+                 'changedFields', CASE WHEN j = 7 AND a.flagged_for_review
+                   THEN jsonb_build_array('flagged_for_review')
+                   ELSE jsonb_build_array('conversation') END),
+               a.created_at + j * interval '2 minutes'
+        FROM {source} a CROSS JOIN generate_series(1, {rows}) j
+    """  # fmt: skip
+
+
 def seed_sql(scale: Scale) -> list[tuple[str, str]]:
     per_school = scale.analyses // scale.schools
     classes = TEACHERS_PER_SCHOOL * CLASSES_PER_TEACHER
@@ -101,44 +172,13 @@ def seed_sql(scale: Scale) -> list[tuple[str, str]]:
                       AND c.name = 'כיתה ' || ((st.k + e * {classes // 2}) % {classes})
         """),
         ("analyses", f"""
-        WITH sc AS ({school_ids}), pools AS (
-          SELECT {sql_array(STRENGTHS)} AS st, {sql_array(WEAKNESSES)} AS wk
-        )
-        INSERT INTO analyses (student_id, teacher_id, status, results, teacher_edits,
-                              private_notes, total_tokens, estimated_cost, flagged_for_review,
-                              created_at, updated_at, deleted_at)
-        SELECT stu.id, te.id,
-               (CASE WHEN i % 10 < 8 THEN 'COMPLETED' WHEN i % 10 = 8 THEN 'IN_PROGRESS'
-                     ELSE 'FAILED' END)::analysis_status,
-               CASE WHEN i % 10 <> 9 THEN jsonb_build_object(
-                 'strengths', jsonb_build_array(p.st[1 + i % {len(STRENGTHS)}],
-                                                p.st[1 + (i / 7) % {len(STRENGTHS)}]),
-                 'weaknesses', jsonb_build_array(p.wk[1 + (i / 3) % {len(WEAKNESSES)}]),
-                 'recommendations', jsonb_build_array('Extra reading time', 'תרגול בזוגות'),
-                 'learningStyle', 'Visual', 'confidence', (50 + i % 50) / 100.0) END,
-               CASE WHEN i % 7 = 0 THEN jsonb_build_object(
-                 'strengths', jsonb_build_array(p.st[1 + (i / 11) % {len(STRENGTHS)}]),
-                 'confidence', 0.9) END,
-               CASE WHEN i % 10 = 3 THEN 'הערה פרטית ' || i END,
-               1500 + i % 900, (1500 + i % 900) * 0.0000006,
-               i % 33 = 0,
-               at, at, CASE WHEN i % 101 = 0 THEN now() END
-        FROM sc CROSS JOIN pools p CROSS JOIN generate_series(0, {per_school - 1}) i
-        CROSS JOIN LATERAL (
-          SELECT now() - ((i * 7) % 700) * interval '1 day' - (i % 24) * interval '1 hour' AS at
-        ) t
-        JOIN students stu ON stu.school_id = sc.id
-         AND stu.student_id = 'S' || lpad(((i * 7919) % {STUDENTS_PER_SCHOOL})::text, 5, '0')
-        JOIN users te ON te.email = 't' || sc.s || '-' || (i % {TEACHERS_PER_SCHOOL})
-                                    || '@bench.test'
+        WITH sc AS ({school_ids}), pools AS ({POOLS})
+        INSERT INTO analyses ({ANALYSES_COLUMNS})
+        {analyses_select(per_school, days=700)}
         """),
         ("analysis_conversations", f"""
-        INSERT INTO analysis_conversations (analysis_id, role, content, tokens, sequence_number,
-                                            created_at)
-        SELECT a.id, (CASE WHEN q = 1 THEN 'SYSTEM' WHEN q % 2 = 0 THEN 'ASSISTANT'
-                           ELSE 'USER' END)::conversation_role,
-               'תור ' || q || ' של הראיון', 40, q, a.created_at + q * interval '1 minute'
-        FROM analyses a CROSS JOIN generate_series(1, {TURNS_PER_ANALYSIS}) q
+        INSERT INTO analysis_conversations ({TURNS_COLUMNS})
+        {turns_select("analyses", TURNS_PER_ANALYSIS)}
         """),
         # Monthly partitions for the seeded span, so rows do not pile up in the default one.
         ("audit partitions", """
@@ -146,17 +186,7 @@ def seed_sql(scale: Scale) -> list[tuple[str, str]]:
           date_trunc('month', now() - interval '701 days'), now(), interval '1 month') m
         """),
         ("audit_logs", f"""
-        INSERT INTO audit_logs (user_id, user_email, user_role, action, resource, resource_id,
-                                metadata, created_at)
-        SELECT a.teacher_id::text, 'teacher@bench.test', 'TEACHER',
-               (CASE WHEN j = 1 THEN 'CREATE' WHEN j < 8 THEN 'UPDATE' ELSE 'READ'
-                END)::audit_action, 'Analysis', a.id::text,
-               jsonb_build_object('channel', jsonb_build_object('platform', 'SLACK'),
-                 'studentIds', jsonb_build_array(a.student_id::text),
-                 'changedFields', CASE WHEN j = 7 AND a.flagged_for_review
-                   THEN jsonb_build_array('flagged_for_review')
-                   ELSE jsonb_build_array('conversation') END),
-               a.created_at + j * interval '2 minutes'
-        FROM analyses a CROSS JOIN generate_series(1, {AUDIT_PER_ANALYSIS}) j
+        INSERT INTO audit_logs ({AUDIT_COLUMNS})
+        {audit_select("analyses", AUDIT_PER_ANALYSIS)}
         """),
     ]  # fmt: skip

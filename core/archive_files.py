@@ -16,6 +16,10 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from sqlalchemy import ColumnElement, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.errors import Conflict
 from core.models import AuditLog
 
 FORMAT = "growth-engine/audit-archive@1"
@@ -135,3 +139,51 @@ def write_manifest(directory: Path, manifest: dict[str, Any], files: list[Archiv
     sums = "".join(f"{f.sha256}  {f.name}\n" for f in files)
     (directory / CHECKSUMS).write_text(sums, encoding="ascii")
     return hashlib.sha256(body).hexdigest()
+
+
+@dataclass(frozen=True)
+class Copied:
+    """Where an archive was written, its files and rows, and the manifest's SHA-256."""
+
+    directory: Path
+    files: list[ArchivedFile]
+    rows: int
+    manifest_sha: str
+
+
+async def copy_rows(
+    session: AsyncSession,
+    created_by: str,
+    directory: Path,
+    where: list[ColumnElement[bool]],
+    now: datetime,
+    **labels: str,
+) -> Copied:
+    """Audit rows matching `where`, oldest first, into a new archive in `directory`.
+
+    `labels` go into the manifest after its format and table (what the archive covers). A
+    directory already holding a manifest is refused: a copy is never overwritten.
+    """
+    directory = await asyncio.to_thread(directory.resolve)
+    if await asyncio.to_thread((directory / MANIFEST).exists):
+        raise Conflict(f"{directory} already holds an archive ({MANIFEST})")
+    await asyncio.to_thread(directory.mkdir, parents=True, exist_ok=True)
+    stmt = (
+        select(TABLE)
+        .where(*where)
+        .order_by(TABLE.c.created_at, TABLE.c.id)
+        .execution_options(yield_per=BATCH)
+    )
+    files = await write_months(directory, await session.stream(stmt))
+    rows = sum(f.rows for f in files)
+    manifest = {
+        "format": FORMAT,
+        "table": TABLE.name,
+        **labels,
+        "createdAt": now.isoformat(),
+        "createdBy": created_by,
+        "rows": rows,
+        "files": [vars(f) for f in files],
+    }
+    manifest_sha = await asyncio.to_thread(write_manifest, directory, manifest, files)
+    return Copied(directory, files, rows, manifest_sha)

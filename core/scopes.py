@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, and_, exists, func, select
+from sqlalchemy.orm import aliased
 
 from core.actor import Actor
 from core.errors import AccessDenied, InvalidInput, NotFound, StudentNotFound
@@ -70,6 +71,14 @@ class ResolvedScope:
     analyses: ColumnElement[bool]  # on Analysis joined to Student: the analyses it counts
     classes: ColumnElement[bool]  # on Class: the classes it covers
     student_id: uuid.UUID | None = None
+    # On Student: every student whose analyses may count (the roster, unless the analyses are
+    # chosen otherwise, as a teacher's are by author); analyses are read by these students' keys.
+    students: ColumnElement[bool] | None = None
+
+    @property
+    def analysed(self) -> ColumnElement[bool]:
+        """`students`, else the roster."""
+        return self.roster if self.students is None else self.students
 
 
 def parse_request(argument: str, *, now: datetime) -> tuple[Scope, Period | None]:
@@ -90,12 +99,17 @@ def parse_request(argument: str, *, now: datetime) -> tuple[Scope, Period | None
 
 
 def _enrolled(class_ids: list[uuid.UUID]) -> ColumnElement[bool]:
+    # Its own alias, correlated to the student only: inside a statement that reads enrollments
+    # itself (coverage by class) the table would otherwise be that statement's enrollment row.
+    enrollment = aliased(ClassEnrollment)
     return exists(
-        select(ClassEnrollment.id).where(
-            ClassEnrollment.student_id == Student.id,
-            ClassEnrollment.class_id.in_(class_ids),
-            ClassEnrollment.dropped_at.is_(None),
+        select(enrollment.id)
+        .where(
+            enrollment.student_id == Student.id,
+            enrollment.class_id.in_(class_ids),
+            enrollment.dropped_at.is_(None),
         )
+        .correlate(Student)
     )
 
 
@@ -175,12 +189,14 @@ async def _teacher(uow: UnitOfWork, actor: Actor, scope: Scope) -> ResolvedScope
     )
     if teacher is None:
         raise NotFound("Teacher", scope.value or "")
+    written = select(Analysis.student_id).where(Analysis.teacher_id == teacher.id).correlate(None)
     return ResolvedScope(
         scope,
         f"{teacher.first_name} {teacher.last_name}",
         teaches_student(teacher.id),
         Analysis.teacher_id == teacher.id,
         and_(Class.teacher_id == teacher.id, Class.is_active.is_(True)),
+        students=Student.id.in_(written),
     )
 
 

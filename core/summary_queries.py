@@ -8,11 +8,31 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, func, literal, select, text, union_all
+from sqlalchemy import (
+    ARRAY,
+    ColumnElement,
+    Uuid,
+    and_,
+    any_,
+    cast,
+    exists,
+    func,
+    select,
+    text,
+    true,
+)
 
 from core.actor import Actor
 from core.db import AnySelect
-from core.models import Analysis, AnalysisStatus, Class, ClassEnrollment, Student, User
+from core.models import (
+    Analysis,
+    AnalysisStatus,
+    AnalysisTheme,
+    Class,
+    ClassEnrollment,
+    Student,
+    User,
+)
 from core.ordering import hebrew_order, name_order
 from core.periods import Period
 from core.policy import visible_classes, visible_students
@@ -25,7 +45,6 @@ from core.themes import (
     effective_list,
     effective_text,
     not_a_theme,
-    theme_key,
 )
 
 TOP_THEMES = 5
@@ -41,7 +60,8 @@ def _in_period(period: Period | None) -> list[ColumnElement[bool]]:
 
 # Per transaction: custom plans (they see the school and the dates), and no parallel workers,
 # whose plans start from a parallel seq scan of every school's students (Year 3: 225,000 rows
-# read for a school's 750) where a serial plan reads the school's students from an index.
+# read for a school's 750) where a serial plan reads the school's students from an index. (JIT
+# is off for every connection: core/db.py.)
 PER_SCHOOL_PLANS = text(
     "SELECT set_config('plan_cache_mode', 'force_custom_plan', true), "
     "set_config('max_parallel_workers_per_gather', '0', true)"
@@ -56,10 +76,21 @@ def analysis_filter(
     Equal to `policy.visible_analyses` once Student is joined; written on the join because that
     condition's `IN (SELECT students.id ...)` would be correlated to the joined table.
     """
+    # The candidate students' keys as one array (an InitPlan): the analyses are then read by
+    # student from their index. Joined to students only, the planner read every school's
+    # analyses of the period under RLS (Year 3: 740,000 rows for a school's 2,450).
+    keys = (
+        select(func.array_agg(Student.id))
+        .where(visible_students(actor), resolved.analysed)
+        .correlate(None)
+        .scalar_subquery()
+    )
     return [
         Analysis.deleted_at.is_(None),
         visible_students(actor),
         resolved.analyses,
+        # The cast makes it `= ANY (array)`; `= ANY (SELECT ...)` would compare each row.
+        Analysis.student_id == any_(cast(keys, ARRAY(Uuid))),
         *_in_period(period),
     ]
 
@@ -77,7 +108,7 @@ def _covered(resolved: ResolvedScope, period: Period | None) -> ColumnElement[bo
             *_in_period(period),
             # The scope's analysis condition (e.g. a teacher's own) decides what covers.
             resolved.analyses,
-        )
+        ).correlate(Student)
     )
 
 
@@ -103,31 +134,8 @@ def statements(
         .where(active_students, resolved.roster)
         .group_by(Student.grade_level)
         .order_by(func.length(Student.grade_level), Student.grade_level),
-        "by_class": select(
-            Class.name,
-            func.count(Student.id.distinct()),
-            func.count(Student.id.distinct()).filter(covered),
-        )
-        .select_from(Class)
-        .join(
-            ClassEnrollment,
-            and_(ClassEnrollment.class_id == Class.id, ClassEnrollment.dropped_at.is_(None)),
-        )
-        .join(Student, Student.id == ClassEnrollment.student_id)
-        .where(visible_classes(actor), Class.is_active.is_(True), resolved.classes, active_students)
-        .group_by(Class.id, Class.name, Class.grade_level)
-        .order_by(Class.grade_level, name_order(Class.name), Class.id),
-        "teachers": _analyses(
-            User.first_name,
-            User.last_name,
-            User.email,
-            func.count(),
-            func.count().filter(COMPLETED),
-        )
-        .join(User, User.id == Analysis.teacher_id)
-        .where(*where)
-        .group_by(User.id)
-        .order_by(func.count().desc(), *hebrew_order(User)),
+        "by_class": _by_class(actor, resolved, active_students, covered),
+        "teachers": _teachers(where),
         "themes": _themes(where),
     }
     if resolved.student_id is not None:
@@ -136,33 +144,88 @@ def statements(
     return found
 
 
-def _themes(where: list[ColumnElement[bool]]) -> AnySelect:
-    items = union_all(
-        *[
-            _analyses(
-                literal(section).label("section"),
-                Analysis.id.label("analysis_id"),
-                func.jsonb_array_elements_text(effective_list(section)).label("phrase"),
-            ).where(*where, COMPLETED)
-            for section in ("strengths", "weaknesses")
-        ]
-    ).subquery("items")
-    keyed = select(items, theme_key(items.c.phrase).label("key")).subquery("keyed")
-    count = func.count(keyed.c.analysis_id.distinct())
-    blank = not_a_theme(keyed.c.key)
-    ranked = (
+def _teachers(where: list[ColumnElement[bool]]) -> AnySelect:
+    # Counted by teacher id first, then each counted teacher read by key: joined before
+    # counting, the planner hashed every school's users (Year 3: 7,800) for a school's 25.
+    counted = (
+        _analyses(
+            Analysis.teacher_id,
+            func.count().label("total"),
+            func.count().filter(COMPLETED).label("completed"),
+        )
+        .where(*where)
+        .group_by(Analysis.teacher_id)
+        .subquery("counted")
+    )
+    return (
+        select(User.first_name, User.last_name, User.email, counted.c.total, counted.c.completed)
+        .join(counted, counted.c.teacher_id == User.id)
+        .order_by(counted.c.total.desc(), *hebrew_order(User))
+    )
+
+
+def _by_class(
+    actor: Actor,
+    resolved: ResolvedScope,
+    active_students: ColumnElement[bool],
+    covered: ColumnElement[bool],
+) -> AnySelect:
+    # Each of the scope's classes counts its own members (a LATERAL aggregate, read by the
+    # class's key): joined as a whole, the planner hashed every school's enrollments.
+    members = (
         select(
-            keyed.c.section,
-            keyed.c.key,
-            func.mode().within_group(func.btrim(keyed.c.phrase)).label("phrase"),
+            func.count(Student.id.distinct()).label("active"),
+            func.count(Student.id.distinct()).filter(covered).label("covered"),
+        )
+        .select_from(ClassEnrollment)
+        .join(Student, Student.id == ClassEnrollment.student_id)
+        .where(
+            ClassEnrollment.class_id == Class.id,
+            ClassEnrollment.dropped_at.is_(None),
+            active_students,
+        )
+        .lateral("members")
+    )
+    return (
+        select(Class.name, members.c.active, members.c.covered)
+        .select_from(Class)
+        .join(members, true())
+        # A class with no active member has no row, as when the members were joined.
+        .where(visible_classes(actor), Class.is_active.is_(True), resolved.classes)
+        .where(members.c.active > 0)
+        .order_by(Class.grade_level, name_order(Class.name), Class.id)
+    )
+
+
+def _themes(where: list[ColumnElement[bool]]) -> AnySelect:
+    # Keys were folded when each analysis was written (analysis_themes, 0011): the summary
+    # groups the items of the analyses it counts and folds nothing. The items are read per
+    # analysis by its key (OFFSET 0 keeps the planner from flattening the LATERAL into a join
+    # it may answer by scanning every school's items).
+    item = (
+        select(AnalysisTheme.section, AnalysisTheme.key, AnalysisTheme.phrase)
+        .where(AnalysisTheme.analysis_id == Analysis.id)
+        .offset(0)
+        .lateral("item")
+    )
+    count = func.count(Analysis.id.distinct())
+    ranked = (
+        _analyses(
+            item.c.section,
+            item.c.key,
+            func.mode().within_group(func.btrim(item.c.phrase)).label("phrase"),
             count.label("n"),
-            # Blank and placeholder keys rank last and are dropped outside the window, where
-            # the planner cannot push the test down and fold every phrase a second time.
+            # Blank and placeholder keys rank last and are dropped outside the window.
             func.row_number()
-            .over(partition_by=keyed.c.section, order_by=(blank, count.desc(), keyed.c.key))
+            .over(
+                partition_by=item.c.section,
+                order_by=(not_a_theme(item.c.key), count.desc(), item.c.key),
+            )
             .label("rank"),
         )
-        .group_by(keyed.c.section, keyed.c.key)
+        .join(item, true())
+        .where(*where, COMPLETED)
+        .group_by(item.c.section, item.c.key)
         .subquery("ranked")
     )
     return (

@@ -2,7 +2,8 @@
 
 `effective(section)` is `COALESCE(teacher_edits->section, results->section)`, so an edited
 section (even an emptied list) replaces the AI's. Themes are strengths or weaknesses phrases
-normalised in the database: punctuation turned into spaces, then `ge_fold` (lower case,
+normalised in the database by `ge_theme_key` (migration 0011), kept per analysis item in
+`analysis_themes` by a trigger: punctuation turned into spaces, then `ge_fold` (lower case,
 niqqud, final letters, accents and quotes removed, spaces trimmed and collapsed), so
 "Strong math skills." and "strong  math skills" (or "קְרִיאָה שוטפת" and "קריאה שוטפת!") count
 as one. The phrase shown is the most common original wording of each theme. Phrases that say a
@@ -18,15 +19,6 @@ from sqlalchemy import ColumnElement, Float, case, cast, func, literal, select
 from sqlalchemy.dialects.postgresql import JSONB
 
 from core.models import Analysis
-
-# Punctuation becomes a space: ASCII, Latin-1, general punctuation, Hebrew paseq and sof pasuq.
-# Left out on purpose: quotes, apostrophes, geresh and gershayim, which `ge_fold` deletes (as in
-# name search, so "O'Brien" and "OBrien", or "ביה״ס" and "ביהס", fold alike).
-PUNCTUATION = (
-    "[!#-&(-/:-@\\[-_{-~\u00a1-\u00bf\u2010-\u2017\u201a-\u2027\u2030-\u205e"
-    "\u05be\u05c0\u05c3\u05c6]"
-)
-
 
 # What an analysis says in a list section the teacher said nothing about (the offline analyst
 # writes these); a reader sees them, a summary never counts them.
@@ -84,12 +76,13 @@ def effective_confidence() -> ColumnElement[float]:
 
 
 def theme_key(phrase: ColumnElement[str]) -> ColumnElement[str]:
-    """The normalised form of a phrase that themes are grouped by."""
-    # ge_fold also lower-cases, trims and collapses the spaces the punctuation left behind.
-    return func.ge_fold(func.regexp_replace(phrase, PUNCTUATION, " ", "g"))
+    """The normalised form of a phrase that themes are grouped by (0011's `ge_theme_key`)."""
+    # The same function keys analysis_themes when an analysis is written, so a phrase read
+    # here and a theme counted from that table always agree.
+    return func.ge_theme_key(phrase)
 
 
-def not_a_theme(key: ColumnElement[str]) -> ColumnElement[bool]:
+def not_a_theme(key: ColumnElement[Any]) -> ColumnElement[bool]:
     """True for a theme key that holds no theme: blank (all punctuation) or a placeholder."""
     return key.in_([literal(""), *(theme_key(literal(phrase)) for phrase in PLACEHOLDERS)])
 

@@ -1,6 +1,6 @@
 """SQLAlchemy models of the schema specification, plus chat identities and link codes."""
 
-from core.models.analysis import Analysis, AnalysisConversation, AnalysisFlag
+from core.models.analysis import Analysis, AnalysisConversation, AnalysisFlag, AnalysisTheme
 from core.models.audit import AuditLog
 from core.models.base import Base
 from core.models.dialogue import DialogueState, InboxEvent, OutboxReply
@@ -21,6 +21,7 @@ __all__ = [
     "AnalysisConversation",
     "AnalysisFlag",
     "AnalysisStatus",
+    "AnalysisTheme",
     "AuditAction",
     "AuditLog",
     "AuthProvider",

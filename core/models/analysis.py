@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Enum, ForeignKey, Index, UniqueConstraint, func, text
+from sqlalchemy import Enum, ForeignKey, Index, Text, UniqueConstraint, func, text
 from sqlalchemy.orm import Mapped, mapped_column, query_expression
 
 from core.models.base import Base, created_at, deleted_at, updated_at, uuid_pk
@@ -75,6 +75,21 @@ class AnalysisFlag(Base):
     __table_args__ = (
         Index("ix_analysis_flags_student_flagged", "student_id", text("flagged_at DESC")),
     )
+
+
+class AnalysisTheme(Base):
+    """One item of an analysis's effective strengths or weaknesses, keyed (a trigger, 0011)."""
+
+    __tablename__ = "analysis_themes"
+
+    analysis_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("analyses.id", ondelete="CASCADE"), primary_key=True
+    )
+    section: Mapped[str] = mapped_column(Text, primary_key=True)
+    position: Mapped[int] = mapped_column(primary_key=True)
+    student_id: Mapped[uuid.UUID]
+    key: Mapped[str | None] = mapped_column(Text)
+    phrase: Mapped[str | None] = mapped_column(Text)
 
 
 # The private notes this transaction's actor may read (the author; admins for the full record).

@@ -10,24 +10,15 @@ manifest is refused, so a copy in cold storage is never overwritten.
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, date
 from pathlib import Path
 
 from sqlalchemy import func, select
 
 from core.actor import Actor
-from core.archive_files import (
-    BATCH,
-    FORMAT,
-    MANIFEST,
-    TABLE,
-    ArchiveManifest,
-    write_manifest,
-    write_months,
-)
+from core.archive_files import TABLE, ArchiveManifest, copy_rows
 from core.audit import record, service
-from core.errors import Conflict, InvalidInput
+from core.errors import InvalidInput
 from core.models import AuditAction
 from core.policy import require_admin
 from core.services.audit_queries import day_start, parse_day
@@ -46,28 +37,10 @@ async def archive_audit_logs(
     if day > now.astimezone(UTC).date():
         # A day still running may gain rows after the copy; the archive would be incomplete.
         raise InvalidInput("before", "must be today or earlier (UTC)")
-    directory = await asyncio.to_thread(directory.resolve)
-    if await asyncio.to_thread((directory / MANIFEST).exists):
-        raise Conflict(f"{directory} already holds an archive ({MANIFEST})")
-    await asyncio.to_thread(directory.mkdir, parents=True, exist_ok=True)
-    stmt = (
-        select(TABLE)
-        .where(TABLE.c.created_at < day_start(day))
-        .order_by(TABLE.c.created_at, TABLE.c.id)
-        .execution_options(yield_per=BATCH)
+    where = [TABLE.c.created_at < day_start(day)]
+    copied = await copy_rows(
+        uow.session, actor.email, directory, where, now, before=day.isoformat()
     )
-    files = await write_months(directory, await uow.session.stream(stmt))
-    rows = sum(f.rows for f in files)
-    manifest = {
-        "format": FORMAT,
-        "table": TABLE.name,
-        "before": day.isoformat(),
-        "createdAt": now.isoformat(),
-        "createdBy": actor.email,
-        "rows": rows,
-        "files": [vars(f) for f in files],
-    }
-    manifest_sha = await asyncio.to_thread(write_manifest, directory, manifest, files)
     record(
         uow,
         actor,
@@ -75,10 +48,10 @@ async def archive_audit_logs(
         "AuditLog",
         operation="archive",
         before=day.isoformat(),
-        directory=str(directory),
-        rows=rows,
-        files=[f.name for f in files],
-        manifestSha256=manifest_sha,
+        directory=str(copied.directory),
+        rows=copied.rows,
+        files=[f.name for f in copied.files],
+        manifestSha256=copied.manifest_sha,
     )
     await uow.commit()
-    return ArchiveManifest(day, directory, rows, files)
+    return ArchiveManifest(day, copied.directory, copied.rows, copied.files)

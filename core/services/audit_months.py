@@ -17,19 +17,16 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import text
 
 from core.actor import Actor
 from core.archive_files import (
-    BATCH,
     CHECKSUMS,
-    FORMAT,
     MANIFEST,
     TABLE,
     ArchiveManifest,
+    copy_rows,
     sha256_of,
-    write_manifest,
-    write_months,
 )
 from core.audit import record, service
 from core.audit_partitions import add_months, month_start, parse_month, partition_name, utc_now
@@ -99,33 +96,16 @@ async def archive_month(
     now = await utc_now(uow.session)
     if month_start(end) > now:
         raise InvalidInput("month", "has not ended yet (UTC); a month is archived whole")
-    directory = await asyncio.to_thread(directory.resolve)
-    if await asyncio.to_thread((directory / MANIFEST).exists):
-        raise Conflict(f"{directory} already holds an archive ({MANIFEST})")
-    await asyncio.to_thread(directory.mkdir, parents=True, exist_ok=True)
-    stmt = (
-        select(TABLE)
-        .where(TABLE.c.created_at >= month_start(first), TABLE.c.created_at < month_start(end))
-        .order_by(TABLE.c.created_at, TABLE.c.id)
-        .execution_options(yield_per=BATCH)
-    )
-    files = await write_months(directory, await uow.session.stream(stmt))
-    rows = sum(f.rows for f in files)
-    manifest = {
-        "format": FORMAT,
-        "table": TABLE.name,
-        "month": f"{first:%Y-%m}",
-        "before": end.isoformat(),
-        "createdAt": now.isoformat(),
-        "createdBy": actor.email,
-        "rows": rows,
-        "files": [vars(f) for f in files],
-    }
-    manifest_sha = await asyncio.to_thread(write_manifest, directory, manifest, files)
+    where = [TABLE.c.created_at >= month_start(first), TABLE.c.created_at < month_start(end)]
+    copied = await copy_rows(
+        uow.session, actor.email, directory, where, now,
+        month=f"{first:%Y-%m}", before=end.isoformat(),
+    )  # fmt: skip
+    directory, files, rows = copied.directory, copied.files, copied.rows
     await asyncio.to_thread(verify_archive, directory)
     record(uow, actor, AuditAction.EXPORT, "AuditLog", operation="archive-month",
            month=f"{first:%Y-%m}", directory=str(directory), rows=rows,
-           manifestSha256=manifest_sha)  # fmt: skip
+           manifestSha256=copied.manifest_sha)  # fmt: skip
     await uow.commit()
     return ArchiveManifest(end, directory, rows, files)
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, literal, or_, select, tuple_
+from sqlalchemy import ColumnElement, and_, func, literal, select, tuple_, union
 from sqlalchemy.orm import aliased
 
 from core.actor import Actor
@@ -129,6 +129,33 @@ def newest_first(where: ColumnElement[bool], before: uuid.UUID | None, limit: in
     return stmt.order_by(*order).limit(limit + 1)
 
 
+def newest_first_of_either(
+    wheres: Sequence[ColumnElement[bool]], before: uuid.UUID | None, limit: int
+) -> AnySelect:
+    """`newest_first` of rows matching any of `wheres`, each read from its own index.
+
+    An OR of conditions on two columns cannot be read newest first from one index: the plan
+    walks the whole trail by time and filters (MVP: 437,000 rows read for a page of 21). Each
+    condition's newest page comes from its (column, created_at) index; the union of those few
+    keys is the page.
+    """
+    if len(wheres) == 1:
+        return newest_first(wheres[0], before, limit)
+    order = (AuditLog.created_at.desc(), AuditLog.id.desc())
+    keys = union(
+        *[
+            newest_first(where, before, limit).with_only_columns(AuditLog.id, AuditLog.created_at)
+            for where in wheres
+        ]
+    ).subquery("keys")
+    return (
+        select(AuditLog)
+        .join(keys, and_(AuditLog.id == keys.c.id, AuditLog.created_at == keys.c.created_at))
+        .order_by(*order)
+        .limit(limit + 1)
+    )
+
+
 def to_page(rows: Sequence[AuditLog], limit: int) -> AuditPage:
     """The fetched rows (one more than `limit` when more follow) as a page."""
     items = [AuditEntry.of(r) for r in rows[:limit]]
@@ -191,10 +218,10 @@ async def audit_by_user(
     cursor = parse_cursor(before, limit)
     address = normalize_email(email)
     user_id = await uow.session.scalar(select(User.id).where(func.lower(User.email) == address))
-    where = func.lower(AuditLog.user_email) == address
+    wheres = [func.lower(AuditLog.user_email) == address]
     if user_id is not None:
-        where = or_(where, AuditLog.user_id == str(user_id))
-    rows = (await uow.session.scalars(newest_first(where, cursor, limit))).all()
+        wheres.append(AuditLog.user_id == str(user_id))
+    rows = (await uow.session.scalars(newest_first_of_either(wheres, cursor, limit))).all()
     page = audited_page(uow, actor, rows, cursor, limit, user_id, operation="byUser", email=address)
     await uow.commit()
     return page

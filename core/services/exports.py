@@ -2,32 +2,33 @@
 
 The file is UTF-8 with a byte-order mark, which is what makes Excel read Hebrew correctly.
 Cells that a spreadsheet would take for a formula (=, +, -, @ first) are prefixed with an
-apostrophe. Every export, empty or not, leaves one EXPORT audit row listing the student ids.
+apostrophe. Each row's line is written by PostgreSQL (core/csv_sql.py). Every export, empty or
+not, leaves one EXPORT audit row listing the student ids.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import SQLColumnExpression, Text, case, cast, func, literal, select, text
 
 from core.actor import Actor
 from core.audit import record, service
+from core.csv_sql import fixed, guarded, line, text_cell
+from core.db import AnySelect
 from core.models import Analysis, AuditAction, School, Student, User
 from core.periods import SCHOOL_TZ, Period
-from core.scopes import Scope, resolve_scope
+from core.scopes import ResolvedScope, Scope, resolve_scope
 from core.sections import LIST_SECTIONS, SECTIONS
 from core.summary_queries import PER_SCHOOL_PLANS, analysis_filter
 from core.themes import edited, effective_confidence, effective_text, joined
 from core.uow import UnitOfWork
 
 BOM = "\ufeff"
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 COLUMNS = (
     "analysis_id",
     "created_at",
@@ -61,16 +62,68 @@ class ExportFile:
     student_ids: tuple[uuid.UUID, ...]
 
 
-def _cell(value: Any) -> Any:
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
-    return "" if value is None else value
-
-
 def _filename(scope: Scope, period: Period | None) -> str:
     slug = re.sub(r"[^A-Za-z0-9]+", "-", scope.value or "").strip("-")
     when = period.label if period else "all"
     return f"analyses-{scope.kind}{'-' + slug if slug else ''}-{when}.csv"
+
+
+Writer = Callable[[SQLColumnExpression[Any]], SQLColumnExpression[Any]]
+
+
+def _bare(cell: SQLColumnExpression[Any]) -> SQLColumnExpression[Any]:
+    return cell
+
+
+def _statement(actor: Actor, resolved: ResolvedScope, period: Period | None) -> AnySelect:
+    """Each visible analysis's student id and CSV line, oldest first."""
+    edited_sections = func.concat_ws(";", *[case((edited(s), literal(s))) for s in SECTIONS])
+    # (the text of a column, how it is written): free text guarded and quoted, a number
+    # guarded (a negative one starts with "-"), the rest (ids, times, fixed words) bare.
+    free = (
+        School.code,
+        Student.student_id,
+        Student.first_name,
+        Student.last_name,
+        Student.grade_level,
+        User.email,
+        User.first_name + " " + User.last_name,
+        *[joined(section) for section in LIST_SECTIONS],
+        effective_text("learningStyle"),
+    )
+    cells: list[tuple[SQLColumnExpression[Any], Writer]] = [
+        (cast(Analysis.id, Text), _bare),
+        (func.to_char(Analysis.created_at, 'YYYY-MM-DD"T"HH24:MI:SSTZH:TZM'), _bare),
+        (cast(Analysis.status, Text), _bare),
+        *[(value, text_cell) for value in free],
+        (fixed(effective_confidence(), 2), guarded),
+        (edited_sections, _bare),
+        (case((Analysis.flagged_for_review.is_(True), "yes"), else_="no"), _bare),
+        (cast(func.coalesce(Analysis.total_tokens, 0), Text), _bare),
+        (fixed(func.coalesce(Analysis.estimated_cost, 0), 4), guarded),
+    ]
+    # Each cell computed once, in a subquery kept whole (OFFSET 0): flattened, the guard and
+    # the quoting would repeat a cell's expression (the list sections' sub-SELECTs) 3 times.
+    computed = (
+        select(
+            Analysis.student_id,
+            Analysis.created_at,
+            Analysis.id,
+            *[cell.label(f"c{n}") for n, (cell, _write) in enumerate(cells)],
+        )
+        .select_from(Analysis)
+        .join(Student, Student.id == Analysis.student_id)
+        .join(School, School.id == Student.school_id)
+        .join(User, User.id == Analysis.teacher_id)
+        .where(*analysis_filter(actor, resolved, period))
+        .offset(0)
+        .subquery("computed")
+    )
+    columns = [computed.c[f"c{n}"] for n in range(len(cells))]
+    return select(
+        computed.c.student_id,
+        line(*[write(c) for c, (_cell, write) in zip(columns, cells, strict=True)]),
+    ).order_by(computed.c.created_at, computed.c.id)
 
 
 @service
@@ -81,64 +134,15 @@ async def export_analyses(
     scope = scope or Scope()
     resolved = await resolve_scope(uow, actor, scope)
     await uow.session.execute(PER_SCHOOL_PLANS)
-    statement = (
-        select(
-            Analysis.id,
-            Analysis.student_id,
-            Analysis.created_at,
-            Analysis.status,
-            School.code,
-            Student.student_id,
-            Student.first_name,
-            Student.last_name,
-            Student.grade_level,
-            User.email,
-            User.first_name + " " + User.last_name,
-            *[joined(section) for section in LIST_SECTIONS],
-            effective_text("learningStyle"),
-            effective_confidence(),
-            *[edited(s) for s in SECTIONS],
-            Analysis.flagged_for_review,
-            Analysis.total_tokens,
-            Analysis.estimated_cost,
-        )
-        .select_from(Analysis)
-        .join(Student, Student.id == Analysis.student_id)
-        .join(School, School.id == Student.school_id)
-        .join(User, User.id == Analysis.teacher_id)
-        .where(*analysis_filter(actor, resolved, period))
-        .order_by(Analysis.created_at, Analysis.id)
+    # Times are written in the school's zone, with its offset (ISO 8601, whole seconds).
+    await uow.session.execute(
+        text("SELECT set_config('timezone', :zone, true)"), {"zone": SCHOOL_TZ.key}
     )
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(COLUMNS)
-    students: set[uuid.UUID] = set()
-    count = 0
-    for row in await uow.session.execute(statement):
-        analysis_id, student_id, created_at, status, *rest = row
-        people, lists = rest[:7], rest[7:10]
-        style, confidence = rest[10], rest[11]
-        changed = [s for s, flag in zip(SECTIONS, rest[12:17], strict=True) if flag]
-        flagged, tokens, cost = rest[17:20]
-        writer.writerow(
-            _cell(value)
-            for value in (
-                str(analysis_id),
-                created_at.astimezone(SCHOOL_TZ).isoformat(timespec="seconds"),
-                str(status),
-                *people,
-                *lists,
-                style,
-                "" if confidence is None else f"{confidence:.2f}",
-                ";".join(changed),
-                "yes" if flagged else "no",
-                tokens or 0,
-                f"{cost or 0:.4f}",
-            )
-        )
-        students.add(student_id)
-        count += 1
-    ordered = tuple(sorted(students, key=str))
+    statement = _statement(actor, resolved, period)
+    found = (await uow.session.execute(statement)).all()
+    lines = [",".join(COLUMNS), *(r[1] for r in found)]
+    ordered = tuple(sorted({r[0] for r in found}, key=str))
+    count = len(found)
     record(
         uow,
         actor,
@@ -151,6 +155,5 @@ async def export_analyses(
         format="csv",
     )
     await uow.commit()
-    return ExportFile(
-        _filename(scope, period), (BOM + buffer.getvalue()).encode("utf-8"), count, ordered
-    )
+    content = BOM + "\r\n".join(lines) + "\r\n"
+    return ExportFile(_filename(scope, period), content.encode("utf-8"), count, ordered)

@@ -10,6 +10,7 @@ import sys
 
 import asyncpg
 import pytest
+from alembic.script import ScriptDirectory
 
 from adapters import schema
 from tests.conftest import ROOT, as_app, asyncpg_dsn
@@ -72,9 +73,11 @@ async def test_downgrade_to_base_refuses_while_audit_rows_exist_unless_told_to_d
     assert "audit_logs holds 1 rows" in refused.stderr
     assert "--yes-destroy-audit-trail" in refused.stderr
     assert await raw.fetchval("SELECT count(*) FROM audit_logs") == 1
+    # Every revision down from head, counted (a relative step reaches base only then).
+    config = schema.alembic_config(owner_database_url)
+    steps = len(list(ScriptDirectory.from_config(config).walk_revisions()))
     with pytest.raises(schema.AuditTrailProtected):
-        # Eleven revisions (0001-0011): -11 from head reaches base.
-        await asyncio.to_thread(schema.downgrade, owner_database_url, "-11")
+        await asyncio.to_thread(schema.downgrade, owner_database_url, f"-{steps}")
     destroyed = await asyncio.to_thread(
         _cli, "db", "downgrade", "base", "--yes-destroy-audit-trail", env=env
     )

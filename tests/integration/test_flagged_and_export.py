@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from typing import Any
 
 import asyncpg
@@ -20,7 +21,7 @@ from core.errors import AccessDenied, Conflict, InvalidInput, NotFound
 from core.identity import ChatUser
 from core.models import ChatPlatform
 from core.scopes import parse_request
-from core.services.exports import BOM, COLUMNS, _cell, export_analyses
+from core.services.exports import BOM, COLUMNS, export_analyses
 from core.services.flagged import list_flagged, mark_reviewed
 from core.services.review import edit_section
 from tests.integration.test_summaries import NOW, SECRET, SECRET_2, Scenario, seed
@@ -145,7 +146,28 @@ async def test_export_rows_follow_each_role_visibility(
     with pytest.raises(AccessDenied):
         await _export(session_factory, world.actors["principal_a"], "school SB")
     assert await raw.fetchval("SELECT count(*) FROM audit_logs WHERE action = 'EXPORT'") == 3
-    assert _cell("=HYPERLINK(1)") == "'=HYPERLINK(1)" and _cell("-3") == "'-3"
+
+
+async def test_export_cells_are_csv_and_never_a_formula(
+    session_factory: async_sessionmaker[AsyncSession], raw: asyncpg.Connection
+) -> None:
+    world = await seed(session_factory)
+    nasty = ["=HYPERLINK(1)", "-3", 'says "hi", then\r\nleaves', "@sum", "+1", "\tx", "plain"]
+    await raw.execute(
+        "UPDATE analyses SET teacher_edits = jsonb_build_object('strengths', $1::jsonb, "
+        "'learningStyle', '=cmd', 'confidence', -0.125) WHERE id = $2",
+        json.dumps(nasty), world.analyses["A1"],
+    )  # fmt: skip
+    exported = await _export(session_factory, world.actors["principal_a"], "school this-term")
+    a1 = next(r for r in _rows(exported.content) if r["analysis_id"] == str(world.analyses["A1"]))
+    joined = "'=HYPERLINK(1); -3; says \"hi\", then\r\nleaves; @sum; +1; \tx; plain"
+    assert a1["strengths"] == joined  # one cell: the guard looks at its first character
+    assert a1["learning_style"] == "'=cmd" and a1["confidence"] == "'-0.13"  # half away from 0
+    assert a1["edited_sections"] == "strengths;learningStyle;confidence"
+    # Every line ends in CRLF, the header is the first, times carry the school's offset.
+    text = exported.content.decode("utf-8-sig")
+    assert text.startswith(",".join(COLUMNS) + "\r\n") and text.endswith("\r\n")
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+0[23]:00", a1["created_at"])
 
 
 def _engine(factory: async_sessionmaker[AsyncSession], charts: Any) -> DialogueEngine:

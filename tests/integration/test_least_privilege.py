@@ -63,6 +63,10 @@ async def app(database_url: str) -> asyncpg.Connection:
         "INSERT INTO analysis_flags SELECT id, student_id, now() FROM analyses",
         "UPDATE analysis_flags SET flagged_at = now()",
         "DELETE FROM analysis_flags",
+        # So are the theme keys (0011).
+        "INSERT INTO analysis_themes SELECT id, 'strengths', 1, student_id FROM analyses",
+        "UPDATE analysis_themes SET key = 'x'",
+        "DELETE FROM analysis_themes",
     ],
 )
 async def test_the_application_role_cannot(app: asyncpg.Connection, statement: str) -> None:

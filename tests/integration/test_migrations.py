@@ -47,8 +47,8 @@ async def test_upgrade_downgrade_base_leaves_empty_database_and_upgrade_works_ag
     await asyncio.to_thread(schema.upgrade, empty_database_url)
     migrated = await _objects(empty_database_url)
     # 9 of the spec; ours: chat_identities, link_codes, dialogue_states, inbox_events,
-    # outbox_replies, analysis_flags, audit_ddl_events
-    assert migrated["tables"] == 16
+    # outbox_replies, analysis_flags, audit_ddl_events, analysis_themes
+    assert migrated["tables"] == 17
     await asyncio.to_thread(schema.downgrade, empty_database_url, "base")
     assert await _objects(empty_database_url) == empty
     await asyncio.to_thread(schema.upgrade, empty_database_url)

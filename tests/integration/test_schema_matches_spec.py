@@ -16,6 +16,7 @@ OUR_TABLES = {
     "outbox_replies",
     "alembic_version",
     "analysis_flags",
+    "analysis_themes",  # summary theme keys, written by 0011's trigger
     "audit_ddl_events",  # DDL touching the audit trail, written by 0007's event trigger
 }
 # Columns beyond the spec: stored Hebrew sort keys and the folded search text (Core issue).
