@@ -45,6 +45,7 @@ def language_of(user: dict[str, Any], default: str) -> str:
 async def linked_user(engine: DialogueEngine, turn: Turn, default_language: str) -> ChatUser | None:
     """The user this Slack account is linked to, if it is."""
     async with UnitOfWork(engine.session_factory) as uow:
+        await uow.single_statement()  # one read: no BEGIN and ROLLBACK round trips
         return await resolve(
             uow, ChatPlatform.SLACK, turn.team_id, turn.user_id, _channel(turn), default_language
         )

@@ -129,12 +129,15 @@ class TelegramHandler:
         """What the update means to the dialogue, or None when it is not for us."""
         return read_update(update, self.workspace_id, self._username())
 
-    async def run(self, stored: StoredEvent) -> set[str]:
-        """Run a stored update; the chats its replies were recorded for."""
+    def _stored(self, stored: StoredEvent) -> Inbound | None:
         payload = stored.payload or {}
-        inbound = self.inbound(Update.de_json(payload.get("update") or {}, self.outbox.bot))
+        return self.inbound(Update.de_json(payload.get("update") or {}, self.outbox.bot))
+
+    async def run(self, stored: StoredEvent) -> set[str] | None:
+        """Run a stored update; the chats its replies were recorded for (None: not for us)."""
+        inbound = self._stored(stored)
         if inbound is None:
-            return set()
+            return None
         if self.metrics is not None:
             self.metrics.turns.labels("telegram").inc()
         if inbound.callback_id is not None and stored.attempts == 0:
@@ -162,6 +165,18 @@ class TelegramHandler:
             return []
         # Names nothing, so it may answer in the group where it was asked.
         return [Reply(t(self._language(inbound), "tg_not_linked"), public=True)]
+
+    async def give_up(self, stored: StoredEvent) -> set[str]:
+        """Answer an update that failed every run with one message saying so, to its sender."""
+        inbound = self._stored(stored)
+        if inbound is None:
+            raise LookupError("the update is nothing for the dialogue")
+        user = await self._known(inbound.event)
+        language = user.language if user is not None else self._language(inbound)
+        route = self._router(inbound)
+        reply = Reply(t(language, "turn_given_up"))  # private: to the sender, not the group
+        await self.engine.answer(inbound.event, [reply], route)
+        return {route(reply)[0]}
 
     def _router(self, inbound: Inbound) -> Router:
         def route(reply: Reply) -> tuple[str, dict[str, Any]]:
@@ -198,6 +213,7 @@ class TelegramHandler:
 
     async def _known(self, event: Incoming) -> identity.ChatUser | None:
         async with self.engine.uow() as uow:
+            await uow.single_statement()  # one read: no BEGIN and ROLLBACK round trips
             return await identity.resolve(
                 uow,
                 PLATFORM,
