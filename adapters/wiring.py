@@ -53,6 +53,9 @@ def dialogue_settings(settings: Settings) -> DialogueSettings:
     )
 
 
+SERVE_POOL_SIZE = 20
+
+
 def pipeline_settings(settings: Settings) -> PipelineSettings:
     """Sweep and retention of serve's inbox from Settings."""
     return PipelineSettings(
@@ -126,6 +129,10 @@ def build_engine(
     """
     db = make_engine(
         database_url,
+        # Turns (bounded by the slots) share it with the per-chat senders and the workers'
+        # inbox reads: kept warm for them all, so a burst does not open and close overflow
+        # connections (each a new backend, its statements prepared again).
+        pool_size=SERVE_POOL_SIZE,
         connect_timeout=settings.DATABASE_CONNECT_TIMEOUT_SECONDS,
         command_timeout=settings.DATABASE_COMMAND_TIMEOUT_SECONDS,
     )
