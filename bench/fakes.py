@@ -108,6 +108,7 @@ class Fakes:
     telegram: str
     counts_url: str
     zero: dict[str, int] = field(default_factory=dict)
+    pid: int = 0  # the child process serving them
 
     async def counts(self, http: aiohttp.ClientSession) -> dict[str, int]:
         """AI requests answered, Slack messages posted and Telegram messages sent since `reset`."""
@@ -130,9 +131,9 @@ class Fakes:
 @asynccontextmanager
 async def fakes(token: str, ai_latency: float = 0.0) -> AsyncIterator[Fakes]:
     """The fake Slack, Telegram and OpenAI servers in one child process (the model slow)."""
-    async with _child(FAKES, token, str(ai_latency)) as (line, _pid):
+    async with _child(FAKES, token, str(ai_latency)) as (line, pid):
         try:
             urls = json.loads(line)
         except ValueError:
             raise RuntimeError(f"the fake servers did not start: {line!r}") from None
-        yield Fakes(urls["ai"], urls["slack"], urls["telegram"], urls["counts"])
+        yield Fakes(urls["ai"], urls["slack"], urls["telegram"], urls["counts"], pid=pid)
