@@ -270,9 +270,13 @@ class Pipeline:
                         uow.session, platforms=list(self.senders.deliverers), older_than_seconds=age
                     )
                 for key in waiting:
-                    self.wake(key)
+                    # One at work here reads again only when told of a new event: an event
+                    # this old with a worker is the one it runs now (a model call past 2 s).
+                    if key not in self._workers:
+                        self.wake(key)
                 for chat in unsent:
-                    self.send(chat)
+                    if chat not in self.senders.tasks:  # one at work here goes on by itself
+                        self.send(chat)
                 if loop.time() - pruned > self.settings.prune_every_seconds:
                     await self._prune()
                     pruned = loop.time()
