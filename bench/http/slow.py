@@ -150,14 +150,14 @@ def cpu_used(before: machine.CpuSample, after: machine.CpuSample) -> Cpu:
     return Cpu(used["serve"], used["fakes"], postgres, after.busy - before.busy)
 
 
-def report(base: Figures, run: Figures, cpu: Cpu | None) -> bool:
+def report(base: Figures, run: Figures, cpu: Cpu | None, conversations: int) -> bool:
     """Print the figures and PASS or FAIL; True on PASS."""
     reply_p99, ack_p99 = percentile(run.latencies, 99), percentile(run.acks, 99)
     alone = statistics.median(base.latencies)
     print(f"  baseline, 1 conversation: {len(base.latencies)} exchanges, reply p50 {alone:.2f} s, "
           f"ack p50 {statistics.median(base.acks):.1f} ms")  # fmt: skip
-    print(f"  {CONVERSATIONS} conversations: {len(run.latencies)} exchanges ({run.rate:.1f}/s, "
-          f"{run.rate * MODEL_SECONDS / CONVERSATIONS:.0%} of what a {MODEL_SECONDS:g} s model "
+    print(f"  {conversations} conversations: {len(run.latencies)} exchanges ({run.rate:.1f}/s, "
+          f"{run.rate * MODEL_SECONDS / conversations:.0%} of what a {MODEL_SECONDS:g} s model "
           f"allows); reply p50 {statistics.median(run.latencies):.2f} s, p99 {reply_p99:.2f} s "
           f"({reply_p99 / alone:.2f}x the baseline), max {max(run.latencies):.2f} s; ack p50 "
           f"{statistics.median(run.acks):.1f} ms, p99 {ack_p99:.1f} ms")  # fmt: skip
@@ -168,7 +168,9 @@ def report(base: Figures, run: Figures, cpu: Cpu | None) -> bool:
               f"{cpu.serve / run.seconds:.0%} of a core; the machine was "
               f"{cpu.busy / run.seconds / (os.cpu_count() or 1):.0%} busy (all processes); "
               f"load average {load_average()}")  # fmt: skip
+    # The target is set at 100 conversations; fewer (--conversations) only informs.
     passed = reply_p99 <= MODEL_SECONDS + 1.0 and ack_p99 < ACK_P99_MS
+    passed = passed and conversations >= CONVERSATIONS
     print(
         f"{'PASS' if passed else 'FAIL'}: reply p99 {reply_p99:.2f} s "
         f"(limit {MODEL_SECONDS + 1:g} s), ack p99 {ack_p99:.1f} ms (limit {ACK_P99_MS:g} ms)"
@@ -176,7 +178,9 @@ def report(base: Figures, run: Figures, cpu: Cpu | None) -> bool:
     return passed
 
 
-async def measure_slow(server_url: str, redis_url: str, tag: str) -> bool:
+async def measure_slow(
+    server_url: str, redis_url: str, tag: str, conversations: int = CONVERSATIONS
+) -> bool:
     """Run the slow-model mode; print the figures and PASS or FAIL; True on PASS."""
     token = f"{tag}:AAFakeBenchToken"
     async with fakes(token, ai_latency=MODEL_SECONDS) as fake:
@@ -188,16 +192,16 @@ async def measure_slow(server_url: str, redis_url: str, tag: str) -> bool:
             async with serving(Path(workdir), url, redis_url, fake, token, extra) as served:
                 print(f"serve at {served.base}; load average {load_average()} on "
                       f"{os.cpu_count()} CPUs; 1 conversation for {BASELINE_SECONDS:g} s, then "
-                      f"{CONVERSATIONS} for {RUN_SECONDS:g} s")  # fmt: skip
+                      f"{conversations} for {RUN_SECONDS:g} s")  # fmt: skip
                 connector = aiohttp.TCPConnector(limit=0)
                 async with aiohttp.ClientSession(connector=connector) as http:
                     talk = Talk(http, served.base, Replies(http, fake))
                     watcher = asyncio.create_task(talk.replies.watch())
-                    base = await phase(talk, CONVERSATIONS + 1, 1, BASELINE_SECONDS)
+                    base = await phase(talk, conversations + 1, 1, BASELINE_SECONDS)
                     pids = {"serve": served.process.pid, "fakes": fake.pid}
                     tracked = machine.available()
                     before = await cpu_sample(server_url, pids) if tracked else None
-                    run = await phase(talk, 1, CONVERSATIONS, RUN_SECONDS)
+                    run = await phase(talk, 1, conversations, RUN_SECONDS)
                     after = await cpu_sample(server_url, pids) if tracked else None
                     watcher.cancel()
                 log = served.log.read_text(errors="replace")
@@ -207,4 +211,4 @@ async def measure_slow(server_url: str, redis_url: str, tag: str) -> bool:
     print(f"  {errors} tracebacks and {len(warnings)} retries or errors in serve's log")
     for line in warnings[:5]:
         print(f"  {line}")
-    return report(base, run, cpu) and not errors
+    return report(base, run, cpu, conversations) and not errors
