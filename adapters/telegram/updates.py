@@ -6,6 +6,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+from cachetools import TTLCache
 from telegram import Update
 from telegram.constants import ChatAction, ChatType
 from telegram.error import BadRequest, Forbidden, TelegramError
@@ -29,6 +30,7 @@ from core.services import linking
 log = logging.getLogger(__name__)
 
 PLATFORM = ChatPlatform.TELEGRAM
+LINKED_SECONDS = 60.0  # how long a conversation found linked skips the adapter's own check
 LANGUAGES = ("he", "en")
 LINK_ERRORS: tuple[tuple[type[Exception], str], ...] = (
     (linking.LinkCodeUsed, "link_used"),
@@ -124,6 +126,7 @@ class TelegramHandler:
         self.metrics = metrics
         # People we do not know hear why at most once per window, however much they write.
         self.quiet = quiet or QuietWindow()
+        self._linked: TTLCache[str, bool] = TTLCache(maxsize=10_000, ttl=LINKED_SECONDS)
 
     def inbound(self, update: Update) -> Inbound | None:
         """What the update means to the dialogue, or None when it is not for us."""
@@ -159,7 +162,12 @@ class TelegramHandler:
         """Link codes and unknown people are answered here; None: the dialogue answers."""
         if inbound.link_code is not None:
             return [await self._link(inbound)]
-        if await self._known(inbound.event) is not None:
+        key = inbound.event.conversation_key
+        if key in self._linked or await self._known(inbound.event) is not None:
+            # Linked a moment ago: the dialogue checks the account itself in its first query,
+            # so this read is saved on the next messages (an account unlinked since is told
+            # so by the dialogue, unthrottled, for at most LINKED_SECONDS).
+            self._linked[key] = True
             return None
         if not self.quiet.may_speak(inbound.event.conversation_key):
             return []
