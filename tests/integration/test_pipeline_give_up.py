@@ -1,4 +1,7 @@
-"""An event that fails every run is given up, never silently: one failure message, one error line.
+"""Known limits, closed: a failing event is given up never silently; a slow send is not repeated.
+
+An event that fails every run gets one failure message and an error line; a send that lasts
+longer than its claim keeps it, so a second process does not send the reply again.
 
 The pipeline runs on the real inbox, outbox and Redis locks; the platform's runner, give-up
 and sender are the test's own functions (the pipeline's plug points), so an event can fail on
@@ -7,6 +10,7 @@ purpose every time.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -17,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from adapters.pipeline import Pipeline, PipelineSettings
 from adapters.redis_store import RedisLocks
+from adapters.sending import Senders
 from bot import outgoing
 from bot.events import Reply
 from core import inbox
@@ -103,4 +108,37 @@ async def test_an_event_failing_every_run_is_given_up_with_a_message_and_an_erro
     rows = await raw.fetch("SELECT event_key, answered_at FROM inbox_events ORDER BY seq")
     assert [(r["event_key"], r["answered_at"] is not None) for r in rows] == [
         (poison, True), ("TELEGRAM:1:2", True)]  # fmt: skip
+    assert await raw.fetchval("SELECT count(*) FROM outbox_replies WHERE sent_at IS NULL") == 0
+
+
+async def test_a_send_outlasting_its_claim_is_not_taken_up_by_a_second_process(
+    session_factory: async_sessionmaker[AsyncSession], raw: asyncpg.Connection
+) -> None:
+    """Known limit (a): the claim is renewed while the send runs, so nobody sends it twice."""
+    reply = RecordedReply(CHAT, {"chat": 7}, outgoing.encode(Reply("slow")))
+    await raw.execute("INSERT INTO inbox_events (event_key, conversation_key) VALUES ('e', 'c')")
+    async with UnitOfWork(session_factory) as uow:
+        await inbox.answer(uow.session, "e", [reply])
+        await uow.commit()
+    sent: list[str] = []
+
+    async def slow(route: dict[str, Any], reply: Reply) -> None:
+        await asyncio.sleep(1.2)  # four claims long
+        sent.append(reply.text)
+
+    def senders() -> Senders:
+        return Senders(session_factory, claim_seconds=0.3, attempts=1, retry_seconds=0.01,
+                       max_retry_seconds=0.01)  # fmt: skip
+
+    first, second = senders(), senders()  # as two serve processes
+    first.deliverers["TELEGRAM"] = slow
+    second.deliverers["TELEGRAM"] = slow
+    first.send(CHAT)
+    for _ in range(4):
+        await asyncio.sleep(0.25)
+        second.send(CHAT)  # its sweep finding the reply unsent, again and again
+        await asyncio.gather(*second.tasks.values())
+    await asyncio.gather(*first.tasks.values())
+
+    assert sent == ["slow"]
     assert await raw.fetchval("SELECT count(*) FROM outbox_replies WHERE sent_at IS NULL") == 0
