@@ -46,9 +46,20 @@ async def main(token, latency):
             for message in tg.sent:
                 sent[message.chat_id] = sent.get(message.chat_id, 0) + 1
             return web.json_response({str(chat): n for chat, n in sent.items()})
+        from bot.i18n import t
+        from tests.fakes.slack_server import text_of
+        notes = {t(language, "still_working") for language in ("he", "en")}
+        async def slack_per_channel(request):
+            # Replies only: the "still working" note of a long model call is not one.
+            sent = {}
+            for message in slack.messages():
+                if text_of(message) not in notes:
+                    sent[message["channel"]] = sent.get(message["channel"], 0) + 1
+            return web.json_response(sent)
         app = web.Application()
         app.router.add_get("/counts", counts)
         app.router.add_get("/telegram-per-chat", per_chat)
+        app.router.add_get("/slack-per-channel", slack_per_channel)
         runner = web.AppRunner(app)
         await runner.setup()
         await web.TCPSite(runner, "127.0.0.1", 0).start()
@@ -121,6 +132,12 @@ class Fakes:
         url = self.counts_url.rsplit("/", 1)[0] + "/telegram-per-chat"
         async with http.get(url) as response:
             return {int(chat): n for chat, n in (await response.json()).items()}
+
+    async def slack_per_channel(self, http: aiohttp.ClientSession) -> dict[str, int]:
+        """Slack replies posted so far (not "still working" notes), per channel."""
+        url = self.counts_url.rsplit("/", 1)[0] + "/slack-per-channel"
+        async with http.get(url) as response:
+            return {str(channel): int(n) for channel, n in (await response.json()).items()}
 
     async def reset(self, http: aiohttp.ClientSession) -> None:
         """Count from zero again (the engine-only run used the same fake AI)."""
