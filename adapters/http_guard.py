@@ -236,6 +236,46 @@ def _signed(body: str, headers: Any, signing_secret: str | None) -> bool:
         return False
 
 
+def _object_depth(value: Any, limit: int = MAX_JSON_DEPTH) -> int:
+    """How deeply lists and dicts nest in parsed JSON (stops counting past `limit`)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack and deepest <= limit:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            deepest = max(deepest, depth)
+            stack.extend(
+                (child, depth + 1) for child in (item.values() if isinstance(item, dict) else item)
+            )
+    return deepest
+
+
+# What each Socket Mode envelope type carries: the HTTP body of the same request.
+_SOCKET_PAYLOADS: dict[str, type[BaseModel]] = {
+    "events_api": _SlackEnvelope,
+    "interactive": _SlackInteraction,
+    "slash_commands": _SlackCommand,
+}
+
+
+def slack_socket_payload(kind: str, payload: Any) -> dict[str, Any]:
+    """A Socket Mode envelope's payload, checked as its HTTP body would be and cleaned.
+
+    The websocket is authenticated by the app token, so there is no signature to check; the
+    size, depth and shape limits are the HTTP ones. BadBody for anything else.
+    """
+    model = _SOCKET_PAYLOADS.get(kind)
+    if model is None:
+        raise BadBody(f"not an envelope type we serve: {kind!r}")
+    if not isinstance(payload, dict):
+        raise BadBody("not a JSON object")
+    if _object_depth(payload) > MAX_JSON_DEPTH:
+        raise BadBody(f"JSON nested deeper than {MAX_JSON_DEPTH}")
+    if len(json.dumps(payload)) > MAX_BODY_BYTES:
+        raise BadBody("larger than the HTTP body limit")
+    _check(model, payload)
+    return cast(dict[str, Any], clean_json(payload))
+
+
 async def slack_request(request: web.Request, signing_secret: str | None) -> web.Response | None:
     """None when the request is signed and well formed; else the 401 or 400 to answer with."""
     raw = await request.read()

@@ -1,12 +1,14 @@
 """Serve's path from a stored event to a sent reply: inbox in, turns in order, outbox out.
 
 A webhook stores the event (`accept`) and only then acknowledges it. Each conversation with
-unanswered events gets one worker task, which takes them in id order, each under the
-conversation's lock and only then in a slot, so neither a busy conversation nor a lock wait
-holds a slot. A turn records its replies unsent; each chat has one sender task that sends them
-in order at the chat's pace and marks them sent, outside any slot. A sweep picks up what a dead
-process left: unanswered events, unsent replies whose claim ran out. Answered events and sent
-replies are pruned after the platforms' redelivery window.
+unanswered events gets one worker task, which, holding the conversation's lock, reads its
+waiting events in one query and runs them in id order, each in a slot only once the lock is
+held, so neither a busy conversation nor a lock wait holds a slot. A turn records its replies
+unsent; each chat's sender (adapters/sending.py) sends them in order at the chat's pace,
+outside any slot. An event that keeps failing is given up with one failure message to its
+sender and an error in the log. A sweep picks up what a dead process left: unanswered events,
+unsent replies whose claim ran out. Answered events and sent replies are pruned after the
+platforms' redelivery window.
 """
 
 from __future__ import annotations
@@ -18,27 +20,29 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy.exc import SQLAlchemyError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot import outgoing
-from bot.events import Reply
+from adapters.sending import Deliver, Senders, Undeliverable, platform_of
 from bot.slots import Slots
 from core import inbox
 from core.inbox import StoredEvent
 from core.ports.coordination import ConversationLocks
 from core.uow import UnitOfWork
 
+__all__ = ["Deliver", "GiveUp", "Pipeline", "PipelineSettings", "Runner", "Undeliverable"]
+
 log = logging.getLogger(__name__)
 
-# Runs one stored event as its platform does; returns the chats it recorded replies for.
-Runner = Callable[[StoredEvent], Awaitable[set[str]]]
-# Sends one recorded reply; raises Undeliverable when trying again cannot help.
-Deliver = Callable[[dict[str, Any], Reply], Awaitable[None]]
-
-
-class Undeliverable(Exception):
-    """The platform refuses this reply for good (blocked bot, unknown chat): do not retry."""
+# Runs one stored event as its platform does: the chats it recorded replies for, or None when
+# the event is nothing for the dialogue (it is marked answered, with no reply).
+Runner = Callable[[StoredEvent], Awaitable[set[str] | None]]
+# Answers an event given up after too many failed runs with one failure message (marking it
+# answered): the chats that message was recorded for.
+GiveUp = Callable[[StoredEvent], Awaitable[set[str]]]
 
 
 @dataclass(frozen=True)
@@ -46,21 +50,31 @@ class PipelineSettings:
     """Timings of the pipeline (short in tests)."""
 
     sweep_seconds: float = 2.0
-    # How long a sender owns the replies it took (a few at a time): after a crash another
-    # sender takes them up this much later.
+    # How long a sender owns the reply it took (renewed while it sends): after a crash another
+    # sender takes it up this much later.
     send_claim_seconds: float = 10.0
-    send_batch: int = 3
     retry_seconds: float = 1.0
     max_retry_seconds: float = 10.0
     max_attempts: int = 5  # runs of one event before it is given up (a poison event)
     send_attempts: int = 8
     retention_seconds: float = 48 * 3600.0  # Telegram redelivers for up to 24 hours
     prune_every_seconds: float = 600.0
+    # Events read at once by a conversation's worker, and how long it goes on running them
+    # under one hold of the lock (the lock's renewals stop at its maximum hold).
+    batch: int = 20
+    batch_hold_seconds: float = 15.0
 
 
-def platform_of(key: str) -> str:
-    """The platform prefix of a conversation or chat key (`TELEGRAM:…`)."""
-    return key.split(":", 1)[0]
+# Postgres or Redis away or too slow: no fault of the event being run, so not counted against it
+# (an outage longer than a few retries must not give up every message sent during it).
+_OUTAGES = (OSError, ConnectionError, TimeoutError, RedisConnectionError, RedisTimeoutError,
+            InterfaceError, OperationalError, PoolTimeout)  # fmt: skip
+
+
+def outage(error: BaseException) -> bool:
+    """True when `error` says a server is away, not that the event cannot be run."""
+    lost = isinstance(error, DBAPIError) and error.connection_invalidated
+    return lost or isinstance(error, _OUTAGES)
 
 
 class Pipeline:
@@ -82,26 +96,39 @@ class Pipeline:
         self.locks = locks
         self.slots = slots
         self.settings = settings or PipelineSettings()
+        self.senders = Senders(
+            session_factory,
+            claim_seconds=self.settings.send_claim_seconds,
+            attempts=self.settings.send_attempts,
+            retry_seconds=self.settings.retry_seconds,
+            max_retry_seconds=self.settings.max_retry_seconds,
+        )
         self._runners: dict[str, Runner] = {}
-        self._deliverers: dict[str, Deliver] = {}
+        self._give_ups: dict[str, GiveUp] = {}
         self._workers: dict[str, asyncio.Task[None]] = {}
-        self._senders: dict[str, asyncio.Task[None]] = {}
         self._again: set[str] = set()
         # Failed runs of events still unanswered (a few at a time: entries go once answered).
         self._failures: dict[str, int] = {}
-        self._send_again: set[str] = set()
         self._sweeper: asyncio.Task[None] | None = None
         self._closing = False
 
-    def register(self, platform: str, run: Runner, deliver: Deliver) -> None:
-        """How `platform`'s events are run and its replies sent."""
+    def register(
+        self, platform: str, run: Runner, deliver: Deliver, give_up: GiveUp | None = None
+    ) -> None:
+        """How `platform`'s events are run, its replies sent and a failing event given up."""
         self._runners[platform] = run
-        self._deliverers[platform] = deliver
+        self.senders.deliverers[platform] = deliver
+        if give_up is not None:
+            self._give_ups[platform] = give_up
 
     @property
     def turns_in_flight(self) -> int:
         """Conversations with a worker now."""
         return len(self._workers)
+
+    @property
+    def _senders(self) -> dict[str, asyncio.Task[None]]:
+        return self.senders.tasks
 
     async def accept(self, *, event_key: str, conversation_key: str, payload: Any) -> bool:
         """Store an event, then have it answered; raises when it could not be stored.
@@ -127,117 +154,96 @@ class Pipeline:
         if conversation_key in self._workers:
             self._again.add(conversation_key)
             return
-        task = asyncio.create_task(self._work(conversation_key))
-        self._workers[conversation_key] = task
-        task.add_done_callback(lambda _: self._workers.pop(conversation_key, None))
+        self._workers[conversation_key] = asyncio.create_task(self._work(conversation_key))
 
     def send(self, chat_key: str) -> None:
         """Make sure the chat's recorded replies are being sent."""
-        if chat_key in self._senders:
-            self._send_again.add(chat_key)
-            return
-        task = asyncio.create_task(self._send(chat_key))
-        self._senders[chat_key] = task
-        task.add_done_callback(lambda _: self._senders.pop(chat_key, None))
+        self.senders.send(chat_key)
 
-    async def _next(self, key: str) -> StoredEvent | None:
+    async def _waiting(self, key: str) -> list[StoredEvent]:
         async with UnitOfWork(self.session_factory) as uow:
             await uow.single_statement()
-            return await inbox.next_unanswered(uow.session, key)
+            return await inbox.unanswered(uow.session, key, limit=self.settings.batch)
 
     async def _work(self, key: str) -> None:
         pause = self.settings.retry_seconds
-        while True:  # also while draining: the grace period is for answering
-            self._again.discard(key)
-            try:
-                if not await self._turn(key):
-                    if key in self._again:
-                        continue
+        try:
+            while True:  # also while draining: the grace period is for answering
+                self._again.discard(key)
+                try:
+                    more = await self._turns(key)
+                    pause = self.settings.retry_seconds
+                except Exception as error:
+                    # Postgres or Redis away, or a turn that failed: the event stays unanswered
+                    # and is run again (its stored steps are not repeated).
+                    log.warning("turn of a conversation failed (%s); retrying",
+                                type(error).__name__)  # fmt: skip
+                    if not outage(error) and not isinstance(error, SQLAlchemyError):
+                        log.debug("turn failure", exc_info=True)
+                    await asyncio.sleep(pause)
+                    pause = min(pause * 2, self.settings.max_retry_seconds)
+                    continue
+                if not more and key not in self._again:
+                    # Every event stored before our read was run; one stored since woke us
+                    # (`_again`), and no await lies between this check and the end.
                     return
-                pause = self.settings.retry_seconds
-            except Exception as error:
-                # Postgres or Redis away, or a turn that failed: the event stays unanswered
-                # and is run again (its stored steps are not repeated).
-                log.warning("turn of a conversation failed (%s); retrying", type(error).__name__)
-                if not isinstance(error, SQLAlchemyError | OSError | ConnectionError):
-                    log.debug("turn failure", exc_info=True)
-                await asyncio.sleep(pause)
-                pause = min(pause * 2, self.settings.max_retry_seconds)
+        finally:
+            if self._workers.get(key) is asyncio.current_task():
+                del self._workers[key]
 
-    async def _turn(self, key: str) -> bool:
-        """Run the conversation's oldest unanswered event; False when there is none."""
+    async def _turns(self, key: str) -> bool:
+        """Run the conversation's waiting events in order; True when some may be left."""
+        loop = asyncio.get_running_loop()
         async with self.locks.hold(key):
-            event = await self._next(key)
-            if event is None:
-                return False
-            failures = self._failures.get(event.event_key, 0)
-            if max(event.attempts, failures) >= self.settings.max_attempts:
-                log.error("giving up event %s after %d runs", event.event_key, failures)
-                await self._give_up(event)
-                return True
-            run = self._runners[platform_of(key)]
-            self._failures[event.event_key] = failures + 1
-            async with self.slots.held() if self.slots else contextlib.nullcontext():
-                chats = await run(event)
-            self._failures.pop(event.event_key, None)
-        for chat in chats:
-            self.send(chat)
-        return True
+            held = loop.time()
+            events = await self._waiting(key)
+            for n, event in enumerate(events):
+                if n and loop.time() - held > self.settings.batch_hold_seconds:
+                    return True  # the rest under a fresh hold of the lock
+                chats = await self._turn(key, event)
+                for chat in chats:
+                    self.send(chat)
+        return len(events) == self.settings.batch
 
-    async def _give_up(self, event: StoredEvent) -> None:
+    async def _turn(self, key: str, event: StoredEvent) -> set[str]:
+        """Run one event (the lock held); the chats it recorded replies for."""
+        failures = self._failures.get(event.event_key, 0)
+        if max(event.attempts, failures) >= self.settings.max_attempts:
+            return await self._give_up(key, event, max(event.attempts, failures))
+        self._failures[event.event_key] = failures + 1
+        try:
+            async with self.slots.held() if self.slots else contextlib.nullcontext():
+                chats = await self._runners[platform_of(key)](event)
+        except Exception as error:
+            if outage(error):
+                self._failures[event.event_key] = failures
+            raise
+        self._failures.pop(event.event_key, None)
+        if chats is None:
+            await self._answer_silently(event)
+            return set()
+        return chats
+
+    async def _give_up(self, key: str, event: StoredEvent, runs: int) -> set[str]:
+        """Answer a poison event with one failure message; never silently."""
+        # The operator's trace: the event stays in the inbox (answered) until it is pruned.
+        log.error("giving up event %s of %s after %d failed runs; its sender is told",
+                  event.event_key, key, runs)  # fmt: skip
+        self._failures.pop(event.event_key, None)
+        give_up = self._give_ups.get(platform_of(key))
+        if give_up is not None:
+            try:
+                return await give_up(event)
+            except Exception as error:
+                log.error("could not tell the sender of event %s it failed (%s)",
+                          event.event_key, type(error).__name__)  # fmt: skip
+        await self._answer_silently(event)
+        return set()
+
+    async def _answer_silently(self, event: StoredEvent) -> None:
         async with UnitOfWork(self.session_factory) as uow:
             await inbox.answer(uow.session, event.event_key)
             await uow.commit()
-
-    async def _send(self, chat_key: str) -> None:
-        deliver = self._deliverers[platform_of(chat_key)]
-        while True:
-            self._send_again.discard(chat_key)
-            try:
-                async with UnitOfWork(self.session_factory) as uow:
-                    rows = await inbox.claim_unsent(
-                        uow.session,
-                        chat_key,
-                        lease_seconds=self.settings.send_claim_seconds,
-                        limit=self.settings.send_batch,
-                    )
-                    await uow.commit()
-            except Exception as error:
-                log.warning("could not read replies to send (%s)", type(error).__name__)
-                await asyncio.sleep(self.settings.retry_seconds)
-                continue
-            if not rows:
-                if chat_key in self._send_again:
-                    continue
-                return
-            for row in rows:
-                await self._send_one(deliver, row)
-
-    async def _send_one(self, deliver: Deliver, row: inbox.UnsentReply) -> None:
-        pause = self.settings.retry_seconds
-        for attempt in range(self.settings.send_attempts):
-            try:
-                await deliver(row.route, outgoing.decode(row.reply))
-                break
-            except Undeliverable:
-                log.warning("reply %s refused by the platform; not sent", row.id)
-                break
-            except Exception as error:
-                if attempt == self.settings.send_attempts - 1:
-                    log.error("reply %s not sent after %d attempts", row.id, attempt + 1)
-                    break
-                log.warning("sending reply %s failed (%s); retrying", row.id, type(error).__name__)
-                await asyncio.sleep(pause)
-                pause = min(pause * 2, self.settings.max_retry_seconds)
-        while True:  # sent (or given up): marked, or a restart sends it again
-            try:
-                async with UnitOfWork(self.session_factory) as uow:
-                    await inbox.mark_sent(uow.session, row.id)
-                    await uow.commit()
-                return
-            except Exception as error:
-                log.warning("could not mark reply %s sent (%s)", row.id, type(error).__name__)
-                await asyncio.sleep(self.settings.retry_seconds)
 
     async def idle(self) -> None:
         """Wait until no turn runs and no reply waits to be sent here (tests, benches)."""
@@ -261,12 +267,16 @@ class Pipeline:
                         uow.session, platforms=list(self._runners), older_than_seconds=age
                     )
                     unsent = await inbox.chats_with_unsent(
-                        uow.session, platforms=list(self._deliverers), older_than_seconds=age
+                        uow.session, platforms=list(self.senders.deliverers), older_than_seconds=age
                     )
                 for key in waiting:
-                    self.wake(key)
+                    # One at work here reads again only when told of a new event: an event
+                    # this old with a worker is the one it runs now (a model call past 2 s).
+                    if key not in self._workers:
+                        self.wake(key)
                 for chat in unsent:
-                    self.send(chat)
+                    if chat not in self.senders.tasks:  # one at work here goes on by itself
+                        self.send(chat)
                 if loop.time() - pruned > self.settings.prune_every_seconds:
                     await self._prune()
                     pruned = loop.time()

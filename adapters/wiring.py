@@ -53,6 +53,9 @@ def dialogue_settings(settings: Settings) -> DialogueSettings:
     )
 
 
+SERVE_POOL_SIZE = 20
+
+
 def pipeline_settings(settings: Settings) -> PipelineSettings:
     """Sweep and retention of serve's inbox from Settings."""
     return PipelineSettings(
@@ -126,10 +129,10 @@ def build_engine(
     """
     db = make_engine(
         database_url,
-        # Room for every turn slot and as many inbox reads and reply sends besides, so a busy
-        # minute never opens overflow connections only to close them again (each one a new
-        # backend and asyncpg's type introspection: more CPU per exchange at 32 conversations).
-        pool_size=2 * settings.MAX_CONCURRENT_TURNS + 4,
+        # Room for every turn slot and as many inbox reads and reply sends besides (the per-chat
+        # senders and the workers' inbox reads), kept warm so a burst never opens overflow
+        # connections only to close them (each a new backend, its statements prepared again).
+        pool_size=max(SERVE_POOL_SIZE, 2 * settings.MAX_CONCURRENT_TURNS + 4),
         connect_timeout=settings.DATABASE_CONNECT_TIMEOUT_SECONDS,
         command_timeout=settings.DATABASE_COMMAND_TIMEOUT_SECONDS,
     )

@@ -46,9 +46,20 @@ async def main(token, latency):
             for message in tg.sent:
                 sent[message.chat_id] = sent.get(message.chat_id, 0) + 1
             return web.json_response({str(chat): n for chat, n in sent.items()})
+        from bot.i18n import t
+        from tests.fakes.slack_server import text_of
+        notes = {t(language, "still_working") for language in ("he", "en")}
+        async def slack_per_channel(request):
+            # Replies only: the "still working" note of a long model call is not one.
+            sent = {}
+            for message in slack.messages():
+                if text_of(message) not in notes:
+                    sent[message["channel"]] = sent.get(message["channel"], 0) + 1
+            return web.json_response(sent)
         app = web.Application()
         app.router.add_get("/counts", counts)
         app.router.add_get("/telegram-per-chat", per_chat)
+        app.router.add_get("/slack-per-channel", slack_per_channel)
         runner = web.AppRunner(app)
         await runner.setup()
         await web.TCPSite(runner, "127.0.0.1", 0).start()
@@ -108,6 +119,7 @@ class Fakes:
     telegram: str
     counts_url: str
     zero: dict[str, int] = field(default_factory=dict)
+    pid: int = 0  # the child process serving them
 
     async def counts(self, http: aiohttp.ClientSession) -> dict[str, int]:
         """AI requests answered, Slack messages posted and Telegram messages sent since `reset`."""
@@ -121,6 +133,12 @@ class Fakes:
         async with http.get(url) as response:
             return {int(chat): n for chat, n in (await response.json()).items()}
 
+    async def slack_per_channel(self, http: aiohttp.ClientSession) -> dict[str, int]:
+        """Slack replies posted so far (not "still working" notes), per channel."""
+        url = self.counts_url.rsplit("/", 1)[0] + "/slack-per-channel"
+        async with http.get(url) as response:
+            return {str(channel): int(n) for channel, n in (await response.json()).items()}
+
     async def reset(self, http: aiohttp.ClientSession) -> None:
         """Count from zero again (the engine-only run used the same fake AI)."""
         self.zero = {}
@@ -130,9 +148,9 @@ class Fakes:
 @asynccontextmanager
 async def fakes(token: str, ai_latency: float = 0.0) -> AsyncIterator[Fakes]:
     """The fake Slack, Telegram and OpenAI servers in one child process (the model slow)."""
-    async with _child(FAKES, token, str(ai_latency)) as (line, _pid):
+    async with _child(FAKES, token, str(ai_latency)) as (line, pid):
         try:
             urls = json.loads(line)
         except ValueError:
             raise RuntimeError(f"the fake servers did not start: {line!r}") from None
-        yield Fakes(urls["ai"], urls["slack"], urls["telegram"], urls["counts"])
+        yield Fakes(urls["ai"], urls["slack"], urls["telegram"], urls["counts"], pid=pid)

@@ -61,7 +61,7 @@ _NEXT = (
     select(_INBOX.c.id, _INBOX.c.event_key, _INBOX.c.payload, _INBOX.c.attempts)
     .where(_INBOX.c.conversation_key == bindparam("key"), _INBOX.c.answered_at.is_(None))
     .order_by(_INBOX.c.seq)
-    .limit(1)
+    .limit(bindparam("limit"))
 )
 _WAITING = text(
     "SELECT conversation_key FROM inbox_events WHERE answered_at IS NULL "
@@ -69,13 +69,21 @@ _WAITING = text(
     "AND split_part(conversation_key, ':', 1) = ANY(:platforms) "
     "GROUP BY conversation_key ORDER BY min(seq) LIMIT :limit"
 )
-_CLAIM_UNSENT = text(
+# A chat's replies go out one at a time, in order, by one sender at a time (of any process):
+# claim the chat's oldest unsent reply unless another sender's claim on it still runs, marking
+# the replies just sent in the same statement. FOR UPDATE without SKIP LOCKED: a head row
+# another sender is claiming right now is waited for, never skipped for the one behind it.
+_CLAIM_NEXT = text(
+    "WITH sent AS (UPDATE outbox_replies SET sent_at = now() WHERE id = ANY(:sent)) "
     "UPDATE outbox_replies SET claimed_until = now() + make_interval(secs => :lease) "
-    "WHERE id IN (SELECT id FROM outbox_replies WHERE chat_key = :chat AND sent_at IS NULL "
-    "AND (claimed_until IS NULL OR claimed_until < now()) ORDER BY seq LIMIT :limit "
-    "FOR UPDATE SKIP LOCKED) RETURNING id, seq, route, reply"
+    "WHERE id = (SELECT id FROM outbox_replies WHERE chat_key = :chat AND sent_at IS NULL "
+    "AND id <> ALL(:sent) ORDER BY seq LIMIT 1 FOR UPDATE) "
+    "AND (claimed_until IS NULL OR claimed_until < now()) RETURNING id, route, reply"
 )
-_SENT = text("UPDATE outbox_replies SET sent_at = now() WHERE id = :id")
+_EXTEND = text(
+    "UPDATE outbox_replies SET claimed_until = now() + make_interval(secs => :lease) "
+    "WHERE id = :id AND sent_at IS NULL"
+)
 _UNSENT_CHATS = text(
     "SELECT chat_key FROM outbox_replies WHERE sent_at IS NULL "
     "AND split_part(chat_key, ':', 1) = ANY(:platforms) "
@@ -148,8 +156,16 @@ async def store(
 
 async def next_unanswered(session: AsyncSession, conversation_key: str) -> StoredEvent | None:
     """The conversation's oldest unanswered event."""
-    row = (await session.execute(_NEXT, {"key": conversation_key})).one_or_none()
-    return None if row is None else StoredEvent(row.id, row.event_key, row.payload, row.attempts)
+    found = await unanswered(session, conversation_key, limit=1)
+    return found[0] if found else None
+
+
+async def unanswered(
+    session: AsyncSession, conversation_key: str, *, limit: int
+) -> list[StoredEvent]:
+    """The conversation's oldest unanswered events, at most `limit`, oldest first."""
+    rows = await session.execute(_NEXT, {"key": conversation_key, "limit": limit})
+    return [StoredEvent(r.id, r.event_key, r.payload, r.attempts) for r in rows]
 
 
 async def waiting_conversations(
@@ -182,18 +198,22 @@ async def answer(
         await session.execute(_RECORD, rows)
 
 
-async def claim_unsent(
-    session: AsyncSession, chat_key: str, *, lease_seconds: float, limit: int = 10
-) -> list[UnsentReply]:
-    """Claim a chat's oldest unsent replies for `lease_seconds` (nobody else sends them then)."""
-    params = {"chat": chat_key, "lease": lease_seconds, "limit": limit}
-    rows = (await session.execute(_CLAIM_UNSENT, params)).all()
-    return [UnsentReply(r.id, r.route, r.reply) for r in sorted(rows, key=lambda r: r.seq)]
+async def claim_next(
+    session: AsyncSession,
+    chat_key: str,
+    *,
+    sent: Sequence[uuid.UUID] = (),
+    lease_seconds: float,
+) -> UnsentReply | None:
+    """Mark `sent` sent; claim the chat's oldest unsent reply unless another sender holds it."""
+    params = {"chat": chat_key, "sent": list(sent), "lease": lease_seconds}
+    row = (await session.execute(_CLAIM_NEXT, params)).one_or_none()
+    return None if row is None else UnsentReply(row.id, row.route, row.reply)
 
 
-async def mark_sent(session: AsyncSession, reply_id: uuid.UUID) -> None:
-    """The reply reached the platform."""
-    await session.execute(_SENT, {"id": reply_id})
+async def extend_claim(session: AsyncSession, reply_id: uuid.UUID, lease_seconds: float) -> None:
+    """Renew the claim on a reply still being sent."""
+    await session.execute(_EXTEND, {"id": reply_id, "lease": lease_seconds})
 
 
 async def chats_with_unsent(

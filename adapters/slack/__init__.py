@@ -1,9 +1,10 @@
 """Slack: a Bolt AsyncApp on the serve process's aiohttp app (POST /slack/events), or Socket Mode.
 
-Every request is verified (bad or stale signature: 401) and acknowledged once its turn is stored
-in the inbox (an error status when it cannot be, so Slack retries); the turn then runs in order
-in serve's pipeline and its replies are posted with chat.postMessage, to the user's DM unless
-they are a public one-line notice.
+Every request is verified (bad or stale signature: 401; over Socket Mode, the app token's
+websocket) and checked like any webhook body (adapters/http_guard.py), then acknowledged once
+its turn is stored in the inbox (an error status when it cannot be, so Slack retries); the turn
+then runs in order in serve's pipeline and its replies are posted with chat.postMessage, to the
+user's DM unless they are a public one-line notice.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
-from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
@@ -26,6 +26,7 @@ from adapters.settings import Settings
 from adapters.slack import actions, commands, events
 from adapters.slack.client import SlackOut
 from adapters.slack.identity import refuse_workspace
+from adapters.slack.socket_mode import GuardedSocketModeHandler
 from adapters.slack.turns import PLATFORM, TurnRunner
 from bot.engine import DialogueEngine
 
@@ -94,7 +95,7 @@ def _serve_only(bolt_app: AsyncApp, engine: DialogueEngine, teams: frozenset[str
 def _socket_mode(
     app: web.Application, bolt_app: AsyncApp, app_token: str, metrics: Metrics
 ) -> None:
-    handler = AsyncSocketModeHandler(bolt_app, app_token)
+    handler = GuardedSocketModeHandler(bolt_app, app_token)
 
     @bolt_app.middleware
     async def count_socket_requests(

@@ -62,6 +62,7 @@ async def linked_user(
 ) -> ChatUser | None:
     """The user this Slack account is linked to, if it is (`hint`: their Slack language)."""
     async with UnitOfWork(engine.session_factory) as uow:
+        await uow.single_statement()  # one read: no BEGIN and ROLLBACK round trips
         return await resolve(
             uow,
             ChatPlatform.SLACK,

@@ -53,7 +53,7 @@ class TurnRunner:
         self.default_language = default_language
         self.pipeline = pipeline
         self.quiet = QuietWindow()
-        pipeline.register(str(ChatPlatform.SLACK), self.run, self.deliver)
+        pipeline.register(str(ChatPlatform.SLACK), self.run, self.deliver, self.give_up)
 
     async def accept(self, turn: Turn, prelude: Turn | None = None) -> None:
         """Store `turn` (`prelude` first when it runs, its replies unsent); raises if it cannot."""
@@ -68,15 +68,19 @@ class TurnRunner:
             },
         )
 
+    async def _target(self, turn: Turn) -> Target:
+        dm = await self.out.dm_channel(
+            turn.team_id, turn.user_id, known=turn.channel_id if turn.im else None
+        )
+        return Target(dm, turn.channel_id, turn.response_url)
+
     async def run(self, stored: StoredEvent) -> set[str]:
         """Run one stored turn; the chats its replies were recorded for."""
         payload = stored.payload or {}
         turn = Turn(**payload["turn"])
         prelude = Turn(**payload["prelude"]) if payload.get("prelude") else None
-        dm = await self.out.dm_channel(
-            turn.team_id, turn.user_id, known=turn.channel_id if turn.im else None
-        )
-        target = Target(dm, turn.channel_id, turn.response_url)
+        target = await self._target(turn)
+        dm = target.dm
         event = turn.incoming(is_direct=target.in_dm)
         route = self._router(turn, target)
         user = await linked_user(self.engine, turn, self.default_language)
@@ -112,6 +116,17 @@ class TurnRunner:
         if replies:
             self.metrics.turns.labels(PLATFORM).inc()
         return {route(reply)[0] for reply in replies}
+
+    async def give_up(self, stored: StoredEvent) -> set[str]:
+        """Answer a turn that failed every run with one message saying so, in the sender's DM."""
+        turn = Turn(**(stored.payload or {})["turn"])
+        target = await self._target(turn)
+        user = await linked_user(self.engine, turn, self.default_language)
+        language = user.language if user is not None else self.default_language
+        route = self._router(turn, target)
+        reply = Reply(t(language, "turn_given_up"))  # private: the DM, not the channel
+        await self.engine.answer(turn.incoming(is_direct=target.in_dm), [reply], route)
+        return {route(reply)[0]}
 
     def _router(self, turn: Turn, target: Target) -> Router:
         def route(reply: Reply) -> tuple[str, dict[str, Any]]:

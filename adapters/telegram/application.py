@@ -9,6 +9,7 @@ from adapters.metrics import Metrics
 from adapters.pacing import Pacer
 from adapters.settings import Settings
 from adapters.telegram.delivery import Outbox
+from adapters.telegram.transport import AiohttpRequest
 from adapters.telegram.updates import TelegramHandler
 from bot.engine import DialogueEngine
 from bot.i18n import t
@@ -26,6 +27,8 @@ def build_application(settings: Settings, *, polling: bool = False) -> Applicati
         ApplicationBuilder()
         .token(settings.TELEGRAM_BOT_TOKEN)
         .base_url(settings.TELEGRAM_API_BASE_URL)
+        # Replies over aiohttp (see transport.py); long polling keeps PTB's own transport.
+        .request(AiohttpRequest())
     )
     if not polling:
         builder = builder.updater(None)  # webhook updates arrive through our aiohttp route

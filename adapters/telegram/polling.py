@@ -40,7 +40,7 @@ async def run_polling(
     handler = build_handler(application, engine, settings)
     pipeline = Pipeline(session_factory=engine.session_factory, locks=engine.locks,
                         slots=engine.slots)  # fmt: skip
-    pipeline.register(str(PLATFORM), handler.run, handler.deliver)
+    pipeline.register(str(PLATFORM), handler.run, handler.deliver, handler.give_up)
 
     async def on_update(update: Update, _: ContextTypes.DEFAULT_TYPE) -> None:
         # Stored like the webhook does, then run in order, so a slow AI turn holds up no one.

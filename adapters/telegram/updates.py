@@ -6,6 +6,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+from cachetools import TTLCache
 from telegram import Update
 from telegram.constants import ChatAction, ChatType
 from telegram.error import BadRequest, Forbidden, TelegramError
@@ -29,6 +30,7 @@ from core.services import linking
 log = logging.getLogger(__name__)
 
 PLATFORM = ChatPlatform.TELEGRAM
+LINKED_SECONDS = 60.0  # how long a conversation found linked skips the adapter's own check
 LANGUAGES = ("he", "en")
 LINK_ERRORS: tuple[tuple[type[Exception], str], ...] = (
     (linking.LinkCodeUsed, "link_used"),
@@ -124,17 +126,21 @@ class TelegramHandler:
         self.metrics = metrics
         # People we do not know hear why at most once per window, however much they write.
         self.quiet = quiet or QuietWindow()
+        self._linked: TTLCache[str, bool] = TTLCache(maxsize=10_000, ttl=LINKED_SECONDS)
 
     def inbound(self, update: Update) -> Inbound | None:
         """What the update means to the dialogue, or None when it is not for us."""
         return read_update(update, self.workspace_id, self._username())
 
-    async def run(self, stored: StoredEvent) -> set[str]:
-        """Run a stored update; the chats its replies were recorded for."""
+    def _stored(self, stored: StoredEvent) -> Inbound | None:
         payload = stored.payload or {}
-        inbound = self.inbound(Update.de_json(payload.get("update") or {}, self.outbox.bot))
+        return self.inbound(Update.de_json(payload.get("update") or {}, self.outbox.bot))
+
+    async def run(self, stored: StoredEvent) -> set[str] | None:
+        """Run a stored update; the chats its replies were recorded for (None: not for us)."""
+        inbound = self._stored(stored)
         if inbound is None:
-            return set()
+            return None
         if self.metrics is not None:
             self.metrics.turns.labels("telegram").inc()
         if inbound.callback_id is not None and stored.attempts == 0:
@@ -156,12 +162,29 @@ class TelegramHandler:
         """Link codes and unknown people are answered here; None: the dialogue answers."""
         if inbound.link_code is not None:
             return [await self._link(inbound)]
-        if await self._known(inbound.event) is not None:
+        key = inbound.event.conversation_key
+        if key in self._linked or await self._known(inbound.event) is not None:
+            # Linked a moment ago: the dialogue checks the account itself in its first query,
+            # so this read is saved on the next messages (an account unlinked since is told
+            # so by the dialogue, unthrottled, for at most LINKED_SECONDS).
+            self._linked[key] = True
             return None
         if not self.quiet.may_speak(inbound.event.conversation_key):
             return []
         # Names nothing, so it may answer in the group where it was asked.
         return [Reply(t(self._language(inbound), "tg_not_linked"), public=True)]
+
+    async def give_up(self, stored: StoredEvent) -> set[str]:
+        """Answer an update that failed every run with one message saying so, to its sender."""
+        inbound = self._stored(stored)
+        if inbound is None:
+            raise LookupError("the update is nothing for the dialogue")
+        user = await self._known(inbound.event)
+        language = user.language if user is not None else self._language(inbound)
+        route = self._router(inbound)
+        reply = Reply(t(language, "turn_given_up"))  # private: to the sender, not the group
+        await self.engine.answer(inbound.event, [reply], route)
+        return {route(reply)[0]}
 
     def _router(self, inbound: Inbound) -> Router:
         def route(reply: Reply) -> tuple[str, dict[str, Any]]:
@@ -198,6 +221,7 @@ class TelegramHandler:
 
     async def _known(self, event: Incoming) -> identity.ChatUser | None:
         async with self.engine.uow() as uow:
+            await uow.single_statement()  # one read: no BEGIN and ROLLBACK round trips
             return await identity.resolve(
                 uow,
                 PLATFORM,

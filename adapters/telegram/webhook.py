@@ -93,7 +93,7 @@ def register(
     application = build_application(settings, polling=False)
     handler = build_handler(application, engine, settings, metrics)
     pipeline = app[PIPELINE_KEY]
-    pipeline.register(str(PLATFORM), handler.run, handler.deliver)
+    pipeline.register(str(PLATFORM), handler.run, handler.deliver, handler.give_up)
     if not settings.TELEGRAM_WEBHOOK_SECRET:
         log.warning("TELEGRAM_WEBHOOK_SECRET is not set: the webhook refuses every update")
     app.router.add_post(

@@ -19,6 +19,7 @@ from adapters.wiring import REDIS_NAMESPACE
 from bench import turns
 from bench.databases import fresh_database
 from bench.fakes import fakes
+from bench.http import slow as slow_mode
 from bench.http.load import Step, Users, drain, run_step
 from bench.http.report import report
 from bench.http.seed import DB_NAME, USERS_PER_PLATFORM, seed
@@ -110,18 +111,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.http", description=bench.http.__doc__)
     parser.add_argument("--slow-model", action="store_true",
                         help="100 conversations, model at 2 s: PASS/FAIL")  # fmt: skip
+    parser.add_argument("--conversations", type=int, default=slow_mode.CONVERSATIONS,
+                        help="with --slow-model: how many (PASS/FAIL is for 100)")  # fmt: skip
     args = parser.parse_args()
     with total_time(), postgres_server() as server_url, redis_server() as redis_url:
         if args.slow_model:
-            asyncio.run(slow(server_url, redis_url))
+            asyncio.run(slow(server_url, redis_url, args.conversations))
         else:
             asyncio.run(measure(server_url, redis_url))
 
 
-async def slow(server_url: str, redis_url: str) -> None:
+async def slow(server_url: str, redis_url: str, conversations: int) -> None:
     """The slow-model mode, its Redis keys deleted after."""
     tag = str(random.randrange(10**8, 10**9))
     try:
-        await measure_slow(server_url, redis_url, tag)
+        await measure_slow(server_url, redis_url, tag, conversations)
     finally:
         await delete_tagged_keys(redis_url, tag)

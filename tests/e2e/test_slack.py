@@ -10,9 +10,11 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import logging
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
+from urllib.parse import parse_qs
 
 import aiohttp
 import asyncpg
@@ -57,6 +59,7 @@ from tests.fakes.slack_server import (
     text_of,
     view_submission,
 )
+from tests.hostile import deep, slack_event_malformed, slack_form_malformed
 from tests.service_fixtures import seeding
 
 TEACHER, STRANGER, CHANNEL = "U0TEACHER1", "U0STRANGER", "C0GENERAL"
@@ -399,6 +402,8 @@ async def test_students_asked_in_a_channel_get_a_one_line_notice_there_and_the_l
     await _in_channel(slack, how)
     welcome, listing = await fake.wait_messages(DM, 2)  # the welcome is private too
     assert text_of(welcome) == WELCOME
+    # Two chats, two senders: the channel's notice may land just after the DM's list.
+    await fake.wait_for(lambda: fake.messages(CHANNEL) + fake.called("response_url"))
     assert fake.called("conversations.open") == [{"users": TEACHER}]
     assert "Liam O'Brien" in text_of(listing) and "בן-ציון כהן" in text_of(listing)
     public = fake.messages(CHANNEL) + fake.called("response_url")
@@ -479,3 +484,56 @@ async def test_socket_mode_receives_events_over_the_websocket_when_an_app_token_
     reply = (await fake.wait_messages(DM, 2))[1]  # after the first contact's welcome
     assert text_of(reply) == command_list("he", UserRole.TEACHER)
     assert {"envelope_id": "env-1"}.items() <= fake.socket_acks[0].items()
+
+
+def _socket_payloads(kind: str, texts: list[str]) -> list[dict[str, object]]:
+    """Socket Mode envelopes of `kind` for each of `texts` that parses as JSON at all."""
+    envelopes = []
+    for n, text in enumerate(texts):
+        try:
+            payload = json.loads(text)
+        except (ValueError, RecursionError):
+            continue  # a websocket message is JSON already: the parser before ours refuses it
+        envelopes.append({"envelope_id": f"{kind}-{n}", "type": kind, "payload": payload,
+                          "accepts_response_payload": False, "retry_attempt": 0})  # fmt: skip
+    return envelopes
+
+
+@pytest.mark.parametrize("slack", ["socket-mode"], indirect=True)
+async def test_socket_mode_payloads_are_checked_and_cleaned_like_webhook_bodies(
+    slack: Rig, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING)
+    fake = slack.fake
+    await fake.wait_for(lambda: fake.connected)
+    good = json.loads(event_callback(im_message(TEACHER, "help"), "EvGood"))
+    interaction = {"type": "block_actions", "user": {"id": TEACHER}, "trigger_id": "t",
+                   "actions": [{"action_id": "ge:save"}], "channel": {"id": DM}}  # fmt: skip
+    command = {"command": "/ge", "user_id": TEACHER, "channel_id": DM, "trigger_id": "t1"}
+    forms = [parse_qs(text).get("payload", [""])[0]
+             for text in slack_form_malformed(interaction, command)]  # fmt: skip
+    bad = _socket_payloads("events_api", slack_event_malformed(good))
+    bad += _socket_payloads("interactive", forms)
+    bad += _socket_payloads("slash_commands", ['{"command": "/ge"}', "[]", json.dumps(
+        {**command, "user_id": 7})])  # fmt: skip
+    bad += _socket_payloads("events_api", [deep(80)])  # under the parser's limit, over ours
+    assert len(bad) >= 30
+    for envelope in bad:
+        await fake.socket_send(envelope)
+    # NUL and a lone surrogate are taken out before the turn is stored: "help" is answered.
+    hostile = json.loads(event_callback(im_message(TEACHER, "he\x00lp\ud800"), "EvHostile"))
+    [envelope] = _socket_payloads("events_api", [json.dumps(hostile)])
+    await fake.socket_send(envelope)
+
+    reply = (await fake.wait_messages(DM, 2))[1]  # after the first contact's welcome
+    # The lone surrogate became U+FFFD, so the word is not understood: the list still follows.
+    assert command_list("he", UserRole.TEACHER) in text_of(reply)
+    await fake.wait_for(lambda: len(fake.socket_acks) == len(bad) + 1)
+    acked = {ack["envelope_id"] for ack in fake.socket_acks}
+    assert acked == {e["envelope_id"] for e in [*bad, envelope]}, "every envelope acknowledged"
+    refused = [r for r in caplog.records if "refused a Socket Mode" in r.getMessage()]
+    assert len(refused) == len(bad)
+    trouble = [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
+    assert trouble == []
+    await asyncio.sleep(0.5)
+    assert len(fake.messages()) == 2, "nothing refused ran (the welcome and the one answer)"

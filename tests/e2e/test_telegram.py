@@ -26,6 +26,7 @@ from adapters.settings import Settings, load_settings
 from adapters.telegram.application import COMMANDS
 from adapters.telegram.delivery import Outbox, split_text, to_html, units
 from adapters.telegram.polling import run_polling
+from adapters.telegram.transport import AiohttpRequest
 from adapters.telegram.webhook import SECRET_HEADER, WEBHOOK_PATH
 from adapters.wiring import Wired
 from bot.events import Attachment, Button, Reply
@@ -132,8 +133,14 @@ async def served(
 
 async def _link(factory: Factory, fake: FakeTelegram, user_id: int = TEACHER) -> None:
     async with seeding(factory) as uow:
-        assert await link_by_email(uow, ChatPlatform.TELEGRAM, str(fake.bot_id), str(user_id),
-                                   "teacher1@demo.school", Channel("TELEGRAM"))
+        assert await link_by_email(
+            uow,
+            ChatPlatform.TELEGRAM,
+            str(fake.bot_id),
+            str(user_id),
+            "teacher1@demo.school",
+            Channel("TELEGRAM"),
+        )
 
 
 async def _code(factory: Factory, email: str = "teacher1@demo.school") -> str:
@@ -286,10 +293,11 @@ async def test_the_command_menu_is_published_in_hebrew_and_english(
 # -- delivery, against the fake with a real Bot ----------------------------------------------
 
 
-@pytest.fixture
-async def bot(fake_tg: FakeTelegram) -> AsyncIterator[Bot]:
-    """A PTB Bot talking HTTP to the fake."""
-    async with Bot(fake_tg.token, base_url=fake_tg.base_url) as bot:
+@pytest.fixture(params=["aiohttp", "ptb-httpx"])
+async def bot(fake_tg: FakeTelegram, request: pytest.FixtureRequest) -> AsyncIterator[Bot]:
+    """A PTB Bot talking HTTP to the fake, on serve's aiohttp transport or PTB's own."""
+    transport = AiohttpRequest() if request.param == "aiohttp" else None
+    async with Bot(fake_tg.token, base_url=fake_tg.base_url, request=transport) as bot:
         yield bot
 
 

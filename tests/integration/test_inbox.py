@@ -44,20 +44,32 @@ async def test_replies_are_claimed_in_order_by_one_sender_and_pruned_once_old(
     session_factory: Factory, raw: asyncpg.Connection
 ) -> None:
     await _store(session_factory, "TELEGRAM:1:1", "TELEGRAM:1:u")
-    replies = [RecordedReply("TELEGRAM:1:5", {"chat": 5}, {"text": str(n)}) for n in range(4)]
+    chat = "TELEGRAM:1:5"
+    replies = [RecordedReply(chat, {"chat": 5}, {"text": str(n)}) for n in range(4)]
     async with UnitOfWork(session_factory) as uow:
         await inbox.answer(uow.session, "TELEGRAM:1:1", replies)
         await uow.commit()
-        claimed = await inbox.claim_unsent(uow.session, "TELEGRAM:1:5", lease_seconds=30, limit=3)
+        first = await inbox.claim_next(uow.session, chat, lease_seconds=30)
         await uow.commit()
-        assert [r.reply["text"] for r in claimed] == ["0", "1", "2"]
-        # Claimed: nobody else takes them until the claim runs out.
-        again = await inbox.claim_unsent(uow.session, "TELEGRAM:1:5", lease_seconds=30)
+        assert first is not None and first.reply["text"] == "0"
+        # Claimed: another sender gets nothing, not the reply behind it (order across processes).
+        assert await inbox.claim_next(uow.session, chat, lease_seconds=30) is None
         await uow.commit()
-        assert [r.reply["text"] for r in again] == ["3"]
-        for reply in [*claimed, *again]:
-            await inbox.mark_sent(uow.session, reply.id)
+        second = await inbox.claim_next(uow.session, chat, sent=[first.id], lease_seconds=30)
         await uow.commit()
+        assert second is not None and second.reply["text"] == "1"
+        # A claim that ran out (its sender died) is taken up by the next sender.
+        await raw.execute("UPDATE outbox_replies SET claimed_until = now() - interval '1 s'")
+        again = await inbox.claim_next(uow.session, chat, lease_seconds=30)
+        await uow.commit()
+        assert again is not None and again.id == second.id
+        texts, sent = [], [second.id]
+        while row := await inbox.claim_next(uow.session, chat, sent=sent, lease_seconds=30):
+            texts.append(row.reply["text"])
+            sent = [row.id]
+        await uow.commit()
+        assert texts == ["2", "3"]
+        assert await raw.fetchval("SELECT count(*) FROM outbox_replies WHERE sent_at IS NULL") == 0
         assert await inbox.prune(uow.session, older_than_seconds=3600) == 0
     await raw.execute("UPDATE inbox_events SET created_at = now() - interval '3 days', "
                       "answered_at = now() - interval '3 days'")  # fmt: skip

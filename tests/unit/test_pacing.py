@@ -134,6 +134,22 @@ async def test_the_global_limit_spreads_a_burst_over_chats_into_the_next_second(
     assert min(offsets[5:]) >= 0.99
 
 
+async def test_the_global_budget_goes_first_come_first_served() -> None:
+    # Before, every waiter retried at the same instant and an unlucky chat could lose each
+    # round: at 30 sends a second, some replies left 10-14 s late while the median was 3 s.
+    pacer, outbox = Pacer(per_chat_seconds=0.0, global_per_second=3), Outbox()
+    started = time.monotonic()
+    sends = []
+    for i in range(9):
+        sends.append(asyncio.create_task(pacer.send(f"c{i}", outbox.sender(f"c{i}", i))))
+        await asyncio.sleep(0)  # they arrive in this order
+    await asyncio.gather(*sends)
+    assert [number for _, number, _ in outbox.sent] == list(range(9))
+    offsets = [at - started for _, _, at in outbox.sent]
+    assert max(offsets[:3]) < 0.1 and 0.99 <= min(offsets[3:6]) and max(offsets[3:6]) < 1.1
+    assert 1.98 <= min(offsets[6:])
+
+
 async def test_rate_limited_once_is_delayed_then_delivered_never_dropped() -> None:
     pacer, attempts, delivered = Pacer(per_chat_seconds=0.2), [], []
 
