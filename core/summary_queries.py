@@ -198,7 +198,7 @@ def _by_class(
 
 
 def _themes(where: list[ColumnElement[bool]]) -> AnySelect:
-    # Keys were folded when each analysis was written (analysis_themes, 0011): the summary
+    # Keys were folded when each analysis was written (analysis_themes, 0012): the summary
     # groups the items of the analyses it counts and folds nothing. The items are read per
     # analysis by its key (OFFSET 0 keeps the planner from flattening the LATERAL into a join
     # it may answer by scanning every school's items).

@@ -2,7 +2,7 @@
 
 `effective(section)` is `COALESCE(teacher_edits->section, results->section)`, so an edited
 section (even an emptied list) replaces the AI's. Themes are strengths or weaknesses phrases
-normalised in the database by `ge_theme_key` (migration 0011), kept per analysis item in
+normalised in the database by `ge_theme_key` (migration 0012), kept per analysis item in
 `analysis_themes` by a trigger: punctuation turned into spaces, then `ge_fold` (lower case,
 niqqud, final letters, accents and quotes removed, spaces trimmed and collapsed), so
 "Strong math skills." and "strong  math skills" (or "קְרִיאָה שוטפת" and "קריאה שוטפת!") count
@@ -76,7 +76,7 @@ def effective_confidence() -> ColumnElement[float]:
 
 
 def theme_key(phrase: ColumnElement[str]) -> ColumnElement[str]:
-    """The normalised form of a phrase that themes are grouped by (0011's `ge_theme_key`)."""
+    """The normalised form of a phrase that themes are grouped by (0012's `ge_theme_key`)."""
     # The same function keys analysis_themes when an analysis is written, so a phrase read
     # here and a theme counted from that table always agree.
     return func.ge_theme_key(phrase)

@@ -1,4 +1,4 @@
-"""Theme keys (0011): kept with every write of an analysis, seen with its student, rebuilt."""
+"""Theme keys (0012): kept with every write of an analysis, seen with its student, rebuilt."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ KEYS = (
     "SELECT section, position, key, phrase FROM analysis_themes WHERE analysis_id = $1 "
     "ORDER BY section, position"
 )
-# What a summary folded on every call before 0011: the effective lists, keyed on the fly.
+# What a summary folded on every call before 0012: the effective lists, keyed on the fly.
 RECOMPUTED = """
 SELECT a.id, s.section, e.position::int, a.student_id, public.ge_fold(regexp_replace(e.phrase,
        '[!#-&(-/:-@\\[-_{-~\u00a1-\u00bf\u2010-\u2017\u201a-\u2027\u2030-\u205e\u05be\u05c0\u05c3\u05c6]',
@@ -88,12 +88,12 @@ async def test_the_downgrade_drops_the_keys_and_the_upgrade_rebuilds_them(
         await _analysis(raw, {"strengths": [f"Kind {n}."], "weaknesses": ["None", "  "]})
     before = sorted(map(tuple, await raw.fetch(ROLLUP)))
     assert len(before) == 9
-    await asyncio.to_thread(schema.downgrade, owner_database_url, "0010")
+    await asyncio.to_thread(schema.downgrade, owner_database_url, "0011")
     conn = await asyncpg.connect(asyncpg_dsn(owner_database_url))
     try:
         assert await conn.fetchval("SELECT to_regclass('analysis_themes')") is None
         assert await conn.fetchval("SELECT to_regprocedure('ge_theme_key(text)')") is None
-        # Written while 0011 is away: the upgrade's backfill keys it too.
+        # Written while 0012 is away: the upgrade's backfill keys it too.
         await _analysis(conn, {"strengths": ["Curious!"]})
     finally:
         await conn.close()
