@@ -22,7 +22,7 @@ from bot.states import IDLE, INTERVIEWING, REVIEWING
 from core import dialogue_states, identity
 from core.actor import Channel
 from core.dialogue_states import ConversationState
-from core.errors import AccessDenied, DomainError, NotFound
+from core.errors import AccessDenied, AnalysisClosed, DomainError, NotFound
 from core.inbox import Answer, RecordedReply
 from core.ports.ai import AIProvider
 from core.ports.charts import ChartRenderer
@@ -221,6 +221,11 @@ class DialogueEngine:
         try:
             return await self._dispatch(ctx)
         except DomainError as error:
+            if ctx.state != IDLE and isinstance(error, AnalysisClosed):
+                # Finished or cancelled elsewhere (another chat of the same teacher): this
+                # chat's state about it is over; say so once instead of refusing every message.
+                ctx.go(IDLE)
+                return [Reply(ctx.say("analysis_closed"))]
             if ctx.state != IDLE and isinstance(error, AccessDenied | NotFound):
                 # The account, its role or its school changed under an open state: end it
                 # rather than refuse every later message (cancel and help included).

@@ -72,6 +72,14 @@ class Conflict(DomainError):
         self.what = what
 
 
+class AnalysisClosed(Conflict):
+    """The analysis is no longer in progress (finished or cancelled, perhaps in another chat)."""
+
+    def __init__(self, status: object) -> None:
+        super().__init__(f"analysis is {status}")
+        self.status = status
+
+
 class QuotaExceeded(DomainError):
     """The school's monthly analysis quota is used up until `resets_on`."""
 

@@ -11,7 +11,7 @@ from sqlalchemy import func
 from core.actor import Actor
 from core.analysis_records import audit_analysis_change, own_analysis
 from core.audit import record, service
-from core.errors import Conflict, InvalidInput
+from core.errors import AnalysisClosed, Conflict, InvalidInput
 from core.models import AnalysisStatus, AuditAction
 from core.models.analysis import NOTES_FOR_ACTOR
 from core.sections import SECTIONS
@@ -29,7 +29,7 @@ async def save_analysis(*, uow: UnitOfWork, actor: Actor, analysis_id: uuid.UUID
     analysis = await own_analysis(uow, actor, analysis_id, lock=True)
     _require_result(analysis.results)
     if analysis.status is not AnalysisStatus.IN_PROGRESS:
-        raise Conflict(f"analysis is {analysis.status}")
+        raise AnalysisClosed(analysis.status)
     analysis.status = AnalysisStatus.COMPLETED
     audit_analysis_change(uow, actor, analysis, ["status"])
     await uow.commit()

@@ -27,7 +27,7 @@ from core.analysis_records import (
 )
 from core.audit import record, service
 from core.dialogue_states import ConversationState
-from core.errors import AccessDenied, Conflict, NotFound
+from core.errors import AccessDenied, AnalysisClosed, NotFound
 from core.models import (
     Analysis,
     AnalysisConversation,
@@ -67,7 +67,7 @@ def _check(actor: Actor, analysis_id: uuid.UUID, row: Any) -> None:
     if not may_edit_analysis(actor, row):
         raise AccessDenied("not_author", resource="Analysis", resource_id=str(analysis_id))
     if row.status is not AnalysisStatus.IN_PROGRESS:
-        raise Conflict(f"analysis is {row.status}")
+        raise AnalysisClosed(row.status)
 
 
 def _params(
@@ -222,7 +222,7 @@ async def store_result(
     """Keep the validated analysis in `results` and its text as the final assistant turn."""
     analysis = await own_analysis(uow, actor, analysis_id, lock=True)
     if analysis.status is not AnalysisStatus.IN_PROGRESS:
-        raise Conflict(f"analysis is {analysis.status}")
+        raise AnalysisClosed(analysis.status)
     last = await uow.session.scalar(
         select(func.max(AnalysisConversation.sequence_number)).where(
             AnalysisConversation.analysis_id == analysis.id
