@@ -75,7 +75,8 @@ GREETINGS = frozenset({"hi", "hello", "hey", "שלום", "היי", "הי", "בו
 # What a summary or an export is about, and the named periods. Core reads the English keyword;
 # `request_in_english` turns a Hebrew word into it, and replies offer the first word of each.
 SCOPE_WORDS: dict[str, dict[str, tuple[str, ...]]] = {
-    "school": {"en": ("school",), "he": ("בית-ספר", "ביה״ס", 'ביה"ס')},
+    # Two words as people type them, too ("בית ספר"): request_in_english reads phrases.
+    "school": {"en": ("school",), "he": ("בית-ספר", "ביה״ס", 'ביה"ס', "בית ספר", "בית הספר")},
     "district": {"en": ("district",), "he": ("מחוז",)},
     "grade": {"en": ("grade",), "he": ("שכבה",)},
     "class": {"en": ("class",), "he": ("כיתה",)},
@@ -142,9 +143,14 @@ def section_named(text: str) -> str | None:
 def request_in_english(argument: str) -> str:
     """`[KIND [VALUE]] [PERIOD]` with a Hebrew kind or period word replaced by the keyword."""
     words = argument.split()
-    if words:
-        words[-1] = _PERIOD_BY_WORD.get(words[-1].lower(), words[-1])
-        words[0] = _SCOPE_BY_WORD.get(words[0].lower(), words[0])
+    if not words:
+        return ""
+    words[-1] = _PERIOD_BY_WORD.get(words[-1].lower(), words[-1])
+    # The longest scope phrase the request starts with ("בית ספר" before a one-word kind).
+    for phrase in sorted(_SCOPE_BY_WORD, key=lambda w: -len(w.split())):
+        size = len(phrase.split())
+        if [w.lower() for w in words[:size]] == phrase.split():
+            return " ".join([_SCOPE_BY_WORD[phrase], *words[size:]])
     return " ".join(words)
 
 

@@ -21,7 +21,7 @@ from core.errors import (
 )
 from core.models import UserRole
 from core.roster_csv import RosterRejected
-from core.scopes import NEEDS_VALUE, AmbiguousStudent
+from core.scopes import NEEDS_VALUE, AmbiguousStudent, AmbiguousTeacher
 
 REPORT_LINES = 50  # of a rejected roster: enough to fix a file, short enough for one chat
 SUMMARY_VERBS = frozenset({"summary", "export", "flagged", "reviewed"})
@@ -52,6 +52,8 @@ def _sentence(
         return say("admin_roster_rejected", report=error.report(REPORT_LINES))
     if isinstance(error, AmbiguousStudent):
         return say("bad_student", value=error.query, names=", ".join(error.candidates))
+    if isinstance(error, AmbiguousTeacher):
+        return say("bad_teacher", value=error.name, emails=", ".join(error.emails))
     if isinstance(error, QuotaExceeded):
         return say("quota", limit=error.limit, resets_on=error.resets_on)
     if isinstance(error, UnknownPeriod):  # names the words it could not read, whatever the verb

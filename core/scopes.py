@@ -35,6 +35,9 @@ from core.text import nfc
 from core.uow import UnitOfWork
 
 KINDS = ("school", "district", "grade", "class", "teacher", "student")
+# Hebrew grade letters and their numbers (א = 1 ... יב = 12): rosters store either, and people
+# type either, with or without a geresh (ה, ה׳, ה').
+_HEBREW_GRADES = ("א", "ב", "ג", "ד", "ה", "ו", "ז", "ח", "ט", "י", "יא", "יב")
 NEEDS_VALUE = ("district", "grade", "class", "teacher", "student")
 MAX_CANDIDATES = 5
 
@@ -46,6 +49,15 @@ class AmbiguousStudent(InvalidInput):
         super().__init__("student", f"several students match “{query}”: {', '.join(candidates)}")
         self.query = query
         self.candidates = candidates
+
+
+class AmbiguousTeacher(InvalidInput):
+    """Several teachers the actor may see share the name written; `emails` tell them apart."""
+
+    def __init__(self, name: str, emails: list[str]) -> None:
+        super().__init__("teacher", f"several teachers are called “{name}”: {', '.join(emails)}")
+        self.name = name
+        self.emails = emails
 
 
 @dataclass(frozen=True)
@@ -96,6 +108,22 @@ def parse_request(argument: str, *, now: datetime) -> tuple[Scope, Period | None
     if value is None and kind in NEEDS_VALUE:
         raise InvalidInput(kind, f"write which {kind} after “{kind}”")
     return Scope(kind, value), period
+
+
+def grade_spellings(value: str) -> list[str]:
+    """Every way a roster may spell the grade `value` names: "5", "ה", "ה'", "ה׳"."""
+    written = nfc(value).strip()
+    bare = written.rstrip("'׳״\"")
+    number = None
+    if bare.isdecimal() and 1 <= int(bare) <= len(_HEBREW_GRADES):
+        number = int(bare)
+    elif bare in _HEBREW_GRADES:
+        number = _HEBREW_GRADES.index(bare) + 1
+    if number is None:
+        return [written]
+    letters = _HEBREW_GRADES[number - 1]
+    forms = [written, str(number), letters, f"{letters}'", f"{letters}׳"]
+    return list(dict.fromkeys(forms))
 
 
 def _enrolled(class_ids: list[uuid.UUID]) -> ColumnElement[bool]:
@@ -180,15 +208,28 @@ async def _class(uow: UnitOfWork, actor: Actor, scope: Scope) -> ResolvedScope:
 
 
 async def _teacher(uow: UnitOfWork, actor: Actor, scope: Scope) -> ResolvedScope:
-    teacher = await uow.session.scalar(
-        select(User).where(
-            func.lower(User.email) == (scope.value or "").strip().lower(),
-            User.role == UserRole.TEACHER,
-            visible_users(actor),
+    typed = nfc(scope.value or "").strip()
+    if "@" in typed:
+        named = func.lower(User.email) == typed.lower()
+    else:
+        # A name in either order, as people say it ("דנה לוי", "Levi Dana").
+        wanted = func.ge_fold(typed)
+        named = (func.ge_fold(User.first_name + " " + User.last_name) == wanted) | (
+            func.ge_fold(User.last_name + " " + User.first_name) == wanted
         )
-    )
-    if teacher is None:
-        raise NotFound("Teacher", scope.value or "")
+    found = (
+        await uow.session.scalars(
+            select(User)
+            .where(named, User.role == UserRole.TEACHER, visible_users(actor))
+            .order_by(User.email)
+            .limit(MAX_CANDIDATES)
+        )
+    ).all()
+    if not found:
+        raise NotFound("Teacher", typed)
+    if len(found) > 1:
+        raise AmbiguousTeacher(typed, [t.email for t in found])
+    teacher = found[0]
     written = select(Analysis.student_id).where(Analysis.teacher_id == teacher.id).correlate(None)
     return ResolvedScope(
         scope,
@@ -242,8 +283,9 @@ async def resolve_scope(uow: UnitOfWork, actor: Actor, scope: Scope) -> Resolved
         return await _district(uow, actor, scope)
     if scope.kind == "grade":
         level = (scope.value or "").strip()
-        grade = Student.grade_level == level
-        return ResolvedScope(scope, level, grade, grade, Class.grade_level == level)
+        spellings = grade_spellings(level)
+        grade = Student.grade_level.in_(spellings)
+        return ResolvedScope(scope, level, grade, grade, Class.grade_level.in_(spellings))
     if scope.kind == "class":
         return await _class(uow, actor, scope)
     if scope.kind == "teacher":

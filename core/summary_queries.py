@@ -101,14 +101,16 @@ def _analyses(*columns: Any) -> AnySelect:
 
 def _covered(resolved: ResolvedScope, period: Period | None) -> ColumnElement[bool]:
     return exists(
-        select(Analysis.id).where(
+        select(Analysis.id)
+        .where(
             Analysis.student_id == Student.id,
             COMPLETED,
             Analysis.deleted_at.is_(None),
             *_in_period(period),
             # The scope's analysis condition (e.g. a teacher's own) decides what covers.
             resolved.analyses,
-        ).correlate(Student)
+        )
+        .correlate(Student)
     )
 
 

@@ -96,8 +96,9 @@ def _flagged(actor: Actor, *where: ColumnElement[bool], only_flagged: bool) -> A
         )
     return (
         # Same rows as policy.visible_analyses, written on the join (see core/summary_queries.py).
-        statement.where(Analysis.deleted_at.is_(None), visible_students(actor), *where)
-        .order_by(when.desc().nulls_last(), Analysis.id)
+        statement.where(Analysis.deleted_at.is_(None), visible_students(actor), *where).order_by(
+            when.desc().nulls_last(), Analysis.id
+        )
     )
 
 
@@ -112,9 +113,9 @@ async def list_flagged(
     """Flagged analyses the actor may see (a principal's school, an admin's all), newest first."""
     require_role(actor, UserRole.PRINCIPAL, UserRole.ADMIN, resource="Analysis")
     await uow.session.execute(PER_SCHOOL_PLANS)
-    statement = _flagged(
-        actor, Analysis.flagged_for_review.is_(True), only_flagged=True
-    ).limit(max(1, min(limit, MAX_LIST)))
+    statement = _flagged(actor, Analysis.flagged_for_review.is_(True), only_flagged=True).limit(
+        max(1, min(limit, MAX_LIST))
+    )
     found = [_view(row) for row in (await uow.session.execute(statement)).all()]
     record(
         uow,
