@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from core.actor import Actor
 from core.analysis_records import _own_statement
-from core.driver_sql import AUDIT_COLUMNS, AUDIT_ROWS, DriverStatement, compose
+from core.driver_sql import ACTING, AUDIT_COLUMNS, AUDIT_ROWS, DriverStatement, compose
 from core.models import Analysis
 
 _ANALYSES = Analysis.__table__
@@ -50,7 +50,8 @@ audit AS (INSERT INTO audit_logs ({AUDIT_COLUMNS})
                    'studentIds', jsonb_build_array(mine.student_id::text))
             FROM turn, mine, {AUDIT_ROWS}
           RETURNING 1)"""
-_REPORT = """
+_REPORT = f"""
+       {ACTING},
        (SELECT sequence_number FROM turn) AS sequence,
        (SELECT count(*) FROM turn) + (SELECT count(*) FROM counted) AS written,
        (SELECT count(*) FROM audit) AS audited"""
