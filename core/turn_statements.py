@@ -30,7 +30,9 @@ turn AS (INSERT INTO analysis_conversations (analysis_id, role, content, tokens,
            FROM fit {also}
          RETURNING sequence_number)"""
 # Tokens and cost add up; the duration is kept current; an UPDATE only when something changes.
-_COUNTED = """
+_DURATION_CHANGED = """analyses.session_duration IS DISTINCT FROM greatest(0, floor(extract(
+                      epoch FROM :now::timestamptz - analyses.created_at)))"""
+_COUNTED = f"""
 counted AS (UPDATE analyses
                SET total_tokens = coalesce(analyses.total_tokens, 0) + :billed::integer,
                    estimated_cost = coalesce(analyses.estimated_cost, 0) + :cost::double precision,
@@ -38,8 +40,7 @@ counted AS (UPDATE analyses
                      epoch FROM :now::timestamptz - analyses.created_at)))
               FROM turn
              WHERE analyses.id = :analysis_id
-               AND (:billed <> 0 OR :cost <> 0 OR analyses.session_duration IS DISTINCT FROM
-                    greatest(0, floor(extract(epoch FROM :now::timestamptz - analyses.created_at))))
+               AND (:billed <> 0 OR :cost <> 0 OR {_DURATION_CHANGED})
             RETURNING 1)"""
 _AUDIT = f"""
 audit AS (INSERT INTO audit_logs ({AUDIT_COLUMNS})
@@ -74,7 +75,10 @@ fresh AS (SELECT :event_key::text IS NULL OR EXISTS (SELECT 1 FROM applied)
         also=", fresh WHERE fresh.yes",
     )
     + ","
-    + _COUNTED
+    # Only what is billed: a teacher's turn is not, and its analysis row is left alone (an
+    # UPDATE under RLS checks the policy twice and writes a row version); the question's
+    # write moments later brings the duration up to date.
+    + _COUNTED.replace(_DURATION_CHANGED, "false")
     + ","
     + _AUDIT
     + """
