@@ -75,15 +75,13 @@ fresh AS (SELECT :event_key::text IS NULL OR EXISTS (SELECT 1 FROM applied)
         also=", fresh WHERE fresh.yes",
     )
     + ","
-    # Only what is billed: a teacher's turn is not, and its analysis row is left alone (an
-    # UPDATE under RLS checks the policy twice and writes a row version); the question's
-    # write moments later brings the duration up to date.
-    + _COUNTED.replace(_DURATION_CHANGED, "false")
-    + ","
+    # No UPDATE of the analysis: a teacher's turn is not billed, and the question's write
+    # moments later brings the duration up to date (an UPDATE under RLS, even one that never
+    # runs, sets up its policy's plan on every execution).
     + _AUDIT
     + """
 SELECT mine.*, (SELECT yes FROM fresh) AS fresh,"""
-    + _REPORT
+    + _REPORT.replace(" + (SELECT count(*) FROM counted)", "")
     + """,
        ARRAY(SELECT role::text FROM prior ORDER BY sequence_number) AS turn_roles,
        ARRAY(SELECT content FROM prior ORDER BY sequence_number) AS turn_contents,
