@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
-from collections.abc import Coroutine
+from collections.abc import AsyncIterator, Coroutine
 from typing import Any
 
 import redis.asyncio
@@ -13,6 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.logs import request_logging
+from adapters.loop_lag import governed
 from adapters.metrics import Metrics
 from adapters.pipeline import Pipeline
 from bot.slots import Slots
@@ -120,6 +121,12 @@ def build_app(
     app[TASKS_KEY] = TaskTracker(None if pipeline is not None else slots)
     if slots is not None:
         metrics.turns_waiting.set_function(lambda: slots.waiting)
+
+        async def acks_first(app: web.Application) -> AsyncIterator[None]:
+            async with governed(slots):  # fewer turns at once while the loop runs late
+                yield
+
+        app.cleanup_ctx.append(acks_first)
     if pipeline is not None:
         app[PIPELINE_KEY] = pipeline
 

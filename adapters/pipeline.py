@@ -63,6 +63,9 @@ class PipelineSettings:
     # under one hold of the lock (the lock's renewals stop at its maximum hold).
     batch: int = 20
     batch_hold_seconds: float = 15.0
+    # Conversations at once between waking and holding a turn slot (taking the lock, reading
+    # the waiting events, waiting for the slot); the others wait for this without a lock.
+    opening: int = 32
 
 
 # Postgres or Redis away or too slow: no fault of the event being run, so not counted against it
@@ -75,6 +78,28 @@ def outage(error: BaseException) -> bool:
     """True when `error` says a server is away, not that the event cannot be run."""
     lost = isinstance(error, DBAPIError) and error.connection_invalidated
     return lost or isinstance(error, _OUTAGES)
+
+
+class _Opening:
+    """One place among the conversations opening at once, given back by `release` or at exit."""
+
+    def __init__(self, places: asyncio.Semaphore) -> None:
+        self._places = places
+        self._held = False
+
+    async def __aenter__(self) -> _Opening:
+        await self._places.acquire()
+        self._held = True
+        return self
+
+    def release(self) -> None:
+        """Give the place back (once)."""
+        if self._held:
+            self._held = False
+            self._places.release()
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.release()
 
 
 class Pipeline:
@@ -111,6 +136,12 @@ class Pipeline:
         self._failures: dict[str, int] = {}
         self._sweeper: asyncio.Task[None] | None = None
         self._closing = False
+        # A burst far above what the process answers woke a worker per conversation at once,
+        # each taking its lock (renewed every few seconds), reading its events and then
+        # waiting for a slot: that work grew with the backlog and crowded the event loop the
+        # acknowledgements run on (bench-http, ack p99 195 ms at 258/s). Bounded here, the
+        # rest wait on a semaphore, holding nothing; a turn waiting on the model holds none.
+        self._opening = asyncio.Semaphore(self.settings.opening)
 
     def register(
         self, platform: str, run: Runner, deliver: Deliver, give_up: GiveUp | None = None
@@ -136,14 +167,9 @@ class Pipeline:
         False for a redelivery of a stored event (acknowledge it again; it is answered once).
         """
         async with UnitOfWork(self.ack_session_factory) as uow:
-            await uow.single_statement()
-            fresh = await inbox.store(
-                uow.session,
-                event_key=event_key,
-                conversation_key=conversation_key,
-                payload=payload,
+            fresh = await inbox.store_event(
+                uow, event_key=event_key, conversation_key=conversation_key, payload=payload
             )
-            await uow.commit()
         self.wake(conversation_key)
         return fresh
 
@@ -194,18 +220,18 @@ class Pipeline:
     async def _turns(self, key: str) -> bool:
         """Run the conversation's waiting events in order; True when some may be left."""
         loop = asyncio.get_running_loop()
-        async with self.locks.hold(key):
+        async with _Opening(self._opening) as opening, self.locks.hold(key):
             held = loop.time()
             events = await self._waiting(key)
             for n, event in enumerate(events):
                 if n and loop.time() - held > self.settings.batch_hold_seconds:
                     return True  # the rest under a fresh hold of the lock
-                chats = await self._turn(key, event)
+                chats = await self._turn(key, event, opening)
                 for chat in chats:
                     self.send(chat)
         return len(events) == self.settings.batch
 
-    async def _turn(self, key: str, event: StoredEvent) -> set[str]:
+    async def _turn(self, key: str, event: StoredEvent, opening: _Opening) -> set[str]:
         """Run one event (the lock held); the chats it recorded replies for."""
         failures = self._failures.get(event.event_key, 0)
         if max(event.attempts, failures) >= self.settings.max_attempts:
@@ -213,6 +239,7 @@ class Pipeline:
         self._failures[event.event_key] = failures + 1
         try:
             async with self.slots.held() if self.slots else contextlib.nullcontext():
+                opening.release()  # a slot held: the next conversation may open
                 chats = await self._runners[platform_of(key)](event)
         except Exception as error:
             if outage(error):

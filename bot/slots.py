@@ -13,6 +13,7 @@ call runs long the turn's runner is told, every few seconds, so the user sees it
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import contextvars
 import logging
@@ -96,16 +97,60 @@ _HOLDING: contextvars.ContextVar[_Holding | None] = contextvars.ContextVar("slot
 
 
 class Slots:
-    """At most `limit` turns at work at once; the rest wait in order."""
+    """At most `limit` turns at work at once (fewer while some are withheld); the rest wait in
+    order."""
 
     def __init__(self, limit: int) -> None:
-        self._free = asyncio.Semaphore(limit)
+        self.limit = limit
+        self.in_use = 0
         self.waiting = 0
+        self.withheld = 0  # slots kept from turns for now (see `withhold`)
+        self._waiters: collections.deque[asyncio.Future[None]] = collections.deque()
+
+    def withhold(self) -> None:
+        """Keep one more slot from turns until `restore`, at once (before any waiting turn).
+
+        For a process whose event loop is too busy to answer its webhooks promptly: fewer turns
+        at once, the same turns in the end. At least one slot always stays for turns; turns
+        holding slots keep them (only new holders wait).
+        """
+        if self.withheld + 1 < self.limit:
+            self.withheld += 1
+
+    def restore(self) -> None:
+        """Give one withheld slot back to turns (a no-op when none is withheld)."""
+        if self.withheld:
+            self.withheld -= 1
+            self._wake()
+
+    def _wake(self) -> None:
+        """Hand free slots to the longest waiting turns."""
+        while self._waiters and self.in_use < self.limit - self.withheld:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                self.in_use += 1  # the waiter's now, before it runs
+                waiter.set_result(None)
+
+    def _give(self) -> None:
+        self.in_use -= 1
+        self._wake()
 
     async def _take(self) -> None:
+        if not self._waiters and self.in_use < self.limit - self.withheld:
+            self.in_use += 1
+            return
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiters.append(waiter)
         self.waiting += 1
         try:
-            await self._free.acquire()
+            await waiter
+        except BaseException:
+            if waiter.done() and not waiter.cancelled():
+                self._give()  # handed a slot as it was cancelled: pass it on
+            else:
+                with contextlib.suppress(ValueError):
+                    self._waiters.remove(waiter)
+            raise
         finally:
             self.waiting -= 1
 
@@ -120,7 +165,7 @@ class Slots:
         finally:
             _HOLDING.reset(token)
             if holding.now:
-                self._free.release()
+                self._give()
 
     @asynccontextmanager
     async def given_back(self) -> AsyncIterator[None]:
@@ -130,7 +175,7 @@ class Slots:
             yield
             return
         holding.now = False
-        self._free.release()
+        self._give()
         try:
             yield
         finally:

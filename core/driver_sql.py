@@ -37,6 +37,9 @@ AUDIT_ROWS = (
     "action audit_action, resource text, resource_id text, metadata jsonb)"
 )
 AUDIT_COLUMNS = "user_id, user_email, user_role, action, resource, resource_id, metadata"
+# The column telling whether `ge_act_as` set an actor for this transaction (it clears the
+# settings first, so a refused actor leaves them empty).
+ACTING = "current_setting('ge.role', true) <> '' AS acting"
 
 
 @dataclass(frozen=True)
@@ -50,14 +53,19 @@ class DriverStatement:
 
     # Whether the SQL writes a table of student data: read from the SQL once, not declared.
     writes_student_data: bool = field(init=False)
+    # Whether it reports if the transaction acts as someone (an `acting` column, ACTING):
+    # then it may be a transaction's first statement right after a pipelined act-as.
+    reports_acting: bool = field(init=False)
 
     def __post_init__(self) -> None:
         writes = PROTECTED_TABLES.intersection(m.lower() for m in _WRITES.findall(self.sql))
         object.__setattr__(self, "writes_student_data", bool(writes))
+        columns = set(re.findall(r"AS (\w+)", self.sql))
+        object.__setattr__(self, "reports_acting", ACTING in self.sql)
         if self.writes_student_data and (
             "INSERT INTO audit_logs" not in self.sql
             or "audit" not in self.names
-            or not {"written", "audited"} <= set(re.findall(r"AS (\w+)", self.sql))
+            or not {"written", "audited"} <= columns
         ):
             raise ValueError(
                 "a statement writing student data inserts its audit rows (the `audit` "

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from core.actor import Actor
 from core.analysis_records import _own_statement
-from core.driver_sql import AUDIT_COLUMNS, AUDIT_ROWS, DriverStatement, compose
+from core.driver_sql import ACTING, AUDIT_COLUMNS, AUDIT_ROWS, DriverStatement, compose
 from core.models import Analysis
 
 _ANALYSES = Analysis.__table__
@@ -30,7 +30,9 @@ turn AS (INSERT INTO analysis_conversations (analysis_id, role, content, tokens,
            FROM fit {also}
          RETURNING sequence_number)"""
 # Tokens and cost add up; the duration is kept current; an UPDATE only when something changes.
-_COUNTED = """
+_DURATION_CHANGED = """analyses.session_duration IS DISTINCT FROM greatest(0, floor(extract(
+                      epoch FROM :now::timestamptz - analyses.created_at)))"""
+_COUNTED = f"""
 counted AS (UPDATE analyses
                SET total_tokens = coalesce(analyses.total_tokens, 0) + :billed::integer,
                    estimated_cost = coalesce(analyses.estimated_cost, 0) + :cost::double precision,
@@ -38,8 +40,7 @@ counted AS (UPDATE analyses
                      epoch FROM :now::timestamptz - analyses.created_at)))
               FROM turn
              WHERE analyses.id = :analysis_id
-               AND (:billed <> 0 OR :cost <> 0 OR analyses.session_duration IS DISTINCT FROM
-                    greatest(0, floor(extract(epoch FROM :now::timestamptz - analyses.created_at))))
+               AND (:billed <> 0 OR :cost <> 0 OR {_DURATION_CHANGED})
             RETURNING 1)"""
 _AUDIT = f"""
 audit AS (INSERT INTO audit_logs ({AUDIT_COLUMNS})
@@ -50,7 +51,8 @@ audit AS (INSERT INTO audit_logs ({AUDIT_COLUMNS})
                    'studentIds', jsonb_build_array(mine.student_id::text))
             FROM turn, mine, {AUDIT_ROWS}
           RETURNING 1)"""
-_REPORT = """
+_REPORT = f"""
+       {ACTING},
        (SELECT sequence_number FROM turn) AS sequence,
        (SELECT count(*) FROM turn) + (SELECT count(*) FROM counted) AS written,
        (SELECT count(*) FROM audit) AS audited"""
@@ -73,12 +75,13 @@ fresh AS (SELECT :event_key::text IS NULL OR EXISTS (SELECT 1 FROM applied)
         also=", fresh WHERE fresh.yes",
     )
     + ","
-    + _COUNTED
-    + ","
+    # No UPDATE of the analysis: a teacher's turn is not billed, and the question's write
+    # moments later brings the duration up to date (an UPDATE under RLS, even one that never
+    # runs, sets up its policy's plan on every execution).
     + _AUDIT
     + """
 SELECT mine.*, (SELECT yes FROM fresh) AS fresh,"""
-    + _REPORT
+    + _REPORT.replace(" + (SELECT count(*) FROM counted)", "")
     + """,
        ARRAY(SELECT role::text FROM prior ORDER BY sequence_number) AS turn_roles,
        ARRAY(SELECT content FROM prior ORDER BY sequence_number) AS turn_contents,

@@ -250,7 +250,7 @@ class UnitOfWork:
             raise AuditMissing("a statement writing student data with no audit row queued")
         if self._driver is not None:
             if not self._driver.active:
-                await self._driver.begin(actor)
+                await self._driver.begin(actor, checked_by_statement=statement.reports_acting)
             driver = self._driver.connection
         else:
             connection = await self.session.connection()
@@ -259,6 +259,11 @@ class UnitOfWork:
             raise RuntimeError("run_audited outside a transaction")
         values = {**params, "audit": audit_json(rows)}
         row = await driver.fetchrow(statement.sql, *statement.args(values))
+        if self._driver is not None and self._driver.unconfirmed:
+            # The act-as went with BEGIN: this statement read its answer (AccessDenied when
+            # refused; run again in the rare case the actor became live in between).
+            if await self._driver.confirm(actor, row is not None and bool(row["acting"])):
+                row = await driver.fetchrow(statement.sql, *statement.args(values))
         if statement.writes_student_data:
             if row is None or (row["written"] and not row["audited"]):
                 await self.rollback()

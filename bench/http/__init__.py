@@ -14,8 +14,9 @@ highest step acknowledged at (nearly) its offered rate with every answer a 200.
 
 The engine-only figure is bench.turns' own measurement at 8 conversations, run first in this
 process against the same fake AI (its own database and Redis namespace). The target, "ack p99
-under 100 ms at the engine's sustained rate", is checked at a step sent at that rate; the
-PASS/FAIL is informational (the exit code does not depend on it). Only 127.0.0.1 is loaded.
+under 50 ms at the engine's sustained rate" (issue 14), is checked at a step sent at that
+rate; the PASS/FAIL is informational (the exit code does not depend on it). Only 127.0.0.1 is
+loaded.
 
 Run: `python -m bench.http` (DATABASE_URL and REDIS_URL, else embedded servers under
 .data/bench). Every Redis key written carries this run's random tag and is deleted at the end.

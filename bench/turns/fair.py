@@ -9,7 +9,8 @@ Per exchange, on the real migrated schema, as the application role (RLS in force
   locks the analysis under the same access rule as core/policy.py (author, student enrolled in
   an active class of theirs, not deleted, in progress), reads the student and the turns so far,
   marks the inbox event applied, inserts the teacher's turn and its audit row; COMMIT;
-- the model call with no transaction open: the turns redacted by the real Pseudonymizer, the
+- the model call with no transaction open: the turns redacted by the real Pseudonymizer (kept
+  per student, as the engine keeps it; the birth date is hidden too), the
   same instruction and JSON-schema format as the engine sends, one aiohttp POST, the body and
   the reply's JSON parsed;
 - transaction 2: BEGIN; `ge_act_as`; one statement that locks the analysis again, inserts the
@@ -21,6 +22,7 @@ connection is held while the model answers), two Redis round trips.
 
 from __future__ import annotations
 
+import functools
 import json
 import secrets
 import time
@@ -166,6 +168,13 @@ async def fair_rig(
         await pool.close()
 
 
+@functools.lru_cache(maxsize=1024)
+def _redactor(first: str, last: str, student_id: str | None, born: Any) -> Pseudonymizer:
+    """Kept per student, as the engine keeps its redactors (bot/interview.py)."""
+    return Pseudonymizer(first, last, student_id=student_id,
+                         date_of_birth=born.date() if born else None)  # fmt: skip
+
+
 async def _ask(rig: FairRig, messages: list[dict[str, str]]) -> tuple[str, int, int]:
     """The model call: the question and the prompt and completion tokens."""
     body = {
@@ -212,8 +221,8 @@ async def exchange(rig: FairRig, seat: Seat) -> float:
             )  # fmt: skip
             if first is None or first["sequence"] is None:
                 raise RuntimeError(f"fair exchange: no turn stored for {external}")
-        redactor = Pseudonymizer(first["first_name"], first["last_name"],
-                                 student_id=first["student_id"])  # fmt: skip
+        redactor = _redactor(first["first_name"], first["last_name"], first["student_id"],
+                             first["date_of_birth"])  # fmt: skip
         messages = [
             {"role": ROLES[role], "content": text if role == "SYSTEM" else redactor.redact(text)}
             for role, text in zip(first["roles"], first["contents"], strict=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextvars
+import functools
 import re
 import time
 from collections import Counter
@@ -51,11 +52,25 @@ TALLY = Tally()
 _TABLE = re.compile(r"\b(?:FROM|INTO|UPDATE)\s+(\w+)", re.IGNORECASE)
 
 
+# Cached: the engine sends the same few statement strings again and again, and reading a
+# label from a several-KB statement on each call was the bench's cost, counted as the engine's.
+@functools.lru_cache(maxsize=512)
 def _label(statement: str) -> str:
     verb = statement.lstrip().split(None, 1)[0].upper()
     table = _TABLE.search(statement)
     lock = " FOR UPDATE" if "FOR UPDATE" in statement.upper() else ""
     return f"{verb} {table.group(1) if table else ''}{lock}".strip()
+
+
+@functools.lru_cache(maxsize=512)
+def _verb(statement: str) -> str:
+    return statement.split(None, 1)[0].rstrip(";").upper()
+
+
+@functools.lru_cache(maxsize=512)
+def _driver_label(statement: str) -> str:
+    """A statement sent on the driver connection directly (`;`: the pool's pre-ping)."""
+    return "ping ;" if statement.strip() == ";" else f"{_label(statement)} (driver)"
 
 
 class CountingConnection(asyncpg.Connection):  # type: ignore[misc]
@@ -67,7 +82,7 @@ class CountingConnection(asyncpg.Connection):  # type: ignore[misc]
         try:
             return await super().execute(query, *args, **kwargs)
         finally:
-            TALLY.sql[query.split(None, 1)[0].rstrip(";").upper()] += 1
+            TALLY.sql[_verb(query)] += 1
             TALLY.sql_seconds += time.perf_counter() - started
 
     async def fetchrow(self, query: str, *args: Any, **kwargs: Any) -> Any:
@@ -76,7 +91,7 @@ class CountingConnection(asyncpg.Connection):  # type: ignore[misc]
         try:
             return await super().fetchrow(query, *args, **kwargs)
         finally:
-            TALLY.sql["ping ;" if query.strip() == ";" else f"{_label(query)} (driver)"] += 1
+            TALLY.sql[_driver_label(query)] += 1
             TALLY.sql_seconds += time.perf_counter() - started
 
     async def fetchval(self, query: str, *args: Any, **kwargs: Any) -> Any:
@@ -85,7 +100,7 @@ class CountingConnection(asyncpg.Connection):  # type: ignore[misc]
         try:
             return await super().fetchval(query, *args, **kwargs)
         finally:
-            TALLY.sql[f"{_label(query)} (driver)"] += 1
+            TALLY.sql[_driver_label(query)] += 1
             TALLY.sql_seconds += time.perf_counter() - started
 
     async def fetch(self, query: str, *args: Any, **kwargs: Any) -> Any:
@@ -94,7 +109,7 @@ class CountingConnection(asyncpg.Connection):  # type: ignore[misc]
         try:
             return await super().fetch(query, *args, **kwargs)
         finally:
-            TALLY.sql[f"{_label(query)} (driver)"] += 1
+            TALLY.sql[_driver_label(query)] += 1
             TALLY.sql_seconds += time.perf_counter() - started
 
     async def prepare(self, query: str, **kwargs: Any) -> Any:

@@ -120,18 +120,19 @@ async def append_turn(
     role: ConversationRole,
     content: str,
     tokens: int | None = None,
-    billed_tokens: int | None = None,
-    cost: float = 0.0,
     now: datetime | None = None,
     event_key: str | None = None,
 ) -> InterviewSnapshot:
-    """Store the next turn (sequence max + 1), keep tokens, cost and duration current.
+    """Store the next turn (sequence max + 1), unbilled (a teacher's answer).
+
+    The analysis row is not written: its duration is brought up to date by the question's
+    write that follows (`append_question`).
 
     Returns the interview as it now stands, read in the same statement, so the dialogue needs
     no second unit of work before calling the model. A turn with an `event_key` is stored once
     per inbox event, however often the event is run.
     """
-    params = _params(actor, analysis_id, role, content, tokens, billed_tokens, cost, now)
+    params = _params(actor, analysis_id, role, content, tokens, None, 0.0, now)
     _audit_turn(uow, actor, analysis_id, role, event_key)
     found = await uow.run_audited(
         turn_statements.statement(actor, answer=True), {**params, "event_key": event_key}
@@ -155,7 +156,7 @@ async def append_turn(
     turns.append(Turn(role, content, row.sequence, tokens))
     loaded = await snapshot(uow, actor, row, turns=turns, student=student)
     await uow.commit()
-    return dataclasses.replace(loaded, **_values(row, billed_tokens, cost, params["now"]))
+    return dataclasses.replace(loaded, **_values(row, None, 0.0, params["now"]))
 
 
 @service(on_driver=True)

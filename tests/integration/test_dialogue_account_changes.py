@@ -7,6 +7,8 @@ Otherwise every service reloads the user and refuses, and the refusal is audited
 
 from __future__ import annotations
 
+import asyncio
+
 import asyncpg
 import pytest
 
@@ -113,3 +115,38 @@ async def test_a_relink_or_role_change_mid_interview_ends_it_with_one_clear_mess
     assert {r.text for r in await chat.say("cancel")}.isdisjoint(refusals)
     # Help is the list for the role the account has now.
     assert [r.text for r in await chat.say("help")] == [command_list(language, role)]
+
+
+async def test_an_account_closed_while_the_model_answers_stores_no_question(
+    chat: Chat, fake_ai: FakeOpenAI, raw: asyncpg.Connection
+) -> None:
+    # The question's write acts as the teacher again (BEGIN and the act-as in one round trip,
+    # its answer read by the write itself): closed meanwhile, nothing of it is stored.
+    await _mid_interview(chat, fake_ai)
+    fake_ai.push_delay(1.0)
+    fake_ai.push_question("Never stored?")
+    asked = len(fake_ai.requests)
+    answer = asyncio.create_task(chat.say("Liam loves maps."))
+    for _ in range(200):
+        if len(fake_ai.requests) > asked:
+            break
+        await asyncio.sleep(0.01)
+    assert len(fake_ai.requests) > asked, "the model was never asked"
+    await raw.execute(DEACTIVATE)
+
+    replies = await answer
+
+    # Refused under an open interview: it ends with one clear message (bot/engine.py).
+    assert [r.text for r in replies] == [t("en", "conversation_ended")]
+    roles = await raw.fetch(
+        "SELECT role::text FROM analysis_conversations ORDER BY sequence_number"
+    )
+    # The answer was stored before the model call; the question after it was refused.
+    assert [r["role"] for r in roles] == ["SYSTEM", "ASSISTANT", "USER"]
+    denial = await raw.fetchrow(
+        "SELECT metadata FROM audit_logs WHERE metadata->>'denied' = 'true' "
+        "ORDER BY created_at DESC LIMIT 1"
+    )
+    assert denial is not None and '"reason": "user_inactive"' in denial["metadata"]
+    assert not await raw.fetchval("SELECT count(*) FROM outbox_replies WHERE reply::text LIKE "
+                                  "'%Never stored%'")  # fmt: skip

@@ -1,0 +1,89 @@
+"""The HTTP client the openai SDK sends through: one aiohttp session, no per-call layers on top.
+
+The SDK stays the client (its request building, errors, status handling). What it is given
+is an httpx2 client whose `send` hands a plain request (no auth flow, no redirects: the API
+answers in place) straight to an aiohttp transport that reads the whole body in one go and
+returns it as the response's content. The SDK's own aiohttp transport streams the body in
+chunks through two wrappers and rebuilds its headers per call; with its auth and redirect
+layers that was about a fifth of the model call's client CPU, paid on every exchange.
+Timeouts and connection failures come out as httpx2's exceptions, which the SDK turns into
+APITimeoutError and APIConnectionError as before.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aiohttp
+import httpx2
+
+# aiohttp's failures as the httpx2 exceptions the SDK maps (first match wins).
+_ERRORS: tuple[tuple[type[BaseException], type[httpx2.TransportError]], ...] = (
+    (TimeoutError, httpx2.ReadTimeout),  # aiohttp's timeouts subclass it
+    (aiohttp.ClientConnectorError, httpx2.ConnectError),
+    (aiohttp.ClientPayloadError, httpx2.ReadError),
+    (aiohttp.ClientError, httpx2.NetworkError),
+)
+
+
+class _AiohttpTransport(httpx2.AsyncBaseTransport):
+    """Sends an httpx2 request over one aiohttp session; the body is read whole."""
+
+    def __init__(self) -> None:
+        self._session: aiohttp.ClientSession | None = None
+        self._timeouts: dict[tuple[Any, ...], aiohttp.ClientTimeout] = {}
+
+    def _timeout(self, request: httpx2.Request) -> aiohttp.ClientTimeout:
+        given = request.extensions.get("timeout") or {}
+        key = (given.get("connect"), given.get("read"), given.get("pool"))
+        timeout = self._timeouts.get(key)
+        if timeout is None:
+            # As the SDK's own transport maps them: per socket read, per connect, pool wait.
+            timeout = aiohttp.ClientTimeout(sock_connect=key[0], sock_read=key[1], connect=key[2])
+            self._timeouts[key] = timeout
+        return timeout
+
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        """One request, its whole response read."""
+        if self._session is None:
+            self._session = aiohttp.ClientSession(auto_decompress=False)
+        try:
+            async with self._session.request(
+                request.method, str(request.url), headers=request.headers.multi_items(),
+                data=request.content or None, allow_redirects=False,
+                timeout=self._timeout(request),
+            ) as answer:  # fmt: skip
+                body = await answer.read()
+                status, headers = answer.status, answer.raw_headers
+        except Exception as error:
+            for cause, mapped in _ERRORS:
+                if isinstance(error, cause):
+                    raise mapped(str(error) or type(error).__name__, request=request) from error
+            raise
+        # The body stays as sent (gzip included): httpx2 decodes it by its content-encoding.
+        return httpx2.Response(status, headers=headers, content=body, request=request)
+
+    async def aclose(self) -> None:
+        """Close the session and its connections."""
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+
+class LeanAsyncClient(httpx2.AsyncClient):
+    """An httpx2 client for the openai SDK over `_AiohttpTransport`, plain sends short-cut."""
+
+    def __init__(self, *, timeout: float) -> None:
+        """Requests time out as the SDK says per call (`timeout` when it says nothing)."""
+        super().__init__(timeout=timeout, follow_redirects=False, transport=_AiohttpTransport())
+        self._lean = self._transport
+
+    async def send(
+        self, request: httpx2.Request, *, stream: bool = False, **kwargs: Any
+    ) -> httpx2.Response:
+        """A plain request straight to the transport; anything else as httpx2 sends it."""
+        plain = not stream and kwargs.get("auth") is None and not kwargs.get("follow_redirects")
+        if not plain:
+            return await super().send(request, stream=stream, **kwargs)
+        response = await self._lean.handle_async_request(request)
+        return response
