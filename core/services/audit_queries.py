@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, literal, select, tuple_, union
+from sqlalchemy import ColumnElement, Row, and_, func, literal, select, tuple_, union
 from sqlalchemy.orm import aliased
 
 from core.actor import Actor
@@ -60,8 +60,9 @@ class AuditEntry:
         return self.channel.get("platform", "")
 
     @classmethod
-    def of(cls, row: AuditLog) -> AuditEntry:
-        """From a loaded row, keeping only metadata that describes this access."""
+    def of(cls, row: AuditLog | Row[Any]) -> AuditEntry:
+        """From a loaded row (or a Core row, metadata labelled `metadata_`), keeping only
+        metadata that describes this access."""
         meta = row.metadata_ or {}
         channel = meta.get("channel")
         return cls(
