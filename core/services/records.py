@@ -41,7 +41,7 @@ from core.services.audit_queries import (
     AuditEntry,
     AuditPage,
     audited_page,
-    newest_first,
+    newest_first_of_few,
     parse_cursor,
 )
 from core.uow import UnitOfWork
@@ -170,7 +170,9 @@ async def student_disclosures(
     require_admin(actor, resource="AuditLog")
     cursor = parse_cursor(before, limit)
     row = await _student(uow, actor, student)
-    rows = (await uow.session.scalars(newest_first(names_student(row.id), cursor, limit))).all()
+    rows = (
+        await uow.session.scalars(newest_first_of_few(names_student(row.id), cursor, limit))
+    ).all()
     entries = audited_page(
         uow, actor, rows, cursor, limit, row.id, student_ids=[row.id], operation="byStudent"
     )
