@@ -12,6 +12,7 @@ instead of starting after all of them. Every step's time is printed, then each p
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -122,60 +123,78 @@ def rebuild_steps(
 
     `constraints` (table_name, name, kind, definition, index_definition) and `indexes`
     (table_name, name, definition) were dropped before the load; `parts` holds each
-    partitioned table's partitions; `tables` is every table to analyse.
+    partitioned table's partitions; `tables` is every table, largest first.
 
-    VACUUM comes first, table by table (a partitioned table partition by partition): with no
-    index yet it is one pass, and it sets the hint bits the index builds would otherwise set,
-    dirtying and writing every page once more. A key of a plain table is built as a unique
-    index (SHARE lock, beside the table's other builds) and then made the key from it (USING
-    INDEX: the same index and constraint as ADD CONSTRAINT makes); a partitioned table's key
-    cannot be, so it is added alone. A foreign key is added NOT VALID and validated in the same
-    step, once both its tables' builds are done: validating takes a lock that lets other
-    validations against the same parent run. ANALYZE ends each table, after its foreign keys
-    (it would wait for their lock) and its expression indexes (it gathers their statistics).
+    Largest table first, so no long build is left to run alone at the end. VACUUM comes first,
+    table by table (partition by partition): with no index yet it is one pass, and it sets the
+    hint bits the index builds would otherwise set, dirtying and writing every page once more.
+    A partitioned table is built partition by partition, each partition's keys and indexes
+    together while its pages are still cached, then each on the parent, which attaches the
+    partitions' equal indexes instead of building them (as CREATE INDEX and ADD PRIMARY KEY on
+    a partitioned table do; the partitions' index names are the ones PostgreSQL gives when it
+    builds them from the parent). A key of a plain table is built as a unique index (SHARE
+    lock, beside the table's other builds) then made the key (USING INDEX: the same index and
+    constraint as ADD CONSTRAINT makes). A foreign key is added NOT VALID and then validated
+    once both its tables are built: validating lets other validations against the same parent
+    run beside it. ANALYZE ends each table, after its foreign keys (it would wait for their
+    lock) and its expression indexes (it gathers their statistics).
     """
     steps: list[Step] = []
-    vacuums: dict[str, set[str]] = {}
-    for table in {str(c["table_name"]) for c in constraints if c["kind"] != "f"} | {
-        str(i["table_name"]) for i in indexes
-    }:
-        for part in parts.get(table, [table]):
-            steps.append(Step(f"VACUUM {part}", f"VACUUM {part}", "vacuum", part, True))
-            vacuums.setdefault(table, set()).add(f"VACUUM {part}")
     builds: dict[str, set[str]] = {}
+    vacuumed: set[str] = set()
 
-    def build(
-        table: str, label: str, sql: str, *, exclusive: bool = False, after: str = ""
-    ) -> None:
-        wait = frozenset(vacuums.get(table, set()) | ({after} if after else set()))
-        steps.append(Step(label, sql, "keys and indexes", table, exclusive, wait))
-        builds.setdefault(table, set()).add(label)
+    def add(step: Step, table: str) -> None:
+        steps.append(step)
+        builds.setdefault(table, set()).add(step.label)
 
-    for c in constraints:
-        table, name = str(c["table_name"]), str(c["name"])
-        if c["kind"] == "f":
-            continue
+    own = [c for c in constraints if c["kind"] != "f"]
+    for table in [t for t in tables if any(r["table_name"] == t for r in [*own, *indexes])]:
+        vacuumed.add(table)
+        keys = [c for c in own if c["table_name"] == table]
+        plain = [i for i in indexes if i["table_name"] == table]
         if table in parts:
-            build(
-                table,
-                f"{table}.{name}",
-                f"ALTER TABLE {table} ADD CONSTRAINT {name} {c['definition']}",
-                exclusive=True,
-            )
+            parents: dict[str, set[str]] = {}
+            for part in parts[table]:
+                vacuum = Step(f"VACUUM {part}", f"VACUUM {part}", "vacuum", part, True)
+                steps.append(vacuum)
+                after = frozenset({vacuum.label})
+                for c in keys:
+                    label = f"{part}: {c['name']}"
+                    add(Step(label, f"ALTER TABLE {part} ADD {c['definition']}",
+                             "keys and indexes", part, True, after), table)  # fmt: skip
+                    parents.setdefault(str(c["name"]), set()).add(label)
+                for i in plain:
+                    label = f"{part}: {i['name']}"
+                    sql = re.sub(r"^CREATE (UNIQUE )?INDEX \S+ ON ONLY \S+ ",
+                                 rf"CREATE \1INDEX ON {part} ", str(i["definition"]))  # fmt: skip
+                    add(Step(label, sql, "keys and indexes", part, False, after), table)
+                    parents.setdefault(str(i["name"]), set()).add(label)
+            for c in keys:
+                add(Step(f"{table}.{c['name']}",
+                         f"ALTER TABLE {table} ADD CONSTRAINT {c['name']} {c['definition']}",
+                         "keys and indexes", table, True,
+                         frozenset(parents[str(c["name"])])), table)  # fmt: skip
+            for i in plain:
+                sql = str(i["definition"]).replace(" ON ONLY ", " ON ", 1)
+                add(Step(str(i["name"]), sql, "keys and indexes", table, True,
+                         frozenset(parents[str(i["name"])])), table)  # fmt: skip
             continue
-        kind = "PRIMARY KEY" if c["kind"] == "p" else "UNIQUE"
-        build(table, f"{table}.{name} (index)", str(c["index_definition"]))
-        build(table, f"{table}.{name}",
-              f"ALTER TABLE {table} ADD CONSTRAINT {name} {kind} USING INDEX {name}",
-              exclusive=True, after=f"{table}.{name} (index)")  # fmt: skip
-    for i in indexes:
-        # A partitioned table's definition prints as ON ONLY, which would build no partition's.
-        build(
-            str(i["table_name"]),
-            str(i["name"]),
-            str(i["definition"]).replace(" ON ONLY ", " ON ", 1),
-        )
-    keys: dict[str, set[str]] = {}
+        vacuum = Step(f"VACUUM {table}", f"VACUUM {table}", "vacuum", table, True)
+        steps.append(vacuum)
+        after = frozenset({vacuum.label})
+        for c in keys:
+            kind = "PRIMARY KEY" if c["kind"] == "p" else "UNIQUE"
+            index = f"{table}.{c['name']} (index)"
+            add(Step(index, str(c["index_definition"]), "keys and indexes", table, False, after),
+                table)  # fmt: skip
+            add(Step(f"{table}.{c['name']}",
+                     f"ALTER TABLE {table} ADD CONSTRAINT {c['name']} {kind} USING INDEX "
+                     f"{c['name']}", "keys and indexes", table, True, frozenset({index})),
+                table)  # fmt: skip
+        for i in plain:
+            add(Step(str(i["name"]), str(i["definition"]), "keys and indexes", table, False,
+                     after), table)  # fmt: skip
+    foreign: dict[str, set[str]] = {}
     for c in constraints:
         if c["kind"] != "f":
             continue
@@ -190,10 +209,10 @@ def rebuild_steps(
             frozenset(builds.get(table, set()) | builds.get(parent, set())),
         ))  # fmt: skip
         for t in (table, parent):
-            keys.setdefault(t, set()).add(label)
+            foreign.setdefault(t, set()).add(label)
     for table in tables:
-        wait = builds.get(table, set()) | keys.get(table, set())
-        # A table loaded before its indexes existed (the small ones) is vacuumed here too.
-        sql = f"ANALYZE {table}" if table in vacuums else f"VACUUM ANALYZE {table}"
+        wait = builds.get(table, set()) | foreign.get(table, set())
+        # A table seeded with its indexes in place (the small ones) is vacuumed here.
+        sql = f"ANALYZE {table}" if table in vacuumed else f"VACUUM ANALYZE {table}"
         steps.append(Step(sql, sql, "analyze", table, True, frozenset(wait)))
     return steps

@@ -42,6 +42,7 @@ TURNS = 10
 AUDIT = 10
 DAYS = 365
 SCHOOLS_PER_BATCH = 5
+STUDENTS_PER_STEP = 25
 # One loading session per core; each sorts for its index builds in this much memory.
 WORKERS = 3
 MAINTENANCE_WORK_MEM = "1GB"
@@ -66,14 +67,16 @@ FROM pg_index i JOIN pg_class x ON x.oid = i.indexrelid
 WHERE i.indrelid = ANY($1::regclass[]) AND NOT x.relispartition
   AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)
 """
+# Largest first (a partitioned table by its partitions' sizes).
 TABLES_SQL = """
-SELECT relname FROM pg_class
+SELECT relname FROM pg_class c
 WHERE relnamespace = 'public'::regnamespace AND relkind IN ('r', 'p') AND NOT relispartition
-ORDER BY pg_relation_size(oid) DESC
+ORDER BY pg_relation_size(oid) + (SELECT coalesce(sum(pg_relation_size(i.inhrelid)), 0)
+                                  FROM pg_inherits i WHERE i.inhparent = c.oid) DESC, relname
 """
 PARTITIONS_SQL = """
 SELECT inhparent::regclass::text AS parent, inhrelid::regclass::text AS name FROM pg_inherits
-WHERE inhparent = ANY($1::regclass[])
+WHERE inhparent = ANY($1::regclass[]) ORDER BY pg_relation_size(inhrelid) DESC
 """
 # What "the same schema" means: every non-partition relation's columns, indexes, constraints,
 # triggers and row-level security policies, as the catalogue prints them.
@@ -142,21 +145,19 @@ def _batch_sql(first: int, last: int) -> str:
     """
 
 
-async def _connect(url: str, *, replica: bool = False) -> asyncpg.Connection:
+async def _connect(url: str) -> asyncpg.Connection:
     """A loading session: no commit flush, no parallel workers of its own.
 
     The loader runs WORKERS sessions side by side, so each builds its indexes without parallel
     workers; synchronous_commit off loses nothing a failed load would keep (it is redone from
     scratch); work_mem holds a batch's returned analyses without spilling them to disk. The
     sessions run at normal priority: reniced to 10, as they once were, they got about a tenth
-    of a core each on a machine under load 7, and one audit index took 7 minutes. `replica`:
-    no ordinary trigger fires (the batch writes the rollups itself).
+    of a core each on a machine under load 7, and one audit index took 7 minutes.
     """
     conn = await asyncpg.connect(dsn(url))
     await conn.execute(
         f"SET maintenance_work_mem = '{MAINTENANCE_WORK_MEM}'; SET synchronous_commit = off; "
         "SET max_parallel_maintenance_workers = 0; SET work_mem = '256MB'"
-        + ("; SET session_replication_role = replica" if replica else "")
     )
     return conn
 
@@ -166,6 +167,29 @@ async def _step(conn: asyncpg.Connection, label: str, sql: str, *args: Any) -> s
     status = await conn.execute(sql, *args)
     print(f"  {label:<52} {status.split()[-1]:>8}  {time.perf_counter() - started:7.1f} s")
     return status
+
+
+def _row_steps(schools: int) -> list[Step]:
+    """Students and enrollments by range of schools, side by side (their generated columns
+    and trigram index cost a minute on one session); each batch of analyses once its schools'
+    students are in, without triggers (its statement writes the rollups itself)."""
+    small = Scale(YEAR3.name, schools, 0)
+    steps: list[Step] = []
+    for first in range(1, schools + 1, STUDENTS_PER_STEP):
+        last = min(schools, first + STUDENTS_PER_STEP - 1)
+        seeded = dict(seed_sql(small, (first, last)))
+        students = Step(f"students, schools {first}-{last}", seeded["students"], "students")
+        steps.append(students)
+        after = frozenset({students.label})
+        steps.append(Step(f"class_enrollments, schools {first}-{last}",
+                          seeded["class_enrollments"], "students", after=after))  # fmt: skip
+        for low in range(first, last + 1, SCHOOLS_PER_BATCH):
+            high = min(last, low + SCHOOLS_PER_BATCH - 1)
+            batch = ("SET session_replication_role = replica", _batch_sql(low, high),
+                     "SET session_replication_role = origin")  # fmt: skip
+            steps.append(Step(f"analyses+turns+audit+rollups, schools {low}-{high}", batch,
+                              "rows", after=after))  # fmt: skip
+    return steps
 
 
 async def _fingerprint(url: str) -> list[str]:
@@ -203,7 +227,9 @@ async def is_complete(server_url: str) -> bool:
 async def load(server_url: str, schools: int = YEAR3.schools) -> str:
     """Create, load and prove the Year-3 database (or its first `schools`); its URL."""
     started = time.perf_counter()
-    url = await fresh_database(server_url, DATABASE)
+    # A smaller load (trying the loader) leaves the full database alone.
+    database = DATABASE if schools == YEAR3.schools else f"{DATABASE}_{schools}_schools"
+    url = await fresh_database(server_url, database)
     conn = await _connect(url)
     try:
         big = list(BIG_TABLES)
@@ -217,7 +243,7 @@ async def load(server_url: str, schools: int = YEAR3.schools) -> str:
         print(f"  dropped {len(constraints)} keys and {len(indexes)} indexes of {', '.join(big)}")
         small = Scale(YEAR3.name, schools, 0)
         async with conn.transaction():
-            for name, sql in seed_sql(small)[:6]:
+            for name, sql in seed_sql(small)[:4]:
                 await _step(conn, name, sql)
         await _step(
             conn, "audit partitions",
@@ -227,13 +253,7 @@ async def load(server_url: str, schools: int = YEAR3.schools) -> str:
     finally:
         await conn.close()
     phases = Phases()
-    batches = [
-        Step(f"analyses+turns+audit+rollups, schools {first}-{last}", _batch_sql(first, last),
-             "rows")
-        for first in range(1, schools + 1, SCHOOLS_PER_BATCH)
-        for last in [min(schools, first + SCHOOLS_PER_BATCH - 1)]
-    ]  # fmt: skip
-    await run_steps(lambda: _connect(url, replica=True), batches, WORKERS, phases)
+    await run_steps(lambda: _connect(url), _row_steps(schools), WORKERS, phases)
     conn = await _connect(url)
     try:
         tables = [r[0] for r in await conn.fetch(TABLES_SQL)]
