@@ -55,6 +55,12 @@ async def app(database_url: str) -> asyncpg.Connection:
         "DROP TABLE analyses",
         "UPDATE alembic_version SET version_num = '0001'",
         "DELETE FROM audit_ddl_events",
+        # Row-level security's own bookkeeping (0015): the roster's epoch moves by trigger
+        # only, and the rule views (which read as their owner) are read-only.
+        "UPDATE ge_roster_epoch SET n = 0",
+        "UPDATE ge_school_classes SET id = id",
+        "UPDATE ge_teacher_analyses SET id = id",
+        "INSERT INTO ge_principal_students (id) VALUES (gen_random_uuid())",
         # Each partition of the audit trail is as append-only as its parent (0010).
         "UPDATE audit_logs_default SET action = 'READ'",
         "DELETE FROM audit_logs_default",

@@ -22,7 +22,10 @@ async def _objects(url: str) -> dict[str, int]:
                 "SELECT count(*) FROM information_schema.tables t JOIN pg_class c "
                 "ON c.relname = t.table_name AND c.relnamespace = 'public'::regnamespace "
                 "WHERE t.table_schema = 'public' AND t.table_name <> 'alembic_version' "
-                "AND NOT c.relispartition"
+                "AND NOT c.relispartition AND t.table_type = 'BASE TABLE'"
+            ),
+            "views": await conn.fetchval(
+                "SELECT count(*) FROM information_schema.views WHERE table_schema = 'public'"
             ),
             "types": await conn.fetchval(
                 "SELECT count(*) FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace "
@@ -47,8 +50,11 @@ async def test_upgrade_downgrade_base_leaves_empty_database_and_upgrade_works_ag
     await asyncio.to_thread(schema.upgrade, empty_database_url)
     migrated = await _objects(empty_database_url)
     # 9 of the spec; ours: chat_identities, link_codes, dialogue_states, inbox_events,
-    # outbox_replies, analysis_flags, audit_ddl_events, analysis_themes
-    assert migrated["tables"] == 17
+    # outbox_replies, analysis_flags, audit_ddl_events, analysis_themes, ge_roster_epoch
+    assert migrated["tables"] == 18
+    # Row-level security's per-role rules (0015): ge_school_classes, ge_principal_students,
+    # ge_principal_analyses, ge_teacher_analyses.
+    assert migrated["views"] == 4
     await asyncio.to_thread(schema.downgrade, empty_database_url, "base")
     assert await _objects(empty_database_url) == empty
     await asyncio.to_thread(schema.upgrade, empty_database_url)

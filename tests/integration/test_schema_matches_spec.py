@@ -18,6 +18,14 @@ OUR_TABLES = {
     "analysis_flags",
     "analysis_themes",  # summary theme keys, written by 0011's trigger
     "audit_ddl_events",  # DDL touching the audit trail, written by 0007's event trigger
+    "ge_roster_epoch",  # row-level security's roster counter, kept by 0015's triggers
+}
+# Row-level security's per-role rules, which policies read instead of nesting (0015).
+OUR_VIEWS = {
+    "ge_school_classes",
+    "ge_principal_students",
+    "ge_principal_analyses",
+    "ge_teacher_analyses",
 }
 # Columns beyond the spec: stored Hebrew sort keys and the folded search text (Core issue).
 EXTRA_COLUMNS = {
@@ -46,9 +54,13 @@ async def test_tables_are_exactly_the_specs_plus_chat_identities(raw: asyncpg.Co
     rows = await raw.fetch(
         "SELECT table_name FROM information_schema.tables t "
         "JOIN pg_class c ON c.relname = t.table_name AND c.relnamespace = 'public'::regnamespace "
-        "WHERE t.table_schema = 'public' AND NOT c.relispartition"
+        "WHERE t.table_schema = 'public' AND NOT c.relispartition "
+        "AND t.table_type = 'BASE TABLE'"
     )
     assert {r["table_name"] for r in rows} == set(SPEC.tables) | OUR_TABLES
+    views = await raw.fetch("SELECT table_name FROM information_schema.views "
+                            "WHERE table_schema = 'public'")  # fmt: skip
+    assert {r["table_name"] for r in views} == OUR_VIEWS
 
 
 @pytest.mark.parametrize("table", sorted(SPEC.tables))
@@ -86,8 +98,10 @@ async def test_enum_types_have_the_specs_values(raw: asyncpg.Connection) -> None
 
 async def test_uuid_primary_keys_default_to_generated_values(raw: asyncpg.Connection) -> None:
     rows = await raw.fetch(
-        "SELECT table_name, column_default FROM information_schema.columns "
-        "WHERE table_schema = 'public' AND column_name = 'id'"
+        "SELECT c.table_name, c.column_default FROM information_schema.columns c "
+        "JOIN information_schema.tables t USING (table_schema, table_name) "
+        "WHERE c.table_schema = 'public' AND c.column_name = 'id' "
+        "AND t.table_type = 'BASE TABLE'"
     )
     assert {r["table_name"] for r in rows} >= set(SPEC.tables)
     assert all(r["column_default"] == "gen_random_uuid()" for r in rows)

@@ -1,0 +1,170 @@
+"""Row-level security's flat rules (migration 0015) show exactly what the nested ones showed.
+
+A teacher's student set is kept on the connection under their id and the roster's epoch; these
+tests show that keeping it never widens or stales what a transaction sees (another teacher, an
+enrollment, a class handed over, an analysis outside the teacher's classes), and that the views
+the policies borrow their rules from show each actor only what their own policy shows.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import asyncpg
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from core.demo import seed_demo
+from tests.conftest import asyncpg_dsn
+from tests.service_fixtures import seeding
+
+Factory = async_sessionmaker[AsyncSession]
+
+
+@pytest.fixture
+async def app(database_url: str) -> asyncpg.Connection:
+    """One connection as the application role, kept across transactions as the pool keeps it."""
+    conn = await asyncpg.connect(asyncpg_dsn(database_url))
+    yield conn
+    await conn.close()
+
+
+async def _staff(session_factory: Factory, raw: asyncpg.Connection) -> dict[str, asyncpg.Record]:
+    async with seeding(session_factory) as uow:
+        await seed_demo(uow=uow)
+    rows = await raw.fetch("SELECT id, school_id, role::text AS role, email FROM users")
+    return {row["email"].split("@")[0]: row for row in rows}
+
+
+async def _enrolled(raw: asyncpg.Connection, teacher: uuid.UUID) -> set[uuid.UUID]:
+    rows = await raw.fetch(
+        "SELECT DISTINCT e.student_id FROM class_enrollments e JOIN classes c "
+        "ON c.id = e.class_id WHERE c.teacher_id = $1",
+        teacher,
+    )
+    return {row[0] for row in rows}
+
+
+async def _seen(app: asyncpg.Connection, who: asyncpg.Record, sql: str) -> set[uuid.UUID]:
+    """What `sql` returns in one transaction acting as `who`."""
+    async with app.transaction():
+        reason = await app.fetchval(
+            "SELECT ge_act_as($1, $2, $3)", who["id"], who["role"], who["school_id"]
+        )
+        assert reason is None
+        return {row[0] for row in await app.fetch(sql)}
+
+
+STUDENTS = "SELECT id FROM students"
+
+
+async def test_a_teachers_set_is_kept_on_the_connection_for_their_next_transactions(
+    session_factory: Factory, raw: asyncpg.Connection, app: asyncpg.Connection
+) -> None:
+    staff = await _staff(session_factory, raw)
+    teacher = staff["teacher1"]
+    mine = await _enrolled(raw, teacher["id"])
+    assert await _seen(app, teacher, STUDENTS) == mine and mine
+    epoch = await raw.fetchval("SELECT n FROM ge_roster_epoch")
+    key = await app.fetchval("SELECT current_setting('ge.teacher_students_key')")
+    assert key == f"{teacher['id']}:{epoch}"
+    # Reused, not worked out again: a narrower set left under the same key is what applies.
+    one = sorted(mine)[0]
+    await app.execute("SELECT set_config('ge.teacher_students', $1, false)", f"{{{one}}}")
+    assert await _seen(app, teacher, STUDENTS) == {one}
+
+
+async def test_another_teacher_on_the_same_connection_gets_their_own_set(
+    session_factory: Factory, raw: asyncpg.Connection, app: asyncpg.Connection
+) -> None:
+    staff = await _staff(session_factory, raw)
+    first, second = staff["teacher1"], staff["teacher2"]
+    mine, theirs = await _enrolled(raw, first["id"]), await _enrolled(raw, second["id"])
+    assert mine and theirs and mine != theirs
+    assert await _seen(app, first, STUDENTS) == mine
+    assert await _seen(app, second, STUDENTS) == theirs
+    assert await _seen(app, first, STUDENTS) == mine
+
+
+async def test_an_enrollment_made_meanwhile_is_seen_in_the_teachers_next_transaction(
+    session_factory: Factory, raw: asyncpg.Connection, app: asyncpg.Connection
+) -> None:
+    staff = await _staff(session_factory, raw)
+    teacher = staff["teacher1"]
+    mine = await _enrolled(raw, teacher["id"])
+    assert await _seen(app, teacher, STUDENTS) == mine
+    newcomer = await raw.fetchval(
+        "SELECT id FROM students WHERE school_id = $1 AND id <> ALL($2::uuid[]) LIMIT 1",
+        teacher["school_id"],
+        list(mine),
+    )
+    await raw.execute(
+        "INSERT INTO class_enrollments (class_id, student_id) "
+        "SELECT id, $2 FROM classes WHERE teacher_id = $1 LIMIT 1",
+        teacher["id"],
+        newcomer,
+    )
+    assert await _seen(app, teacher, STUDENTS) == mine | {newcomer}
+
+
+async def test_a_class_handed_to_another_teacher_leaves_the_first_teachers_set(
+    session_factory: Factory, raw: asyncpg.Connection, app: asyncpg.Connection
+) -> None:
+    staff = await _staff(session_factory, raw)
+    first, second = staff["teacher1"], staff["teacher2"]
+    assert await _seen(app, first, STUDENTS) == await _enrolled(raw, first["id"])
+    await raw.execute(
+        "UPDATE classes SET teacher_id = $2 WHERE teacher_id = $1", first["id"], second["id"]
+    )
+    assert await _seen(app, first, STUDENTS) == set()
+
+
+async def test_an_analysis_outside_the_teachers_classes_widens_their_set_at_once(
+    session_factory: Factory, raw: asyncpg.Connection, app: asyncpg.Connection
+) -> None:
+    staff = await _staff(session_factory, raw)
+    teacher = staff["teacher1"]
+    mine = await _enrolled(raw, teacher["id"])
+    assert await _seen(app, teacher, STUDENTS) == mine
+    before = await raw.fetchval("SELECT n FROM ge_roster_epoch")
+    # Of their own student: the set is unchanged and nothing is bumped.
+    await raw.execute(
+        "INSERT INTO analyses (student_id, teacher_id) VALUES ($1, $2)",
+        sorted(mine)[0],
+        teacher["id"],
+    )
+    assert await raw.fetchval("SELECT n FROM ge_roster_epoch") == before
+    outsider = await raw.fetchval(
+        "SELECT id FROM students WHERE school_id = $1 AND id <> ALL($2::uuid[]) LIMIT 1",
+        teacher["school_id"],
+        list(mine),
+    )
+    await raw.execute(
+        "INSERT INTO analyses (student_id, teacher_id) VALUES ($1, $2)", outsider, teacher["id"]
+    )
+    assert await _seen(app, teacher, STUDENTS) == mine | {outsider}
+
+
+async def test_the_rule_views_show_each_actor_only_what_their_policy_shows(
+    session_factory: Factory, raw: asyncpg.Connection, app: asyncpg.Connection
+) -> None:
+    staff = await _staff(session_factory, raw)
+    teacher, principal, admin = staff["teacher1"], staff["principal"], staff["admin"]
+    student = sorted(await _enrolled(raw, teacher["id"]))[0]
+    analysis = await raw.fetchval(
+        "INSERT INTO analyses (student_id, teacher_id) VALUES ($1, $2) RETURNING id",
+        student,
+        teacher["id"],
+    )
+    school = {r[0] for r in await raw.fetch("SELECT id FROM students")}
+    assert await _seen(app, teacher, "SELECT id FROM ge_teacher_analyses") == {analysis}
+    assert await _seen(app, teacher, "SELECT id FROM ge_principal_students") == set()
+    assert await _seen(app, teacher, "SELECT id FROM ge_principal_analyses") == set()
+    assert await _seen(app, principal, "SELECT id FROM ge_principal_students") == school
+    assert await _seen(app, principal, "SELECT id FROM ge_principal_analyses") == {analysis}
+    assert await _seen(app, principal, "SELECT id FROM ge_teacher_analyses") == set()
+    for view in ("ge_teacher_analyses", "ge_principal_students", "ge_principal_analyses"):
+        assert await _seen(app, admin, f"SELECT id FROM {view}") == set(), view
+    # Without an actor: nothing at all.
+    async with app.transaction():
+        assert await app.fetchval("SELECT count(*) FROM ge_school_classes") == 0
