@@ -115,7 +115,9 @@ ORDER BY 1
 # run with session_replication_role = replica (no ordinary trigger fires), which saves the
 # per-row trigger calls, about a quarter of the rows' time. Themes are 0012's own backfill
 # query over the batch's analyses; a flag is what 0009's trigger writes for an inserted,
-# flagged, live analysis: its student and its updated_at.
+# flagged, live analysis: its student and its updated_at. (0015's roster epoch, also bumped by
+# a trigger on analyses, only tells connections to drop the teacher sets they cached: no
+# connection has any during a load, and the enrollments' statements bump it anyway.)
 THEMES = importlib.import_module("migrations.versions.0012_analysis_themes")
 ROLLUPS_TRIGGERS = ("analyses_themes_sync", "analyses_flags_sync")
 
