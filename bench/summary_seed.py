@@ -117,10 +117,13 @@ def audit_select(source: str, rows: int) -> str:
     """  # fmt: skip
 
 
-def seed_sql(scale: Scale) -> list[tuple[str, str]]:
+def seed_sql(scale: Scale, schools: tuple[int, int] | None = None) -> list[tuple[str, str]]:
+    """The seed's statements; `schools` (first, last): students and enrollments of those only."""
     per_school = scale.analyses // scale.schools
     classes = TEACHERS_PER_SCHOOL * CLASSES_PER_TEACHER
     school_ids = "SELECT id, substr(code, 4)::int AS s FROM schools WHERE code LIKE 'BS-%'"
+    some = school_ids + (f" AND substr(code, 4)::int BETWEEN {schools[0]} AND {schools[1]}"
+                         if schools else "")  # fmt: skip
     return [
         ("districts", f"""
         INSERT INTO districts (name, code)
@@ -153,7 +156,7 @@ def seed_sql(scale: Scale) -> list[tuple[str, str]]:
         JOIN users u ON u.email = 't' || sc.s || '-' || (c / {CLASSES_PER_TEACHER}) || '@bench.test'
         """),
         ("students", f"""
-        WITH sc AS ({school_ids})
+        WITH sc AS ({some})
         INSERT INTO students (first_name, last_name, student_id, grade_level, school_id,
                               is_active, deleted_at)
         SELECT ({sql_array(FIRST_NAMES)})[1 + (n * 7919) % {len(FIRST_NAMES)}],
@@ -164,9 +167,11 @@ def seed_sql(scale: Scale) -> list[tuple[str, str]]:
         CROSS JOIN LATERAL (SELECT (sc.s * {STUDENTS_PER_SCHOOL} + k)::bigint AS n) nn
         """),
         ("class_enrollments", f"""
+        WITH sc AS ({some})
         INSERT INTO class_enrollments (student_id, class_id, dropped_at)
         SELECT st.id, c.id, CASE WHEN (k + e) % 53 = 0 THEN now() END
-        FROM (SELECT id, school_id, substr(student_id, 2)::int AS k FROM students) st
+        FROM (SELECT id, school_id, substr(student_id, 2)::int AS k FROM students
+              WHERE school_id IN (SELECT id FROM sc)) st
         CROSS JOIN generate_series(0, 1) e
         JOIN classes c ON c.school_id = st.school_id
                       AND c.name = 'כיתה ' || ((st.k + e * {classes // 2}) % {classes})

@@ -15,6 +15,7 @@ run reuses it without counting 60 million rows.
 from __future__ import annotations
 
 import asyncio
+import importlib
 import time
 from typing import Any
 
@@ -22,6 +23,7 @@ import asyncpg
 
 from adapters import schema
 from bench.databases import dsn, fresh_database, with_database
+from bench.load_steps import Phases, Step, rebuild_steps, run_steps
 from bench.summary_seed import (
     ANALYSES_COLUMNS,
     AUDIT_COLUMNS,
@@ -40,8 +42,9 @@ TURNS = 10
 AUDIT = 10
 DAYS = 365
 SCHOOLS_PER_BATCH = 5
+STUDENTS_PER_STEP = 25
 # One loading session per core; each sorts for its index builds in this much memory.
-WORKERS = 2
+WORKERS = 3
 MAINTENANCE_WORK_MEM = "1GB"
 BIG_TABLES = (
     "analyses", "analysis_conversations", "audit_logs", "analysis_flags", "analysis_themes"
@@ -52,7 +55,7 @@ MARK = f"growth-engine bench {YEAR3.name}: {YEAR3.schools} schools, {YEAR3.analy
 # a partitioned table's key or index is recreated on the parent, which builds every partition's.
 CONSTRAINTS_SQL = """
 SELECT c.conrelid::regclass::text AS table_name, c.conname AS name, c.contype::text AS kind,
-       pg_get_constraintdef(c.oid) AS definition
+       pg_get_constraintdef(c.oid) AS definition, pg_get_indexdef(c.conindid) AS index_definition
 FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid
 WHERE c.contype IN ('p', 'u', 'f') AND c.conparentid = 0 AND NOT t.relispartition
   AND (c.conrelid = ANY($1::regclass[]) OR c.confrelid = ANY($1::regclass[]))
@@ -64,10 +67,16 @@ FROM pg_index i JOIN pg_class x ON x.oid = i.indexrelid
 WHERE i.indrelid = ANY($1::regclass[]) AND NOT x.relispartition
   AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)
 """
-SMALL_TABLES_SQL = """
-SELECT relname FROM pg_class
-WHERE relnamespace = 'public'::regnamespace AND relkind = 'r' AND NOT relispartition
-  AND relname <> ALL($1::text[])
+# Largest first (a partitioned table by its partitions' sizes).
+TABLES_SQL = """
+SELECT relname FROM pg_class c
+WHERE relnamespace = 'public'::regnamespace AND relkind IN ('r', 'p') AND NOT relispartition
+ORDER BY pg_relation_size(oid) + (SELECT coalesce(sum(pg_relation_size(i.inhrelid)), 0)
+                                  FROM pg_inherits i WHERE i.inhparent = c.oid) DESC, relname
+"""
+PARTITIONS_SQL = """
+SELECT inhparent::regclass::text AS parent, inhrelid::regclass::text AS name FROM pg_inherits
+WHERE inhparent = ANY($1::regclass[]) ORDER BY pg_relation_size(inhrelid) DESC
 """
 # What "the same schema" means: every non-partition relation's columns, indexes, constraints,
 # triggers and row-level security policies, as the catalogue prints them.
@@ -102,8 +111,20 @@ ORDER BY 1
 """
 
 
+# The rollups the triggers on analyses keep, written by the batch itself: the loading sessions
+# run with session_replication_role = replica (no ordinary trigger fires), which saves the
+# per-row trigger calls, about a quarter of the rows' time. Themes are 0012's own backfill
+# query over the batch's analyses; a flag is what 0009's trigger writes for an inserted,
+# flagged, live analysis: its student and its updated_at. (0015's roster epoch, also bumped by
+# a trigger on analyses, only tells connections to drop the teacher sets they cached: no
+# connection has any during a load, and the enrollments' statements bump it anyway.)
+THEMES = importlib.import_module("migrations.versions.0012_analysis_themes")
+ROLLUPS_TRIGGERS = ("analyses_themes_sync", "analyses_flags_sync")
+
+
 def _batch_sql(first: int, last: int) -> str:
-    """Analyses of schools first..last with their turns, audit rows (and flags, by trigger)."""
+    """Analyses of schools first..last with their turns, audit rows, flags and themes."""
+    themes = THEMES.ITEMS_SQL.format(a="a", source="a CROSS JOIN ")
     return f"""
     WITH sc AS (
       SELECT id, substr(code, 4)::int AS s FROM schools
@@ -112,9 +133,15 @@ def _batch_sql(first: int, last: int) -> str:
     a AS (
       INSERT INTO analyses ({ANALYSES_COLUMNS})
       {analyses_select(YEAR3.analyses // YEAR3.schools, days=DAYS, hours_back=1)}
-      RETURNING id, student_id, teacher_id, created_at, flagged_for_review
+      RETURNING id, student_id, teacher_id, created_at, updated_at, deleted_at,
+                flagged_for_review, results, teacher_edits
     ), turns AS (
       INSERT INTO analysis_conversations ({TURNS_COLUMNS}) {turns_select("a", TURNS)}
+    ), flags AS (
+      INSERT INTO analysis_flags (analysis_id, student_id, flagged_at)
+      SELECT id, student_id, updated_at FROM a WHERE flagged_for_review AND deleted_at IS NULL
+    ), themes AS (
+      INSERT INTO analysis_themes ({THEMES.COLUMNS}) {themes}
     )
     INSERT INTO audit_logs ({AUDIT_COLUMNS}) {audit_select("a", AUDIT)}
     """
@@ -123,16 +150,16 @@ def _batch_sql(first: int, last: int) -> str:
 async def _connect(url: str) -> asyncpg.Connection:
     """A loading session: no commit flush, no parallel workers of its own.
 
-    The loader runs WORKERS sessions side by side, one per core, so each builds its indexes
-    without parallel workers; synchronous_commit off loses nothing a failed load would keep (it
-    is redone from scratch). The sessions run at normal priority: reniced to 10, as they once
-    were, they got about a tenth of a core each on a machine under load 7, and one audit index
-    took 7 minutes.
+    The loader runs WORKERS sessions side by side, so each builds its indexes without parallel
+    workers; synchronous_commit off loses nothing a failed load would keep (it is redone from
+    scratch); work_mem holds a batch's returned analyses without spilling them to disk. The
+    sessions run at normal priority: reniced to 10, as they once were, they got about a tenth
+    of a core each on a machine under load 7, and one audit index took 7 minutes.
     """
     conn = await asyncpg.connect(dsn(url))
     await conn.execute(
         f"SET maintenance_work_mem = '{MAINTENANCE_WORK_MEM}'; SET synchronous_commit = off; "
-        "SET max_parallel_maintenance_workers = 0"
+        "SET max_parallel_maintenance_workers = 0; SET work_mem = '256MB'"
     )
     return conn
 
@@ -140,26 +167,31 @@ async def _connect(url: str) -> asyncpg.Connection:
 async def _step(conn: asyncpg.Connection, label: str, sql: str, *args: Any) -> str:
     started = time.perf_counter()
     status = await conn.execute(sql, *args)
-    print(f"  {label:<44} {status.split()[-1]:>10}  {time.perf_counter() - started:7.1f} s")
+    print(f"  {label:<52} {status.split()[-1]:>8}  {time.perf_counter() - started:7.1f} s")
     return status
 
 
-async def _in_parallel(url: str, steps: list[tuple[str, str]]) -> None:
-    """Run `steps` (label, sql) on WORKERS sessions, each taking the next step when free."""
-    queue: asyncio.Queue[tuple[str, str]] = asyncio.Queue()
-    for item in steps:
-        queue.put_nowait(item)
-
-    async def worker() -> None:
-        conn = await _connect(url)
-        try:
-            while not queue.empty():
-                label, sql = queue.get_nowait()
-                await _step(conn, label, sql)
-        finally:
-            await conn.close()
-
-    await asyncio.gather(*(worker() for _ in range(WORKERS)))
+def _row_steps(schools: int) -> list[Step]:
+    """Students and enrollments by range of schools, side by side (their generated columns
+    and trigram index cost a minute on one session); each batch of analyses once its schools'
+    students are in, without triggers (its statement writes the rollups itself)."""
+    small = Scale(YEAR3.name, schools, 0)
+    steps: list[Step] = []
+    for first in range(1, schools + 1, STUDENTS_PER_STEP):
+        last = min(schools, first + STUDENTS_PER_STEP - 1)
+        seeded = dict(seed_sql(small, (first, last)))
+        students = Step(f"students, schools {first}-{last}", seeded["students"], "students")
+        steps.append(students)
+        after = frozenset({students.label})
+        steps.append(Step(f"class_enrollments, schools {first}-{last}",
+                          seeded["class_enrollments"], "students", after=after))  # fmt: skip
+        for low in range(first, last + 1, SCHOOLS_PER_BATCH):
+            high = min(last, low + SCHOOLS_PER_BATCH - 1)
+            batch = ("SET session_replication_role = replica", _batch_sql(low, high),
+                     "SET session_replication_role = origin")  # fmt: skip
+            steps.append(Step(f"analyses+turns+audit+rollups, schools {low}-{high}", batch,
+                              "rows", after=after))  # fmt: skip
+    return steps
 
 
 async def _fingerprint(url: str) -> list[str]:
@@ -197,7 +229,9 @@ async def is_complete(server_url: str) -> bool:
 async def load(server_url: str, schools: int = YEAR3.schools) -> str:
     """Create, load and prove the Year-3 database (or its first `schools`); its URL."""
     started = time.perf_counter()
-    url = await fresh_database(server_url, DATABASE)
+    # A smaller load (trying the loader) leaves the full database alone.
+    database = DATABASE if schools == YEAR3.schools else f"{DATABASE}_{schools}_schools"
+    url = await fresh_database(server_url, database)
     conn = await _connect(url)
     try:
         big = list(BIG_TABLES)
@@ -211,7 +245,7 @@ async def load(server_url: str, schools: int = YEAR3.schools) -> str:
         print(f"  dropped {len(constraints)} keys and {len(indexes)} indexes of {', '.join(big)}")
         small = Scale(YEAR3.name, schools, 0)
         async with conn.transaction():
-            for name, sql in seed_sql(small)[:6]:
+            for name, sql in seed_sql(small)[:4]:
                 await _step(conn, name, sql)
         await _step(
             conn, "audit partitions",
@@ -220,42 +254,20 @@ async def load(server_url: str, schools: int = YEAR3.schools) -> str:
         )  # fmt: skip
     finally:
         await conn.close()
-    batches = [
-        (f"analyses+turns+audit, schools {first}-{min(schools, first + SCHOOLS_PER_BATCH - 1)}",
-         _batch_sql(first, min(schools, first + SCHOOLS_PER_BATCH - 1)))
-        for first in range(1, schools + 1, SCHOOLS_PER_BATCH)
-    ]  # fmt: skip
-    await _in_parallel(url, batches)
-    print(f"  rows loaded in {time.perf_counter() - started:.0f} s")
-    # Keys and indexes side by side (a partitioned table's builds every partition's; its
-    # definition prints as ON ONLY, which would build none), the largest tables first; then
-    # the foreign keys, which need the keys they point at.
-    order = {name: n for n, name in enumerate(BIG_TABLES)}
-    builds = [
-        (f"{c['table_name']}.{c['name']}",
-         f"ALTER TABLE {c['table_name']} ADD CONSTRAINT {c['name']} {c['definition']}",
-         order.get(c["table_name"], len(order)))
-        for c in constraints if c["kind"] != "f"
-    ] + [
-        (str(i["name"]), i["definition"].replace(" ON ONLY ", " ON ", 1),
-         order.get(i["table_name"], len(order)))
-        for i in indexes
-    ]  # fmt: skip
-    builds.sort(key=lambda b: (b[2] != order["audit_logs"], b[2]))
-    await _in_parallel(url, [(label, sql) for label, sql, _ in builds])
-    await _in_parallel(url, [
-        (f"{c['table_name']}.{c['name']}",
-         f"ALTER TABLE {c['table_name']} ADD CONSTRAINT {c['name']} {c['definition']}")
-        for c in constraints if c["kind"] == "f"
-    ])  # fmt: skip
-    # Every table once (a partitioned one with its partitions), on whichever session is free.
+    phases = Phases()
+    await run_steps(lambda: _connect(url), _row_steps(schools), WORKERS, phases)
     conn = await _connect(url)
     try:
-        rest = [r[0] for r in await conn.fetch(SMALL_TABLES_SQL, big)]
+        tables = [r[0] for r in await conn.fetch(TABLES_SQL)]
+        parts: dict[str, list[str]] = {}
+        for r in await conn.fetch(PARTITIONS_SQL, big):
+            parts.setdefault(r["parent"], []).append(r["name"])
     finally:
         await conn.close()
-    await _in_parallel(url, [(f"VACUUM ANALYZE {t}", f"VACUUM ANALYZE {t}")
-                             for t in [*BIG_TABLES, *rest]])  # fmt: skip
+    await run_steps(
+        lambda: _connect(url), rebuild_steps(constraints, indexes, parts, tables), WORKERS, phases
+    )
+    phases.report(started)
     await prove_schema(server_url, url)
     if schools == YEAR3.schools:
         admin = await asyncpg.connect(dsn(with_database(server_url, "postgres")))

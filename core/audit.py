@@ -99,22 +99,25 @@ def service(fn: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]: ...
 
 @overload
 def service(
-    *, on_driver: bool
+    *, on_driver: bool = False, per_school_plans: bool = False
 ) -> Callable[[Callable[P, Awaitable[R]]], Callable[P, Awaitable[R]]]: ...
 
 
-def service(fn: Any = None, *, on_driver: bool = False) -> Any:
+def service(fn: Any = None, *, on_driver: bool = False, per_school_plans: bool = False) -> Any:
     """Mark a public use case: keyword-only `uow` and `actor`, audited or it fails loudly.
 
     `on_driver`: the use case's statements are `UnitOfWork.run_audited` ones, so its
     transaction runs on a pooled driver connection (the exchange's hot path).
+    `per_school_plans`: its transactions plan per school (`UnitOfWork.act_as`).
     """
     if fn is None:
-        return lambda inner: _service(inner, on_driver=on_driver)
-    return _service(fn, on_driver=on_driver)
+        return lambda inner: _service(inner, on_driver=on_driver, per_school=per_school_plans)
+    return _service(fn, on_driver=on_driver, per_school=per_school_plans)
 
 
-def _service(fn: Callable[P, Awaitable[R]], *, on_driver: bool) -> Callable[P, Awaitable[R]]:
+def _service(
+    fn: Callable[P, Awaitable[R]], *, on_driver: bool, per_school: bool = False
+) -> Callable[P, Awaitable[R]]:
     params = inspect.signature(fn).parameters
     for required in ("uow", "actor"):
         if (
@@ -132,7 +135,7 @@ def _service(fn: Callable[P, Awaitable[R]], *, on_driver: bool) -> Callable[P, A
         try:
             if on_driver:
                 uow.use_driver()
-            await uow.act_as(actor)
+            await uow.act_as(actor, per_school_plans=per_school)
             result = await fn(*args, **kwargs)
         except DomainError as error:
             await _record_failure(uow, actor, error, name)

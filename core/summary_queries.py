@@ -18,7 +18,6 @@ from sqlalchemy import (
     exists,
     func,
     select,
-    text,
     true,
 )
 
@@ -58,14 +57,13 @@ def _in_period(period: Period | None) -> list[ColumnElement[bool]]:
     return [Analysis.created_at >= period.start, Analysis.created_at < period.end]
 
 
-# Per transaction: custom plans (they see the school and the dates), and no parallel workers,
-# whose plans start from a parallel seq scan of every school's students (Year 3: 225,000 rows
-# read for a school's 750) where a serial plan reads the school's students from an index. (JIT
-# is off for every connection: core/db.py.)
-PER_SCHOOL_PLANS = text(
-    "SELECT set_config('plan_cache_mode', 'force_custom_plan', true), "
-    "set_config('max_parallel_workers_per_gather', '0', true)"
-)
+# The services that run these statements plan per school (`@service(per_school_plans=True)`,
+# set with the actor check, core/uow.py): per transaction, custom plans, which see the school and
+# the dates (prepared statements are cached, and after five runs PostgreSQL may switch to a
+# generic plan that cannot: Year 1 bench, themes 37 ms -> 99 ms), and no parallel workers, whose
+# plans start from a parallel seq scan of every school's students (Year 3: 225,000 rows read for
+# a school's 750) where a serial plan reads the school's students from an index. (JIT is off for
+# every connection: core/db.py.)
 
 
 def analysis_filter(

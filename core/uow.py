@@ -40,7 +40,20 @@ _ACT_AS = select(
         bindparam("school_id", type_=UUID(as_uuid=True)),
     )
 )
+# The same, also choosing per-school plans for the transaction (summary_queries.PER_SCHOOL_PLANS
+# says why): one round trip for both, where a separate statement cost every summary, flagged
+# list and export a round trip of its own.
+_ACT_AS_PER_SCHOOL = select(
+    func.ge_act_as(
+        bindparam("user_id", type_=UUID(as_uuid=True)),
+        bindparam("role"),
+        bindparam("school_id", type_=UUID(as_uuid=True)),
+    ),
+    func.set_config("plan_cache_mode", "force_custom_plan", True),
+    func.set_config("max_parallel_workers_per_gather", "0", True),
+)
 _ACTOR = "actor"
+_PER_SCHOOL = "per_school_plans"
 _ON_DRIVER = "on_driver"
 
 
@@ -59,8 +72,9 @@ async def check_live(session: AsyncSession, actor: Actor) -> None:
         raise AccessDenied(str(reason))
 
 
-def _check_actor(connection: Connection, actor: Actor) -> None:
-    reason = connection.execute(_ACT_AS, _act_as_params(actor)).scalar()
+def _check_actor(connection: Connection, actor: Actor, *, per_school: bool = False) -> None:
+    act_as = _ACT_AS_PER_SCHOOL if per_school else _ACT_AS
+    reason = connection.execute(act_as, _act_as_params(actor)).scalar()
     if reason is not None:
         raise AccessDenied(str(reason))
 
@@ -71,7 +85,7 @@ def _on_begin(session: Session, transaction: SessionTransaction, connection: Con
         raise RuntimeError("the session was used in a unit whose transaction is on the driver")
     actor = session.info.get(_ACTOR)
     if actor is not None and not session.info.get("single_statement"):
-        _check_actor(connection, actor)
+        _check_actor(connection, actor, per_school=bool(session.info.get(_PER_SCHOOL)))
 
 
 def _touches_protected(objects: Any) -> bool:
@@ -182,8 +196,11 @@ class UnitOfWork:
         """Whom this unit acts as (`act_as`), or None."""
         return self._actor
 
-    async def act_as(self, actor: Actor | None) -> None:
+    async def act_as(self, actor: Actor | None, *, per_school_plans: bool = False) -> None:
         """Act as `actor` from now on: checked live and set for RLS in every transaction.
+
+        `per_school_plans`: every transaction also plans as summary_queries.PER_SCHOOL_PLANS
+        sets (custom plans, serial), in the same round trip as the check.
 
         Raises AccessDenied (the reason: user_inactive, user_deleted, school_deleted,
         role_changed, unknown_user) when the actor is not live as claimed. None stops acting:
@@ -198,9 +215,11 @@ class UnitOfWork:
             return  # checked as the driver transaction begins, with its first statement
         session = self.session
         session.info[_ACTOR] = actor
+        session.info[_PER_SCHOOL] = per_school_plans
         if session.in_transaction():
             connection = await session.connection()
-            reason = await connection.scalar(_ACT_AS, _act_as_params(actor))
+            act_as = _ACT_AS_PER_SCHOOL if per_school_plans else _ACT_AS
+            reason = await connection.scalar(act_as, _act_as_params(actor))
             if reason is not None:
                 raise AccessDenied(str(reason))
         else:

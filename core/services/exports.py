@@ -24,7 +24,7 @@ from core.models import Analysis, AuditAction, School, Student, User
 from core.periods import SCHOOL_TZ, Period
 from core.scopes import ResolvedScope, Scope, resolve_scope
 from core.sections import LIST_SECTIONS, SECTIONS
-from core.summary_queries import PER_SCHOOL_PLANS, analysis_filter
+from core.summary_queries import analysis_filter
 from core.themes import edited, effective_confidence, effective_text, joined
 from core.uow import UnitOfWork
 
@@ -126,14 +126,13 @@ def _statement(actor: Actor, resolved: ResolvedScope, period: Period | None) -> 
     ).order_by(computed.c.created_at, computed.c.id)
 
 
-@service
+@service(per_school_plans=True)
 async def export_analyses(
     *, uow: UnitOfWork, actor: Actor, scope: Scope | None = None, period: Period | None = None
 ) -> ExportFile:
     """Every analysis in the scope and period the actor may see, as CSV (one row each)."""
     scope = scope or Scope()
     resolved = await resolve_scope(uow, actor, scope)
-    await uow.session.execute(PER_SCHOOL_PLANS)
     # Times are written in the school's zone, with its offset (ISO 8601, whole seconds).
     await uow.session.execute(
         text("SELECT set_config('timezone', :zone, true)"), {"zone": SCHOOL_TZ.key}

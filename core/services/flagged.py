@@ -24,7 +24,6 @@ from core.db import AnySelect
 from core.errors import Conflict, InvalidInput, NotFound
 from core.models import Analysis, AnalysisFlag, AuditAction, Student, User, UserRole
 from core.policy import require_role, visible_students
-from core.summary_queries import PER_SCHOOL_PLANS
 from core.uow import UnitOfWork
 
 MAX_LIST = 50
@@ -106,16 +105,15 @@ def _view(row: Any) -> FlaggedView:
     return FlaggedView(row[0], row[1], row[2], row[3], row[4], row[5], str(row[6]), row[7], row[8])
 
 
-@service
+@service(per_school_plans=True)
 async def list_flagged(
     *, uow: UnitOfWork, actor: Actor, limit: int = MAX_LIST
 ) -> list[FlaggedView]:
     """Flagged analyses the actor may see (a principal's school, an admin's all), newest first."""
     require_role(actor, UserRole.PRINCIPAL, UserRole.ADMIN, resource="Analysis")
-    await uow.session.execute(PER_SCHOOL_PLANS)
-    statement = _flagged(actor, Analysis.flagged_for_review.is_(True), only_flagged=True).limit(
-        max(1, min(limit, MAX_LIST))
-    )
+    statement = _flagged(
+        actor, Analysis.flagged_for_review.is_(True), only_flagged=True
+    ).limit(max(1, min(limit, MAX_LIST)))
     found = [_view(row) for row in (await uow.session.execute(statement)).all()]
     record(
         uow,

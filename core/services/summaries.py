@@ -22,7 +22,7 @@ from core.periods import Period
 from core.policy import require_role
 from core.scopes import ResolvedScope, Scope, resolve_scope
 from core.sections import SECTIONS
-from core.summary_queries import PER_SCHOOL_PLANS, statements
+from core.summary_queries import statements
 from core.uow import UnitOfWork
 
 
@@ -127,9 +127,6 @@ async def _rows(uow: UnitOfWork, statement: AnySelect) -> list[Any]:
 async def _build(
     uow: UnitOfWork, actor: Actor, resolved: ResolvedScope, period: Period | None
 ) -> Summary:
-    # Statements are prepared and cached; after five runs PostgreSQL may switch to a generic
-    # plan that cannot see the school or the dates (Year 1 bench: themes 37 ms -> 99 ms).
-    await uow.session.execute(PER_SCHOOL_PLANS)
     run = statements(actor, resolved, period)
     totals = await _rows(uow, run["totals"])
     themes = await _rows(uow, run["themes"])
@@ -168,7 +165,7 @@ async def _build(
     )
 
 
-@service
+@service(per_school_plans=True)
 async def summarize(
     *, uow: UnitOfWork, actor: Actor, scope: Scope, period: Period | None = None
 ) -> Summary:
