@@ -67,31 +67,28 @@ async def test_the_login_inherits_no_actor_role(app: asyncpg.Connection) -> None
         assert not await app.fetchval("SELECT pg_has_role(session_user, $1, 'USAGE')", role)
 
 
-@pytest.mark.parametrize("who", ["teacher1", "principal", "admin"])
-@pytest.mark.parametrize(
-    "statement",
-    [
-        "DELETE FROM students",
-        "DELETE FROM analyses",
-        "TRUNCATE students",
-        "UPDATE audit_logs SET action = 'READ'",
-        "DELETE FROM audit_logs",
-        "ALTER TABLE audit_logs DISABLE TRIGGER audit_logs_immutable",
-        "DROP TABLE analyses",
-        "SELECT private_notes FROM analyses",
-        "UPDATE ge_roster_epoch SET n = 0",
-    ],
+FORBIDDEN = (
+    "DELETE FROM students",
+    "DELETE FROM analyses",
+    "TRUNCATE students",
+    "UPDATE audit_logs SET action = 'READ'",
+    "DELETE FROM audit_logs",
+    "ALTER TABLE audit_logs DISABLE TRIGGER audit_logs_immutable",
+    "DROP TABLE analyses",
+    "SELECT private_notes FROM analyses",
+    "UPDATE ge_roster_epoch SET n = 0",
 )
+
+
+@pytest.mark.parametrize("who", ["teacher1", "principal", "admin"])
 async def test_an_actor_role_may_do_no_more_than_the_application(
-    session_factory: Factory,
-    raw: asyncpg.Connection,
-    app: asyncpg.Connection,
-    who: str,
-    statement: str,
+    session_factory: Factory, raw: asyncpg.Connection, app: asyncpg.Connection, who: str
 ) -> None:
     staff = await _staff(session_factory, raw)
-    with pytest.raises(asyncpg.PostgresError) as refused:
-        async with app.transaction():
-            assert await _act(app, staff[who]) is None
-            await app.execute(statement)
-    assert "permission denied" in str(refused.value) or "must be owner" in str(refused.value)
+    for statement in FORBIDDEN:
+        with pytest.raises(asyncpg.PostgresError) as refused:
+            async with app.transaction():
+                assert await _act(app, staff[who]) is None
+                await app.execute(statement)
+        reason = str(refused.value)
+        assert "permission denied" in reason or "must be owner" in reason, statement
