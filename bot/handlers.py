@@ -93,10 +93,11 @@ async def aside(deps: Deps, ctx: Context, parsed: Parsed) -> list[Reply]:
 
 
 def did_you_mean(ctx: Context, word: str) -> list[Reply]:
-    """A bare command word where free text is expected: ask, keeping it until the teacher picks."""
+    """A command word where free text is expected: ask, keeping the message until the teacher
+    picks (the button names the command; the message with its argument waits in the state)."""
     ctx.data["pending"] = word
     buttons = (
-        Button(ctx.say("did_you_mean_yes", word=word), f"run:{word}"),
+        Button(ctx.say("did_you_mean_yes", word=word), f"run:{word.split()[0]}"),
         Button(ctx.say("did_you_mean_no"), "answer"),
     )
     return [Reply(ctx.say("did_you_mean", word=word), buttons)]
@@ -105,7 +106,8 @@ def did_you_mean(ctx: Context, word: str) -> list[Reply]:
 def settle(parsed: Parsed, pending: str | None) -> Parsed:
     """The did-you-mean buttons: `run` is the command (slashed), `answer` the word as text."""
     if parsed.verb == "run" and pending:
-        return Parsed(parse(pending).verb, "", True)
+        meant = parse(pending)
+        return Parsed(meant.verb, meant.argument, True)
     if parsed.verb == "answer" and pending:
         return Parsed(None, pending, False)
     return parsed

@@ -96,10 +96,10 @@ TABLE: dict[str, dict[str, str]] = {
     "INTERVIEWING": {
         # Typed text is an answer, unless it is a control word (help, cancel, finish, lang
         # with a language) or a lone resume; a lone other command word asks what was meant.
-        "INTERVIEWING question": "text number analyze note lang-xx",
+        "INTERVIEWING question": "text number lang-xx",
         "INTERVIEWING asked_again": "resume btn:resume",
         "INTERVIEWING in_interview": "empty",
-        "INTERVIEWING did_you_mean": "students history retry summary flagged admin",
+        "INTERVIEWING did_you_mean": "students history retry summary flagged admin analyze note",
         "INTERVIEWING help_interview": "help",
         "INTERVIEWING lang_set": "lang-en",
         "INTERVIEWING busy_interview": "btn:choose:1 btn:choose:99 btn:save btn:edit:strengths "
