@@ -47,9 +47,11 @@ YEAR1 = Scale("year1", 100, 500_000)
 
 
 POOLS = f"SELECT {sql_array(STRENGTHS)} AS st, {sql_array(WEAKNESSES)} AS wk"
+# school_id: the BEFORE trigger of 0017 sets it from the student; a load with triggers off
+# (Year 3) writes the same value itself.
 ANALYSES_COLUMNS = (
-    "student_id, teacher_id, status, results, teacher_edits, private_notes, total_tokens, "
-    "estimated_cost, flagged_for_review, created_at, updated_at, deleted_at"
+    "student_id, school_id, teacher_id, status, results, teacher_edits, private_notes, "
+    "total_tokens, estimated_cost, flagged_for_review, created_at, updated_at, deleted_at"
 )
 TURNS_COLUMNS = "analysis_id, role, content, tokens, sequence_number, created_at"
 AUDIT_COLUMNS = (
@@ -63,7 +65,7 @@ def analyses_select(per_school: int, *, days: int, hours_back: int = 0) -> str:
     Spread over `days` days before now (and `hours_back` hours earlier still).
     """
     return f"""
-        SELECT stu.id, te.id,
+        SELECT stu.id, stu.school_id, te.id,
                (CASE WHEN i % 10 < 8 THEN 'COMPLETED' WHEN i % 10 = 8 THEN 'IN_PROGRESS'
                      ELSE 'FAILED' END)::analysis_status,
                CASE WHEN i % 10 <> 9 THEN jsonb_build_object(

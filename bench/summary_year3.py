@@ -118,13 +118,14 @@ ORDER BY 1
 # flagged, live analysis: its student and its updated_at. (0015's roster epoch, also bumped by
 # a trigger on analyses, only tells connections to drop the teacher sets they cached: no
 # connection has any during a load, and the enrollments' statements bump it anyway.)
-THEMES = importlib.import_module("migrations.versions.0012_analysis_themes")
+# The rows carry their school as 0017's triggers would write it (the analysis's student's).
+THEMES = importlib.import_module("migrations.versions.0017_school_keys")
 ROLLUPS_TRIGGERS = ("analyses_themes_sync", "analyses_flags_sync")
 
 
 def _batch_sql(first: int, last: int) -> str:
     """Analyses of schools first..last with their turns, audit rows, flags and themes."""
-    themes = THEMES.ITEMS_SQL.format(a="a", source="a CROSS JOIN ")
+    themes = THEMES.THEME_ITEMS.format(a="a", source="a CROSS JOIN ", school=", a.school_id")
     return f"""
     WITH sc AS (
       SELECT id, substr(code, 4)::int AS s FROM schools
@@ -133,15 +134,16 @@ def _batch_sql(first: int, last: int) -> str:
     a AS (
       INSERT INTO analyses ({ANALYSES_COLUMNS})
       {analyses_select(YEAR3.analyses // YEAR3.schools, days=DAYS, hours_back=1)}
-      RETURNING id, student_id, teacher_id, created_at, updated_at, deleted_at,
+      RETURNING id, student_id, school_id, teacher_id, created_at, updated_at, deleted_at,
                 flagged_for_review, results, teacher_edits
     ), turns AS (
       INSERT INTO analysis_conversations ({TURNS_COLUMNS}) {turns_select("a", TURNS)}
     ), flags AS (
-      INSERT INTO analysis_flags (analysis_id, student_id, flagged_at)
-      SELECT id, student_id, updated_at FROM a WHERE flagged_for_review AND deleted_at IS NULL
+      INSERT INTO analysis_flags (analysis_id, student_id, flagged_at, school_id)
+      SELECT id, student_id, updated_at, school_id FROM a
+      WHERE flagged_for_review AND deleted_at IS NULL
     ), themes AS (
-      INSERT INTO analysis_themes ({THEMES.COLUMNS}) {themes}
+      INSERT INTO analysis_themes ({THEMES.THEME_COLUMNS}, school_id) {themes}
     )
     INSERT INTO audit_logs ({AUDIT_COLUMNS}) {audit_select("a", AUDIT)}
     """
@@ -211,6 +213,16 @@ async def prove_schema(server_url: str, url: str) -> None:
         raise RuntimeError(f"schema differs from the migration's: missing {missing}, extra {extra}")
     await asyncio.to_thread(schema.check, url)
     print(f"  schema equals a freshly migrated database ({len(ours)} objects); no drift")
+
+
+async def vacuum(url: str) -> None:
+    """VACUUM (ANALYZE) the big tables, one at a time (a migration may have rewritten them)."""
+    conn = await _connect(url)
+    try:
+        for table in BIG_TABLES:
+            await _step(conn, f"VACUUM (ANALYZE) {table}", f"VACUUM (ANALYZE) {table}")
+    finally:
+        await conn.close()
 
 
 async def is_complete(server_url: str) -> bool:

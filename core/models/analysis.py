@@ -6,12 +6,18 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Enum, ForeignKey, Index, Text, UniqueConstraint, func, text
+from sqlalchemy import Enum, FetchedValue, ForeignKey, Index, Text, UniqueConstraint, func, text
 from sqlalchemy.orm import Mapped, mapped_column, query_expression
 
 from core.models.base import Base, created_at, deleted_at, updated_at, uuid_pk
 from core.models.enums import AnalysisStatus, ConversationRole
 from core.models.types import NFCText
+
+
+def school_key() -> Mapped[uuid.UUID]:
+    """A row's student's school, written by the database's triggers (0017), never by a caller."""
+    # No ForeignKey: always the student's school, whose own key holds (0017).
+    return mapped_column(server_default=FetchedValue())
 
 
 class Analysis(Base):
@@ -20,6 +26,9 @@ class Analysis(Base):
     id: Mapped[uuid.UUID] = uuid_pk()
     student_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("students.id"))
     teacher_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    # The student's school, set by the database from the student (0017): row-level security's
+    # principal rule and per-school queries read it without joining students.
+    school_id: Mapped[uuid.UUID] = school_key()
     status: Mapped[AnalysisStatus] = mapped_column(
         Enum(AnalysisStatus, name="analysis_status"), server_default=text("'IN_PROGRESS'")
     )
@@ -52,6 +61,12 @@ class Analysis(Base):
             postgresql_where=text("flagged_for_review = true"),
         ),
         Index(
+            "ix_analyses_school_created",
+            "school_id",
+            "created_at",
+            postgresql_where=text("deleted_at IS NULL"),
+        ),
+        Index(
             "ix_analyses_student_status_created",
             "student_id",
             "status",
@@ -70,10 +85,12 @@ class AnalysisFlag(Base):
         ForeignKey("analyses.id", ondelete="CASCADE"), primary_key=True
     )
     student_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("students.id"))
+    school_id: Mapped[uuid.UUID] = school_key()
     flagged_at: Mapped[datetime]
 
     __table_args__ = (
         Index("ix_analysis_flags_student_flagged", "student_id", text("flagged_at DESC")),
+        Index("ix_analysis_flags_school_flagged", "school_id", text("flagged_at DESC")),
     )
 
 
@@ -88,8 +105,11 @@ class AnalysisTheme(Base):
     section: Mapped[str] = mapped_column(Text, primary_key=True)
     position: Mapped[int] = mapped_column(primary_key=True)
     student_id: Mapped[uuid.UUID]
+    school_id: Mapped[uuid.UUID] = school_key()
     key: Mapped[str | None] = mapped_column(Text)
     phrase: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (Index("ix_analysis_themes_school", "school_id"),)
 
 
 # The private notes this transaction's actor may read (the author; admins for the full record).

@@ -4,8 +4,8 @@ Who flagged: the analysis's teacher, since only the author may flag (policy.may_
 When: `analysis_flags.flagged_at`, which a trigger on `analyses` sets in the flagging
 transaction (the time of its audit row; `updated_at` for a row inserted already flagged, from
 the newest flag audit row for rows flagged before migration 0009). `updated_at` itself moves
-with every later edit. The list starts from the school's students and reads their flags, so
-its cost is the school's, not the whole system's flagged analyses.
+with every later edit. A principal's list reads the school's newest flags by the school's key,
+so its cost is the school's, not the whole system's flagged analyses.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, SQLColumnExpression, Text, cast, func, select, true, update
+from sqlalchemy import ColumnElement, SQLColumnExpression, Text, cast, func, select, update
 from sqlalchemy.sql.selectable import ScalarSelect
 
 from core.actor import Actor
@@ -56,19 +56,6 @@ def _author(column: SQLColumnExpression[str]) -> ScalarSelect[str]:
 
 
 def _flagged(actor: Actor, *where: ColumnElement[bool], only_flagged: bool) -> AnySelect:
-    flag: Any = AnalysisFlag
-    if only_flagged and actor.role is not UserRole.ADMIN:
-        # Each of the school's students, then that student's newest flags by index: the LIMIT
-        # keeps the planner from hashing every school's flags (Year 3: 90,000) to find 300.
-        flag = (
-            select(AnalysisFlag.analysis_id, AnalysisFlag.flagged_at)
-            .where(AnalysisFlag.student_id == Student.id)
-            .order_by(AnalysisFlag.flagged_at.desc())
-            .limit(MAX_LIST)
-            .lateral("flag")
-        )
-    when = flag.flagged_at if flag is AnalysisFlag else flag.c.flagged_at
-    flag_id = flag.analysis_id if flag is AnalysisFlag else flag.c.analysis_id
     statement = select(
         Analysis.id,
         Analysis.student_id,
@@ -80,23 +67,31 @@ def _flagged(actor: Actor, *where: ColumnElement[bool], only_flagged: bool) -> A
         _author(User.email),
         Analysis.status,
         Analysis.created_at,
-        func.coalesce(when, Analysis.updated_at).label("flagged_at"),
-    ).select_from(Student)
+        func.coalesce(AnalysisFlag.flagged_at, Analysis.updated_at).label("flagged_at"),
+    )
     if only_flagged:
-        # The rollup's row is the flag: from the students to their flags to the analyses.
-        statement = statement.join(flag, true() if flag is not AnalysisFlag else
-                                   AnalysisFlag.student_id == Student.id).join(
-            Analysis, Analysis.id == flag_id
-        )  # fmt: skip
+        # The rollup's row is the flag: the newest flags first, then their analyses and
+        # students by key. A principal's are read by the school's key (0017) from
+        # (school_id, flagged_at DESC), so the list costs the school's 50 rows, not the
+        # system's flags.
+        statement = (
+            statement.select_from(AnalysisFlag)
+            .join(Analysis, Analysis.id == AnalysisFlag.analysis_id)
+            .join(Student, Student.id == Analysis.student_id)
+        )
+        if actor.role is not UserRole.ADMIN:
+            statement = statement.where(AnalysisFlag.school_id == actor.school_id)
     else:
         # An analysis that is not flagged has no row in the rollup (outer join).
-        statement = statement.join(Analysis, Analysis.student_id == Student.id).outerjoin(
-            AnalysisFlag, AnalysisFlag.analysis_id == Analysis.id
+        statement = (
+            statement.select_from(Student)
+            .join(Analysis, Analysis.student_id == Student.id)
+            .outerjoin(AnalysisFlag, AnalysisFlag.analysis_id == Analysis.id)
         )
     return (
         # Same rows as policy.visible_analyses, written on the join (see core/summary_queries.py).
         statement.where(Analysis.deleted_at.is_(None), visible_students(actor), *where).order_by(
-            when.desc().nulls_last(), Analysis.id
+            AnalysisFlag.flagged_at.desc().nulls_last(), Analysis.id
         )
     )
 
@@ -111,9 +106,9 @@ async def list_flagged(
 ) -> list[FlaggedView]:
     """Flagged analyses the actor may see (a principal's school, an admin's all), newest first."""
     require_role(actor, UserRole.PRINCIPAL, UserRole.ADMIN, resource="Analysis")
-    statement = _flagged(
-        actor, Analysis.flagged_for_review.is_(True), only_flagged=True
-    ).limit(max(1, min(limit, MAX_LIST)))
+    statement = _flagged(actor, Analysis.flagged_for_review.is_(True), only_flagged=True).limit(
+        max(1, min(limit, MAX_LIST))
+    )
     found = [_view(row) for row in (await uow.session.execute(statement)).all()]
     record(
         uow,

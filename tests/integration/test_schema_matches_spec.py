@@ -34,6 +34,7 @@ EXTRA_COLUMNS = {
     ("students", "first_fold"),
     ("students", "last_fold"),
     ("users", "sort_key"),
+    ("analyses", "school_id"),  # the student's school, kept by 0017's trigger for RLS
 }
 
 
