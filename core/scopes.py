@@ -86,6 +86,8 @@ class ResolvedScope:
     # On Student: every student whose analyses may count (the roster, unless the analyses are
     # chosen otherwise, as a teacher's are by author); analyses are read by these students' keys.
     students: ColumnElement[bool] | None = None
+    # The one school the scope's analyses lie in, when it is one (their `school_id`, 0017).
+    school_id: uuid.UUID | None = None
 
     @property
     def analysed(self) -> ColumnElement[bool]:
@@ -164,6 +166,7 @@ async def _school(uow: UnitOfWork, actor: Actor, scope: Scope) -> ResolvedScope:
         Student.school_id == school_id,
         Student.school_id == school_id,
         Class.school_id == school_id,
+        school_id=school_id,
     )
 
 
@@ -193,7 +196,7 @@ async def _district(uow: UnitOfWork, actor: Actor, scope: Scope) -> ResolvedScop
 async def _class(uow: UnitOfWork, actor: Actor, scope: Scope) -> ResolvedScope:
     rows = (
         await uow.session.execute(
-            select(Class.id, Class.name).where(
+            select(Class.id, Class.name, Class.school_id).where(
                 visible_classes(actor),
                 Class.is_active.is_(True),
                 func.ge_fold(Class.name) == func.ge_fold(scope.value),
@@ -204,7 +207,15 @@ async def _class(uow: UnitOfWork, actor: Actor, scope: Scope) -> ResolvedScope:
         raise NotFound("Class", scope.value or "")
     ids = [row.id for row in rows]
     enrolled = _enrolled(ids)
-    return ResolvedScope(scope, rows[0].name, enrolled, enrolled, Class.id.in_(ids))
+    schools = {row.school_id for row in rows}
+    return ResolvedScope(
+        scope,
+        rows[0].name,
+        enrolled,
+        enrolled,
+        Class.id.in_(ids),
+        school_id=schools.pop() if len(schools) == 1 else None,
+    )
 
 
 async def _teacher(uow: UnitOfWork, actor: Actor, scope: Scope) -> ResolvedScope:
@@ -272,6 +283,7 @@ async def _student(uow: UnitOfWork, actor: Actor, scope: Scope) -> ResolvedScope
         Analysis.student_id == student.id,
         in_class,
         student.id,
+        school_id=student.school_id,
     )
 
 
