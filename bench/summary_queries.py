@@ -104,9 +104,10 @@ async def subjects(url: str, school: int) -> Subjects:
     )
 
 
+# The counts read by the school's key on analyses (0017), the cheapest way to the same rows.
 SCHOOL_ANALYSES = (
     "SELECT count(*) FROM analyses a JOIN students s ON s.id = a.student_id "
-    "WHERE s.school_id = :school AND s.deleted_at IS NULL AND a.deleted_at IS NULL "
+    "WHERE a.school_id = :school AND s.deleted_at IS NULL AND a.deleted_at IS NULL "
     "AND a.created_at >= :start AND a.created_at < :end"
 )
 
@@ -156,9 +157,10 @@ def queries(who: Subjects, period: Period, now: datetime) -> list[Query]:
               lambda n: {**span, "student": student(n)}),
         Query("flagged", 20,
               lambda uow, n: flagged.list_flagged(uow=uow, actor=who.principal),
-              "SELECT count(*) FROM analyses a JOIN students s ON s.id = a.student_id "
-              "WHERE s.school_id = :school AND s.deleted_at IS NULL AND a.deleted_at IS NULL "
-              "AND a.flagged_for_review", lambda n: {"school": who.school_id}),
+              "SELECT count(*) FROM analysis_flags f JOIN analyses a ON a.id = f.analysis_id "
+              "JOIN students s ON s.id = a.student_id WHERE f.school_id = :school "
+              "AND s.deleted_at IS NULL AND a.deleted_at IS NULL AND a.flagged_for_review",
+              lambda n: {"school": who.school_id}),
         Query("history (teacher)", 50,
               lambda uow, n: history.student_history(uow=uow, actor=who.teacher,
                                                      student_id=taught(n)),

@@ -41,6 +41,8 @@ class AuditLog(Base):
             "idx_audit_logs_student_ids",
             text("(metadata -> 'studentIds')"),
             postgresql_using="gin",
+            # Entries go in as written, no pending list to merge on a user's insert (0018).
+            postgresql_with={"fastupdate": "off"},
         ),
         Index("ix_audit_logs_user_email_date", text("lower(user_email)"), text("created_at DESC")),
         # Monthly partitions (0010); the primary key is (id, created_at) in the database.

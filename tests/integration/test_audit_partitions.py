@@ -226,3 +226,16 @@ async def test_the_migration_partitions_the_existing_rows_in_place_and_back(
             await conn.execute("TRUNCATE audit_logs")
     finally:
         await conn.close()
+
+
+async def test_every_partitions_student_index_takes_entries_as_written_even_a_new_month(
+    raw: asyncpg.Connection,
+) -> None:
+    # No pending list (0018): a user's insert never waits to merge other rows' entries.
+    await raw.execute("SELECT ge_audit_partition('2031-05-01'::date)")
+    rows = await raw.fetch(
+        "SELECT c.relname, c.reloptions FROM pg_inherits h JOIN pg_class c ON c.oid = h.inhrelid "
+        "WHERE h.inhparent = 'idx_audit_logs_student_ids'::regclass"
+    )
+    assert any(row["relname"].startswith("audit_logs_2031_05") for row in rows)
+    assert rows and all(row["reloptions"] == ["fastupdate=off"] for row in rows), rows
