@@ -177,21 +177,27 @@ def _by_class(
     active_students: ColumnElement[bool],
     covered: ColumnElement[bool],
 ) -> AnySelect:
-    # The scope's classes, their live enrollments by class, and each enrolled student by key,
-    # counted per class. Asked per class as a LATERAL, the planner merged each class's 30
-    # enrollments against all of the school's students (Year 3: 50 x 740 rows read).
-    members = func.count(Student.id.distinct())
+    # The scope's classes' keys as one array (an InitPlan), their live enrollments read by
+    # those keys, and each enrolled student by key, counted per class. Asked per class as a
+    # LATERAL, the planner merged each class's 30 enrollments against all of the school's
+    # students (Year 3: 42,000 rows read); joined without the array, a login bypassing RLS
+    # read every school's enrollments.
+    scope_classes = and_(visible_classes(actor), Class.is_active.is_(True), resolved.classes)
+    keys = select(func.array_agg(Class.id)).where(scope_classes).correlate(None).scalar_subquery()
+    # One row per member: a student is enrolled in a class once (unique), so count(*) needs
+    # no DISTINCT, whose per-class sorts were most of the statement (50 classes: 12 of 14 ms).
     return (
-        select(Class.name, members, members.filter(covered))
-        .select_from(Class)
-        .join(
-            ClassEnrollment,
-            and_(ClassEnrollment.class_id == Class.id, ClassEnrollment.dropped_at.is_(None)),
-        )
+        select(Class.name, func.count(), func.count().filter(covered))
+        .select_from(ClassEnrollment)
+        .join(Class, Class.id == ClassEnrollment.class_id)
         .join(Student, Student.id == ClassEnrollment.student_id)
         # A class with no active member has no row (the inner joins).
-        .where(visible_classes(actor), Class.is_active.is_(True), resolved.classes)
-        .where(active_students)
+        .where(
+            ClassEnrollment.class_id == any_(cast(keys, ARRAY(Uuid))),
+            ClassEnrollment.dropped_at.is_(None),
+            scope_classes,
+            active_students,
+        )
         .group_by(Class.id, Class.name, Class.grade_level)
         .order_by(Class.grade_level, name_order(Class.name), Class.id)
     )
