@@ -6,6 +6,7 @@ word (help, menus, prompts, buttons), so a word the bot offers is a word it unde
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
 
 from core.models import UserRole
@@ -157,6 +158,25 @@ def request_in_english(argument: str) -> str:
 def commands_for(role: UserRole) -> tuple[Command, ...]:
     """The commands `help` lists for `role`."""
     return tuple(c for c in COMMANDS if c.listed and role in c.roles)
+
+
+# How alike a word must be to a command word to be offered as it (difflib's ratio): one letter
+# missing, doubled or swapped in a word of four letters or more ("hlep", "sumary", "histroy",
+# "סכום") reaches it; a student's name typed alone ("Noah", "Liam") does not.
+NEAR_MISS = 0.75
+
+
+def nearest(text: str, role: UserRole) -> str | None:
+    """`text` with its first word, a near miss of one of `role`'s command words, spelt right."""
+    head, _, rest = text.strip().lstrip("/").partition(" ")
+    head = head.lower().rstrip(".!?…")
+    if len(head) < 3 or head in WORDS:
+        return None
+    words = [w for c in commands_for(role) for w in (*c.en, *c.he)]
+    close = difflib.get_close_matches(head, words, n=1, cutoff=NEAR_MISS)
+    if not close:
+        return None
+    return " ".join([close[0], *rest.split()])
 
 
 @dataclass(frozen=True)
