@@ -30,7 +30,7 @@ from core.models import (
 )
 from core.periods import Period, looks_like_period, parse_period
 from core.policy import teaches_student, visible_classes, visible_students, visible_users
-from core.search import fold, search_statement
+from core.search import across_scripts_statement, fold, search_statement
 from core.text import nfc
 from core.uow import UnitOfWork
 
@@ -246,11 +246,12 @@ async def _student(uow: UnitOfWork, actor: Actor, scope: Scope) -> ResolvedScope
     folded = await fold(uow.session, raw)
     if not folded:
         raise InvalidInput("student", "write a student's name")
-    rows = (
-        await uow.session.execute(
-            search_statement(folded, raw, visible_students(actor), MAX_CANDIDATES)
-        )
-    ).all()
+    visible = visible_students(actor)
+    statement = search_statement(folded, raw, visible, MAX_CANDIDATES)
+    rows = [(student, rank) for student, rank in (await uow.session.execute(statement)).all()]
+    across = None if rows else across_scripts_statement(folded, visible, MAX_CANDIDATES)
+    if across is not None:  # `נוח` for Noah: a name typed in the other script
+        rows = [(student, 0) for student in await uow.session.scalars(across)]
     top = min((rank for _student, rank in rows), default=0)
     best = [student for student, rank in rows if rank == top]
     if not best:
