@@ -228,8 +228,9 @@ def read(text: str, *, interviewing: bool, awaiting_text: bool) -> Parsed:
     Control words are commands everywhere. Where the bot waits for free text (an interview
     answer, an edited section, a note), any other command needs its slash, and a message that
     is exactly a bare command word comes back as verb `ask` (did you mean the command?), and so
-    in an interview does one that starts with a command word (`analyze Olivia Brown`):
-    asking costs a teacher who meant the words as text one button, and stores nothing meanwhile.
+    does one that starts with a command word (`analyze Olivia Brown`, `history Liam` while a
+    note is awaited): asking costs a teacher who meant the words as text one button, and stores
+    nothing meanwhile, where taking them as text kept a command as a private note.
     """
     parsed = parse(text)
     if parsed.verb is None or parsed.slashed or is_control(parsed):
@@ -238,6 +239,6 @@ def read(text: str, *, interviewing: bool, awaiting_text: bool) -> Parsed:
         return parsed  # "resume" alone: the question (or the review) again
     if not (interviewing or awaiting_text):
         return parsed
-    if not parsed.argument or (interviewing and parsed.verb not in CONTROL):
+    if not parsed.argument or parsed.verb not in CONTROL:
         return Parsed("ask", text.strip(), False)
     return Parsed(None, text.strip(), False)
