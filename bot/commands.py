@@ -86,10 +86,20 @@ SCOPE_WORDS: dict[str, dict[str, tuple[str, ...]]] = {
 }
 assert tuple(SCOPE_WORDS) == KINDS
 PERIOD_WORDS: dict[str, dict[str, tuple[str, ...]]] = {
-    "this-month": {"en": ("this-month",), "he": ("החודש",)},
-    "this-term": {"en": ("this-term",), "he": ("המחצית", "הסמסטר")},
-    "this-year": {"en": ("this-year",), "he": ("השנה",)},
+    "this-month": {"en": ("this-month", "this month"), "he": ("החודש",)},
+    "this-term": {"en": ("this-term", "this term", "this semester"), "he": ("המחצית", "הסמסטר")},
+    "this-year": {"en": ("this-year", "this year"), "he": ("השנה",)},
 }
+# Words people put before what they want summarised ("summary of the school", "סיכום של שכבה ה").
+FILLER = frozenset({"of", "for", "the", "של", "על"})
+# A grade named in words ("grade five", "fifth grade", "שכבה חמישית") is its number.
+_ORDINALS_EN = ("first second third fourth fifth sixth seventh eighth ninth tenth eleventh "
+                "twelfth").split()  # fmt: skip
+_NUMBERS_EN = "one two three four five six seven eight nine ten eleven twelve".split()
+_ORDINALS_HE = "ראשונה שנייה שלישית רביעית חמישית שישית שביעית שמינית תשיעית עשירית".split()
+GRADE_WORDS = {
+    w: str(n) for words in (_ORDINALS_EN, _NUMBERS_EN, _ORDINALS_HE) for n, w in enumerate(words, 1)
+} | {"שניה": "2", "ששית": "6"}
 assert tuple(PERIOD_WORDS) == KEYWORDS
 # `{s_KIND}` and `{p_PERIOD}` in a sentence are filled with these words, as `{w_VERB}` with verbs.
 _SCOPE_BY_WORD = {w: kind for kind, ws in SCOPE_WORDS.items() for w in (*ws["en"], *ws["he"])}
@@ -142,16 +152,27 @@ def section_named(text: str) -> str | None:
 
 
 def request_in_english(argument: str) -> str:
-    """`[KIND [VALUE]] [PERIOD]` with a Hebrew kind or period word replaced by the keyword."""
+    """`[KIND [VALUE]] [PERIOD]` as people write it (Hebrew words, "of the school", "this month",
+    "grade five") in the keywords core reads."""
     words = argument.split()
-    if not words:
-        return ""
-    words[-1] = _PERIOD_BY_WORD.get(words[-1].lower(), words[-1])
+    while words and words[0].lower() in FILLER:
+        words.pop(0)
+    # The longest period phrase the request ends with ("this month" before "month").
+    for phrase in sorted(_PERIOD_BY_WORD, key=lambda w: -len(w.split())):
+        size = len(phrase.split())
+        if len(words) >= size and [w.lower() for w in words[-size:]] == phrase.split():
+            words = [*words[:-size], _PERIOD_BY_WORD[phrase]]
+            break
+    if len(words) >= 2 and words[0].lower() in GRADE_WORDS and words[1].lower() in ("grade",):
+        words[:2] = words[1::-1]  # "fifth grade" as "grade fifth"
     # The longest scope phrase the request starts with ("בית ספר" before a one-word kind).
     for phrase in sorted(_SCOPE_BY_WORD, key=lambda w: -len(w.split())):
         size = len(phrase.split())
         if [w.lower() for w in words[:size]] == phrase.split():
-            return " ".join([_SCOPE_BY_WORD[phrase], *words[size:]])
+            kind, rest = _SCOPE_BY_WORD[phrase], words[size:]
+            if kind == "grade" and rest:
+                rest[0] = GRADE_WORDS.get(rest[0].lower(), rest[0])
+            return " ".join([kind, *rest])
     return " ".join(words)
 
 
