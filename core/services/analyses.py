@@ -126,7 +126,7 @@ async def reopen_for_retry(
 
 CANCELLED = "cancelled"
 # The reason of an analysis's latest status change, kept in its audit rows' metadata.
-_LAST_REASON = (
+LAST_REASON = (
     select(literal_column("audit_logs.metadata ->> 'reason'", String))
     .where(
         AuditLog.resource == "Analysis",
@@ -146,14 +146,14 @@ async def latest_unfinished(*, uow: UnitOfWork, actor: Actor) -> InterviewSnapsh
     for any reason but `cancelled` (a cancelled analysis is over for good)."""
     found = (
         await uow.session.execute(
-            select(Analysis, _LAST_REASON.label("reason"))
+            select(Analysis, LAST_REASON.label("reason"))
             .where(
                 Analysis.teacher_id == actor.user_id,
                 visible_analyses(actor),
                 (Analysis.status == AnalysisStatus.IN_PROGRESS)
                 | (
                     (Analysis.status == AnalysisStatus.FAILED)
-                    & (func.coalesce(_LAST_REASON, "") != CANCELLED)
+                    & (func.coalesce(LAST_REASON, "") != CANCELLED)
                 ),
             )
             .order_by(Analysis.created_at.desc())
