@@ -16,7 +16,7 @@ from bot.deps import Deps
 from bot.events import Reply
 from bot.help import on_help, role_help
 from bot.interview import estimate_tokens
-from bot.meant import SHOWN, did_you_mean, near_miss, settle
+from bot.meant import SHOWN, did_you_mean, name_alone, near_miss, settle
 from bot.render import review_buttons, review_menu, review_prompt, section_buttons
 from bot.states import CHOOSING, GENERATING, IDLE, INTERVIEWING, REVIEWING
 from core.models import ConversationRole
@@ -52,8 +52,8 @@ ASIDE = frozenset({"students", "history", "open", "note", "noteon", "summary", "
 
 
 async def idle(deps: Deps, ctx: Context, parsed: Parsed) -> list[Reply]:
-    """Commands run; a near miss of one is offered; anything else offers the unfinished
-    analysis, or the person's help."""
+    """Commands run; a student's name alone or a near miss of a command is offered; anything
+    else offers the unfinished analysis, or the person's help."""
     # A did-you-mean button answers the message before it only: an older one runs nothing.
     parsed = settle(parsed, ctx.data.pop("pending", None))
     if parsed.verb in ANYWHERE:  # the button ran `help` or `lang en`, say
@@ -67,9 +67,9 @@ async def idle(deps: Deps, ctx: Context, parsed: Parsed) -> list[Reply]:
         return [flows.offer(ctx, offered)]
     said = " ".join(parsed.argument.split())
     if parsed.verb is None and said and said.lower().strip("!.?") not in GREETINGS:
-        # A word the person meant as a command: the nearest command if one is near, else say
-        # it was not understood before the list.
-        meant = near_miss(ctx, said)
+        # A name, or a word the person meant as a command (the nearest command, if one is
+        # near); else say it was not understood before the list.
+        meant = await name_alone(deps, ctx, said) or near_miss(ctx, said)
         if meant is not None:
             return meant
         shown = said if len(said) <= SHOWN else said[: SHOWN - 1] + "…"
