@@ -254,6 +254,8 @@ def read(text: str, *, interviewing: bool, awaiting_text: bool) -> Parsed:
     nothing meanwhile, where taking them as text kept a command as a private note.
     """
     parsed = parse(text)
+    if parsed.verb is None and parsed.slashed and (interviewing or awaiting_text):
+        return Parsed("unknown", text.strip(), True)  # `/sumary`: meant as a command, not text
     if parsed.verb is None or parsed.slashed or is_control(parsed):
         return parsed
     if parsed.verb == "resume" and not parsed.argument:

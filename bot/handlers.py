@@ -125,6 +125,10 @@ async def interviewing(deps: Deps, ctx: Context, parsed: Parsed) -> list[Reply]:
         return await flows.generate(deps, ctx, snapshot)
     if parsed.verb == "ask":  # a bare command word: which did the teacher mean?
         return did_you_mean(ctx, parsed.argument)
+    if parsed.verb == "unknown":  # `/sumary`: the nearest command, else the question again
+        offered = near_miss(ctx, parsed.argument)
+        said = [Reply(ctx.say("not_a_command", text=parsed.argument[:SHOWN]))]
+        return offered or [*said, *await flows.ask_again(deps, ctx)]
     parsed = settle(parsed, pending)
     if parsed.verb in ("run", "answer"):  # a did-you-mean button of an earlier question
         return await flows.ask_again(deps, ctx)
@@ -174,6 +178,10 @@ async def reviewing(deps: Deps, ctx: Context, parsed: Parsed) -> list[Reply]:
     pending = ctx.data.pop("pending", None)
     if parsed.verb == "ask":  # a bare command word while a note or a section's text is due
         return did_you_mean(ctx, parsed.argument)
+    if parsed.verb == "unknown":  # `/sumary` there: the nearest command, else what is due
+        said = ctx.say("not_a_command", text=parsed.argument[:SHOWN])
+        awaiting = ctx.data.get("awaiting")
+        return near_miss(ctx, parsed.argument) or review_prompt(ctx.language, awaiting, said)
     if parsed.verb == "run" and pending:  # the command instead of the text it interrupted
         ctx.data.pop("awaiting", None)
     parsed = settle(menu_choice(ctx, parsed), pending)
