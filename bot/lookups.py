@@ -97,9 +97,9 @@ async def on_open(deps: Deps, ctx: Context, parsed: Parsed) -> Replies:
     if snapshot.results is None:
         status = ctx.say("status_" + str(snapshot.status).lower())
         return [Reply(ctx.say("opened_unfinished", name=name, status=status))]
-    text = render_analysis(
-        ctx.language, name, ctx.user.display_name, snapshot.results, snapshot.teacher_edits
-    )
+    # The teacher who reviewed it, not the reader (a principal opening it from `flagged`).
+    teacher = isolate(snapshot.teacher_name) if snapshot.teacher_name else ctx.user.display_name
+    text = render_analysis(ctx.language, name, teacher, snapshot.results, snapshot.teacher_edits)
     return [Reply(text)]
 
 

@@ -25,6 +25,7 @@ from core.models import (
     AuditLog,
     ConversationRole,
     Student,
+    User,
     UserRole,
 )
 from core.policy import (
@@ -94,6 +95,14 @@ async def load_interview(
     if analysis is None:
         raise NotFound("Analysis", str(analysis_id))
     loaded = await snapshot(uow, actor, analysis)
+    if analysis.teacher_id != actor.user_id:  # read by another: name the teacher who wrote it
+        author = (
+            await uow.session.execute(
+                select(User.first_name, User.last_name).where(User.id == analysis.teacher_id)
+            )
+        ).first()
+        if author is not None:
+            loaded = replace(loaded, teacher_name=f"{author.first_name} {author.last_name}")
     record(uow, actor, AuditAction.READ, "Analysis", analysis.id, student_ids=[analysis.student_id])
     await uow.commit()
     return loaded

@@ -42,7 +42,7 @@ EXPECTED: dict[str, tuple[str, ...]] = {
     "noteon": ("noted_on",),
     "summary": ("summary_title", "did_you_mean"),
     "flagged": ("flagged_none", "flagged_title", "did_you_mean"),
-    "reviewed": ("reviewed_usage", "did_you_mean"),
+    "reviewed": ("reviewed_usage", "reviewed_done", "did_you_mean"),
     "export": ("export_usage", "did_you_mean"),
     "admin": ("admin_help", "did_you_mean"),
     "cancel": ("nothing_to_cancel", "cancelled", "choice_cancelled", "cancelled_pending"),
