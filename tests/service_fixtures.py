@@ -14,7 +14,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from core.actor import Actor, system_actor
 from core.demo import seed_demo
 from core.uow import UnitOfWork
-from tests.conftest import asyncpg_dsn
 
 Run = Callable[..., Awaitable[Any]]
 Factory = async_sessionmaker[AsyncSession]
@@ -53,6 +52,9 @@ async def seeding(factory: async_sessionmaker[AsyncSession]) -> AsyncIterator[Un
 async def app(database_url: str) -> AsyncIterator[asyncpg.Connection]:
     """One connection as the application's login, outside any unit of work, kept across
     transactions as the pool keeps it."""
+    # Imported here: conftest imports this module (and a subprocess may import it first).
+    from tests.conftest import asyncpg_dsn
+
     conn = await asyncpg.connect(asyncpg_dsn(database_url))
     yield conn
     await conn.close()
