@@ -95,6 +95,24 @@ PLURALS = {"users": "user", "schools": "school", "rosters": "roster", "quotas": 
 LISTS = {("user",): ("user", "list"), ("school",): ("school", "list")}
 
 
+# The areas as the Hebrew help names them ("משתמשים, בתי ספר, ..."): read as the English words
+# (the commands' own words stay English, as their usage lines show them).
+HEBREW_AREAS = {"משתמשים": "users", "משתמש": "user", "בתי ספר": "schools", "בית ספר": "school",
+                "רשימות": "rosters", "רשימה": "roster", "מכסות": "quotas", "מכסה": "quota",
+                "שימוש": "usage", "ביקורת": "audit", "שמירת נתונים": "retention",
+                "מחוז": "district", "מחוזות": "districts", "הזמנה": "invite",
+                "רשומה": "record"}  # fmt: skip
+
+
+def area_in_english(words: list[str]) -> list[str]:
+    """`words` with a leading Hebrew area (the longest phrase) as its English word."""
+    for phrase in sorted(HEBREW_AREAS, key=lambda p: -len(p.split())):
+        size = len(phrase.split())
+        if words[:size] == phrase.split():
+            return [HEBREW_AREAS[phrase], *words[size:]]
+    return words
+
+
 def _singular(words: list[str]) -> tuple[str, ...]:
     lowered = tuple(w.lower() for w in words)
     if not lowered or lowered[0] not in PLURALS:
@@ -105,11 +123,14 @@ def _singular(words: list[str]) -> tuple[str, ...]:
 
 def parse(words: list[str], specs: list[Spec[RunT]]) -> tuple[Spec[RunT], dict[str, Any]]:
     """The command of `specs` the words name (longest match) and its bound arguments."""
+    typed, words = words, area_in_english(words)
     lowered = _singular(words)  # a bare plural may grow a word: its arguments are still none
     matches = [s for s in specs if lowered[: len(s.words)] == s.words]
     if not matches:
         near = [s for s in specs if s.words[0] == lowered[0]]
-        raise UsageError(near or specs, "admin_unknown", command=" ".join(words[:2]))
+        if near and len(words) == 1:  # `admin audit`: a known command, its kind not yet named
+            raise UsageError(near, "admin_which", command=" ".join(typed))
+        raise UsageError(near or specs, "admin_unknown", command=" ".join(typed[:2]))
     spec = max(matches, key=lambda s: len(s.words))
     return spec, _bind(spec, words[len(spec.words) :])
 

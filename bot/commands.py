@@ -6,6 +6,7 @@ word (help, menus, prompts, buttons), so a word the bot offers is a word it unde
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
 
 from core.models import UserRole
@@ -85,10 +86,20 @@ SCOPE_WORDS: dict[str, dict[str, tuple[str, ...]]] = {
 }
 assert tuple(SCOPE_WORDS) == KINDS
 PERIOD_WORDS: dict[str, dict[str, tuple[str, ...]]] = {
-    "this-month": {"en": ("this-month",), "he": ("החודש",)},
-    "this-term": {"en": ("this-term",), "he": ("המחצית", "הסמסטר")},
-    "this-year": {"en": ("this-year",), "he": ("השנה",)},
+    "this-month": {"en": ("this-month", "this month"), "he": ("החודש",)},
+    "this-term": {"en": ("this-term", "this term", "this semester"), "he": ("המחצית", "הסמסטר")},
+    "this-year": {"en": ("this-year", "this year"), "he": ("השנה",)},
 }
+# Words people put before what they want summarised ("summary of the school", "סיכום של שכבה ה").
+FILLER = frozenset({"of", "for", "the", "של", "על"})
+# A grade named in words ("grade five", "fifth grade", "שכבה חמישית") is its number.
+_ORDINALS_EN = ("first second third fourth fifth sixth seventh eighth ninth tenth eleventh "
+                "twelfth").split()  # fmt: skip
+_NUMBERS_EN = "one two three four five six seven eight nine ten eleven twelve".split()
+_ORDINALS_HE = "ראשונה שנייה שלישית רביעית חמישית שישית שביעית שמינית תשיעית עשירית".split()
+GRADE_WORDS = {
+    w: str(n) for words in (_ORDINALS_EN, _NUMBERS_EN, _ORDINALS_HE) for n, w in enumerate(words, 1)
+} | {"שניה": "2", "ששית": "6"}
 assert tuple(PERIOD_WORDS) == KEYWORDS
 # `{s_KIND}` and `{p_PERIOD}` in a sentence are filled with these words, as `{w_VERB}` with verbs.
 _SCOPE_BY_WORD = {w: kind for kind, ws in SCOPE_WORDS.items() for w in (*ws["en"], *ws["he"])}
@@ -141,22 +152,52 @@ def section_named(text: str) -> str | None:
 
 
 def request_in_english(argument: str) -> str:
-    """`[KIND [VALUE]] [PERIOD]` with a Hebrew kind or period word replaced by the keyword."""
+    """`[KIND [VALUE]] [PERIOD]` as people write it (Hebrew words, "of the school", "this month",
+    "grade five") in the keywords core reads."""
     words = argument.split()
-    if not words:
-        return ""
-    words[-1] = _PERIOD_BY_WORD.get(words[-1].lower(), words[-1])
+    while words and words[0].lower() in FILLER:
+        words.pop(0)
+    # The longest period phrase the request ends with ("this month" before "month").
+    for phrase in sorted(_PERIOD_BY_WORD, key=lambda w: -len(w.split())):
+        size = len(phrase.split())
+        if len(words) >= size and [w.lower() for w in words[-size:]] == phrase.split():
+            words = [*words[:-size], _PERIOD_BY_WORD[phrase]]
+            break
+    if len(words) >= 2 and words[0].lower() in GRADE_WORDS and words[1].lower() in ("grade",):
+        words[:2] = words[1::-1]  # "fifth grade" as "grade fifth"
     # The longest scope phrase the request starts with ("בית ספר" before a one-word kind).
     for phrase in sorted(_SCOPE_BY_WORD, key=lambda w: -len(w.split())):
         size = len(phrase.split())
         if [w.lower() for w in words[:size]] == phrase.split():
-            return " ".join([_SCOPE_BY_WORD[phrase], *words[size:]])
+            kind, rest = _SCOPE_BY_WORD[phrase], words[size:]
+            if kind == "grade" and rest:
+                rest[0] = GRADE_WORDS.get(rest[0].lower(), rest[0])
+            return " ".join([kind, *rest])
     return " ".join(words)
 
 
 def commands_for(role: UserRole) -> tuple[Command, ...]:
     """The commands `help` lists for `role`."""
     return tuple(c for c in COMMANDS if c.listed and role in c.roles)
+
+
+# How alike a word must be to a command word to be offered as it (difflib's ratio): one letter
+# missing, doubled or swapped in a word of four letters or more ("hlep", "sumary", "histroy",
+# "סכום") reaches it; a student's name typed alone ("Noah", "Liam") does not.
+NEAR_MISS = 0.75
+
+
+def nearest(text: str, role: UserRole) -> str | None:
+    """`text` with its first word, a near miss of one of `role`'s command words, spelt right."""
+    head, _, rest = text.strip().lstrip("/").partition(" ")
+    head = head.lower().rstrip(".!?…")
+    if len(head) < 3 or head in WORDS:
+        return None
+    words = [w for c in commands_for(role) for w in (*c.en, *c.he)]
+    close = difflib.get_close_matches(head, words, n=1, cutoff=NEAR_MISS)
+    if not close:
+        return None
+    return " ".join([close[0], *rest.split()])
 
 
 @dataclass(frozen=True)
@@ -208,16 +249,19 @@ def read(text: str, *, interviewing: bool, awaiting_text: bool) -> Parsed:
     Control words are commands everywhere. Where the bot waits for free text (an interview
     answer, an edited section, a note), any other command needs its slash, and a message that
     is exactly a bare command word comes back as verb `ask` (did you mean the command?), and so
-    in an interview does one that starts with a command word (`analyze Olivia Brown`):
-    asking costs a teacher who meant the words as text one button, and stores nothing meanwhile.
+    does one that starts with a command word (`analyze Olivia Brown`, `history Liam` while a
+    note is awaited): asking costs a teacher who meant the words as text one button, and stores
+    nothing meanwhile, where taking them as text kept a command as a private note.
     """
     parsed = parse(text)
+    if parsed.verb is None and parsed.slashed and (interviewing or awaiting_text):
+        return Parsed("unknown", text.strip(), True)  # `/sumary`: meant as a command, not text
     if parsed.verb is None or parsed.slashed or is_control(parsed):
         return parsed
     if parsed.verb == "resume" and not parsed.argument:
         return parsed  # "resume" alone: the question (or the review) again
     if not (interviewing or awaiting_text):
         return parsed
-    if not parsed.argument or (interviewing and parsed.verb not in CONTROL):
+    if not parsed.argument or parsed.verb not in CONTROL:
         return Parsed("ask", text.strip(), False)
     return Parsed(None, text.strip(), False)

@@ -64,8 +64,9 @@ def _sentence(
                 return say("bad_period", value=words[-1] if words else "")
             if error.field == "scope":
                 return say("bad_scope", value=words[0] if words else "")
-            if error.field in NEEDS_VALUE:
-                return say("bad_missing", kind=offered(language, f"s_{error.field}"))
+            if error.field in NEEDS_VALUE:  # a district by its code, the others by example
+                key = "bad_missing_district" if error.field == "district" else "bad_missing"
+                return say(key, kind=offered(language, f"s_{error.field}"))
             if error.field == "id":
                 return say("bad_id", value=argument.strip())
         return say("invalid", field=error.field, reason=error.reason)

@@ -13,7 +13,7 @@ from bot.render import review_menu, review_reply
 from bot.states import CHOOSING, GENERATING, IDLE, INTERVIEWING, REVIEWING
 from core.analysis_records import InterviewSnapshot
 from core.errors import AccessDenied
-from core.models import AnalysisStatus, ConversationRole
+from core.models import AnalysisStatus, ConversationRole, UserRole
 from core.ports.ai import AIError, AIInvalidResult, AIQuotaExhausted
 from core.prompts import system_prompt
 from core.services import analyses, commands, students
@@ -165,6 +165,9 @@ async def on_analyze(deps: Deps, ctx: Context, parsed: Parsed) -> Replies:
         async with deps.uow() as uow:
             await commands.authorize_command(uow=uow, actor=ctx.user.actor, command="analyze")
     except AccessDenied:
+        if parsed.argument and ctx.user.actor.role is not UserRole.TEACHER:
+            # A principal naming a student wants to read about them: say how.
+            return [Reply(ctx.say("analyze_not_yours", name=isolate(parsed.argument[:40])))]
         return [Reply(ctx.say("role_refused"))]
     if not parsed.argument:
         return [Reply(ctx.say("analyze_ask"))]

@@ -11,11 +11,12 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from bot import flows, lookups
-from bot.commands import BY_VERB, GREETINGS, Parsed, parse, section_named
+from bot.commands import BY_VERB, GREETINGS, Parsed, section_named
 from bot.deps import Deps
-from bot.events import Button, Reply
+from bot.events import Reply
 from bot.help import on_help, role_help
 from bot.interview import estimate_tokens
+from bot.meant import SHOWN, did_you_mean, name_alone, near_miss, settle
 from bot.render import review_buttons, review_menu, review_prompt, section_buttons
 from bot.states import CHOOSING, GENERATING, IDLE, INTERVIEWING, REVIEWING
 from core.models import ConversationRole
@@ -51,7 +52,12 @@ ASIDE = frozenset({"students", "history", "open", "note", "noteon", "summary", "
 
 
 async def idle(deps: Deps, ctx: Context, parsed: Parsed) -> list[Reply]:
-    """Commands run; anything else offers the unfinished analysis, or the person's help."""
+    """Commands run; a student's name alone or a near miss of a command is offered; anything
+    else offers the unfinished analysis, or the person's help."""
+    # A did-you-mean button answers the message before it only: an older one runs nothing.
+    parsed = settle(parsed, ctx.data.pop("pending", None))
+    if parsed.verb in ANYWHERE:  # the button ran `help` or `lang en`, say
+        return await ANYWHERE[parsed.verb](deps, ctx, parsed)
     if parsed.verb in TEACHERS_OWN and ctx.user.actor.role not in BY_VERB[parsed.verb].roles:
         return [Reply(ctx.say("role_refused"))]  # not "nothing to resume" to a principal
     if parsed.verb in IDLE_COMMANDS:
@@ -61,8 +67,12 @@ async def idle(deps: Deps, ctx: Context, parsed: Parsed) -> list[Reply]:
         return [flows.offer(ctx, offered)]
     said = " ".join(parsed.argument.split())
     if parsed.verb is None and said and said.lower().strip("!.?") not in GREETINGS:
-        # A word the person meant as a command: say it was not understood before the list.
-        shown = said if len(said) <= 40 else said[:39] + "…"
+        # A name, or a word the person meant as a command (the nearest command, if one is
+        # near); else say it was not understood before the list.
+        meant = await name_alone(deps, ctx, said) or near_miss(ctx, said)
+        if meant is not None:
+            return meant
+        shown = said if len(said) <= SHOWN else said[: SHOWN - 1] + "…"
         help_text = role_help(ctx).text
         return [Reply(f"{ctx.say('not_understood', text=shown)}\n{help_text}")]
     return [role_help(ctx)]
@@ -92,27 +102,6 @@ async def aside(deps: Deps, ctx: Context, parsed: Parsed) -> list[Reply]:
     return [*replies, *await flows.ask_again(deps, ctx)]
 
 
-def did_you_mean(ctx: Context, word: str) -> list[Reply]:
-    """A command word where free text is expected: ask, keeping the message until the teacher
-    picks (the button names the command; the message with its argument waits in the state)."""
-    ctx.data["pending"] = word
-    buttons = (
-        Button(ctx.say("did_you_mean_yes", word=word), f"run:{word.split()[0]}"),
-        Button(ctx.say("did_you_mean_no"), "answer"),
-    )
-    return [Reply(ctx.say("did_you_mean", word=word), buttons)]
-
-
-def settle(parsed: Parsed, pending: str | None) -> Parsed:
-    """The did-you-mean buttons: `run` is the command (slashed), `answer` the word as text."""
-    if parsed.verb == "run" and pending:
-        meant = parse(pending)
-        return Parsed(meant.verb, meant.argument, True)
-    if parsed.verb == "answer" and pending:
-        return Parsed(None, pending, False)
-    return parsed
-
-
 async def interviewing(deps: Deps, ctx: Context, parsed: Parsed) -> list[Reply]:
     """An answer is stored, then the next question; `finish` generates the analysis."""
     assert ctx.analysis_id is not None
@@ -136,6 +125,10 @@ async def interviewing(deps: Deps, ctx: Context, parsed: Parsed) -> list[Reply]:
         return await flows.generate(deps, ctx, snapshot)
     if parsed.verb == "ask":  # a bare command word: which did the teacher mean?
         return did_you_mean(ctx, parsed.argument)
+    if parsed.verb == "unknown":  # `/sumary`: the nearest command, else the question again
+        offered = near_miss(ctx, parsed.argument)
+        said = [Reply(ctx.say("not_a_command", text=parsed.argument[:SHOWN]))]
+        return offered or [*said, *await flows.ask_again(deps, ctx)]
     parsed = settle(parsed, pending)
     if parsed.verb in ("run", "answer"):  # a did-you-mean button of an earlier question
         return await flows.ask_again(deps, ctx)
@@ -185,6 +178,10 @@ async def reviewing(deps: Deps, ctx: Context, parsed: Parsed) -> list[Reply]:
     pending = ctx.data.pop("pending", None)
     if parsed.verb == "ask":  # a bare command word while a note or a section's text is due
         return did_you_mean(ctx, parsed.argument)
+    if parsed.verb == "unknown":  # `/sumary` there: the nearest command, else what is due
+        said = ctx.say("not_a_command", text=parsed.argument[:SHOWN])
+        awaiting = ctx.data.get("awaiting")
+        return near_miss(ctx, parsed.argument) or review_prompt(ctx.language, awaiting, said)
     if parsed.verb == "run" and pending:  # the command instead of the text it interrupted
         ctx.data.pop("awaiting", None)
     parsed = settle(menu_choice(ctx, parsed), pending)

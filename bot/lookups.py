@@ -16,7 +16,9 @@ from bot.flows import load, student_name
 from bot.i18n import isolate
 from bot.render import render_analysis
 from core.errors import AccessDenied
+from core.models import AnalysisStatus
 from core.services import commands, history, people, review, students
+from core.services.analyses import CANCELLED
 
 if TYPE_CHECKING:
     from bot.engine import Context
@@ -63,23 +65,25 @@ async def on_history(deps: Deps, ctx: Context, parsed: Parsed) -> Replies:
     if not items:
         return [Reply(f"{title}\n{ctx.say('history_empty')}")]
     lines = [title] + [
-        f"{n}. {i.created_at:%Y-%m-%d} · {ctx.say('status_' + i.status.lower())} · "
+        f"{n}. {i.created_at:%Y-%m-%d} · {_status(ctx, i)} · "
         f"{isolate(i.teacher_name)}" + (f" · {ctx.say('flag')}" if i.flagged else "")
         for n, i in enumerate(items, 1)
     ]
     buttons = tuple(
         Button(
             f"{n}. "
-            + ctx.say(
-                "open_button",
-                date=f"{i.created_at:%Y-%m-%d}",
-                status=ctx.say("status_" + i.status.lower()),
-            ),
+            + ctx.say("open_button", date=f"{i.created_at:%Y-%m-%d}", status=_status(ctx, i)),
             f"open:{i.analysis_id}",
         )
         for n, i in enumerate(items, 1)
     )
     return [Reply("\n".join([*lines, "", ctx.say("history_open")]), buttons)]
+
+
+def _status(ctx: Context, item: history.HistoryItem) -> str:
+    """The status as the teacher would put it: one they cancelled is cancelled, not failed."""
+    cancelled = item.reason == CANCELLED and item.status == str(AnalysisStatus.FAILED)
+    return ctx.say("status_cancelled" if cancelled else "status_" + item.status.lower())
 
 
 async def on_open(deps: Deps, ctx: Context, parsed: Parsed) -> Replies:
@@ -93,9 +97,9 @@ async def on_open(deps: Deps, ctx: Context, parsed: Parsed) -> Replies:
     if snapshot.results is None:
         status = ctx.say("status_" + str(snapshot.status).lower())
         return [Reply(ctx.say("opened_unfinished", name=name, status=status))]
-    text = render_analysis(
-        ctx.language, name, ctx.user.display_name, snapshot.results, snapshot.teacher_edits
-    )
+    # The teacher who reviewed it, not the reader (a principal opening it from `flagged`).
+    teacher = isolate(snapshot.teacher_name) if snapshot.teacher_name else ctx.user.display_name
+    text = render_analysis(ctx.language, name, teacher, snapshot.results, snapshot.teacher_edits)
     return [Reply(text)]
 
 

@@ -12,8 +12,8 @@ import asyncio
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from bot.commands import in_export_words, request_in_english
-from bot.events import Attachment, Reply
+from bot.commands import in_export_words, request_in_english, word
+from bot.events import Attachment, Button, Reply
 from bot.explain import explain
 from bot.i18n import isolate
 from core.errors import DomainError
@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from bot.engine import Context
 
 CHARTED = ("school", "district", "grade")
+FLAGGED_BUTTONS = 10  # the newest; a chat of more buttons than that is no longer read
 STATUSES = (AnalysisStatus.COMPLETED, AnalysisStatus.IN_PROGRESS, AnalysisStatus.FAILED)
 
 
@@ -166,7 +167,16 @@ async def _flagged(engine: Deps, ctx: Context) -> list[Reply]:
                 grade=f.grade_level, teacher=isolate(f.teacher_name), date=_date(f.flagged_at))
         for f in found
     ]  # fmt: skip
-    return [Reply("\n".join([*lines, "", ctx.say("flagged_hint")]))]
+    # Read each one, and mark it dealt with, by a button: the id need not be copied by hand.
+    buttons = tuple(
+        button
+        for f in found[:FLAGGED_BUTTONS]
+        for button in (
+            Button(ctx.say("flagged_open", student=f.student_name), f"open:{f.analysis_id}"),
+            Button(f"{word(ctx.language, 'reviewed')} {f.reference}", f"reviewed:{f.reference}"),
+        )
+    )
+    return [Reply("\n".join([*lines, "", ctx.say("flagged_hint")]), buttons)]
 
 
 async def _reviewed(engine: Deps, ctx: Context, argument: str) -> list[Reply]:

@@ -74,6 +74,8 @@ class InterviewSnapshot:
     created_at: datetime
     # Why a FAILED analysis failed (`ai_unavailable`, `expired`...), when it was asked for.
     failure_reason: str | None = None
+    # Its teacher's name, when someone else (a principal, an admin) reads it.
+    teacher_name: str | None = None
 
     @property
     def questions_asked(self) -> int:

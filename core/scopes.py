@@ -30,8 +30,9 @@ from core.models import (
 )
 from core.periods import Period, looks_like_period, parse_period
 from core.policy import teaches_student, visible_classes, visible_students, visible_users
-from core.search import fold, search_statement
+from core.search import across_scripts_statement, fold, search_statement
 from core.text import nfc
+from core.transliteration import across_scripts
 from core.uow import UnitOfWork
 
 KINDS = ("school", "district", "grade", "class", "teacher", "student")
@@ -218,6 +219,16 @@ async def _class(uow: UnitOfWork, actor: Actor, scope: Scope) -> ResolvedScope:
     )
 
 
+async def _teachers(uow: UnitOfWork, actor: Actor, named: ColumnElement[bool]) -> list[User]:
+    statement = (
+        select(User)
+        .where(named, User.role == UserRole.TEACHER, visible_users(actor))
+        .order_by(User.email)
+        .limit(MAX_CANDIDATES)
+    )
+    return list((await uow.session.scalars(statement)).all())
+
+
 async def _teacher(uow: UnitOfWork, actor: Actor, scope: Scope) -> ResolvedScope:
     typed = nfc(scope.value or "").strip()
     if "@" in typed:
@@ -228,14 +239,13 @@ async def _teacher(uow: UnitOfWork, actor: Actor, scope: Scope) -> ResolvedScope
         named = (func.ge_fold(User.first_name + " " + User.last_name) == wanted) | (
             func.ge_fold(User.last_name + " " + User.first_name) == wanted
         )
-    found = (
-        await uow.session.scalars(
-            select(User)
-            .where(named, User.role == UserRole.TEACHER, visible_users(actor))
-            .order_by(User.email)
-            .limit(MAX_CANDIDATES)
-        )
-    ).all()
+    found = await _teachers(uow, actor, named)
+    pattern = None if found or "@" in typed else across_scripts(await fold(uow.session, typed))
+    if pattern is not None:  # "מיכאל גרין" for Michael Green: typed in the other script
+        first_last = func.ge_fold(User.first_name + " " + User.last_name)
+        last_first = func.ge_fold(User.last_name + " " + User.first_name)
+        either = first_last.regexp_match(pattern) | last_first.regexp_match(pattern)
+        found = await _teachers(uow, actor, either)
     if not found:
         raise NotFound("Teacher", typed)
     if len(found) > 1:
@@ -257,11 +267,12 @@ async def _student(uow: UnitOfWork, actor: Actor, scope: Scope) -> ResolvedScope
     folded = await fold(uow.session, raw)
     if not folded:
         raise InvalidInput("student", "write a student's name")
-    rows = (
-        await uow.session.execute(
-            search_statement(folded, raw, visible_students(actor), MAX_CANDIDATES)
-        )
-    ).all()
+    visible = visible_students(actor)
+    statement = search_statement(folded, raw, visible, MAX_CANDIDATES)
+    rows = [(student, rank) for student, rank in (await uow.session.execute(statement)).all()]
+    across = None if rows else across_scripts_statement(folded, visible, MAX_CANDIDATES)
+    if across is not None:  # `נוח` for Noah: a name typed in the other script
+        rows = [(student, 0) for student in await uow.session.scalars(across)]
     top = min((rank for _student, rank in rows), default=0)
     best = [student for student, rank in rows if rank == top]
     if not best:

@@ -28,6 +28,7 @@ from core.actor import Actor
 from core.models import Student
 from core.ordering import hebrew_order
 from core.policy import visible_students
+from core.transliteration import across_scripts
 
 # Below this a single typo changes too much of a name to be a safe guess.
 FUZZY_MIN_LENGTH = 5
@@ -199,3 +200,25 @@ def search_for(
     if variants:
         params["swaps"] = variants
     return template, params
+
+
+def across_scripts_statement(
+    folded: str, visible: ColumnElement[bool], limit: int
+) -> Select[Student] | None:
+    """Students whose whole name, in the other script, `folded` may transliterate (`נוח` for
+    Noah Williams), or None when it cannot be read so; tried only when nothing matched as typed.
+
+    A regular expression per visible row (the school's students for a principal): no index
+    serves it, which is why it waits for the typed query to have found nobody.
+    """
+    pattern = across_scripts(folded)
+    if pattern is None:
+        return None
+    first, last = Student.first_fold, Student.last_fold
+    names = (first, last) if " " not in folded else (first + " " + last, last + " " + first)
+    return (
+        select(Student)
+        .where(visible, or_(*[name.regexp_match(pattern) for name in names]))
+        .order_by(*hebrew_order(Student))
+        .limit(limit)
+    )

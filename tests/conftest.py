@@ -167,4 +167,4 @@ def embedded_pg_url() -> Iterator[str]:
 
 from tests.dialogue_fixtures import chat, fake_ai  # noqa: E402, F401
 from tests.redis_fixtures import redis_client, redis_namespace, redis_url  # noqa: E402, F401
-from tests.service_fixtures import run  # noqa: E402, F401
+from tests.service_fixtures import app, run  # noqa: E402, F401

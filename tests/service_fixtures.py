@@ -12,9 +12,11 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.actor import Actor, system_actor
+from core.demo import seed_demo
 from core.uow import UnitOfWork
 
 Run = Callable[..., Awaitable[Any]]
+Factory = async_sessionmaker[AsyncSession]
 
 
 @pytest.fixture
@@ -44,3 +46,23 @@ async def seeding(factory: async_sessionmaker[AsyncSession]) -> AsyncIterator[Un
     async with UnitOfWork(factory) as uow:
         await uow.act_as(system_actor())
         yield uow
+
+
+@pytest.fixture
+async def app(database_url: str) -> AsyncIterator[asyncpg.Connection]:
+    """One connection as the application's login, outside any unit of work, kept across
+    transactions as the pool keeps it."""
+    # Imported here: conftest imports this module (and a subprocess may import it first).
+    from tests.conftest import asyncpg_dsn
+
+    conn = await asyncpg.connect(asyncpg_dsn(database_url))
+    yield conn
+    await conn.close()
+
+
+async def demo_staff(factory: Factory, raw: asyncpg.Connection) -> dict[str, asyncpg.Record]:
+    """Seed the demo school; its staff by the part of their email before `@` (`teacher1`)."""
+    async with seeding(factory) as uow:
+        await seed_demo(uow=uow)
+    rows = await raw.fetch("SELECT id, school_id, role::text AS role, email FROM users")
+    return {row["email"].split("@")[0]: row for row in rows}

@@ -25,6 +25,7 @@ from core.models import (
     AuditLog,
     ConversationRole,
     Student,
+    User,
     UserRole,
 )
 from core.policy import (
@@ -94,6 +95,14 @@ async def load_interview(
     if analysis is None:
         raise NotFound("Analysis", str(analysis_id))
     loaded = await snapshot(uow, actor, analysis)
+    if analysis.teacher_id != actor.user_id:  # read by another: name the teacher who wrote it
+        author = (
+            await uow.session.execute(
+                select(User.first_name, User.last_name).where(User.id == analysis.teacher_id)
+            )
+        ).first()
+        if author is not None:
+            loaded = replace(loaded, teacher_name=f"{author.first_name} {author.last_name}")
     record(uow, actor, AuditAction.READ, "Analysis", analysis.id, student_ids=[analysis.student_id])
     await uow.commit()
     return loaded
@@ -126,7 +135,7 @@ async def reopen_for_retry(
 
 CANCELLED = "cancelled"
 # The reason of an analysis's latest status change, kept in its audit rows' metadata.
-_LAST_REASON = (
+LAST_REASON = (
     select(literal_column("audit_logs.metadata ->> 'reason'", String))
     .where(
         AuditLog.resource == "Analysis",
@@ -146,14 +155,14 @@ async def latest_unfinished(*, uow: UnitOfWork, actor: Actor) -> InterviewSnapsh
     for any reason but `cancelled` (a cancelled analysis is over for good)."""
     found = (
         await uow.session.execute(
-            select(Analysis, _LAST_REASON.label("reason"))
+            select(Analysis, LAST_REASON.label("reason"))
             .where(
                 Analysis.teacher_id == actor.user_id,
                 visible_analyses(actor),
                 (Analysis.status == AnalysisStatus.IN_PROGRESS)
                 | (
                     (Analysis.status == AnalysisStatus.FAILED)
-                    & (func.coalesce(_LAST_REASON, "") != CANCELLED)
+                    & (func.coalesce(LAST_REASON, "") != CANCELLED)
                 ),
             )
             .order_by(Analysis.created_at.desc())

@@ -6,13 +6,14 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import case, select
 
 from core.actor import Actor
 from core.audit import record, service
 from core.errors import StudentNotFound
-from core.models import Analysis, AuditAction, Student, User
+from core.models import Analysis, AnalysisStatus, AuditAction, Student, User
 from core.policy import visible_analyses, visible_students
+from core.services.analyses import LAST_REASON
 from core.uow import UnitOfWork
 
 MAX_ITEMS = 50
@@ -28,6 +29,8 @@ class HistoryItem:
     teacher_name: str
     flagged: bool
     edited: bool
+    # Why a FAILED analysis failed (`cancelled` by its teacher, `ai_unavailable`...), else None.
+    reason: str | None = None
 
 
 @service
@@ -40,9 +43,12 @@ async def student_history(
     )
     if student is None:
         raise StudentNotFound(str(student_id))
+    # Only a failed analysis's reason is looked up (its audit rows, by the resource index).
+    failed = Analysis.status == AnalysisStatus.FAILED
+    reason = case((failed, LAST_REASON), else_=None).label("reason")
     rows = (
         await uow.session.execute(
-            select(Analysis, User.first_name, User.last_name)
+            select(Analysis, User.first_name, User.last_name, reason)
             .join(User, User.id == Analysis.teacher_id)
             .where(Analysis.student_id == student.id, visible_analyses(actor))
             .order_by(Analysis.created_at.desc())
@@ -57,8 +63,9 @@ async def student_history(
             f"{first} {last}",
             a.flagged_for_review,
             bool(a.teacher_edits),
+            why,
         )
-        for a, first, last in rows
+        for a, first, last, why in rows
     ]
     record(
         uow,

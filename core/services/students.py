@@ -13,7 +13,7 @@ from core.errors import InvalidInput, StudentNotFound
 from core.models import AuditAction, Class, ClassEnrollment, Student, User
 from core.ordering import hebrew_order, name_order
 from core.policy import visible_classes, visible_students
-from core.search import fold, search_for
+from core.search import across_scripts_statement, fold, search_for
 from core.uow import UnitOfWork
 from core.views import ClassView, Page, StudentView, UserView
 
@@ -85,6 +85,9 @@ async def find_students(
     exact = any(rank == EXACT for _student, rank in rows)
     keep = best_only and exact
     found = [StudentView.of(student) for student, rank in rows if not keep or rank == EXACT]
+    across = None if found else across_scripts_statement(folded, visible_students(actor), limit)
+    if across is not None:  # a Latin name typed in Hebrew letters, or the reverse
+        found = [StudentView.of(student) for student in await uow.session.scalars(across)]
     record(
         uow,
         actor,

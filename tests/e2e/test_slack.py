@@ -526,8 +526,8 @@ async def test_socket_mode_payloads_are_checked_and_cleaned_like_webhook_bodies(
     await fake.socket_send(envelope)
 
     reply = (await fake.wait_messages(DM, 2))[1]  # after the first contact's welcome
-    # The lone surrogate became U+FFFD, so the word is not understood: the list still follows.
-    assert command_list("he", UserRole.TEACHER) in text_of(reply)
+    # The lone surrogate became U+FFFD, so the word is not "help" as typed: help is offered.
+    assert t("he", "did_you_mean_typo", text="he\ufffdlp\ufffd", word="help") in text_of(reply)
     await fake.wait_for(lambda: len(fake.socket_acks) == len(bad) + 1)
     acked = {ack["envelope_id"] for ack in fake.socket_acks}
     assert acked == {e["envelope_id"] for e in [*bad, envelope]}, "every envelope acknowledged"

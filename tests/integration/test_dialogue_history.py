@@ -21,7 +21,7 @@ async def test_history_lists_a_students_analyses_newest_first(
     reply = (await chat.say("history Liam"))[0].text
     lines = reply.splitlines()
     assert "Liam O'Brien" in lines[0]
-    assert "failed" in lines[1] and "completed" in lines[2]
+    assert "cancelled" in lines[1] and "completed" in lines[2]  # cancelled, not "failed"
     audit = await raw.fetchval(
         "SELECT count(*) FROM audit_logs WHERE metadata->>'operation' = 'history'"
     )

@@ -163,10 +163,11 @@ TABLE: dict[str, dict[str, str]] = {
         "IDLE cancelled": "cancel btn:cancel",
     },
     "REVIEWING+edit": {
-        # Typed text is the section's new text; cancel drops the edit, not the analysis. A bare
-        # command word is asked about ("did you mean the command?"), nothing stored yet.
-        "REVIEWING edited": "text number analyze note lang-xx",
-        "REVIEWING did_you_mean": "students history retry summary flagged admin",
+        # Typed text is the section's new text; cancel drops the edit, not the analysis. A
+        # command word, alone or leading, is asked about ("did you mean the command?"), nothing
+        # stored yet.
+        "REVIEWING edited": "text number lang-xx",
+        "REVIEWING did_you_mean": "students history retry summary flagged admin analyze note",
         "REVIEWING invalid": "empty",
         "REVIEWING review_title": "resume btn:resume",
         "REVIEWING cancelled_pending": "cancel btn:cancel",
@@ -182,8 +183,8 @@ TABLE: dict[str, dict[str, str]] = {
         "IDLE discarded": "btn:discard",
     },
     "REVIEWING+note": {
-        "REVIEWING noted": "text number analyze note lang-xx",
-        "REVIEWING did_you_mean": "students history retry summary flagged admin",
+        "REVIEWING noted": "text number lang-xx",
+        "REVIEWING did_you_mean": "students history retry summary flagged admin analyze note",
         "REVIEWING invalid": "empty",
         "REVIEWING review_title": "resume btn:resume",
         "REVIEWING cancelled_pending": "cancel btn:cancel",

@@ -32,7 +32,7 @@ QUESTION = "<question>"  # an interview question (it carries the Finish button)
 REVIEW = "<review>"  # the analysis with the review menu
 # What each verb may answer when it does what it says (catalogue keys, or the two above).
 EXPECTED: dict[str, tuple[str, ...]] = {
-    "analyze": ("analyze_ask", "started", "choose", "role_refused"),
+    "analyze": ("analyze_ask", "started", "choose", "role_refused", "analyze_not_yours"),
     "students": ("students_title", "no_students", "did_you_mean"),
     "history": ("history_ask", "history_title", "did_you_mean"),
     "open": ("review_title", "opened_unfinished"),
@@ -42,7 +42,7 @@ EXPECTED: dict[str, tuple[str, ...]] = {
     "noteon": ("noted_on",),
     "summary": ("summary_title", "did_you_mean"),
     "flagged": ("flagged_none", "flagged_title", "did_you_mean"),
-    "reviewed": ("reviewed_usage", "did_you_mean"),
+    "reviewed": ("reviewed_usage", "reviewed_done", "did_you_mean"),
     "export": ("export_usage", "did_you_mean"),
     "admin": ("admin_help", "did_you_mean"),
     "cancel": ("nothing_to_cancel", "cancelled", "choice_cancelled", "cancelled_pending"),

@@ -21,21 +21,13 @@ from core.demo import seed_demo
 from core.errors import AccessDenied
 from core.models import UserRole
 from core.uow import UnitOfWork
-from tests.conftest import TEST_APP_LOGIN, asyncpg_dsn
+from tests.conftest import TEST_APP_LOGIN
 from tests.dialogue_fixtures import Chat
 from tests.fakes.openai_server import FakeOpenAI
 from tests.service_fixtures import seeding
 
 Factory = async_sessionmaker[AsyncSession]
 NOTES = "Private: talked to the parents"
-
-
-@pytest.fixture
-async def app(database_url: str) -> asyncpg.Connection:
-    """A plain connection as the application role, outside any unit of work."""
-    conn = await asyncpg.connect(asyncpg_dsn(database_url))
-    yield conn
-    await conn.close()
 
 
 @pytest.mark.parametrize(

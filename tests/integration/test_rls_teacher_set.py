@@ -11,29 +11,11 @@ from __future__ import annotations
 import uuid
 
 import asyncpg
-import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from core.demo import seed_demo
-from tests.conftest import asyncpg_dsn
-from tests.service_fixtures import seeding
+from tests.service_fixtures import demo_staff
 
 Factory = async_sessionmaker[AsyncSession]
-
-
-@pytest.fixture
-async def app(database_url: str) -> asyncpg.Connection:
-    """One connection as the application role, kept across transactions as the pool keeps it."""
-    conn = await asyncpg.connect(asyncpg_dsn(database_url))
-    yield conn
-    await conn.close()
-
-
-async def _staff(session_factory: Factory, raw: asyncpg.Connection) -> dict[str, asyncpg.Record]:
-    async with seeding(session_factory) as uow:
-        await seed_demo(uow=uow)
-    rows = await raw.fetch("SELECT id, school_id, role::text AS role, email FROM users")
-    return {row["email"].split("@")[0]: row for row in rows}
 
 
 async def _enrolled(raw: asyncpg.Connection, teacher: uuid.UUID) -> set[uuid.UUID]:
@@ -61,7 +43,7 @@ STUDENTS = "SELECT id FROM students"
 async def test_a_teachers_set_is_kept_on_the_connection_for_their_next_transactions(
     session_factory: Factory, raw: asyncpg.Connection, app: asyncpg.Connection
 ) -> None:
-    staff = await _staff(session_factory, raw)
+    staff = await demo_staff(session_factory, raw)
     teacher = staff["teacher1"]
     mine = await _enrolled(raw, teacher["id"])
     assert await _seen(app, teacher, STUDENTS) == mine and mine
@@ -77,7 +59,7 @@ async def test_a_teachers_set_is_kept_on_the_connection_for_their_next_transacti
 async def test_another_teacher_on_the_same_connection_gets_their_own_set(
     session_factory: Factory, raw: asyncpg.Connection, app: asyncpg.Connection
 ) -> None:
-    staff = await _staff(session_factory, raw)
+    staff = await demo_staff(session_factory, raw)
     first, second = staff["teacher1"], staff["teacher2"]
     mine, theirs = await _enrolled(raw, first["id"]), await _enrolled(raw, second["id"])
     assert mine and theirs and mine != theirs
@@ -89,7 +71,7 @@ async def test_another_teacher_on_the_same_connection_gets_their_own_set(
 async def test_an_enrollment_made_meanwhile_is_seen_in_the_teachers_next_transaction(
     session_factory: Factory, raw: asyncpg.Connection, app: asyncpg.Connection
 ) -> None:
-    staff = await _staff(session_factory, raw)
+    staff = await demo_staff(session_factory, raw)
     teacher = staff["teacher1"]
     mine = await _enrolled(raw, teacher["id"])
     assert await _seen(app, teacher, STUDENTS) == mine
@@ -110,7 +92,7 @@ async def test_an_enrollment_made_meanwhile_is_seen_in_the_teachers_next_transac
 async def test_a_class_handed_to_another_teacher_leaves_the_first_teachers_set(
     session_factory: Factory, raw: asyncpg.Connection, app: asyncpg.Connection
 ) -> None:
-    staff = await _staff(session_factory, raw)
+    staff = await demo_staff(session_factory, raw)
     first, second = staff["teacher1"], staff["teacher2"]
     assert await _seen(app, first, STUDENTS) == await _enrolled(raw, first["id"])
     await raw.execute(
@@ -122,7 +104,7 @@ async def test_a_class_handed_to_another_teacher_leaves_the_first_teachers_set(
 async def test_an_analysis_outside_the_teachers_classes_widens_their_set_at_once(
     session_factory: Factory, raw: asyncpg.Connection, app: asyncpg.Connection
 ) -> None:
-    staff = await _staff(session_factory, raw)
+    staff = await demo_staff(session_factory, raw)
     teacher = staff["teacher1"]
     mine = await _enrolled(raw, teacher["id"])
     assert await _seen(app, teacher, STUDENTS) == mine
@@ -148,7 +130,7 @@ async def test_an_analysis_outside_the_teachers_classes_widens_their_set_at_once
 async def test_the_rule_views_show_each_actor_only_what_their_policy_shows(
     session_factory: Factory, raw: asyncpg.Connection, app: asyncpg.Connection
 ) -> None:
-    staff = await _staff(session_factory, raw)
+    staff = await demo_staff(session_factory, raw)
     teacher, principal, admin = staff["teacher1"], staff["principal"], staff["admin"]
     student = sorted(await _enrolled(raw, teacher["id"]))[0]
     analysis = await raw.fetchval(

@@ -11,26 +11,9 @@ import asyncpg
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from core.demo import seed_demo
-from tests.conftest import asyncpg_dsn
-from tests.service_fixtures import seeding
+from tests.service_fixtures import demo_staff
 
 Factory = async_sessionmaker[AsyncSession]
-
-
-@pytest.fixture
-async def app(database_url: str) -> asyncpg.Connection:
-    """A connection as the application's login."""
-    conn = await asyncpg.connect(asyncpg_dsn(database_url))
-    yield conn
-    await conn.close()
-
-
-async def _staff(session_factory: Factory, raw: asyncpg.Connection) -> dict[str, asyncpg.Record]:
-    async with seeding(session_factory) as uow:
-        await seed_demo(uow=uow)
-    rows = await raw.fetch("SELECT id, school_id, role::text AS role, email FROM users")
-    return {row["email"].split("@")[0]: row for row in rows}
 
 
 async def _act(app: asyncpg.Connection, who: asyncpg.Record | None, role: str = "") -> object:
@@ -44,7 +27,7 @@ async def _act(app: asyncpg.Connection, who: asyncpg.Record | None, role: str = 
 async def test_each_actor_runs_as_its_role_and_a_refused_one_as_the_login_again(
     session_factory: Factory, raw: asyncpg.Connection, app: asyncpg.Connection
 ) -> None:
-    staff = await _staff(session_factory, raw)
+    staff = await demo_staff(session_factory, raw)
     login = await app.fetchval("SELECT session_user")
     async with app.transaction():
         for who, role in (("teacher1", "teacher"), ("principal", "principal"),
@@ -84,7 +67,7 @@ FORBIDDEN = (
 async def test_an_actor_role_may_do_no_more_than_the_application(
     session_factory: Factory, raw: asyncpg.Connection, app: asyncpg.Connection, who: str
 ) -> None:
-    staff = await _staff(session_factory, raw)
+    staff = await demo_staff(session_factory, raw)
     for statement in FORBIDDEN:
         with pytest.raises(asyncpg.PostgresError) as refused:
             async with app.transaction():

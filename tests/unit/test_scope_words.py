@@ -17,6 +17,16 @@ from core.scopes import grade_spellings
         ("שכבה ה החודש", "grade ה this-month"),
         ("מורה דנה לוי", "teacher דנה לוי"),
         ("תלמיד בית", "student בית"),  # "בית" alone is a name here, not the school
+        # As people put it: "of the school", "this month" in two words, a grade in words.
+        ("of the school", "school"),
+        ("for grade 5 this term", "grade 5 this-term"),
+        ("school this month", "school this-month"),
+        ("fifth grade this year", "grade 5 this-year"),
+        ("grade five", "grade 5"),
+        ("של בית הספר", "school"),
+        ("על שכבה חמישית החודש", "grade 5 this-month"),
+        ("teacher The Smith", "teacher The Smith"),  # only words before the scope are filler
+        ("class English 5-2 this semester", "class English 5-2 this-term"),
         ("", ""),
     ],
 )

@@ -1,0 +1,82 @@
+"""Did you mean the command? Asked where a message could be a command or something else: a
+command word where free text is awaited, a near miss of one where a command is, or a student's
+name typed alone."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from bot.commands import Parsed, nearest, parse, word
+from bot.deps import Deps
+from bot.events import Button, Reply
+from bot.i18n import isolate
+from core.errors import InvalidInput
+from core.models import UserRole
+from core.services import students
+
+if TYPE_CHECKING:
+    from bot.engine import Context
+
+SHOWN = 40  # characters of a message quoted back; a pasted paragraph is cut
+NAME_WORDS = 3  # a name alone is a few words; a sentence is not looked up as one
+NAME_LETTERS = 3  # "ok" or "Li" is no name to offer, though it is inside several
+NAME_MATCHES = 3
+
+
+def did_you_mean(ctx: Context, word: str) -> list[Reply]:
+    """A command word where free text is expected: ask, keeping the message until the teacher
+    picks (the button names the command; the message with its argument waits in the state)."""
+    ctx.data["pending"] = word
+    buttons = (
+        Button(ctx.say("did_you_mean_yes", word=word), f"run:{word.split()[0]}"),
+        Button(ctx.say("did_you_mean_no"), "answer"),
+    )
+    return [Reply(ctx.say("did_you_mean", word=word), buttons)]
+
+
+def near_miss(ctx: Context, said: str) -> list[Reply] | None:
+    """A misspelt command (`sumary school`): the command spelt right, offered with a button that
+    runs it as written; None when no command of the person's role is near."""
+    meant = nearest(said, ctx.user.actor.role)
+    if meant is None:
+        return None
+    ctx.data["pending"] = meant
+    shown = said if len(said) <= SHOWN else said[: SHOWN - 1] + "…"
+    buttons = (
+        Button(ctx.say("did_you_mean_yes", word=meant), f"run:{meant.split()[0]}"),
+        Button(ctx.say("did_you_mean_help"), "help"),
+    )
+    return [Reply(ctx.say("did_you_mean_typo", text=shown, word=meant), buttons)]
+
+
+async def name_alone(deps: Deps, ctx: Context, said: str) -> list[Reply] | None:
+    """A student's name typed alone (`Noah`): the students it names, with what can be done
+    with them as buttons; None when it names none of the person's students."""
+    if len(said.split()) > NAME_WORDS or not NAME_LETTERS <= len(said) <= SHOWN:
+        return None
+    try:
+        async with deps.read_uow() as uow:
+            found = await students.find_students(
+                uow=uow, actor=ctx.user.actor, query=said, limit=5, best_only=True
+            )
+    except InvalidInput:  # punctuation only: no name at all
+        return None
+    if not found or len(found) > NAME_MATCHES:  # several: a fragment of names, not a name
+        return None
+    ctx.data["pending"] = said
+    verbs = ("analyze", "history") if ctx.user.actor.role is UserRole.TEACHER else ("history",)
+    buttons = tuple(Button(f"{word(ctx.language, v)} {said}", f"run:{v}") for v in verbs)
+    names = ", ".join(isolate(s.full_name) for s in found)
+    return [Reply(ctx.say("name_alone", text=said, names=names), buttons)]
+
+
+def settle(parsed: Parsed, pending: str | None) -> Parsed:
+    """The did-you-mean buttons: `run` is the command (slashed), `answer` the word as text."""
+    if parsed.verb == "run" and pending:
+        meant = parse(pending)
+        if meant.verb is None:  # a name alone: the button's own command runs on it
+            return Parsed(parsed.argument, pending, True)
+        return Parsed(meant.verb, meant.argument, True)
+    if parsed.verb == "answer" and pending:
+        return Parsed(None, pending, False)
+    return parsed
