@@ -16,9 +16,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from adapters import schema
-from core.demo import seed_demo
-from tests.conftest import asyncpg_dsn
-from tests.service_fixtures import seeding
+from tests.service_fixtures import demo_staff
 
 Factory = async_sessionmaker[AsyncSession]
 KEYS = (
@@ -29,13 +27,6 @@ KEYS = (
     "AS themes FROM analyses a WHERE a.id = $1"
 )
 RESULTS = '{"strengths": ["Reads fluently"], "weaknesses": ["Rushes sums"]}'
-
-
-async def _demo(session_factory: Factory, raw: asyncpg.Connection) -> dict[str, asyncpg.Record]:
-    async with seeding(session_factory) as uow:
-        await seed_demo(uow=uow)
-    rows = await raw.fetch("SELECT id, school_id, role::text AS role, email FROM users")
-    return {row["email"].split("@")[0]: row for row in rows}
 
 
 async def _other_school(raw: asyncpg.Connection) -> uuid.UUID:
@@ -72,7 +63,7 @@ async def _flagged_analysis(
 async def test_an_analysis_lands_in_its_students_school_whatever_the_insert_says(
     session_factory: Factory, raw: asyncpg.Connection
 ) -> None:
-    staff = await _demo(session_factory, raw)
+    staff = await demo_staff(session_factory, raw)
     teacher = staff["teacher1"]
     student = await raw.fetchval(
         "SELECT id FROM students WHERE school_id = $1 LIMIT 1", teacher["school_id"]
@@ -89,9 +80,9 @@ async def test_an_analysis_lands_in_its_students_school_whatever_the_insert_says
 
 
 async def test_a_student_moved_to_another_school_takes_analyses_flags_and_themes_along(
-    session_factory: Factory, raw: asyncpg.Connection, database_url: str
+    session_factory: Factory, raw: asyncpg.Connection, app: asyncpg.Connection
 ) -> None:
-    staff = await _demo(session_factory, raw)
+    staff = await demo_staff(session_factory, raw)
     teacher, principal = staff["teacher1"], staff["principal"]
     student = await raw.fetchval(
         "SELECT id FROM students WHERE school_id = $1 LIMIT 1", teacher["school_id"]
@@ -103,34 +94,24 @@ async def test_a_student_moved_to_another_school_takes_analyses_flags_and_themes
     moved = (keys["analysis"], keys["flags"], keys["themes"])
     assert moved == (elsewhere, [elsewhere], [elsewhere])
     # The old school's principal no longer sees any of it under row-level security.
-    app = await asyncpg.connect(asyncpg_dsn(database_url))
-    try:
-        async with app.transaction():
-            reason = await app.fetchval(
-                "SELECT ge_act_as($1, $2, $3)",
-                principal["id"],
-                principal["role"],
-                principal["school_id"],
-            )
-            assert reason is None
-            for table, key in (
-                ("analyses", "id"),
-                ("analysis_flags", "analysis_id"),
-                ("analysis_themes", "analysis_id"),
-            ):
-                assert (
-                    await app.fetchval(f"SELECT count(*) FROM {table} WHERE {key} = $1", analysis)
-                    == 0
-                ), table
-    finally:
-        await app.close()
+    async with app.transaction():
+        who = (principal["id"], principal["role"], principal["school_id"])
+        reason = await app.fetchval("SELECT ge_act_as($1, $2, $3)", *who)
+        assert reason is None
+        for table, key in (
+            ("analyses", "id"),
+            ("analysis_flags", "analysis_id"),
+            ("analysis_themes", "analysis_id"),
+        ):
+            seen = await app.fetchval(f"SELECT count(*) FROM {table} WHERE {key} = $1", analysis)
+            assert seen == 0, table
 
 
 @pytest.mark.parametrize("table", ["analyses", "analysis_flags", "analysis_themes"])
 async def test_the_migration_fills_the_key_for_rows_already_there_and_keeps_updated_at(
     session_factory: Factory, raw: asyncpg.Connection, owner_database_url: str, table: str
 ) -> None:
-    staff = await _demo(session_factory, raw)
+    staff = await demo_staff(session_factory, raw)
     teacher = staff["teacher1"]
     student = await raw.fetchval(
         "SELECT id FROM students WHERE school_id = $1 LIMIT 1", teacher["school_id"]
