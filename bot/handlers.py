@@ -16,7 +16,7 @@ from bot.deps import Deps
 from bot.events import Reply
 from bot.help import on_help, role_help
 from bot.interview import estimate_tokens
-from bot.meant import SHOWN, did_you_mean, name_alone, near_miss, settle
+from bot.meant import SHOWN, did_you_mean, name_alone, near_miss, settle, take_pending
 from bot.render import review_buttons, review_menu, review_prompt, section_buttons
 from bot.states import CHOOSING, GENERATING, IDLE, INTERVIEWING, REVIEWING
 from core.models import ConversationRole
@@ -55,7 +55,7 @@ async def idle(deps: Deps, ctx: Context, parsed: Parsed) -> list[Reply]:
     """Commands run; a student's name alone or a near miss of a command is offered; anything
     else offers the unfinished analysis, or the person's help."""
     # A did-you-mean button answers the message before it only: an older one runs nothing.
-    parsed = settle(parsed, ctx.data.pop("pending", None))
+    parsed = settle(parsed, take_pending(ctx))
     if parsed.verb in ANYWHERE:  # the button ran `help` or `lang en`, say
         return await ANYWHERE[parsed.verb](deps, ctx, parsed)
     if parsed.verb in TEACHERS_OWN and ctx.user.actor.role not in BY_VERB[parsed.verb].roles:
@@ -105,7 +105,7 @@ async def aside(deps: Deps, ctx: Context, parsed: Parsed) -> list[Reply]:
 async def interviewing(deps: Deps, ctx: Context, parsed: Parsed) -> list[Reply]:
     """An answer is stored, then the next question; `finish` generates the analysis."""
     assert ctx.analysis_id is not None
-    pending = ctx.data.pop("pending", None)
+    pending = take_pending(ctx)
     if deps.settings.expired(ctx.updated_at):
         snapshot = await flows.load(deps, ctx, ctx.analysis_id)
         async with deps.uow() as uow:
@@ -175,7 +175,7 @@ async def reviewing(deps: Deps, ctx: Context, parsed: Parsed) -> list[Reply]:
     """Save, edit a section, flag, add a private note or discard; every reply shows the menu."""
     assert ctx.analysis_id is not None
     actor, analysis_id = ctx.user.actor, ctx.analysis_id
-    pending = ctx.data.pop("pending", None)
+    pending = take_pending(ctx)
     if parsed.verb == "ask":  # a bare command word while a note or a section's text is due
         return did_you_mean(ctx, parsed.argument)
     if parsed.verb == "unknown":  # `/sumary` there: the nearest command, else what is due

@@ -4,6 +4,7 @@ name typed alone."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from bot.commands import Parsed, nearest, parse, word
@@ -21,12 +22,32 @@ SHOWN = 40  # characters of a message quoted back; a pasted paragraph is cut
 NAME_WORDS = 3  # a name alone is a few words; a sentence is not looked up as one
 NAME_LETTERS = 3  # "ok" or "Li" is no name to offer, though it is inside several
 NAME_MATCHES = 3
+# A typed reply to a did-you-mean question, as people answer one: yes runs the command; no
+# keeps the message as the text it interrupted (where that is the question's other button).
+YES_WORDS = frozenset({"yes", "y", "yeah", "yep", "sure", "ok", "okay", "כן", "בטח", "נכון"})
+NO_WORDS = frozenset({"no", "n", "nope", "not", "לא", "ממש לא"})
+
+
+@dataclass(frozen=True)
+class Pending:
+    """The message a did-you-mean question holds, and whether its "no" keeps it as text."""
+
+    text: str
+    answerable: bool = False
+
+
+def take_pending(ctx: Context) -> Pending | None:
+    """The question's message, taken out of the state (a later message answers it or not)."""
+    text = ctx.data.pop("pending", None)
+    answerable = bool(ctx.data.pop("pending_answerable", False))
+    return Pending(text, answerable) if text else None
 
 
 def did_you_mean(ctx: Context, word: str) -> list[Reply]:
     """A command word where free text is expected: ask, keeping the message until the teacher
     picks (the button names the command; the message with its argument waits in the state)."""
     ctx.data["pending"] = word
+    ctx.data["pending_answerable"] = True
     buttons = (
         Button(ctx.say("did_you_mean_yes", word=word), f"run:{word.split()[0]}"),
         Button(ctx.say("did_you_mean_no"), "answer"),
@@ -70,13 +91,28 @@ async def name_alone(deps: Deps, ctx: Context, said: str) -> list[Reply] | None:
     return [Reply(ctx.say("name_alone", text=said, names=names), buttons)]
 
 
-def settle(parsed: Parsed, pending: str | None) -> Parsed:
+def _typed_choice(parsed: Parsed, pending: Pending) -> Parsed:
+    """`yes` typed to the question is its first button; `no`, its "it is my answer" one."""
+    said = " ".join(parsed.argument.lower().strip(" !.?").split())
+    if parsed.verb is not None or not said:
+        return parsed
+    if said in YES_WORDS and parse(pending.text).verb is not None:
+        return Parsed("run", "", True)
+    if said in NO_WORDS and pending.answerable:
+        return Parsed("answer", "", True)
+    return parsed
+
+
+def settle(parsed: Parsed, pending: Pending | None) -> Parsed:
     """The did-you-mean buttons: `run` is the command (slashed), `answer` the word as text."""
-    if parsed.verb == "run" and pending:
-        meant = parse(pending)
+    if pending is None:
+        return parsed
+    parsed = _typed_choice(parsed, pending)
+    if parsed.verb == "run":
+        meant = parse(pending.text)
         if meant.verb is None:  # a name alone: the button's own command runs on it
-            return Parsed(parsed.argument, pending, True)
+            return Parsed(parsed.argument, pending.text, True)
         return Parsed(meant.verb, meant.argument, True)
-    if parsed.verb == "answer" and pending:
-        return Parsed(None, pending, False)
+    if parsed.verb == "answer":
+        return Parsed(None, pending.text, False)
     return parsed
