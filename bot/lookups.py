@@ -99,7 +99,12 @@ async def on_open(deps: Deps, ctx: Context, parsed: Parsed) -> Replies:
         return [Reply(ctx.say("opened_unfinished", name=name, status=status))]
     # The teacher who reviewed it, not the reader (a principal opening it from `flagged`).
     teacher = isolate(snapshot.teacher_name) if snapshot.teacher_name else ctx.user.display_name
-    text = render_analysis(ctx.language, name, teacher, snapshot.results, snapshot.teacher_edits)
+    # A draft never saved (still in review, or cancelled) was reviewed by nobody: say so.
+    saved = snapshot.status is AnalysisStatus.COMPLETED
+    unsaved = None if saved else ctx.say("status_" + str(snapshot.status).lower())
+    text = render_analysis(
+        ctx.language, name, teacher, snapshot.results, snapshot.teacher_edits, unsaved=unsaved
+    )
     return [Reply(text)]
 
 

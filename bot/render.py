@@ -25,8 +25,11 @@ def render_analysis(
     teacher_name: str,
     results: dict[str, Any],
     edits: dict[str, Any] | None,
+    *,
+    unsaved: str | None = None,
 ) -> str:
-    """The analysis text, ending with the draft line naming the reviewing teacher."""
+    """The analysis text, ending with the draft line naming the reviewing teacher (or, for a
+    draft its teacher never saved, the teacher and what became of it: `unsaved`, a status)."""
     data = effective(results, edits)
     lines = [t(language, "review_title", name=student_name), ""]  # the caller isolates names
     for section in LIST_SECTIONS:
@@ -36,7 +39,11 @@ def render_analysis(
     lines.append(f"{t(language, 'learningStyle')}: {data.get('learningStyle', '')}")
     lines.append(f"{t(language, 'confidence')}: {round(float(data.get('confidence', 0)) * 100)}%")
     lines.append("")
-    lines.append(t(language, "draft_line", teacher=isolate(teacher_name)))
+    if unsaved is None:
+        lines.append(t(language, "draft_line", teacher=isolate(teacher_name)))
+    else:
+        teacher = isolate(teacher_name)
+        lines.append(t(language, "draft_unsaved_line", teacher=teacher, status=unsaved))
     return "\n".join(lines)
 
 
