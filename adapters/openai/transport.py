@@ -70,6 +70,10 @@ class _AiohttpTransport(httpx2.AsyncBaseTransport):
             self._session = None
 
 
+# The URLs a client sends to are a handful (the API's endpoints): each is parsed once.
+_MAX_URLS = 64
+
+
 class LeanAsyncClient(httpx2.AsyncClient):
     """An httpx2 client for the openai SDK over `_AiohttpTransport`, plain sends short-cut."""
 
@@ -77,6 +81,25 @@ class LeanAsyncClient(httpx2.AsyncClient):
         """Requests time out as the SDK says per call (`timeout` when it says nothing)."""
         super().__init__(timeout=timeout, follow_redirects=False, transport=_AiohttpTransport())
         self._lean = self._transport
+        # The base URL the merged URLs were made from (a new one empties them), and them.
+        self._urls: tuple[httpx2.URL, dict[str, httpx2.URL]] = (self.base_url, {})
+
+    def _merge_url(self, url: httpx2.URL | str) -> httpx2.URL:
+        """As httpx2 merges it, each URL string parsed once (URLs are immutable).
+
+        Parsing a URL was a tenth of the SDK's request building, paid on every model call.
+        """
+        if not isinstance(url, str):
+            return super()._merge_url(url)
+        if self._urls[0] is not self.base_url:
+            self._urls = (self.base_url, {})
+        urls = self._urls[1]
+        merged = urls.get(url)
+        if merged is None:
+            merged = super()._merge_url(url)
+            if len(urls) < _MAX_URLS:
+                urls[url] = merged
+        return merged
 
     async def send(
         self, request: httpx2.Request, *, stream: bool = False, **kwargs: Any
