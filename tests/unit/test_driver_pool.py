@@ -74,7 +74,7 @@ async def test_a_discarded_connection_is_closed_and_its_place_reused() -> None:
 
 
 async def test_a_closed_or_old_connection_is_not_handed_out() -> None:
-    pool, made = _pool(2, recycle_seconds=0.0)
+    pool, _made = _pool(2, recycle_seconds=0.0)
     first = await pool.acquire()
     await pool.release(first)  # older than the recycle age at once: closed
     assert first.closed
