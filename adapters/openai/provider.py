@@ -85,8 +85,11 @@ def _retry_after(headers: Mapping[str, str] | None) -> float | None:
     return email.utils.mktime_tz(parsed) - time.time()
 
 
-class _AsyncOpenAI(openai.AsyncOpenAI):
-    """The SDK's client, each endpoint's URL merged with the base URL once (see transport.py)."""
+class AsyncOpenAI(openai.AsyncOpenAI):
+    """The SDK's client, each endpoint's URL merged with the base URL once (see transport.py).
+
+    Named as the SDK's class: the SDK's User-Agent header is made from the class name.
+    """
 
     # The base URL the merged URLs were made from, and them by the path asked for.
     _merged_urls: tuple[Any, dict[str, Any]] | None = None
@@ -133,7 +136,7 @@ class OpenAIProvider:
         # same errors and timeouts, less CPU per call, which every exchange pays. The SDK's
         # platform telemetry headers are left out: seven headers built, merged and sent per
         # call that the API needs none of (the retry count and read timeout stay).
-        self._client = _AsyncOpenAI(
+        self._client = AsyncOpenAI(
             api_key=api_key,
             base_url=base_url,
             timeout=timeout_seconds,
