@@ -55,6 +55,14 @@ def dialogue_settings(settings: Settings) -> DialogueSettings:
 
 
 SERVE_POOL_SIZE = 20
+# Connections of the exchange's driver pool beyond one per turn slot (a turn holds at most one,
+# and gives it back before the model call).
+DRIVER_POOL_SPARE = 4
+
+
+def driver_pool_size(settings: Settings) -> int:
+    """How many connections the exchange's own pool may open (core/driver_pool.py)."""
+    return settings.MAX_CONCURRENT_TURNS + DRIVER_POOL_SPARE
 
 
 def pipeline_settings(settings: Settings) -> PipelineSettings:
@@ -146,7 +154,7 @@ def build_engine(
     # asyncpg connections, opened as turns need them (a turn holds one at a time) and kept.
     driver_pool = make_driver_pool(
         database_url,
-        size=pool_size,
+        size=driver_pool_size(settings),
         connect_timeout=settings.DATABASE_CONNECT_TIMEOUT_SECONDS,
         command_timeout=settings.DATABASE_COMMAND_TIMEOUT_SECONDS,
     )

@@ -18,6 +18,7 @@ from adapters.http_app import freeze_startup_objects
 from adapters.openai import OpenAIProvider
 from adapters.redis_store import RedisLocks, RedisSeenEvents, redis_client
 from adapters.settings import load_settings
+from adapters.wiring import driver_pool_size
 from bench import machine
 from bench.interviews import ANSWER
 from bench.machine import CpuSample
@@ -206,7 +207,7 @@ async def engine_rig(
     instrument(db)
     # As adapters/wiring.py builds serve's: the exchange on a driver pool of its own.
     driver_pool = make_driver_pool(
-        url, size=20, application_name=application_name,
+        url, size=driver_pool_size(load_settings()), application_name=application_name,
         connection_class=CountingDriverConnection,
     )  # fmt: skip
     engine, locks, ai = build(db, client, namespace, ai_url, driver_pool)
