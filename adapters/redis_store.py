@@ -13,11 +13,13 @@ The owner key's lease is short (10 s) and renewed every third of it while its ho
 `max_hold_seconds` (longer than a turn's deadline): a crashed holder frees its conversation
 within seconds, a live one keeps it for as long as its turn may run.
 
-Acquire is one script: prune waiters whose presence lapsed, take the lock if it is free and the
-queue is empty or we are its head, otherwise join (or refresh our place in) the queue. Release is
-one script: compare-and-delete the owner, leave the queue, and wake the new head. Waiters re-run
-acquire on wake-up or every `poll_seconds`, which also refreshes their presence, so a dead
-waiter stops blocking the queue after `3 * poll_seconds`, and a dead holder after its lease.
+Acquire is one script: when nobody is queued and the lock is free, SET NX at once (the
+uncontended case); otherwise prune waiters whose presence lapsed, take the lock if it is free
+and the queue is empty or we are its head, otherwise join (or refresh our place in) the queue.
+Release is one script: compare-and-delete the owner, leave the queue, and wake the new head
+(with nobody queued, only the compare-and-delete). Waiters re-run acquire on wake-up or every
+`poll_seconds`, which also refreshes their presence, so a dead waiter stops blocking the queue
+after `3 * poll_seconds`, and a dead holder after its lease.
 """
 
 from __future__ import annotations
@@ -65,7 +67,15 @@ end
 # ARGV[4] lease ms, ARGV[5] our ticket (0 before we ever queued). Returns {acquired, owner
 # PTTL ms, ticket}; a waiter keeps its ticket so a pruned-but-alive waiter regains its place.
 _ACQUIRE = (
-    _PRELUDE
+    """
+-- Nobody queued and the lock free, on a first try: take it without the prelude's clock read
+-- and pruning (the uncontended turn, nearly every one). A queue that exists has waiters.
+if ARGV[5] == '0' and redis.call('EXISTS', KEYS[2]) == 0
+   and redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[4]) then
+  return {1, 0, 0}
+end
+"""
+    + _PRELUDE
     + """
 local lease, ticket = tonumber(ARGV[4]), tonumber(ARGV[5])
 local holder = redis.call('GET', owner)
@@ -98,7 +108,18 @@ return {0, redis.call('PTTL', owner), ticket}
 # Also used to leave the queue after a timeout or cancellation: if the acquire reached Redis but
 # its answer never reached us we may own the lock without knowing, and this drops it.
 _RELEASE = (
-    _PRELUDE
+    """
+-- Nobody queued: compare-and-delete, and no one to wake (as below, without the prelude).
+if redis.call('EXISTS', KEYS[2]) == 0 then
+  redis.call('DEL', ARGV[2] .. ARGV[1])
+  if redis.call('GET', KEYS[1]) == ARGV[1] then
+    redis.call('DEL', KEYS[1])
+    return 1
+  end
+  return 0
+end
+"""
+    + _PRELUDE
     + """
 local released = 0
 if redis.call('GET', owner) == token then

@@ -22,7 +22,8 @@ from adapters.redis_store import RedisLocks, RedisSeenEvents, redis_client
 from adapters.settings import Settings
 from bot.engine import DialogueEngine, DialogueSettings
 from bot.slots import Slots
-from core.db import asyncpg_url, make_engine, make_session_factory
+from core.db import asyncpg_url, make_driver_pool, make_engine, make_session_factory
+from core.driver_pool import DriverPool
 from core.ports.ai import AIProvider
 from core.read_uow import ReadRouting
 
@@ -54,6 +55,14 @@ def dialogue_settings(settings: Settings) -> DialogueSettings:
 
 
 SERVE_POOL_SIZE = 20
+# Connections of the exchange's driver pool beyond one per turn slot (a turn holds at most one,
+# and gives it back before the model call).
+DRIVER_POOL_SPARE = 4
+
+
+def driver_pool_size(settings: Settings) -> int:
+    """How many connections the exchange's own pool may open (core/driver_pool.py)."""
+    return settings.MAX_CONCURRENT_TURNS + DRIVER_POOL_SPARE
 
 
 def pipeline_settings(settings: Settings) -> PipelineSettings:
@@ -76,6 +85,8 @@ class Wired:
     # A small pool of its own for storing events before they are acknowledged.
     ack_db: AsyncEngine | None = None
     replica: AsyncEngine | None = None
+    # The exchange's own asyncpg connections (core/driver_pool.py).
+    driver_pool: DriverPool | None = None
 
     @property
     def ack_sessions(self) -> async_sessionmaker[AsyncSession] | None:
@@ -87,6 +98,8 @@ class Wired:
         if isinstance(self.ai, OpenAIProvider):
             await self.ai.aclose()
         await self.redis.aclose()
+        if self.driver_pool is not None:
+            await self.driver_pool.close()
         await self.db.dispose()
         if self.ack_db is not None:
             await self.ack_db.dispose()
@@ -127,12 +140,21 @@ def build_engine(
 
     `namespace` prefixes its Redis keys; tests give each test its own.
     """
+    pool_size = max(SERVE_POOL_SIZE, 2 * settings.MAX_CONCURRENT_TURNS + 4)
     db = make_engine(
         database_url,
         # Room for every turn slot and as many inbox reads and reply sends besides (the per-chat
         # senders and the workers' inbox reads), kept warm so a burst never opens overflow
         # connections only to close them (each a new backend, its statements prepared again).
-        pool_size=max(SERVE_POOL_SIZE, 2 * settings.MAX_CONCURRENT_TURNS + 4),
+        pool_size=pool_size,
+        connect_timeout=settings.DATABASE_CONNECT_TIMEOUT_SECONDS,
+        command_timeout=settings.DATABASE_COMMAND_TIMEOUT_SECONDS,
+    )
+    # The exchange's opening read and two writes check out of a pool of their own: plain
+    # asyncpg connections, opened as turns need them (a turn holds one at a time) and kept.
+    driver_pool = make_driver_pool(
+        database_url,
+        size=driver_pool_size(settings),
         connect_timeout=settings.DATABASE_CONNECT_TIMEOUT_SECONDS,
         command_timeout=settings.DATABASE_COMMAND_TIMEOUT_SECONDS,
     )
@@ -145,7 +167,7 @@ def build_engine(
     )
     ai = ai_provider(settings)
     engine = DialogueEngine(
-        session_factory=make_session_factory(db),
+        session_factory=make_session_factory(db, driver_pool),
         ai=InstrumentedAI(ai, metrics) if metrics else ai,
         locks=RedisLocks(
             client,
@@ -163,4 +185,4 @@ def build_engine(
         reads=read_routing(db, replica),
     )
     ack_db = make_engine(database_url, pool_size=4)
-    return Wired(engine, db, client, ai, pipeline_settings(settings), ack_db, replica)
+    return Wired(engine, db, client, ai, pipeline_settings(settings), ack_db, replica, driver_pool)

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, TypeAlias
 
+import asyncpg  # type: ignore[import-untyped]  # no stubs or py.typed
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
+
+from core.driver_pool import DriverPool, setup_codecs
 
 if TYPE_CHECKING:
     from sqlalchemy import Row, Select
@@ -21,6 +25,9 @@ AnyRow: TypeAlias = "Row[*tuple[Any, ...]]"
 # The group role migration 0007 grants the application's privileges to; the login role the
 # application connects as is made a member of it (`growth-engine db roles`).
 APP_ROLE = "growth_engine_app"
+
+# The key of a session factory's `info` under which its driver pool is (make_session_factory).
+DRIVER_POOL = "driver_pool"
 
 # Operator batch jobs (retention, archive, roster import) may run one long statement.
 BATCH_COMMAND_TIMEOUT = 600.0
@@ -68,6 +75,46 @@ def make_engine(
     )
 
 
-def make_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    """Sessions that keep loaded objects usable after commit (expire_on_commit=False)."""
-    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+def make_driver_pool(
+    url: str,
+    *,
+    size: int,
+    connect_timeout: float = 10.0,
+    command_timeout: float = 30.0,
+    application_name: str = "growth-engine",
+    connection_class: type[asyncpg.Connection] = asyncpg.Connection,
+) -> DriverPool:
+    """The hot path's own asyncpg pool, its connections set up as `make_engine`'s are.
+
+    Opened lazily (nothing connects until the first checkout). `connection_class`: the bench
+    counts round trips with its own.
+    """
+    dsn = make_url(asyncpg_url(url)).set(drivername="postgresql")
+    rendered = dsn.render_as_string(hide_password=False)
+
+    async def connect() -> asyncpg.Connection:
+        connection = await asyncpg.connect(
+            rendered, timeout=connect_timeout, command_timeout=command_timeout,
+            server_settings={"application_name": application_name, "jit": "off"},
+            connection_class=connection_class,
+        )  # fmt: skip
+        try:
+            await setup_codecs(connection)
+        except BaseException:
+            connection.terminate()
+            raise
+        return connection
+
+    return DriverPool(connect, size=size)
+
+
+def make_session_factory(
+    engine: AsyncEngine, driver_pool: DriverPool | None = None
+) -> async_sessionmaker[AsyncSession]:
+    """Sessions that keep loaded objects usable after commit (expire_on_commit=False).
+
+    `driver_pool`: where units of work made with this factory run their driver transactions
+    (core/driver_pool.py); without one they check connections out of `engine`'s pool.
+    """
+    info = {DRIVER_POOL: driver_pool} if driver_pool is not None else None
+    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False, info=info)

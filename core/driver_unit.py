@@ -1,10 +1,12 @@
 """A unit of work's transaction held on a pooled driver connection, with no ORM session on top.
 
 For the exchange's hot path (`@service(on_driver=True)`): BEGIN, the act-as check, the unit's
-statements and COMMIT go straight through asyncpg on a connection checked out of the engine's
-pool, and the connection goes back as soon as the transaction ends. The same rules as the
-session's transactions: `ge_act_as` first (AccessDenied, rolled back, when the actor is not
-live), audit rows queued on the unit inserted before COMMIT, ROLLBACK on anything else.
+statements and COMMIT go straight through asyncpg on a connection checked out of the unit's
+driver connections (the process's own asyncpg pool when the composition root built one, else
+the engine's pool: core/driver_pool.py), and the connection goes back as soon as the
+transaction ends. The same rules as the session's transactions: `ge_act_as` first
+(AccessDenied, rolled back, when the actor is not live), audit rows queued on the unit inserted
+before COMMIT, ROLLBACK on anything else.
 
 A statement that reports whether an actor is set (an `acting` column, as the exchange's two
 writes do) lets BEGIN and `ge_act_as` share one round trip: a refused actor is cleared by
@@ -19,11 +21,8 @@ import re
 import uuid
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncEngine
-from sqlalchemy.pool import PoolProxiedConnection
-from sqlalchemy.util import greenlet_spawn
-
 from core.actor import Actor
+from core.driver_pool import DriverConnections
 from core.driver_sql import AUDIT_COLUMNS, AUDIT_ROWS, compose
 from core.errors import AccessDenied
 
@@ -56,25 +55,25 @@ def audit_json(rows: list[dict[str, Any]]) -> str:
 
 
 class DriverTransaction:
-    """One transaction on a connection of `engine`'s pool, acting as an actor."""
+    """One transaction on a connection of `connections`, acting as an actor."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, connections: DriverConnections) -> None:
         """Nothing is checked out until `begin`."""
-        self._engine = engine
-        self._raw: PoolProxiedConnection | None = None
+        self._connections = connections
+        self._held: Any = None
         # Acting as someone not yet confirmed by a statement (see `begin`).
         self.unconfirmed = False
 
     @property
     def active(self) -> bool:
         """Whether a transaction is open."""
-        return self._raw is not None
+        return self._held is not None
 
     @property
     def connection(self) -> Any:
         """The asyncpg connection of the open transaction."""
-        assert self._raw is not None, "no driver transaction open"
-        return self._raw.driver_connection
+        assert self._held is not None, "no driver transaction open"
+        return self._held
 
     async def begin(self, actor: Actor, *, checked_by_statement: bool = False) -> None:
         """Check a connection out, BEGIN and act as `actor` (AccessDenied: rolled back).
@@ -83,7 +82,7 @@ class DriverTransaction:
         answer is read from the transaction's first statement (its `acting` column, see
         `confirm`); until then the transaction is `unconfirmed`.
         """
-        self._raw = await self._engine.raw_connection()
+        self._held = await self._connections.acquire()
         try:
             if checked_by_statement:
                 await self.connection.execute(_begin_acting(actor))
@@ -125,14 +124,15 @@ class DriverTransaction:
 
     async def fetch_one(self, sql: str, *args: Any) -> Any:
         """One statement outside any transaction (autocommitted), on a connection of its own."""
-        raw = await self._engine.raw_connection()
-        driver: Any = raw.driver_connection
+        driver = await self._connections.acquire()
         try:
             row = await driver.fetchrow(sql, *args)
-        except BaseException:
-            await greenlet_spawn(raw.invalidate if driver.is_closed() else raw.close)
+        except BaseException as error:
+            # A cancelled statement may leave the connection mid-protocol: never reuse it then.
+            broken = driver.is_closed() or not isinstance(error, Exception)
+            await self._connections.release(driver, discard=broken)
             raise
-        await greenlet_spawn(raw.close)
+        await self._connections.release(driver)
         return row
 
     async def insert_audit_rows(self, rows: list[dict[str, Any]]) -> None:
@@ -142,17 +142,16 @@ class DriverTransaction:
 
     async def end(self, verb: str) -> None:
         """COMMIT or ROLLBACK, and give the connection back (a broken one is discarded)."""
-        raw, self._raw = self._raw, None
+        held, self._held = self._held, None
         self.unconfirmed = False
-        if raw is None:
+        if held is None:
             return
-        driver: Any = raw.driver_connection
         try:
-            await driver.execute(verb)
+            await held.execute(verb)
         except BaseException as error:
             # In an unknown state (cut off, cancelled mid-statement): never back to the pool.
-            await greenlet_spawn(raw.invalidate)
+            await self._connections.release(held, discard=True)
             if verb == "COMMIT" or not isinstance(error, Exception):
                 raise
             return
-        await greenlet_spawn(raw.close)
+        await self._connections.release(held)

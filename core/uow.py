@@ -27,6 +27,8 @@ from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
 from sqlalchemy.sql import func
 
 from core.actor import Actor
+from core.db import DRIVER_POOL
+from core.driver_pool import DriverConnections, EngineConnections
 from core.driver_sql import PROTECTED_TABLES, DriverStatement
 from core.driver_unit import DriverTransaction, audit_json
 from core.errors import AccessDenied, AuditMissing
@@ -242,14 +244,20 @@ class UnitOfWork:
         `run_audited` ones, so the ORM session, its greenlet hops and its listeners are only
         overhead. Call it before `act_as`; using the session afterwards raises.
         """
-        self._driver = DriverTransaction(self._bind())
+        self._driver = DriverTransaction(self._connections())
         if self._session is not None:
             self._session.info[_ON_DRIVER] = True
 
-    def _bind(self) -> Any:
+    def _connections(self) -> DriverConnections:
+        """The process's driver pool when the composition root gave the factory one."""
+        pool: DriverConnections | None = (self._session_factory.kw.get("info") or {}).get(
+            DRIVER_POOL
+        )
+        if pool is not None:
+            return pool
         bind = self._session_factory.kw.get("bind")
         assert bind is not None, "the session factory has no engine bound"
-        return bind
+        return EngineConnections(bind)
 
     async def run_audited(self, statement: DriverStatement, params: dict[str, Any]) -> Any:
         """Run `statement` on the driver connection in this unit's transaction; its row.
@@ -298,7 +306,7 @@ class UnitOfWork:
         """
         if statement.writes_student_data:
             raise AuditMissing("student data written in a single-statement unit of work")
-        single = DriverTransaction(self._bind())
+        single = DriverTransaction(self._connections())
         return await single.fetch_one(statement.sql, *statement.args(params))
 
     async def commit(self) -> None:

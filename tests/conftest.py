@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from adapters import schema
 from adapters.roles import ensure_app_login
 from adapters.settings import load_settings
-from core.db import make_engine, make_session_factory
+from core.db import make_driver_pool, make_engine, make_session_factory
 from tests.ai_clients import close_all
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -131,9 +131,13 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
 
 
 @pytest.fixture
-def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    """Session factory on the test's own database."""
-    return make_session_factory(engine)
+async def session_factory(
+    engine: AsyncEngine, database_url: str
+) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """Session factory on the test's own database, its hot path on a driver pool as serve's."""
+    pool = make_driver_pool(database_url, size=5)
+    yield make_session_factory(engine, pool)
+    await pool.close()
 
 
 @pytest.fixture

@@ -43,6 +43,8 @@ log = logging.getLogger(__name__)
 MAX_RETRY_AFTER_SECONDS = 20.0
 MAX_BACKOFF_SECONDS = 8.0
 _RETRYABLE_STATUS = frozenset({408, 429})
+# The endpoints the client posts to are a handful: each URL is merged with the base URL once.
+_MAX_URLS = 64
 _TELEMETRY_HEADERS = (
     "X-Stainless-Lang", "X-Stainless-Package-Version", "X-Stainless-OS", "X-Stainless-Arch",
     "X-Stainless-Runtime", "X-Stainless-Runtime-Version", "X-Stainless-Async",
@@ -83,6 +85,28 @@ def _retry_after(headers: Mapping[str, str] | None) -> float | None:
     return email.utils.mktime_tz(parsed) - time.time()
 
 
+class AsyncOpenAI(openai.AsyncOpenAI):
+    """The SDK's client, each endpoint's URL merged with the base URL once (see transport.py).
+
+    Named as the SDK's class: the SDK's User-Agent header is made from the class name.
+    """
+
+    # The base URL the merged URLs were made from, and them by the path asked for.
+    _merged_urls: tuple[Any, dict[str, Any]] | None = None
+
+    def _prepare_url(self, url: str) -> Any:
+        base = self.base_url
+        if self._merged_urls is None or self._merged_urls[0] is not base:
+            self._merged_urls = (base, {})
+        merged = self._merged_urls[1]
+        prepared = merged.get(url)
+        if prepared is None:
+            prepared = super()._prepare_url(url)
+            if len(merged) < _MAX_URLS:
+                merged[url] = prepared
+        return prepared
+
+
 def _is_quota_error(exc: openai.APIStatusError) -> bool:
     return "insufficient_quota" in (exc.code, exc.type)
 
@@ -112,7 +136,7 @@ class OpenAIProvider:
         # same errors and timeouts, less CPU per call, which every exchange pays. The SDK's
         # platform telemetry headers are left out: seven headers built, merged and sent per
         # call that the API needs none of (the retry count and read timeout stay).
-        self._client = openai.AsyncOpenAI(
+        self._client = AsyncOpenAI(
             api_key=api_key,
             base_url=base_url,
             timeout=timeout_seconds,

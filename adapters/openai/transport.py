@@ -70,6 +70,11 @@ class _AiohttpTransport(httpx2.AsyncBaseTransport):
             self._session = None
 
 
+# The URLs a client sends to are a handful (the API's endpoints), and so are the header lists
+# the SDK sends: each is parsed once, up to this many.
+_MAX_URLS = 64
+
+
 class LeanAsyncClient(httpx2.AsyncClient):
     """An httpx2 client for the openai SDK over `_AiohttpTransport`, plain sends short-cut."""
 
@@ -77,6 +82,51 @@ class LeanAsyncClient(httpx2.AsyncClient):
         """Requests time out as the SDK says per call (`timeout` when it says nothing)."""
         super().__init__(timeout=timeout, follow_redirects=False, transport=_AiohttpTransport())
         self._lean = self._transport
+        # The base URL the merged URLs were made from (a new one empties them), and them.
+        self._urls: tuple[httpx2.URL, dict[str, httpx2.URL]] = (self.base_url, {})
+        # The same for header lists merged with the client's own headers.
+        self._merged_headers: tuple[httpx2.Headers, dict[tuple[Any, ...], httpx2.Headers]] = (
+            self.headers,
+            {},
+        )
+
+    def _merge_headers(self, headers: Any = None) -> Any:
+        """As httpx2 merges them, each distinct header list merged once.
+
+        The SDK sends the same headers on every call (auth, content type, user agent, retry
+        count, read timeout): normalising and merging them was a fifth of building a request.
+        Requests copy what this returns (httpx2.Request makes Headers of its own), so the
+        kept Headers are never changed.
+        """
+        if not isinstance(headers, list):
+            return super()._merge_headers(headers)
+        if self._merged_headers[0] is not self.headers:
+            self._merged_headers = (self.headers, {})
+        known = self._merged_headers[1]
+        key = tuple(headers)
+        merged = known.get(key)
+        if merged is None:
+            merged = super()._merge_headers(headers)
+            if len(known) < _MAX_URLS:
+                known[key] = merged
+        return merged
+
+    def _merge_url(self, url: httpx2.URL | str) -> httpx2.URL:
+        """As httpx2 merges it, each URL string parsed once (URLs are immutable).
+
+        Parsing a URL was a tenth of the SDK's request building, paid on every model call.
+        """
+        if not isinstance(url, str):
+            return super()._merge_url(url)
+        if self._urls[0] is not self.base_url:
+            self._urls = (self.base_url, {})
+        urls = self._urls[1]
+        merged = urls.get(url)
+        if merged is None:
+            merged = super()._merge_url(url)
+            if len(urls) < _MAX_URLS:
+                urls[url] = merged
+        return merged
 
     async def send(
         self, request: httpx2.Request, *, stream: bool = False, **kwargs: Any

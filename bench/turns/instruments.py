@@ -122,6 +122,15 @@ class CountingConnection(asyncpg.Connection):  # type: ignore[misc]
             TALLY.sql_seconds += time.perf_counter() - started
 
 
+class CountingDriverConnection(CountingConnection):
+    """A connection of the engine's driver pool: also counts itself as a new connection."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        """As asyncpg's, counted."""
+        super().__init__(*args, **kwargs)
+        TALLY.connects += 1
+
+
 def instrument(db: AsyncEngine) -> None:
     """Count and time every SQL round trip the engine's pool makes."""
     sync = db.sync_engine

@@ -18,6 +18,7 @@ from adapters.http_app import freeze_startup_objects
 from adapters.openai import OpenAIProvider
 from adapters.redis_store import RedisLocks, RedisSeenEvents, redis_client
 from adapters.settings import load_settings
+from adapters.wiring import driver_pool_size
 from bench import machine
 from bench.interviews import ANSWER
 from bench.machine import CpuSample
@@ -25,6 +26,7 @@ from bench.servers import delete_keys
 from bench.turns.instruments import (
     CURRENT,
     TALLY,
+    CountingDriverConnection,
     Exchange,
     TimedAI,
     TimedLocks,
@@ -36,7 +38,8 @@ from bench.turns.workload import TEACHERS, WORKSPACE
 from bot.engine import DialogueEngine, DialogueSettings
 from bot.events import Incoming, Reply
 from bot.slots import Slots
-from core.db import make_engine, make_session_factory
+from core.db import make_driver_pool, make_engine, make_session_factory
+from core.driver_pool import DriverPool
 from core.models import ChatPlatform
 
 ENGINE_APPLICATION = "ge-bench-engine"
@@ -161,7 +164,11 @@ async def drive(rig: Rig, conversations: int, seconds: float) -> Run:
 
 
 def build(
-    db: AsyncEngine, client: redis.asyncio.Redis, namespace: str, fake_url: str
+    db: AsyncEngine,
+    client: redis.asyncio.Redis,
+    namespace: str,
+    fake_url: str,
+    driver_pool: DriverPool | None = None,
 ) -> tuple[DialogueEngine, RedisLocks, OpenAIProvider]:
     """The engine as adapters.wiring builds it, with timing decorators around its ports."""
     settings = load_settings()
@@ -171,7 +178,7 @@ def build(
     )  # fmt: skip
     locks = RedisLocks(client, namespace=namespace)
     engine = DialogueEngine(
-        session_factory=make_session_factory(db),
+        session_factory=make_session_factory(db, driver_pool),
         ai=TimedAI(ai),
         locks=TimedLocks(locks),
         seen=TimedSeen(RedisSeenEvents(client, namespace=namespace)),
@@ -198,7 +205,12 @@ async def engine_rig(
     client = redis_client(redis_url)
     db = make_engine(url, application_name=application_name)
     instrument(db)
-    engine, locks, ai = build(db, client, namespace, ai_url)
+    # As adapters/wiring.py builds serve's: the exchange on a driver pool of its own.
+    driver_pool = make_driver_pool(
+        url, size=driver_pool_size(load_settings()), application_name=application_name,
+        connection_class=CountingDriverConnection,
+    )  # fmt: skip
+    engine, locks, ai = build(db, client, namespace, ai_url, driver_pool)
     freeze_startup_objects()  # as serve does once started: full GCs skip start-up objects
     try:
         yield Rig(engine, locks, teachers or iter(range(1, TEACHERS + 1)), db)
@@ -206,4 +218,5 @@ async def engine_rig(
         await ai.aclose()
         await delete_keys(client, f"{namespace}:*")
         await client.aclose()
+        await driver_pool.close()
         await db.dispose()
