@@ -48,11 +48,13 @@ async def test_a_teachers_set_is_kept_on_the_connection_for_their_next_transacti
     mine = await _enrolled(raw, teacher["id"])
     assert await _seen(app, teacher, STUDENTS) == mine and mine
     epoch = await raw.fetchval("SELECT n FROM ge_roster_epoch")
-    key = await app.fetchval("SELECT current_setting('ge.teacher_students_key')")
+    # In the slot of the teacher id's last hex digit (0019), under their id and the epoch.
+    slot = str(teacher["id"])[-1]
+    key = await app.fetchval(f"SELECT current_setting('ge.teacher_students_key_{slot}')")
     assert key == f"{teacher['id']}:{epoch}"
     # Reused, not worked out again: a narrower set left under the same key is what applies.
     one = sorted(mine)[0]
-    await app.execute("SELECT set_config('ge.teacher_students', $1, false)", f"{{{one}}}")
+    await app.execute(f"SELECT set_config('ge.teacher_students_{slot}', $1, false)", f"{{{one}}}")
     assert await _seen(app, teacher, STUDENTS) == {one}
 
 
@@ -65,6 +67,33 @@ async def test_another_teacher_on_the_same_connection_gets_their_own_set(
     assert mine and theirs and mine != theirs
     assert await _seen(app, first, STUDENTS) == mine
     assert await _seen(app, second, STUDENTS) == theirs
+    assert await _seen(app, first, STUDENTS) == mine
+
+
+async def test_several_teachers_sets_are_kept_side_by_side_and_a_shared_slot_stays_right(
+    session_factory: Factory, raw: asyncpg.Connection, app: asyncpg.Connection
+) -> None:
+    staff = await demo_staff(session_factory, raw)
+    first, second = staff["teacher1"], staff["teacher2"]
+    mine, theirs = await _enrolled(raw, first["id"]), await _enrolled(raw, second["id"])
+    await _seen(app, first, STUDENTS)
+    await _seen(app, second, STUDENTS)
+    # Both kept at once (0019): each slot holds its teacher's set, unless the two ids end in
+    # the same hex digit, when the slot holds the set of the teacher seen last.
+    epoch = await raw.fetchval("SELECT n FROM ge_roster_epoch")
+    shared = str(first["id"])[-1] == str(second["id"])[-1]
+    for teacher in (first, second):
+        slot = str(teacher["id"])[-1]
+        key = await app.fetchval(f"SELECT current_setting('ge.teacher_students_key_{slot}')")
+        assert key == f"{(second if shared else teacher)['id']}:{epoch}"
+    # A slot holding another teacher's set under its key is never taken for this teacher's.
+    slot = str(first["id"])[-1]
+    await app.execute(
+        f"SELECT set_config('ge.teacher_students_key_{slot}', $1, false), "
+        f"set_config('ge.teacher_students_{slot}', $2, false)",
+        f"{second['id']}:{epoch}",
+        "{" + ",".join(str(s) for s in theirs) + "}",
+    )
     assert await _seen(app, first, STUDENTS) == mine
 
 
