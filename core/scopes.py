@@ -262,8 +262,25 @@ async def _teacher(uow: UnitOfWork, actor: Actor, scope: Scope) -> ResolvedScope
     )
 
 
+async def _by_number(uow: UnitOfWork, actor: Actor, raw: str) -> Student | None:
+    """The one visible student whose school number is `raw` exactly (names have no digits):
+    read by the (school, number) key, without a name search, which under row-level security
+    ranks every student of the school (its trigram operators cannot use the index there)."""
+    if not any(c.isdigit() for c in raw):
+        return None
+    found = (
+        await uow.session.scalars(
+            select(Student).where(visible_students(actor), Student.student_id == raw).limit(2)
+        )
+    ).all()
+    return found[0] if len(found) == 1 else None
+
+
 async def _student(uow: UnitOfWork, actor: Actor, scope: Scope) -> ResolvedScope:
     raw = (scope.value or "").strip()
+    numbered = await _by_number(uow, actor, raw)
+    if numbered is not None:
+        return _one_student(scope, numbered)
     folded = await fold(uow.session, raw)
     if not folded:
         raise InvalidInput("student", "write a student's name")
@@ -281,7 +298,10 @@ async def _student(uow: UnitOfWork, actor: Actor, scope: Scope) -> ResolvedScope
         raise AmbiguousStudent(
             raw, [f"{s.first_name} {s.last_name} ({s.grade_level})" for s in best]
         )
-    student = best[0]
+    return _one_student(scope, best[0])
+
+
+def _one_student(scope: Scope, student: Student) -> ResolvedScope:
     in_class = Class.id.in_(
         select(ClassEnrollment.class_id).where(
             ClassEnrollment.student_id == student.id, ClassEnrollment.dropped_at.is_(None)

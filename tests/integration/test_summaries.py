@@ -35,7 +35,7 @@ from core.models import (
     UserRole,
 )
 from core.periods import parse_period
-from core.scopes import Scope, parse_request
+from core.scopes import AmbiguousStudent, Scope, parse_request
 from core.services.review import flag_for_review
 from core.services.summaries import Summary, summarize
 from tests.service_fixtures import seeding
@@ -335,6 +335,30 @@ async def test_student_summary_shows_the_latest_analysis_with_edits_and_the_tren
             ("Struggles with reading comprehension", 2)
         ]
         assert SECRET not in repr(summary)
+
+
+async def test_a_student_named_by_school_number_is_read_by_it_and_a_shared_number_asks_which(
+    session_factory: async_sessionmaker[AsyncSession], raw: asyncpg.Connection
+) -> None:
+    world = await seed(session_factory)
+    principal, admin = world.actors["principal_a"], world.actors["admin"]
+    by_number = await run(session_factory, principal, "student N0 this-year")
+    assert by_number.name == "נועה ברקוביץ"
+    assert by_number.latest is not None and by_number.latest.analysis_id == world.analyses["A2"]
+    with pytest.raises(StudentNotFound):  # s7's number: a deleted student is nobody's to read
+        await run(session_factory, principal, "student N6")
+    with pytest.raises(StudentNotFound):  # school B's student: not the principal's
+        await run(session_factory, principal, "student N7")
+    # The same number at school B: school A's principal still reads their own student; an
+    # admin, who sees both schools, is asked which (the name search's answer, as before).
+    await raw.execute(
+        "INSERT INTO students (first_name, last_name, student_id, grade_level, school_id) "
+        "SELECT 'Other', 'Pupil', 'N0', '5', school_id FROM students WHERE id = $1",
+        world.students["s8"],
+    )
+    assert (await run(session_factory, principal, "student N0")).name == "נועה ברקוביץ"
+    with pytest.raises(AmbiguousStudent):
+        await run(session_factory, admin, "student N0")
 
 
 def test_request_parsing_names_what_is_wrong() -> None:
