@@ -24,7 +24,7 @@ from bench.summary_seed import CLASSES_PER_TEACHER, TEACHERS_PER_SCHOOL
 from core.actor import Actor, Channel, system_actor
 from core.models import UserRole
 from core.periods import Period
-from core.scopes import Scope
+from core.scope_words import Scope
 from core.services import audit_queries, exports, flagged, history, records, retention
 from core.services.summaries import summarize
 from core.uow import UnitOfWork

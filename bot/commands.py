@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from core.models import UserRole
 from core.periods import KEYWORDS
-from core.scopes import KINDS
+from core.scope_words import KINDS
 from core.sections import EDITABLE_SECTIONS
 
 LANGUAGES = ("he", "en")

@@ -21,7 +21,8 @@ from core.errors import (
 )
 from core.models import UserRole
 from core.roster_csv import RosterRejected
-from core.scopes import NEEDS_VALUE, AmbiguousStudent, AmbiguousTeacher
+from core.scope_words import NEEDS_VALUE
+from core.scopes import AmbiguousStudent, AmbiguousTeacher
 
 REPORT_LINES = 50  # of a rejected roster: enough to fix a file, short enough for one chat
 SUMMARY_VERBS = frozenset({"summary", "export", "flagged", "reviewed"})

@@ -20,7 +20,7 @@ from core.errors import DomainError
 from core.models import AnalysisStatus
 from core.periods import KEYWORDS, SCHOOL_TZ, parse_period
 from core.ports.charts import ChartSpec, Panel
-from core.scopes import parse_request
+from core.scope_words import parse_request
 from core.sections import LIST_SECTIONS
 from core.services import exports, flagged, summaries
 

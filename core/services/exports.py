@@ -22,7 +22,8 @@ from core.csv_sql import fixed, guarded, line, text_cell
 from core.db import AnySelect
 from core.models import Analysis, AuditAction, School, Student, User
 from core.periods import SCHOOL_TZ, Period
-from core.scopes import ResolvedScope, Scope, resolve_scope
+from core.scope_words import Scope
+from core.scopes import ResolvedScope, resolve_scope
 from core.sections import LIST_SECTIONS, SECTIONS
 from core.summary_queries import analysis_filter
 from core.themes import edited, effective_confidence, effective_text, joined

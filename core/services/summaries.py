@@ -20,7 +20,8 @@ from core.db import AnySelect
 from core.models import AnalysisStatus, AuditAction, UserRole
 from core.periods import Period
 from core.policy import require_role
-from core.scopes import ResolvedScope, Scope, resolve_scope
+from core.scope_words import Scope
+from core.scopes import ResolvedScope, resolve_scope
 from core.sections import SECTIONS
 from core.summary_queries import statements
 from core.uow import UnitOfWork

@@ -20,7 +20,7 @@ from core.actor import Actor
 from core.errors import AccessDenied, Conflict, InvalidInput, NotFound
 from core.identity import ChatUser
 from core.models import ChatPlatform
-from core.scopes import parse_request
+from core.scope_words import parse_request
 from core.services.exports import BOM, COLUMNS, export_analyses
 from core.services.flagged import list_flagged, mark_reviewed
 from core.services.review import edit_section

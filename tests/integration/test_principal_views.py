@@ -23,7 +23,7 @@ from core.audit import record
 from core.errors import UnknownPeriod
 from core.identity import ChatUser
 from core.models import Analysis, AnalysisStatus, AuditAction, ChatPlatform
-from core.scopes import parse_request
+from core.scope_words import parse_request
 from core.themes import NOTHING_DESCRIBED
 from core.uow import UnitOfWork
 from tests.integration.test_summaries import NOW, at, run, seed

@@ -32,7 +32,7 @@ from adapters.roles import ensure_app_login_sync
 from adapters.wiring import read_routing, replica_engine
 from core.db import make_engine, make_session_factory
 from core.read_uow import ReadRouting, ReplicaUnitOfWork
-from core.scopes import parse_request
+from core.scope_words import parse_request
 from core.services.summaries import Summary, summarize
 from tests.conftest import TEST_APP_LOGIN
 from tests.integration.test_summaries import NOW, Scenario, assert_school_a, seed

@@ -35,7 +35,8 @@ from core.models import (
     UserRole,
 )
 from core.periods import parse_period
-from core.scopes import AmbiguousStudent, Scope, parse_request
+from core.scope_words import Scope, parse_request
+from core.scopes import AmbiguousStudent
 from core.services.review import flag_for_review
 from core.services.summaries import Summary, summarize
 from tests.service_fixtures import seeding

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.commands import request_in_english
-from core.scopes import grade_spellings
+from core.scope_words import grade_spellings
 
 
 @pytest.mark.parametrize(
