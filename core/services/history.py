@@ -6,14 +6,14 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import case, select
+from sqlalchemy import select
 
 from core.actor import Actor
+from core.analysis_records import last_reasons
 from core.audit import record, service
 from core.errors import StudentNotFound
 from core.models import Analysis, AnalysisStatus, AuditAction, Student, User
 from core.policy import visible_analyses, visible_students
-from core.services.analyses import LAST_REASON
 from core.uow import UnitOfWork
 
 MAX_ITEMS = 50
@@ -43,18 +43,19 @@ async def student_history(
     )
     if student is None:
         raise StudentNotFound(str(student_id))
-    # Only a failed analysis's reason is looked up (its audit rows, by the resource index).
-    failed = Analysis.status == AnalysisStatus.FAILED
-    reason = case((failed, LAST_REASON), else_=None).label("reason")
     rows = (
         await uow.session.execute(
-            select(Analysis, User.first_name, User.last_name, reason)
+            select(Analysis, User.first_name, User.last_name)
             .join(User, User.id == Analysis.teacher_id)
             .where(Analysis.student_id == student.id, visible_analyses(actor))
             .order_by(Analysis.created_at.desc())
             .limit(MAX_ITEMS)
         )
     ).all()
+    # Only failed analyses' reasons are looked up, in a statement of their own (their audit
+    # rows, by the resource index); most histories have none and pay nothing.
+    failed = [(a.id, a.created_at) for a, *_ in rows if a.status is AnalysisStatus.FAILED]
+    reasons = await last_reasons(uow, failed)
     items = [
         HistoryItem(
             a.id,
@@ -63,9 +64,9 @@ async def student_history(
             f"{first} {last}",
             a.flagged_for_review,
             bool(a.teacher_edits),
-            why,
+            reasons.get(a.id),
         )
-        for a, first, last, why in rows
+        for a, first, last in rows
     ]
     record(
         uow,
