@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Boolean, String, and_, bindparam, literal_column, select
+from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.orm import with_expression
 from sqlalchemy.sql.util import ClauseAdapter
 
@@ -276,6 +277,6 @@ async def last_reasons(
             literal_column("audit_logs.metadata ? 'reason'", Boolean),
         )
         .order_by(AuditLog.resource_id, AuditLog.created_at.desc())
-        .distinct(AuditLog.resource_id)
+        .ext(distinct_on(AuditLog.resource_id))
     )
     return {uuid.UUID(resource_id): reason for resource_id, reason in rows}

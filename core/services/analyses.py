@@ -6,12 +6,13 @@ import uuid
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from sqlalchemy import Boolean, String, cast, func, literal_column, select
+from sqlalchemy import select
 
 from core.actor import Actor
 from core.analysis_records import (
     InterviewSnapshot,
     audit_analysis_change,
+    last_reasons,
     own_analysis,
     snapshot,
 )
@@ -22,7 +23,6 @@ from core.models import (
     AnalysisConversation,
     AnalysisStatus,
     AuditAction,
-    AuditLog,
     ConversationRole,
     Student,
     User,
@@ -134,42 +134,47 @@ async def reopen_for_retry(
 
 
 CANCELLED = "cancelled"
-# The reason of an analysis's latest status change, kept in its audit rows' metadata.
-LAST_REASON = (
-    select(literal_column("audit_logs.metadata ->> 'reason'", String))
-    .where(
-        AuditLog.resource == "Analysis",
-        AuditLog.resource_id == cast(Analysis.id, String),
-        literal_column("audit_logs.metadata ? 'reason'", Boolean),
-    )
-    .order_by(AuditLog.created_at.desc())
-    .limit(1)
-    .correlate(Analysis)
-    .scalar_subquery()
-)
+CANDIDATES = 10  # unfinished analyses looked at per statement, newest first
+
+
+async def _newest_unfinished(uow: UnitOfWork, actor: Actor) -> tuple[Analysis | None, str | None]:
+    """The newest IN_PROGRESS or not-cancelled FAILED analysis of the actor, and its reason.
+
+    Candidates come newest first, a page at a time; the failed ones' reasons are read in one
+    statement per page (analysis_records.last_reasons). As a correlated subquery over the
+    partitioned audit trail, the reason made every partition planned on every idle message.
+    """
+    page = 0
+    while True:
+        candidates = (
+            await uow.session.scalars(
+                select(Analysis)
+                .where(
+                    Analysis.teacher_id == actor.user_id,
+                    visible_analyses(actor),
+                    Analysis.status.in_((AnalysisStatus.IN_PROGRESS, AnalysisStatus.FAILED)),
+                )
+                .order_by(Analysis.created_at.desc(), Analysis.id)
+                .offset(page * CANDIDATES)
+                .limit(CANDIDATES)
+            )
+        ).all()
+        failed = [(a.id, a.created_at) for a in candidates if a.status is AnalysisStatus.FAILED]
+        reasons = await last_reasons(uow, failed)
+        for analysis in candidates:
+            reason = reasons.get(analysis.id)
+            if analysis.status is AnalysisStatus.IN_PROGRESS or reason != CANCELLED:
+                return analysis, reason
+        if len(candidates) < CANDIDATES:
+            return None, None
+        page += 1
 
 
 @service
 async def latest_unfinished(*, uow: UnitOfWork, actor: Actor) -> InterviewSnapshot | None:
     """The actor's newest analysis to offer for `resume` / `retry`: IN_PROGRESS, or FAILED
     for any reason but `cancelled` (a cancelled analysis is over for good)."""
-    found = (
-        await uow.session.execute(
-            select(Analysis, LAST_REASON.label("reason"))
-            .where(
-                Analysis.teacher_id == actor.user_id,
-                visible_analyses(actor),
-                (Analysis.status == AnalysisStatus.IN_PROGRESS)
-                | (
-                    (Analysis.status == AnalysisStatus.FAILED)
-                    & (func.coalesce(LAST_REASON, "") != CANCELLED)
-                ),
-            )
-            .order_by(Analysis.created_at.desc())
-            .limit(1)
-        )
-    ).first()
-    analysis, reason = found if found else (None, None)
+    analysis, reason = await _newest_unfinished(uow, actor)
     loaded = await snapshot(uow, actor, analysis) if analysis else None
     if loaded is not None and loaded.status is AnalysisStatus.FAILED:
         loaded = replace(loaded, failure_reason=reason)
