@@ -89,17 +89,22 @@ class DriverTransaction:
                 self.unconfirmed = True
                 return
             await self.connection.execute("BEGIN")
-            reason = await self._act_as(actor)
+        except BaseException:
+            await self.end("ROLLBACK")
+            raise
+        await self._act_as(actor)
+
+    async def _act_as(self, actor: Actor) -> None:
+        """`ge_act_as` for `actor`; a refusal (or any error) rolls back and is raised."""
+        role = "SYSTEM" if actor.is_system else str(actor.role)
+        try:
+            reason = await self.connection.fetchval(_ACT_AS, actor.user_id, role, actor.school_id)
         except BaseException:
             await self.end("ROLLBACK")
             raise
         if reason is not None:
             await self.end("ROLLBACK")
             raise AccessDenied(str(reason))
-
-    async def _act_as(self, actor: Actor) -> Any:
-        role = "SYSTEM" if actor.is_system else str(actor.role)
-        return await self.connection.fetchval(_ACT_AS, actor.user_id, role, actor.school_id)
 
     async def confirm(self, actor: Actor, acting: bool) -> bool:
         """After the first statement of an unconfirmed transaction: whether to run it again.
@@ -112,14 +117,7 @@ class DriverTransaction:
         self.unconfirmed = False
         if acting:
             return False
-        try:
-            reason = await self._act_as(actor)
-        except BaseException:
-            await self.end("ROLLBACK")
-            raise
-        if reason is not None:
-            await self.end("ROLLBACK")
-            raise AccessDenied(str(reason))
+        await self._act_as(actor)
         return True
 
     async def fetch_one(self, sql: str, *args: Any) -> Any:
