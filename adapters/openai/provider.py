@@ -15,7 +15,7 @@ import openai
 from pydantic import BaseModel
 
 from adapters.openai.completion import parse_reply, read_completion
-from adapters.openai.transport import LeanAsyncClient
+from adapters.openai.transport import LeanAsyncClient, OwnedMemo
 from core.ports.ai import (
     AIInvalidResult,
     AIQuotaExhausted,
@@ -43,8 +43,6 @@ log = logging.getLogger(__name__)
 MAX_RETRY_AFTER_SECONDS = 20.0
 MAX_BACKOFF_SECONDS = 8.0
 _RETRYABLE_STATUS = frozenset({408, 429})
-# The endpoints the client posts to are a handful: each URL is merged with the base URL once.
-_MAX_URLS = 64
 _TELEMETRY_HEADERS = (
     "X-Stainless-Lang", "X-Stainless-Package-Version", "X-Stainless-OS", "X-Stainless-Arch",
     "X-Stainless-Runtime", "X-Stainless-Runtime-Version", "X-Stainless-Async",
@@ -91,20 +89,13 @@ class AsyncOpenAI(openai.AsyncOpenAI):
     Named as the SDK's class: the SDK's User-Agent header is made from the class name.
     """
 
-    # The base URL the merged URLs were made from, and them by the path asked for.
-    _merged_urls: tuple[Any, dict[str, Any]] | None = None
+    _urls: OwnedMemo | None = None
 
     def _prepare_url(self, url: str) -> Any:
-        base = self.base_url
-        if self._merged_urls is None or self._merged_urls[0] is not base:
-            self._merged_urls = (base, {})
-        merged = self._merged_urls[1]
-        prepared = merged.get(url)
-        if prepared is None:
-            prepared = super()._prepare_url(url)
-            if len(merged) < _MAX_URLS:
-                merged[url] = prepared
-        return prepared
+        if self._urls is None:
+            self._urls = OwnedMemo()
+        prepare = super()._prepare_url
+        return self._urls.get(self.base_url, url, lambda: prepare(url))
 
 
 def _is_quota_error(exc: openai.APIStatusError) -> bool:

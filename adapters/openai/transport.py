@@ -12,6 +12,7 @@ APITimeoutError and APIConnectionError as before.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import aiohttp
@@ -70,9 +71,29 @@ class _AiohttpTransport(httpx2.AsyncBaseTransport):
             self._session = None
 
 
-# The URLs a client sends to are a handful (the API's endpoints), and so are the header lists
-# the SDK sends: each is parsed once, up to this many.
-_MAX_URLS = 64
+class OwnedMemo:
+    """Values worked out from an owner (a base URL, a client's headers) by key, kept while the
+    owner is the same object (a new one empties them), at most `size`.
+
+    The URLs a client sends to are a handful (the API's endpoints), and so are the header lists
+    the SDK sends: each is worked out once instead of on every model call.
+    """
+
+    def __init__(self, size: int = 64) -> None:
+        self._owner: object = None
+        self._known: dict[Any, Any] = {}
+        self._size = size
+
+    def get(self, owner: object, key: Any, compute: Callable[[], Any]) -> Any:
+        """The value for `key` under `owner`, computed the first time it is asked."""
+        if owner is not self._owner:
+            self._owner, self._known = owner, {}
+        found = self._known.get(key)
+        if found is None:
+            found = compute()
+            if len(self._known) < self._size:
+                self._known[key] = found
+        return found
 
 
 class LeanAsyncClient(httpx2.AsyncClient):
@@ -82,13 +103,8 @@ class LeanAsyncClient(httpx2.AsyncClient):
         """Requests time out as the SDK says per call (`timeout` when it says nothing)."""
         super().__init__(timeout=timeout, follow_redirects=False, transport=_AiohttpTransport())
         self._lean = self._transport
-        # The base URL the merged URLs were made from (a new one empties them), and them.
-        self._urls: tuple[httpx2.URL, dict[str, httpx2.URL]] = (self.base_url, {})
-        # The same for header lists merged with the client's own headers.
-        self._merged_headers: tuple[httpx2.Headers, dict[tuple[Any, ...], httpx2.Headers]] = (
-            self.headers,
-            {},
-        )
+        self._urls = OwnedMemo()
+        self._merged_headers = OwnedMemo()
 
     def _merge_headers(self, headers: Any = None) -> Any:
         """As httpx2 merges them, each distinct header list merged once.
@@ -100,16 +116,8 @@ class LeanAsyncClient(httpx2.AsyncClient):
         """
         if not isinstance(headers, list):
             return super()._merge_headers(headers)
-        if self._merged_headers[0] is not self.headers:
-            self._merged_headers = (self.headers, {})
-        known = self._merged_headers[1]
-        key = tuple(headers)
-        merged = known.get(key)
-        if merged is None:
-            merged = super()._merge_headers(headers)
-            if len(known) < _MAX_URLS:
-                known[key] = merged
-        return merged
+        merge = super()._merge_headers
+        return self._merged_headers.get(self.headers, tuple(headers), lambda: merge(headers))
 
     def _merge_url(self, url: httpx2.URL | str) -> httpx2.URL:
         """As httpx2 merges it, each URL string parsed once (URLs are immutable).
@@ -118,14 +126,8 @@ class LeanAsyncClient(httpx2.AsyncClient):
         """
         if not isinstance(url, str):
             return super()._merge_url(url)
-        if self._urls[0] is not self.base_url:
-            self._urls = (self.base_url, {})
-        urls = self._urls[1]
-        merged = urls.get(url)
-        if merged is None:
-            merged = super()._merge_url(url)
-            if len(urls) < _MAX_URLS:
-                urls[url] = merged
+        merge = super()._merge_url
+        merged: httpx2.URL = self._urls.get(self.base_url, url, lambda: merge(url))
         return merged
 
     async def send(
