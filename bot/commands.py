@@ -185,6 +185,9 @@ def commands_for(role: UserRole) -> tuple[Command, ...]:
 # missing, doubled or swapped in a word of four letters or more ("hlep", "sumary", "histroy",
 # "סכום") reaches it; a student's name typed alone ("Noah", "Liam") does not.
 NEAR_MISS = 0.75
+# Many Hebrew command words have three letters (נתח, שוב, שפה): one letter mistyped in one
+# (נתך) is 0.67 alike, so a three-letter word is offered a three-letter command one letter off.
+NEAR_MISS_SHORT = 0.66
 
 
 def nearest(text: str, role: UserRole) -> str | None:
@@ -194,7 +197,11 @@ def nearest(text: str, role: UserRole) -> str | None:
     if len(head) < 3 or head in WORDS:
         return None
     words = [w for c in commands_for(role) for w in (*c.en, *c.he)]
-    close = difflib.get_close_matches(head, words, n=1, cutoff=NEAR_MISS)
+    if len(head) == 3:
+        words, cutoff = [w for w in words if len(w) == 3], NEAR_MISS_SHORT
+    else:
+        cutoff = NEAR_MISS
+    close = difflib.get_close_matches(head, words, n=1, cutoff=cutoff)
     if not close:
         return None
     return " ".join([close[0], *rest.split()])

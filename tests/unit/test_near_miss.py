@@ -25,6 +25,7 @@ TEACHER, PRINCIPAL, ADMIN = UserRole.TEACHER, UserRole.PRINCIPAL, UserRole.ADMIN
         ("סכום בית ספר", PRINCIPAL, "סיכום בית ספר"),
         ("היסטוריא נוח", TEACHER, "היסטוריה נוח"),
         ("תלמידם", TEACHER, "תלמידים"),
+        ("נתך ליאם", TEACHER, "נתח ליאם"),  # a three-letter word, one letter mistyped
     ],
 )
 def test_a_near_miss_is_the_command_spelt_right(typed: str, role: UserRole, meant: str) -> None:
@@ -44,6 +45,8 @@ def test_a_near_miss_is_the_command_spelt_right(typed: str, role: UserRole, mean
         ("thanks", TEACHER),
         ("history", TEACHER),  # a word already right is not a near miss
         ("ok", TEACHER),  # too short to guess from
+        ("נח", TEACHER),
+        ("יום", TEACHER),  # three letters, two of them off every command word
     ],
 )
 def test_what_is_no_near_miss_of_the_persons_commands(typed: str, role: UserRole) -> None:
