@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass
 
+from bot.phrasing import NAMING_VERBS, TRAILING, bare, unwrapped
 from core.models import UserRole
 from core.periods import KEYWORDS
 from core.scope_words import KINDS
@@ -38,7 +39,7 @@ class Command:
 
 
 COMMANDS: tuple[Command, ...] = (
-    Command("analyze", ("analyze", "analyse"), ("נתח", "ניתוח"), frozenset({TEACHER})),
+    Command("analyze", ("analyze", "analyse", "analysis"), ("נתח", "ניתוח"), frozenset({TEACHER})),
     Command("students", ("students",), ("תלמידים",), frozenset({TEACHER, PRINCIPAL, ADMIN})),
     Command("history", ("history",), ("היסטוריה",), frozenset({TEACHER, PRINCIPAL, ADMIN})),
     Command("resume", ("resume",), ("המשך",), frozenset({TEACHER})),
@@ -73,6 +74,8 @@ SECTION_WORDS: dict[str, dict[str, tuple[str, ...]]] = {
 assert tuple(SECTION_WORDS) == EDITABLE_SECTIONS
 # Greetings are answered with the command list alone, without "I did not understand".
 GREETINGS = frozenset({"hi", "hello", "hey", "שלום", "היי", "הי", "בוקר טוב", "ערב טוב"})
+# Thanks are answered with a short "you're welcome", not "I did not understand".
+THANKS = frozenset({"thanks", "thank you", "thanks a lot", "thx", "ty", "תודה", "תודה רבה"})
 # What a summary or an export is about, and the named periods. Core reads the English keyword;
 # `request_in_english` turns a Hebrew word into it, and replies offer the first word of each.
 SCOPE_WORDS: dict[str, dict[str, tuple[str, ...]]] = {
@@ -261,6 +264,8 @@ def read(text: str, *, interviewing: bool, awaiting_text: bool) -> Parsed:
     nothing meanwhile, where taking them as text kept a command as a private note.
     """
     parsed = parse(text)
+    if not (interviewing or awaiting_text or parsed.slashed):
+        parsed = as_requested(parsed, text)
     if parsed.verb is None and parsed.slashed and (interviewing or awaiting_text):
         return Parsed("unknown", text.strip(), True)  # `/sumary`: meant as a command, not text
     if parsed.verb is None or parsed.slashed or is_control(parsed):
@@ -272,3 +277,15 @@ def read(text: str, *, interviewing: bool, awaiting_text: bool) -> Parsed:
     if not parsed.argument or parsed.verb not in CONTROL:
         return Parsed("ask", text.strip(), False)
     return Parsed(None, text.strip(), False)
+
+
+def as_requested(parsed: Parsed, text: str) -> Parsed:
+    """`parsed`, or the command `text` asks for in request words ("show my students")."""
+    if parsed.verb is not None and not parsed.argument:
+        return parsed
+    words = parsed.argument.split()
+    closing = bool(words) and bare(words[-1]) in TRAILING and parsed.verb != "note"
+    if parsed.verb not in (None, "start", *NAMING_VERBS) and not closing:
+        return parsed  # a note keeps its words; `start` alone is Telegram's first message
+    meant = unwrapped(text, WORDS)
+    return parsed if meant is None else parse(meant)

@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from bot import flows, lookups
-from bot.commands import BY_VERB, GREETINGS, Parsed, section_named
+from bot.commands import BY_VERB, GREETINGS, THANKS, Parsed, section_named
 from bot.deps import Deps
 from bot.events import Reply
 from bot.help import on_help, role_help
@@ -62,10 +62,12 @@ async def idle(deps: Deps, ctx: Context, parsed: Parsed) -> list[Reply]:
         return [Reply(ctx.say("role_refused"))]  # not "nothing to resume" to a principal
     if parsed.verb in IDLE_COMMANDS:
         return await IDLE_COMMANDS[parsed.verb](deps, ctx, parsed)
+    said = " ".join(parsed.argument.split())
+    if parsed.verb is None and said.lower().strip("!.?") in THANKS:
+        return [Reply(ctx.say("you_are_welcome"))]  # not an offer of unfinished work, either
     offered = await flows.unfinished(deps, ctx)
     if offered is not None:
         return [flows.offer(ctx, offered)]
-    said = " ".join(parsed.argument.split())
     if parsed.verb is None and said and said.lower().strip("!.?") not in GREETINGS:
         # A name, or a word the person meant as a command (the nearest command, if one is
         # near); else say it was not understood before the list.
