@@ -168,13 +168,18 @@ def request_in_english(argument: str) -> str:
             break
     if len(words) >= 2 and words[0].lower() in GRADE_WORDS and words[1].lower() in ("grade",):
         words[:2] = words[1::-1]  # "fifth grade" as "grade fifth"
+    if words and words[0] not in _SCOPE_BY_WORD and words[0][1:] in _SCOPE_BY_WORD:
+        if words[0].startswith("ה"):  # the Hebrew article: "המורה", "השכבה", "הכיתה"
+            words[0] = words[0][1:]
     # The longest scope phrase the request starts with ("בית ספר" before a one-word kind).
     for phrase in sorted(_SCOPE_BY_WORD, key=lambda w: -len(w.split())):
         size = len(phrase.split())
         if [w.lower() for w in words[:size]] == phrase.split():
             kind, rest = _SCOPE_BY_WORD[phrase], words[size:]
-            if kind == "grade" and rest:
-                rest[0] = GRADE_WORDS.get(rest[0].lower(), rest[0])
+            if kind == "grade" and rest:  # "חמישית", or with the article, "החמישית"
+                bare = rest[0].lower()
+                bare = bare[1:] if bare.startswith("ה") and bare[1:] in GRADE_WORDS else bare
+                rest[0] = GRADE_WORDS.get(bare, rest[0])
             return " ".join([kind, *rest])
     return " ".join(words)
 

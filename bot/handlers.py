@@ -10,7 +10,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
-from bot import flows, lookups
+from bot import flows, lookups, opened
 from bot.commands import BY_VERB, GREETINGS, THANKS, Parsed, section_named
 from bot.deps import Deps
 from bot.events import Reply
@@ -32,7 +32,9 @@ IDLE_COMMANDS: dict[str, Handler] = {
     "students": lookups.on_students,
     "resume": flows.on_resume,
     "history": lookups.on_history,
-    "open": lookups.on_open,
+    "open": opened.on_open,
+    "flagon": opened.on_flag_on,
+    "unflagon": opened.on_flag_on,
     "retry": flows.on_retry,
     "note": lookups.on_note,
     "noteon": lookups.on_note_on,
@@ -46,9 +48,11 @@ IDLE_COMMANDS: dict[str, Handler] = {
 # A teacher's own analyses: other roles hear the command is not theirs (the commands that reach
 # core's authorize_command are refused, and audited, there).
 TEACHERS_OWN = frozenset({"resume", "retry", "note"})
+# The review menu's words, which act on the analysis in review only.
+REVIEW_ACTIONS = frozenset({"save", "edit", "flag", "discard"})
 # Commands that leave an interview or a review where it is; anything else must wait.
 ASIDE = frozenset({"students", "history", "open", "note", "noteon", "summary", "flagged",
-                   "admin", "reviewed", "export"})  # fmt: skip
+                   "admin", "reviewed", "export", "flagon", "unflagon"})  # fmt: skip
 
 
 async def idle(deps: Deps, ctx: Context, parsed: Parsed) -> list[Reply]:
@@ -62,6 +66,8 @@ async def idle(deps: Deps, ctx: Context, parsed: Parsed) -> list[Reply]:
         return [Reply(ctx.say("role_refused"))]  # not "nothing to resume" to a principal
     if parsed.verb in IDLE_COMMANDS:
         return await IDLE_COMMANDS[parsed.verb](deps, ctx, parsed)
+    if parsed.verb in REVIEW_ACTIONS:  # "flag" after saving: say where it is done instead
+        return [Reply(ctx.say("no_review_open"))]
     said = " ".join(parsed.argument.split())
     if parsed.verb is None and said.lower().strip("!.?") in THANKS:
         return [Reply(ctx.say("you_are_welcome"))]  # not an offer of unfinished work, either

@@ -14,7 +14,6 @@ from bot.deps import Deps
 from bot.events import Button, Reply
 from bot.flows import load, student_name
 from bot.i18n import isolate
-from bot.render import render_analysis
 from core.errors import AccessDenied
 from core.models import AnalysisStatus
 from core.services import commands, history, people, review, students
@@ -66,7 +65,7 @@ async def on_history(deps: Deps, ctx: Context, parsed: Parsed) -> Replies:
         return [Reply(f"{title}\n{ctx.say('history_empty')}")]
     lines = [title] + [
         f"{n}. {i.created_at:%Y-%m-%d} · {_status(ctx, i)} · "
-        f"{isolate(i.teacher_name)}" + (f" · {ctx.say('flag')}" if i.flagged else "")
+        f"{isolate(i.teacher_name)}" + (f" · {ctx.say('flagged_mark')}" if i.flagged else "")
         for n, i in enumerate(items, 1)
     ]
     buttons = tuple(
@@ -84,28 +83,6 @@ def _status(ctx: Context, item: history.HistoryItem) -> str:
     """The status as the teacher would put it: one they cancelled is cancelled, not failed."""
     cancelled = item.reason == CANCELLED and item.status == str(AnalysisStatus.FAILED)
     return ctx.say("status_cancelled" if cancelled else "status_" + item.status.lower())
-
-
-async def on_open(deps: Deps, ctx: Context, parsed: Parsed) -> Replies:
-    """A history button: the analysis as it reads now (no review actions, no notes)."""
-    try:
-        analysis_id = uuid.UUID(parsed.argument)
-    except ValueError:
-        return [Reply(ctx.say("not_found"))]
-    snapshot = await load(deps, ctx, analysis_id)
-    name = student_name(snapshot)
-    if snapshot.results is None:
-        status = ctx.say("status_" + str(snapshot.status).lower())
-        return [Reply(ctx.say("opened_unfinished", name=name, status=status))]
-    # The teacher who reviewed it, not the reader (a principal opening it from `flagged`).
-    teacher = isolate(snapshot.teacher_name) if snapshot.teacher_name else ctx.user.display_name
-    # A draft never saved (still in review, or cancelled) was reviewed by nobody: say so.
-    saved = snapshot.status is AnalysisStatus.COMPLETED
-    unsaved = None if saved else ctx.say("status_" + str(snapshot.status).lower())
-    text = render_analysis(
-        ctx.language, name, teacher, snapshot.results, snapshot.teacher_edits, unsaved=unsaved
-    )
-    return [Reply(text)]
 
 
 async def note_on(deps: Deps, ctx: Context, analysis_id: uuid.UUID, text: str) -> Replies:

@@ -7,6 +7,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 from sqlalchemy import select
+from sqlalchemy.orm import with_expression
 
 from core.actor import Actor
 from core.analysis_records import (
@@ -28,6 +29,7 @@ from core.models import (
     User,
     UserRole,
 )
+from core.models.analysis import NOTES_FOR_ACTOR
 from core.policy import (
     require_role,
     visible_analyses,
@@ -90,7 +92,10 @@ async def load_interview(
 ) -> InterviewSnapshot:
     """An analysis the actor may see, with its turns (private notes only for the author)."""
     analysis = await uow.session.scalar(
-        select(Analysis).where(Analysis.id == analysis_id, visible_analyses(actor))
+        select(Analysis)
+        .where(Analysis.id == analysis_id, visible_analyses(actor))
+        # The author's own notes come back (the column itself is not readable); others get NULL.
+        .options(with_expression(Analysis.notes_for_actor, NOTES_FOR_ACTOR))
     )
     if analysis is None:
         raise NotFound("Analysis", str(analysis_id))

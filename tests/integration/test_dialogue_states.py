@@ -61,8 +61,9 @@ INPUTS: dict[str, tuple[str, str | None]] = {
 TABLE: dict[str, dict[str, str]] = {
     "IDLE": {
         "IDLE not_understood": "text number",
-        "IDLE help_teacher": "empty help btn:choose:1 btn:choose:99 btn:save "
-        "btn:edit:strengths btn:edit:bogus btn:flag btn:discard btn:zzz",
+        "IDLE help_teacher": "empty help btn:choose:1 btn:choose:99 btn:zzz",
+        # An old review button, or a review word, with no review open: where it is done.
+        "IDLE no_review_open": "btn:save btn:edit:strengths btn:edit:bogus btn:flag btn:discard",
         "INTERVIEWING started": "analyze",
         "IDLE students_title": "students",
         "IDLE history_ask": "history",
