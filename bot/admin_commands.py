@@ -17,7 +17,7 @@ from bot.admin_grammar import Spec, UsageError, number, split, usage_text
 from bot.commands import BY_VERB
 from bot.events import Attachment, Button, Reply
 from bot.explain import explain
-from bot.i18n import isolate, t, tn
+from bot.i18n import isolate, money, t, tn
 from core.actor import Actor
 from core.errors import AccessDenied, DomainError, InvalidInput
 from core.roster_csv import KINDS, sniff
@@ -185,7 +185,7 @@ async def _usage(c: Call, a: dict[str, Any]) -> Replies:
         n, tokens, cost = totals
         analyses, tokens_used = c.count("n_analyses", n), c.count("n_tokens", tokens)
         return c.say("admin_usage_line", who=who, analyses=analyses, tokens=tokens_used,
-                     cost=f"{cost:.2f}")  # fmt: skip
+                     cost=money(cost))  # fmt: skip
 
     lines, schools_total = [c.say("admin_usage_title", month=report.month)], report.by_school()
     for code, totals in schools_total.items():

@@ -94,6 +94,11 @@ def isolate(text: str) -> str:
     return f"{LRI}{text}{PDI}" if any("a" <= c.lower() <= "z" for c in text) else text
 
 
+def money(cost: float) -> str:
+    """Dollars as every reply shows them: three decimals under $10 (cents hide a small spend)."""
+    return f"{cost:,.2f}" if cost >= 10 else f"{cost:.3f}"
+
+
 def _raw(language: str) -> dict[str, str]:
     # A plural sentence is shown in its "other" form (the one with the number in it).
     return {

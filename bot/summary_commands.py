@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from bot.commands import in_export_words, request_in_english, word
 from bot.events import Attachment, Button, Reply
 from bot.explain import explain
-from bot.i18n import isolate
+from bot.i18n import isolate, money
 from core.errors import DomainError
 from core.models import AnalysisStatus
 from core.periods import KEYWORDS, SCHOOL_TZ, parse_period
@@ -39,11 +39,6 @@ def _date(moment: datetime) -> str:
 
 def _percent(value: float | None) -> str:
     return "—" if value is None else f"{round(value * 100)}%"
-
-
-def _money(cost: float) -> str:
-    # Cents hide most of a small school's spend; three decimals show it.
-    return f"{cost:,.2f}" if cost >= 10 else f"{cost:.3f}"
 
 
 def _scope_title(ctx: Context, summary: summaries.Summary) -> str:
@@ -94,7 +89,7 @@ def _render(ctx: Context, s: summaries.Summary) -> str:
             lines += ["", ctx.say(title)]
             lines += [ctx.say("theme_line", phrase=x.phrase, count=x.count) for x in themes]
     lines += ["", ctx.say("summary_confidence", value=_percent(s.average_confidence))]
-    lines.append(ctx.say("summary_usage", tokens=f"{s.tokens:,}", cost=_money(s.cost)))
+    lines.append(ctx.say("summary_usage", tokens=f"{s.tokens:,}", cost=money(s.cost)))
     return "\n".join(lines + _student_lines(ctx, s))
 
 

@@ -120,7 +120,12 @@ async def mark_failed(
     """Status FAILED, with the reason in the audit metadata (`cancelled`, `ai_invalid`, ...)."""
     analysis = await own_analysis(uow, actor, analysis_id, lock=True)
     analysis.status = AnalysisStatus.FAILED
-    audit_analysis_change(uow, actor, analysis, ["status"], reason=reason)
+    changed = ["status"]
+    if reason == CANCELLED and analysis.flagged_for_review:
+        # Dropped for good by its teacher: nothing is left for the principal to follow up.
+        analysis.flagged_for_review = False
+        changed.append("flagged_for_review")
+    audit_analysis_change(uow, actor, analysis, changed, reason=reason)
     await uow.commit()
 
 
