@@ -66,6 +66,52 @@ _TEXT: dict[str, dict[str, str]] = {
     },
 }
 
+# The same question in other words, with an example, for a teacher who asks what it means.
+_EXPLAINED: dict[str, dict[str, str]] = {
+    "en": {
+        "overall": "In other words: in a sentence or two, what is Student A like this year? "
+        "For example: “curious and talkative, but rushes written work”.",
+        "strengths": "In other words: what does Student A do well, in lessons or outside them? "
+        "For example: “solves maths problems quickly” or “helps classmates”.",
+        "difficulties": "In other words: what is hard for Student A right now? For example: "
+        "“loses focus in long reading tasks”.",
+        "learning": "In other words: when does Student A learn well: alone or in a group, with "
+        "pictures, hands-on, with repetition?",
+        "social": "In other words: how does Student A get along with classmates, and how do "
+        "they behave in lessons?",
+        "more": "In other words: is there anything we have not covered, such as what you have "
+        "already tried?",
+    },
+    "he": {
+        "overall": "במילים אחרות: במשפט או שניים, איך Student A השנה? לדוגמה: "
+        "„סקרן/ית ופעיל/ה, אבל ממהר/ת בעבודות כתובות”.",
+        "strengths": "במילים אחרות: במה Student A טוב/ה, בשיעורים או מחוצה להם? לדוגמה: "
+        "„פותר/ת תרגילים מהר” או „עוזר/ת לחברים”.",
+        "difficulties": "במילים אחרות: מה קשה ל-Student A עכשיו? לדוגמה: "
+        "„מאבד/ת ריכוז במשימות קריאה ארוכות”.",
+        "learning": "במילים אחרות: מתי Student A לומד/ת טוב: לבד או בקבוצה, עם תמונות, "
+        "בעשייה, בחזרה?",
+        "social": "במילים אחרות: איך Student A מסתדר/ת עם חברי הכיתה, ואיך ההתנהגות בשיעורים?",
+        "more": "במילים אחרות: יש משהו שעוד לא דיברנו עליו, כמו מה שכבר ניסית?",
+    },
+}
+# A teacher asking what a question means ("what do you mean?", "מה זאת אומרת?") is asking, not
+# answering: the question comes again in other words, and the message is not evidence.
+_CLARIFYING = re.compile(
+    r"^(what do you mean|what does (that|it) mean|what\?|i don'?t understand|i do not understand"
+    r"|can you explain|could you explain|explain|meaning|huh|מה זאת אומרת|מה זה אומר|מה הכוונה"
+    r"|למה (את|אתה) מתכוו|לא הבנתי|מה\?|תסביר|תסבירי|אפשר להסביר)",
+    re.IGNORECASE,
+)
+CLARIFYING_LENGTH = 40  # characters: a longer message is an answer, whatever it starts with
+
+
+def is_clarifying(text: str) -> bool:
+    """The teacher asks what the question means rather than answering it."""
+    said = text.strip()
+    return len(said) <= CLARIFYING_LENGTH and bool(_CLARIFYING.match(said))
+
+
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|[\n;•]+")
 
 
@@ -87,13 +133,30 @@ def _sentences(texts: Sequence[str]) -> list[str]:
     return found
 
 
+def _explained_topic(question: str) -> str | None:
+    for language, explained in _EXPLAINED.items():
+        for topic, text in explained.items():
+            if question.strip() in (PREFIX[language] + text, text):
+                return topic
+    return None
+
+
 def _topic_of(question: str, ordinal: int) -> str:
     """Which topic an assistant question asked about: by its text, else by its position."""
     for language, questions in _QUESTIONS.items():
         for topic, text in questions.items():
             if question.strip() == PREFIX[language] + text or question.strip() == text:
                 return topic
+    explained = _explained_topic(question)
+    if explained is not None:
+        return explained
     return TOPICS[ordinal] if ordinal < len(TOPICS) else "more"
+
+
+def _asked(messages: Sequence[ChatMessage]) -> int:
+    """Questions asked so far, a question asked again in other words counting once."""
+    questions = [m.content for m in messages if m.role == "assistant"]
+    return sum(1 for q in questions if _explained_topic(q) is None)
 
 
 def _answers_by_topic(messages: Sequence[ChatMessage]) -> dict[str, list[str]]:
@@ -103,9 +166,10 @@ def _answers_by_topic(messages: Sequence[ChatMessage]) -> dict[str, list[str]]:
     for message in messages:
         if message.role == "assistant":
             topic = _topic_of(message.content, asked)
-            asked += 1
+            asked += _explained_topic(message.content) is None
         elif message.role == "user" and message.content.strip():
-            answers.setdefault(topic, []).append(message.content.strip())
+            if not is_clarifying(message.content):
+                answers.setdefault(topic, []).append(message.content.strip())
     return answers
 
 
@@ -140,8 +204,14 @@ class OfflineAnalyst:
     ) -> InterviewStep:
         """The next question of the fixed sequence; `done` after the last one if allowed."""
         lang = _lang(language)
-        asked = sum(1 for m in messages if m.role == "assistant")
+        asked = _asked(messages)
         prompt_tokens = sum(_tokens(m.content) for m in messages)
+        last = messages[-1] if messages else None
+        if last is not None and last.role == "user" and is_clarifying(last.content) and asked:
+            topic = TOPICS[asked - 1] if asked <= len(TOPICS) else "more"
+            question = PREFIX[lang] + _EXPLAINED[lang][topic]
+            usage = self._usage(prompt_tokens, _tokens(question))
+            return InterviewStep(question=question, done=False, usage=usage)
         if asked >= len(TOPICS) and may_finish:
             return InterviewStep(question=None, done=True, usage=self._usage(prompt_tokens, 0))
         topic = TOPICS[asked] if asked < len(TOPICS) else "more"

@@ -73,6 +73,9 @@ difficulties, how the student learns best, behaviour, social and emotional life,
 and what has already been tried.
 - Build on what the teacher already said; do not repeat a topic that is covered.
 - Keep questions short, warm and professional. No diagnoses, no labels, no medical advice.
+- If the teacher asks what a question means, ask it again in simpler words with a short \
+example; if they do not know, move on to another topic. Such a message is not information \
+about the student.
 
 Always reply in {language}."""
 
@@ -102,7 +105,8 @@ Field meanings:
 - learningStyle: a short paragraph on how {student} learns best.
 - confidence: 0.0 to 1.0, how well the teacher's answers support this analysis \
 (little or vague information means low confidence).
-Base everything only on the teacher's answers; do not invent facts.
+Base everything only on the teacher's answers; do not invent facts. A message in which the \
+teacher asked what a question meant is not an answer.
 Write every text value in {language} and refer to the student only as "{student}"."""
 
 _REPAIR = """\

@@ -9,7 +9,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from adapters.offline_ai import MAX_CONFIDENCE, MODEL_NAME, PREFIX, TOPICS, OfflineAnalyst
+from adapters.offline_ai import (
+    MAX_CONFIDENCE,
+    MODEL_NAME,
+    PREFIX,
+    TOPICS,
+    OfflineAnalyst,
+    is_clarifying,
+)
 from core.ports.ai import AIProvider, AnalysisResult, ChatMessage
 
 SYSTEM = ChatMessage("system", "system prompt")
@@ -213,3 +220,40 @@ def test_a_whole_short_interview_outweighs_one_long_answer() -> None:
     five_short = _confidence(["Calm.", "Reads well.", "Spelling.", "Visually.", "Has friends."])
     full = _confidence(["A detailed observation of the child in class. " * 5] * len(TOPICS))
     assert one_long < five_short < full == MAX_CONFIDENCE
+
+
+@pytest.mark.parametrize(
+    ("language", "asking"), [("en", "What do you mean?"), ("he", "מה זאת אומרת?")]
+)
+def test_a_teacher_asking_what_a_question_means_gets_it_in_other_words_and_it_is_not_evidence(
+    language: str, asking: str
+) -> None:
+    async def run() -> None:
+        ai = OfflineAnalyst()
+        messages = [SYSTEM]
+        first = await ai.next_question(messages, language=language, may_finish=True)
+        messages += [ChatMessage("assistant", first.question or ""), ChatMessage("user", "calm")]
+        strengths = await ai.next_question(messages, language=language, may_finish=True)
+        messages += [ChatMessage("assistant", strengths.question or "")]
+        messages += [ChatMessage("user", asking)]
+        again = await ai.next_question(messages, language=language, may_finish=True)
+        assert again.question and again.question != strengths.question
+        assert ("In other words" if language == "en" else "במילים אחרות") in again.question
+        messages += [ChatMessage("assistant", again.question)]
+        messages += [ChatMessage("user", "Draws beautifully.")]
+        after = await ai.next_question(messages, language=language, may_finish=True)
+        difficulties = "Where does" if language == "en" else "במה"
+        assert after.question and difficulties in after.question
+        result = (await ai.produce_analysis(messages, language=language)).result
+        assert result.strengths == ["Draws beautifully"]
+        assert asking not in json.dumps(result.model_dump(), ensure_ascii=False)
+
+    asyncio.run(run())
+
+
+@pytest.mark.parametrize(
+    "answer",
+    ["What a reader she is: she finished three books this month.", "Whatever works", "מה שעובד"],
+)
+def test_an_answer_that_only_starts_like_a_question_is_an_answer(answer: str) -> None:
+    assert not is_clarifying(answer)
