@@ -215,7 +215,8 @@ async def _audit(c: Call, a: dict[str, Any]) -> Replies:
         title = c.say("admin_audit_user", email=a["email"])
     else:
         entries = await c.run_read(audit_queries.audit_since, since=a["date"], before=before)
-        title = c.say("admin_audit_since", date=a["date"])
+        # The day itself, also when it was asked for as "yesterday".
+        title = c.say("admin_audit_since", date=audit_queries.parse_day(a["date"]))
     lines = [title, *(_entry(c, e) for e in entries.items)]
     more = entries.next_before and {"before": entries.next_before}
     return _more(c, lines, entries.items, more)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, Row, and_, func, literal, select, tuple_, union
@@ -20,6 +20,7 @@ from core.audit import record, service
 from core.db import AnySelect
 from core.errors import InvalidInput
 from core.models import AuditAction, AuditLog, User
+from core.periods import SCHOOL_TZ
 from core.policy import require_admin
 from core.services.people import normalize_email
 from core.uow import UnitOfWork
@@ -206,14 +207,23 @@ def audited_page(
     return page
 
 
-def parse_day(value: str | date, field: str = "date") -> date:
-    """A YYYY-MM-DD day, else InvalidInput(field, ...)."""
+# Days named as people name them, by how many days back from today (the school's calendar).
+RELATIVE_DAYS = {"today": 0, "היום": 0, "yesterday": 1, "אתמול": 1, "שלשום": 2}
+
+
+def parse_day(value: str | date, field: str = "date", *, today: date | None = None) -> date:
+    """A YYYY-MM-DD day, today or yesterday (in English or Hebrew), else InvalidInput."""
     if isinstance(value, date):
         return value
+    back = RELATIVE_DAYS.get(value.strip().lower())
+    if back is not None:
+        return (today or datetime.now(SCHOOL_TZ).date()) - timedelta(days=back)
     try:
         return date.fromisoformat(value.strip())
     except ValueError:
-        raise InvalidInput(field, f"not a date: {value.strip()!r}; use YYYY-MM-DD") from None
+        raise InvalidInput(
+            field, f"not a date: {value.strip()!r}; use YYYY-MM-DD, today or yesterday"
+        ) from None
 
 
 def day_start(day: date) -> datetime:

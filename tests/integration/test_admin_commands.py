@@ -8,7 +8,7 @@ import json
 import re
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -24,6 +24,7 @@ from bot.i18n import CATALOGUE
 from core import identity
 from core.actor import Channel
 from core.models import ChatPlatform
+from core.periods import SCHOOL_TZ
 from core.services.linking import code_hash
 from tests.dialogue_fixtures import make_engine, seed_and_link
 from tests.service_fixtures import seeding
@@ -414,7 +415,7 @@ async def test_audit_by_student_user_and_date_newest_first_and_paginated(
 @pytest.mark.parametrize(
     ("command", "message"),
     [
-        ("audit since yesterday", "That did not work: date — not a date: 'yesterday'"),
+        ("audit since last-week", "That did not work: date — not a date: 'last-week'"),
         ("audit user nobody@", "That did not work: email — not a valid email"),
         ("audit student Nobody Atall", "There is no student “Nobody Atall”."),
         ("audit student", "Missing STUDENT. Usage:"),
@@ -423,6 +424,14 @@ async def test_audit_by_student_user_and_date_newest_first_and_paginated(
 )
 async def test_audit_bad_arguments(say: Say, command: str, message: str) -> None:
     assert text(await say(command)).startswith(message)
+
+
+@pytest.mark.parametrize(("word", "back"), [("today", 0), ("yesterday", 1), ("אתמול", 1)])
+async def test_audit_since_takes_today_and_yesterday_in_either_language(
+    say: Say, word: str, back: int
+) -> None:
+    day = datetime.now(SCHOOL_TZ).date() - timedelta(days=back)
+    assert text(await say(f"audit since {word}")).startswith(f"Audit trail since {day}")
 
 
 async def test_an_ambiguous_student_name_asks_for_the_id(say: Say) -> None:
