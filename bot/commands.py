@@ -135,7 +135,8 @@ def offered(language: str, placeholder: str) -> str | None:
 def in_export_words(text: str) -> bool:
     """True when `text` names what `export` exports, in either language."""
     folded = text.strip().lower()
-    return any(folded in (*w["en"], *w["he"]) for w in EXPORT_WORDS.values())
+    words = {word for w in EXPORT_WORDS.values() for word in (*w["en"], *w["he"])}
+    return folded in words or (folded.startswith("ה") and folded[1:] in words)  # "הניתוחים"
 
 
 def section_word(language: str, section: str) -> str:

@@ -9,6 +9,7 @@ from bot.commands import Parsed
 from bot.deps import Deps
 from bot.events import Button, Reply
 from bot.i18n import isolate
+from bot.meant import named_as_typed
 from bot.render import review_menu, review_reply
 from bot.states import CHOOSING, GENERATING, IDLE, INTERVIEWING, REVIEWING
 from core.analysis_records import InterviewSnapshot
@@ -181,10 +182,11 @@ async def on_analyze(deps: Deps, ctx: Context, parsed: Parsed) -> Replies:
         )
     if not found:
         return [Reply(ctx.say("no_match", query=parsed.argument))]
-    if len(found) == 1:
+    if len(found) == 1 and named_as_typed(parsed.argument, found[0]):
         return await start(deps, ctx, found[0].id)
+    # A guess (a typo, a name across scripts) is asked about before a record is started.
     ctx.go(CHOOSING, None, choices=[str(s.id) for s in found])
-    lines = [ctx.say("choose")] + [
+    lines = [ctx.say("choose" if len(found) > 1 else "choose_guess")] + [
         f"{i}. {isolate(s.full_name)} ({s.grade_level})" for i, s in enumerate(found, 1)
     ]
     buttons = tuple(Button(f"{i}. {s.full_name}", f"choose:{i}") for i, s in enumerate(found, 1))

@@ -4,6 +4,7 @@ name typed alone."""
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -14,6 +15,7 @@ from bot.i18n import isolate
 from core.errors import InvalidInput
 from core.models import UserRole
 from core.services import students
+from core.views import StudentView
 
 if TYPE_CHECKING:
     from bot.engine import Context
@@ -116,3 +118,20 @@ def settle(parsed: Parsed, pending: Pending | None) -> Parsed:
     if parsed.verb == "answer":
         return Parsed(None, pending.text, False)
     return parsed
+
+
+def _words(text: str) -> list[str]:
+    # Niqqud and accents are marks: "אֵלִיָּהוּ" is read as "אליהו", "José" as "jose".
+    plain = "".join(
+        c for c in unicodedata.normalize("NFD", text) if unicodedata.category(c) != "Mn"
+    )
+    return plain.casefold().replace("-", " ").split()
+
+
+def named_as_typed(query: str, student: StudentView) -> bool:
+    """`query` names `student` as written (each word the start of a word of the name, or the
+    school number): a typo or a name read across scripts ("Sarah" for שירה) is a guess."""
+    if student.student_id and query.strip() == student.student_id:
+        return True
+    name = _words(student.full_name)
+    return all(any(part.startswith(word) for part in name) for word in _words(query))

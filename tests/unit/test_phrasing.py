@@ -17,6 +17,8 @@ from bot.commands import read
         ("can you show the history of Noa?", "history", "Noa"),
         ("start an analysis of Noa", "analyze", "Noa"),
         ("export analyses please", "export", "analyses"),
+        ("export my analyses this month", "export", "analyses this month"),
+        ("ייצוא את כל הניתוחים", "export", "הניתוחים"),
         ("תן לי סיכום של בית הספר", "summary", "של בית הספר"),
         ("הסיכום", "summary", ""),
         ("help me", "help", ""),
