@@ -15,7 +15,7 @@ from bot.events import Button, Reply
 from bot.flows import load, student_name
 from bot.i18n import isolate
 from core.errors import AccessDenied
-from core.models import AnalysisStatus
+from core.models import AnalysisStatus, UserRole
 from core.services import commands, history, people, review, students
 from core.services.analyses import CANCELLED
 
@@ -39,7 +39,9 @@ async def on_students(deps: Deps, ctx: Context, parsed: Parsed) -> Replies:
         return [Reply(ctx.say("no_match", query=parsed.argument))]
     if not found:
         return [Reply(ctx.say("no_students"))]
-    lines = [ctx.say("students_title")] + [
+    # A principal's list is the school's, an admin's every school's: not "your students".
+    title = {UserRole.PRINCIPAL: "students_title_school", UserRole.ADMIN: "students_title_all"}
+    lines = [ctx.say(title.get(ctx.user.actor.role, "students_title"))] + [
         f"• {isolate(s.full_name)} ({s.grade_level})" for s in found
     ]
     return [Reply("\n".join(lines))]
