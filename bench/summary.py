@@ -16,7 +16,11 @@ BUFFERS) every reading statement and prints the rows read against the rows retur
 plan of the slowest statement, and PASS/FAIL against the Year-3 targets (informational: the
 exit code does not depend on it).
 
-Run: `python -m bench.summary [--year1 | --year3]` (DATABASE_URL, else an embedded server).
+Run: `python -m bench.summary [--year1 | --year3 [--database NAME]] [--only LABEL,...]`
+(DATABASE_URL, else an embedded server). `--database` names a copy of the loaded Year-3
+database (`CREATE DATABASE copy TEMPLATE ge_bench_year3` and the original's comment, its mark of
+a finished load), so one helper's migrations and timed writes leave the shared load alone;
+`--only` times only the queries so labelled.
 """
 
 from __future__ import annotations
@@ -165,7 +169,7 @@ async def _plans(
     return read, returned, buffers, max(reading, key=lambda s: s[0], default=None), setup
 
 
-async def _measure(url: str, scale: Scale) -> None:
+async def _measure(url: str, scale: Scale, only: set[str] | None = None) -> None:
     now = datetime.now(UTC)
     period = parse_period("this-year", now=now)
     who = await subjects(url, BENCH_SCHOOL)
@@ -175,7 +179,7 @@ async def _measure(url: str, scale: Scale) -> None:
     owner = make_engine(url, pool_size=2)
     factory, bypassing = make_session_factory(engine), make_session_factory(owner)
     capture = Capture(engine)
-    catalogue = queries(who, period, now)
+    catalogue = [q for q in queries(who, period, now) if only is None or q.label in only]
 
     async def run(query: Query, n: int, through: async_sessionmaker[AsyncSession]) -> None:
         async with UnitOfWork(through) as uow:
@@ -284,10 +288,15 @@ def main() -> None:
     which = parser.add_mutually_exclusive_group()
     which.add_argument("--year1", action="store_true", help="Year 1 scale instead of the MVP")
     which.add_argument("--year3", action="store_true", help="Year 3, loaded in chunks")
+    parser.add_argument(
+        "--database", default=summary_year3.DATABASE, help="the Year-3 database (or a copy)"
+    )
+    parser.add_argument("--only", help="comma-separated labels of the queries to time")
     args = parser.parse_args()
+    only = None if args.only is None else {label.strip() for label in args.only.split(",")}
     if args.year3:
         with total_time(), postgres_server() as server_url:
-            asyncio.run(_measure(_year3(server_url), summary_year3.YEAR3))
+            asyncio.run(_measure(_year3(server_url, args.database), summary_year3.YEAR3, only))
         return
     scale = YEAR1 if args.year1 else MVP
     wanted = {"students": scale.students, "analyses": scale.analyses}
@@ -301,17 +310,17 @@ def main() -> None:
         print(f"{'Reusing' if reused else 'Seeding'} {scale.database} ({shape})")
         if not reused:
             asyncio.run(seed(url, seed_sql(scale), rows_width=9, timed=True))
-        asyncio.run(_measure(url, scale))
+        asyncio.run(_measure(url, scale, only))
 
 
-def _year3(server_url: str) -> str:
+def _year3(server_url: str, database: str) -> str:
     """The Year-3 database: reused when a load finished (migrated up to head first), else loaded.
 
     A migration added after the load runs on the loaded rows, as it would in production; the
     schema is then proved equal to a freshly migrated database's again.
     """
-    url = with_database(server_url, summary_year3.DATABASE)
-    if asyncio.run(summary_year3.is_complete(server_url)):
+    url = with_database(server_url, database)
+    if asyncio.run(summary_year3.is_complete(server_url, database)):
         if schema.current(url) != schema.head():
             started = time.perf_counter()
             schema.upgrade(url)
@@ -319,11 +328,13 @@ def _year3(server_url: str) -> str:
             # servers): without it, the rewritten tables' visibility maps are empty and every
             # index-only scan visits the heap.
             asyncio.run(summary_year3.vacuum(url))
-            asyncio.run(summary_year3.prove_schema(server_url, url))
-            print(f"Migrated {summary_year3.DATABASE} to {schema.head()} in "
+            asyncio.run(summary_year3.prove_schema(server_url, url, database))
+            print(f"Migrated {database} to {schema.head()} in "
                   f"{time.perf_counter() - started:.0f} s")  # fmt: skip
-        print(f"Reusing {summary_year3.DATABASE} ({summary_year3.MARK})")
+        print(f"Reusing {database} ({summary_year3.MARK})")
         return url
+    if database != summary_year3.DATABASE:
+        raise SystemExit(f"{database} is not a finished Year-3 load (no mark); copy it whole")
     print(f"Loading {summary_year3.DATABASE} ({summary_year3.MARK})")
     return asyncio.run(summary_year3.load(server_url))
 

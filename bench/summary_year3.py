@@ -204,9 +204,9 @@ async def _fingerprint(url: str) -> list[str]:
         await conn.close()
 
 
-async def prove_schema(server_url: str, url: str) -> None:
+async def prove_schema(server_url: str, url: str, database: str = DATABASE) -> None:
     """Raise unless `url`'s schema equals a freshly migrated database's and Alembic sees none."""
-    reference = await fresh_database(server_url, f"{DATABASE}_schema")
+    reference = await fresh_database(server_url, f"{database}_schema")
     ours, theirs = await _fingerprint(url), await _fingerprint(reference)
     missing, extra = sorted(set(theirs) - set(ours)), sorted(set(ours) - set(theirs))
     if missing or extra:
@@ -225,13 +225,13 @@ async def vacuum(url: str) -> None:
         await conn.close()
 
 
-async def is_complete(server_url: str) -> bool:
-    """Whether the Year-3 database exists and a previous load finished (its mark)."""
+async def is_complete(server_url: str, database: str = DATABASE) -> bool:
+    """Whether the Year-3 database (or a copy) exists and a previous load finished (its mark)."""
     conn = await asyncpg.connect(dsn(with_database(server_url, "postgres")))
     try:
         mark = await conn.fetchval(
             "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = $1",
-            DATABASE,
+            database,
         )
         return bool(mark == MARK)
     finally:
