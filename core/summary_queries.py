@@ -122,9 +122,9 @@ def _covered(resolved: ResolvedScope, period: Period | None) -> ColumnElement[bo
 
 
 def statements(
-    actor: Actor, resolved: ResolvedScope, period: Period | None
+    actor: Actor, resolved: ResolvedScope, period: Period | None, keys: tuple[str, ...]
 ) -> dict[str, AnySelect]:
-    """Every statement a summary runs, by name (the bench explains them too)."""
+    """Every section's statement, by name (`keys`: themes.placeholder_keys)."""
     where = analysis_filter(actor, resolved, period)
     covered = _covered(resolved, period)
     active_students = and_(visible_students(actor), Student.is_active.is_(True))
@@ -145,11 +145,11 @@ def statements(
         .order_by(func.length(Student.grade_level), Student.grade_level),
         "by_class": _by_class(actor, resolved, active_students, covered),
         "teachers": _teachers(where),
-        "themes": _themes(where),
+        "themes": _themes(where, keys),
     }
     if resolved.student_id is not None:
         found["latest"] = _latest(where)
-        found["trend"] = _trend(where)
+        found["trend"] = _trend(where, keys)
     return found
 
 
@@ -224,7 +224,7 @@ def _by_class(
     )
 
 
-def _themes(where: list[ColumnElement[bool]]) -> AnySelect:
+def _themes(where: list[ColumnElement[bool]], keys: tuple[str, ...]) -> AnySelect:
     # Keys were folded when each analysis was written (analysis_themes, 0012): the summary
     # groups the items of the analyses it counts and folds nothing. The items are read per
     # analysis by its key (OFFSET 0 keeps the planner from flattening the LATERAL into a join
@@ -246,7 +246,7 @@ def _themes(where: list[ColumnElement[bool]]) -> AnySelect:
             func.row_number()
             .over(
                 partition_by=item.c.section,
-                order_by=(not_a_theme(item.c.key), count.desc(), item.c.key),
+                order_by=(not_a_theme(item.c.key, keys), count.desc(), item.c.key),
             )
             .label("rank"),
         )
@@ -257,7 +257,7 @@ def _themes(where: list[ColumnElement[bool]]) -> AnySelect:
     )
     return (
         select(ranked.c.section, ranked.c.phrase, ranked.c.n)
-        .where(ranked.c.rank <= TOP_THEMES, ~not_a_theme(ranked.c.key))
+        .where(ranked.c.rank <= TOP_THEMES, ~not_a_theme(ranked.c.key, keys))
         .order_by(ranked.c.section, ranked.c.rank)
     )
 
@@ -280,15 +280,15 @@ def _latest(where: list[ColumnElement[bool]]) -> AnySelect:
     )
 
 
-def _trend(where: list[ColumnElement[bool]]) -> AnySelect:
+def _trend(where: list[ColumnElement[bool]], keys: tuple[str, ...]) -> AnySelect:
     newest = (
         _analyses(
             Analysis.id,
             Analysis.created_at,
             (User.first_name + " " + User.last_name).label("teacher"),
             effective_confidence().label("confidence"),
-            described("strengths").label("strengths"),
-            described("weaknesses").label("weaknesses"),
+            described("strengths", keys).label("strengths"),
+            described("weaknesses", keys).label("weaknesses"),
         )
         .join(User, User.id == Analysis.teacher_id)
         .where(*where, COMPLETED)

@@ -23,6 +23,7 @@ from core.scope_words import Scope
 from core.scopes import ResolvedScope, resolve_scope
 from core.sections import SECTIONS
 from core.summary_queries import combined, statements
+from core.themes import placeholder_keys
 from core.uow import UnitOfWork
 
 
@@ -145,7 +146,9 @@ def _trend(rows: list[list[Any]]) -> tuple[TrendPoint, ...]:
 async def _build(
     uow: UnitOfWork, actor: Actor, resolved: ResolvedScope, period: Period | None
 ) -> Summary:
-    found = (await uow.session.execute(combined(statements(actor, resolved, period)))).one()
+    keys = await placeholder_keys(uow.session)
+    statement = combined(statements(actor, resolved, period, keys))
+    found = (await uow.session.execute(statement)).one()
     sections: dict[str, list[Any]] = dict(found._mapping)
     totals, themes = sections["totals"], sections["themes"]
     confidence = next((r[5] for r in totals if r[0] == AnalysisStatus.COMPLETED), None)
