@@ -1,7 +1,7 @@
-"""The SQL behind summaries: one aggregate statement per section, over the visible analyses.
+"""The SQL behind summaries: one aggregate query per section, over the visible analyses.
 
-Every statement runs inside the database (GROUP BY, FILTER, window functions); nothing loads
-analyses one by one. `statements` is public so the bench can time and EXPLAIN each of them.
+Every section runs inside the database (GROUP BY, FILTER, window functions); nothing loads
+analyses one by one. `combined` sends all of a summary's sections as one statement.
 """
 
 from __future__ import annotations
