@@ -1,7 +1,7 @@
-"""The SQL behind summaries: one aggregate statement per section, over the visible analyses.
+"""The SQL behind summaries: one aggregate query per section, over the visible analyses.
 
-Every statement runs inside the database (GROUP BY, FILTER, window functions); nothing loads
-analyses one by one. `statements` is public so the bench can time and EXPLAIN each of them.
+Every section runs inside the database (GROUP BY, FILTER, window functions); nothing loads
+analyses one by one. `combined` sends all of a summary's sections as one statement.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import (
     ARRAY,
+    JSON,
     ColumnElement,
     Uuid,
     and_,
@@ -17,6 +18,7 @@ from sqlalchemy import (
     cast,
     exists,
     func,
+    literal_column,
     select,
     true,
 )
@@ -120,9 +122,9 @@ def _covered(resolved: ResolvedScope, period: Period | None) -> ColumnElement[bo
 
 
 def statements(
-    actor: Actor, resolved: ResolvedScope, period: Period | None
+    actor: Actor, resolved: ResolvedScope, period: Period | None, keys: tuple[str, ...]
 ) -> dict[str, AnySelect]:
-    """Every statement a summary runs, by name (the bench explains them too)."""
+    """Every section's statement, by name (`keys`: themes.placeholder_keys)."""
     where = analysis_filter(actor, resolved, period)
     covered = _covered(resolved, period)
     active_students = and_(visible_students(actor), Student.is_active.is_(True))
@@ -143,12 +145,31 @@ def statements(
         .order_by(func.length(Student.grade_level), Student.grade_level),
         "by_class": _by_class(actor, resolved, active_students, covered),
         "teachers": _teachers(where),
-        "themes": _themes(where),
+        "themes": _themes(where, keys),
     }
     if resolved.student_id is not None:
         found["latest"] = _latest(where)
-        found["trend"] = _trend(where)
+        found["trend"] = _trend(where, keys)
     return found
+
+
+def combined(sections: dict[str, AnySelect]) -> AnySelect:
+    """The sections as one statement: one row, each section's rows a JSON array of arrays.
+
+    One round trip and one plan instead of one per section: a student's sections each read a
+    handful of rows, so the round trips, not the rows, were most of the summary's time.
+    """
+    columns = []
+    for name, statement in sections.items():
+        rows = statement.subquery(name)
+        # An aggregate straight over a sorted subquery (no join, no grouping above it) takes
+        # the rows in the subquery's order, so each section keeps its ORDER BY.
+        listed = func.json_agg(func.json_build_array(*rows.c))
+        empty = literal_column("'[]'::json", JSON)
+        columns.append(
+            select(func.coalesce(listed, empty, type_=JSON)).scalar_subquery().label(name)
+        )
+    return select(*columns)
 
 
 def _teachers(where: list[ColumnElement[bool]]) -> AnySelect:
@@ -203,7 +224,7 @@ def _by_class(
     )
 
 
-def _themes(where: list[ColumnElement[bool]]) -> AnySelect:
+def _themes(where: list[ColumnElement[bool]], keys: tuple[str, ...]) -> AnySelect:
     # Keys were folded when each analysis was written (analysis_themes, 0012): the summary
     # groups the items of the analyses it counts and folds nothing. The items are read per
     # analysis by its key (OFFSET 0 keeps the planner from flattening the LATERAL into a join
@@ -225,7 +246,7 @@ def _themes(where: list[ColumnElement[bool]]) -> AnySelect:
             func.row_number()
             .over(
                 partition_by=item.c.section,
-                order_by=(not_a_theme(item.c.key), count.desc(), item.c.key),
+                order_by=(not_a_theme(item.c.key, keys), count.desc(), item.c.key),
             )
             .label("rank"),
         )
@@ -236,7 +257,7 @@ def _themes(where: list[ColumnElement[bool]]) -> AnySelect:
     )
     return (
         select(ranked.c.section, ranked.c.phrase, ranked.c.n)
-        .where(ranked.c.rank <= TOP_THEMES, ~not_a_theme(ranked.c.key))
+        .where(ranked.c.rank <= TOP_THEMES, ~not_a_theme(ranked.c.key, keys))
         .order_by(ranked.c.section, ranked.c.rank)
     )
 
@@ -259,15 +280,15 @@ def _latest(where: list[ColumnElement[bool]]) -> AnySelect:
     )
 
 
-def _trend(where: list[ColumnElement[bool]]) -> AnySelect:
+def _trend(where: list[ColumnElement[bool]], keys: tuple[str, ...]) -> AnySelect:
     newest = (
         _analyses(
             Analysis.id,
             Analysis.created_at,
             (User.first_name + " " + User.last_name).label("teacher"),
             effective_confidence().label("confidence"),
-            described("strengths").label("strengths"),
-            described("weaknesses").label("weaknesses"),
+            described("strengths", keys).label("strengths"),
+            described("weaknesses", keys).label("weaknesses"),
         )
         .join(User, User.id == Analysis.teacher_id)
         .where(*where, COMPLETED)

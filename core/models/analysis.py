@@ -66,6 +66,12 @@ class Analysis(Base):
             "created_at",
             postgresql_where=text("deleted_at IS NULL"),
         ),
+        # A principal's flagged list under row-level security (0021).
+        Index(
+            "ix_analyses_school_flagged",
+            "school_id",
+            postgresql_where=text("flagged_for_review IS true AND deleted_at IS NULL"),
+        ),
         Index(
             "ix_analyses_student_status_created",
             "student_id",

@@ -11,19 +11,19 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from core.actor import Actor
 from core.audit import record, service
-from core.db import AnySelect
 from core.models import AnalysisStatus, AuditAction, UserRole
 from core.periods import Period
 from core.policy import require_role
 from core.scope_words import Scope
 from core.scopes import ResolvedScope, resolve_scope
 from core.sections import SECTIONS
-from core.summary_queries import statements
+from core.summary_queries import combined, statements
+from core.themes import placeholder_keys
 from core.uow import UnitOfWork
 
 
@@ -121,48 +121,55 @@ class Summary:
         return dict(self.statuses).get(str(status), 0)
 
 
-async def _rows(uow: UnitOfWork, statement: AnySelect) -> list[Any]:
-    return list((await uow.session.execute(statement)).all())
+def _moment(value: str) -> datetime:
+    # JSON carries a timestamp as ISO text in the session's time zone; the driver gives UTC.
+    return datetime.fromisoformat(value).astimezone(UTC)
+
+
+def _latest(row: list[Any] | None) -> LatestAnalysis | None:
+    if row is None:
+        return None
+    edited = tuple(s for s, flag in zip(SECTIONS, row[8:], strict=True) if flag)
+    return LatestAnalysis(
+        uuid.UUID(row[0]), _moment(row[1]), row[2],
+        tuple(map(str, row[3])), tuple(map(str, row[4])), tuple(map(str, row[5])),
+        row[6], row[7], edited,
+    )  # fmt: skip
+
+
+def _trend(rows: list[list[Any]]) -> tuple[TrendPoint, ...]:
+    return tuple(
+        TrendPoint(uuid.UUID(r[0]), _moment(r[1]), r[2], r[3], int(r[4]), int(r[5])) for r in rows
+    )
 
 
 async def _build(
     uow: UnitOfWork, actor: Actor, resolved: ResolvedScope, period: Period | None
 ) -> Summary:
-    run = statements(actor, resolved, period)
-    totals = await _rows(uow, run["totals"])
-    themes = await _rows(uow, run["themes"])
-    confidence = next((r[5] for r in totals if r[0] is AnalysisStatus.COMPLETED), None)
-    latest = None
-    trend: tuple[TrendPoint, ...] = ()
-    if "latest" in run:
-        row = (await _rows(uow, run["latest"]) or [None])[0]
-        if row is not None:
-            edited = tuple(s for s, flag in zip(SECTIONS, row[8:], strict=True) if flag)
-            latest = LatestAnalysis(
-                row[0], row[1], row[2],
-                tuple(map(str, row[3])), tuple(map(str, row[4])), tuple(map(str, row[5])),
-                row[6], row[7], edited,
-            )  # fmt: skip
-        trend = tuple(TrendPoint(*r) for r in await _rows(uow, run["trend"]))
+    keys = await placeholder_keys(uow.session)
+    statement = combined(statements(actor, resolved, period, keys))
+    found = (await uow.session.execute(statement)).one()
+    sections: dict[str, list[Any]] = dict(found._mapping)
+    totals, themes = sections["totals"], sections["themes"]
+    confidence = next((r[5] for r in totals if r[0] == AnalysisStatus.COMPLETED), None)
     return Summary(
         scope=resolved.scope,
         name=resolved.name,
         period=period,
         statuses=tuple(sorted((str(r[0]), int(r[1])) for r in totals)),
         flagged=sum(int(r[2]) for r in totals),
-        by_grade=tuple(Coverage(*r) for r in await _rows(uow, run["by_grade"])),
-        by_class=tuple(Coverage(*r) for r in await _rows(uow, run["by_class"])),
+        by_grade=tuple(Coverage(*r) for r in sections["by_grade"]),
+        by_class=tuple(Coverage(*r) for r in sections["by_class"]),
         teachers=tuple(
-            TeacherCount(f"{r[0]} {r[1]}", r[2], r[3], r[4])
-            for r in await _rows(uow, run["teachers"])
+            TeacherCount(f"{r[0]} {r[1]}", r[2], r[3], r[4]) for r in sections["teachers"]
         ),
         strengths=tuple(Theme(r[1], r[2]) for r in themes if r[0] == "strengths"),
         weaknesses=tuple(Theme(r[1], r[2]) for r in themes if r[0] == "weaknesses"),
         average_confidence=None if confidence is None else float(confidence),
         tokens=sum(int(r[3]) for r in totals),
         cost=round(sum(float(r[4]) for r in totals), 6),
-        latest=latest,
-        trend=trend,
+        latest=_latest((sections.get("latest") or [None])[0]),
+        trend=_trend(sections.get("trend") or []),
     )
 
 
