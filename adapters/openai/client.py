@@ -27,7 +27,10 @@ class AsyncOpenAI(openai.AsyncOpenAI):
     """
 
     _urls: OwnedMemo | None = None
-    # Per path, the request the SDK built for it (None: not plain, the SDK's whole way).
+    # Per path, the request the SDK built for it (None: not plain, the SDK's whole way). The
+    # client's settings (key, base URL, headers, timeout) are fixed once it is made: the SDK
+    # makes a new client for other settings (`with_options`), and the provider never changes
+    # them.
     _prepared: dict[str, PreparedPost | None] | None = None
 
     def _prepare_url(self, url: str) -> Any:
