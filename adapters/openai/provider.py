@@ -14,8 +14,9 @@ from typing import Any, TypeVar, cast
 import openai
 from pydantic import BaseModel
 
+from adapters.openai.client import AsyncOpenAI
 from adapters.openai.completion import parse_reply, read_completion
-from adapters.openai.transport import LeanAsyncClient, OwnedMemo
+from adapters.openai.transport import LeanAsyncClient
 from core.ports.ai import (
     AIInvalidResult,
     AIQuotaExhausted,
@@ -81,21 +82,6 @@ def _retry_after(headers: Mapping[str, str] | None) -> float | None:
     if parsed is None:
         return None
     return email.utils.mktime_tz(parsed) - time.time()
-
-
-class AsyncOpenAI(openai.AsyncOpenAI):
-    """The SDK's client, each endpoint's URL merged with the base URL once (see transport.py).
-
-    Named as the SDK's class: the SDK's User-Agent header is made from the class name.
-    """
-
-    _urls: OwnedMemo | None = None
-
-    def _prepare_url(self, url: str) -> Any:
-        if self._urls is None:
-            self._urls = OwnedMemo()
-        prepare = super()._prepare_url
-        return self._urls.get(self.base_url, url, lambda: prepare(url))
 
 
 def _is_quota_error(exc: openai.APIStatusError) -> bool:
@@ -216,16 +202,16 @@ class OpenAIProvider:
         for attempt in range(self._max_retries + 1):
             headers: Mapping[str, str] | None = None
             try:
-                # The client's own POST with a plain JSON body: `chat.completions.create` would
+                # The client's JSON POST with a plain body: `chat.completions.create` would
                 # first walk every message and the schema to transform typed params, which was
-                # the largest CPU cost of an exchange; our body is plain JSON already. The body
-                # comes back as bytes (HTTP errors still raise): with a model class the client
-                # returns whatever a 200 held, a str for an HTML page, unchecked; as bytes it
-                # skips decoding to text, which pydantic's JSON parser does not need.
-                return await self._client.post(
+                # the largest CPU cost of an exchange; our body is plain JSON already, and the
+                # request around it is the one the SDK built for the endpoint (client.py). The
+                # body comes back as bytes (HTTP errors still raise): with a model class the
+                # client returns whatever a 200 held, a str for an HTML page, unchecked; as
+                # bytes it skips decoding to text, which pydantic's JSON parser does not need.
+                return await self._client.post_json(
                     "/chat/completions",
-                    body={"model": self._model, "messages": wire, "response_format": fmt},
-                    cast_to=bytes,
+                    {"model": self._model, "messages": wire, "response_format": fmt},
                 )
             except openai.APIStatusError as exc:
                 if exc.status_code == 429 and _is_quota_error(exc):

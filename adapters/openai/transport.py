@@ -12,7 +12,8 @@ APITimeoutError and APIConnectionError as before.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
@@ -25,6 +26,20 @@ _ERRORS: tuple[tuple[type[BaseException], type[httpx2.TransportError]], ...] = (
     (aiohttp.ClientPayloadError, httpx2.ReadError),
     (aiohttp.ClientError, httpx2.NetworkError),
 )
+
+
+@dataclass(frozen=True)
+class PreparedPost:
+    """A request the SDK built once, sent again with other JSON bodies: only the body changes.
+
+    Its URL, headers (auth, content type, user agent, retry count, read timeout) and timeouts
+    are the SDK's own for that endpoint; `request` is what the SDK's exceptions name.
+    """
+
+    request: httpx2.Request
+    url: str
+    headers: tuple[tuple[str, str], ...]  # without Content-Length: each body has its own
+    timeout: aiohttp.ClientTimeout
 
 
 class _AiohttpTransport(httpx2.AsyncBaseTransport):
@@ -46,23 +61,43 @@ class _AiohttpTransport(httpx2.AsyncBaseTransport):
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
         """One request, its whole response read."""
+        status, headers, body = await self.send_raw(
+            request, str(request.url), request.headers.multi_items(), request.content or None,
+            self._timeout(request),
+        )  # fmt: skip
+        # The body stays as sent (gzip included): httpx2 decodes it by its content-encoding.
+        return httpx2.Response(status, headers=headers, content=body, request=request)
+
+    def prepare(self, request: httpx2.Request) -> PreparedPost:
+        """`request` kept to send again with other bodies (see PreparedPost)."""
+        headers = tuple(
+            (name, value) for name, value in request.headers.multi_items()
+            if name.lower() != "content-length"
+        )  # fmt: skip
+        return PreparedPost(request, str(request.url), headers, self._timeout(request))
+
+    async def send_raw(
+        self,
+        request: httpx2.Request,
+        url: str,
+        headers: Sequence[tuple[str, str]],
+        body: bytes | None,
+        limits: aiohttp.ClientTimeout,
+    ) -> tuple[int, Any, bytes]:
+        """Status, raw headers and whole body; aiohttp's failures as httpx2's, naming `request`."""
         if self._session is None:
             self._session = aiohttp.ClientSession(auto_decompress=False)
         try:
             async with self._session.request(
-                request.method, str(request.url), headers=request.headers.multi_items(),
-                data=request.content or None, allow_redirects=False,
-                timeout=self._timeout(request),
+                request.method, url, headers=headers, data=body, allow_redirects=False,
+                timeout=limits,
             ) as answer:  # fmt: skip
-                body = await answer.read()
-                status, headers = answer.status, answer.raw_headers
+                return answer.status, answer.raw_headers, await answer.read()
         except Exception as error:
             for cause, mapped in _ERRORS:
                 if isinstance(error, cause):
                     raise mapped(str(error) or type(error).__name__, request=request) from error
             raise
-        # The body stays as sent (gzip included): httpx2 decodes it by its content-encoding.
-        return httpx2.Response(status, headers=headers, content=body, request=request)
 
     async def aclose(self) -> None:
         """Close the session and its connections."""
@@ -101,8 +136,9 @@ class LeanAsyncClient(httpx2.AsyncClient):
 
     def __init__(self, *, timeout: float) -> None:
         """Requests time out as the SDK says per call (`timeout` when it says nothing)."""
-        super().__init__(timeout=timeout, follow_redirects=False, transport=_AiohttpTransport())
-        self._lean = self._transport
+        transport = _AiohttpTransport()
+        super().__init__(timeout=timeout, follow_redirects=False, transport=transport)
+        self._lean = transport
         self._urls = OwnedMemo()
         self._merged_headers = OwnedMemo()
 
@@ -129,6 +165,19 @@ class LeanAsyncClient(httpx2.AsyncClient):
         merge = super()._merge_url
         merged: httpx2.URL = self._urls.get(self.base_url, url, lambda: merge(url))
         return merged
+
+    def prepare(self, request: httpx2.Request) -> PreparedPost:
+        """`request`, as built by the SDK, kept to send again with other bodies."""
+        return self._lean.prepare(request)
+
+    async def post_prepared(self, prepared: PreparedPost, body: bytes) -> tuple[int, Any, bytes]:
+        """`prepared` with `body`: status, raw headers and the whole body (not decoded).
+
+        Failures raise as `send` raises them (httpx2's exceptions).
+        """
+        return await self._lean.send_raw(
+            prepared.request, prepared.url, prepared.headers, body, prepared.timeout
+        )
 
     async def send(
         self, request: httpx2.Request, *, stream: bool = False, **kwargs: Any

@@ -141,10 +141,17 @@ class FakeOpenAI(FakeServer):
         self.push_error(429, {"error": error})
 
     def push_body(
-        self, body: str | bytes, *, status: int = 200, content_type: str = "text/html"
+        self,
+        body: str | bytes,
+        *,
+        status: int = 200,
+        content_type: str = "text/html",
+        content_encoding: str | None = None,
     ) -> None:
         """Next reply: this exact HTTP body (an HTML page, nothing, an error object...)."""
         headers = {"Content-Type": content_type}
+        if content_encoding is not None:
+            headers["Content-Encoding"] = content_encoding
         self._queue.append(_Step("body", status=status, body=body, headers=headers))
 
     def push_delay(self, seconds: float) -> None:
