@@ -66,7 +66,7 @@ class Analysis(Base):
             "created_at",
             postgresql_where=text("deleted_at IS NULL"),
         ),
-        # A principal's flagged list under row-level security (0021).
+        # A principal's flagged list under row-level security (0020).
         Index(
             "ix_analyses_school_flagged",
             "school_id",

@@ -1,4 +1,4 @@
-"""A principal's flagged analyses are read by the school's key under row-level security (0021).
+"""A principal's flagged analyses are read by the school's key under row-level security (0020).
 
 The principal's rule on `analyses` compares `school_id` with a value the planner learns only at
 run time; without an index of the school's flagged analyses, `flagged` met the school's flags

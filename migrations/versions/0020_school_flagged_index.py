@@ -10,7 +10,7 @@ partial index holds exactly the rows the list reads, by school: 300 rows read, 2
 Its predicate is written as the services write the condition (`flagged_for_review IS true AND
 deleted_at IS NULL`), so the planner matches it as it stands.
 
-Revision ID: 0021
+Revision ID: 0020
 Revises: 0019
 Create Date: 2026-11-30
 """
@@ -20,7 +20,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0021"
+revision: str = "0020"
 down_revision: str | None = "0019"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
