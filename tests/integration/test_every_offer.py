@@ -33,7 +33,13 @@ REVIEW = "<review>"  # the analysis with the review menu
 # What each verb may answer when it does what it says (catalogue keys, or the two above).
 EXPECTED: dict[str, tuple[str, ...]] = {
     "analyze": ("analyze_ask", "started", "choose", "role_refused", "analyze_not_yours"),
-    "students": ("students_title", "no_students", "did_you_mean"),
+    "students": (
+        "students_title",
+        "students_title_school",
+        "students_title_all",
+        "no_students",
+        "did_you_mean",
+    ),
     "history": ("history_ask", "history_title", "did_you_mean"),
     "open": ("review_title", "opened_unfinished"),
     "resume": ("nothing_to_resume", QUESTION, REVIEW, "review_title"),

@@ -21,7 +21,7 @@ ROLES = ("teacher1", "principal", "admin")
 # What a command typed alone, with nothing else going on, answers (catalogue keys).
 ALONE = {
     "analyze": ("analyze_ask",),
-    "students": ("students_title", "no_students"),
+    "students": ("students_title", "students_title_school", "students_title_all", "no_students"),
     "history": ("history_ask",),
     "resume": ("nothing_to_resume",),
     "retry": ("nothing_to_retry",),
