@@ -9,7 +9,7 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass
 
-from bot.phrasing import NAMING_VERBS, TRAILING, bare, unwrapped
+from bot.phrasing import NAMING_VERBS, TRAILING, bare, known, unwrapped
 from core.models import UserRole
 from core.periods import KEYWORDS
 from core.scope_words import KINDS
@@ -136,7 +136,7 @@ def in_export_words(text: str) -> bool:
     """True when `text` names what `export` exports, in either language."""
     folded = text.strip().lower()
     words = {word for w in EXPORT_WORDS.values() for word in (*w["en"], *w["he"])}
-    return folded in words or (folded.startswith("ה") and folded[1:] in words)  # "הניתוחים"
+    return known(folded, words) is not None  # "ניתוחים", or with the article, "הניתוחים"
 
 
 def section_word(language: str, section: str) -> str:
@@ -169,18 +169,15 @@ def request_in_english(argument: str) -> str:
             break
     if len(words) >= 2 and words[0].lower() in GRADE_WORDS and words[1].lower() in ("grade",):
         words[:2] = words[1::-1]  # "fifth grade" as "grade fifth"
-    if words and words[0] not in _SCOPE_BY_WORD and words[0][1:] in _SCOPE_BY_WORD:
-        if words[0].startswith("ה"):  # the Hebrew article: "המורה", "השכבה", "הכיתה"
-            words[0] = words[0][1:]
+    if words:  # with the Hebrew article too: "המורה", "השכבה", "הכיתה"
+        words[0] = known(words[0], _SCOPE_BY_WORD) or words[0]
     # The longest scope phrase the request starts with ("בית ספר" before a one-word kind).
     for phrase in sorted(_SCOPE_BY_WORD, key=lambda w: -len(w.split())):
         size = len(phrase.split())
         if [w.lower() for w in words[:size]] == phrase.split():
             kind, rest = _SCOPE_BY_WORD[phrase], words[size:]
             if kind == "grade" and rest:  # "חמישית", or with the article, "החמישית"
-                bare = rest[0].lower()
-                bare = bare[1:] if bare.startswith("ה") and bare[1:] in GRADE_WORDS else bare
-                rest[0] = GRADE_WORDS.get(bare, rest[0])
+                rest[0] = GRADE_WORDS.get(known(rest[0], GRADE_WORDS) or "", rest[0])
             return " ".join([kind, *rest])
     return " ".join(words)
 

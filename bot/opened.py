@@ -35,10 +35,10 @@ async def on_open(deps: Deps, ctx: Context, parsed: Parsed) -> Replies:
     analysis_id = _analysis_id(parsed)
     if analysis_id is None:
         return [Reply(ctx.say("not_found"))]
-    return [await opened(deps, ctx, await load(deps, ctx, analysis_id))]
+    return [opened(ctx, await load(deps, ctx, analysis_id))]
 
 
-async def opened(deps: Deps, ctx: Context, snapshot: InterviewSnapshot) -> Reply:
+def opened(ctx: Context, snapshot: InterviewSnapshot) -> Reply:
     """The analysis as text; for its author, their notes, its flag and the flag button."""
     name = student_name(snapshot)
     if snapshot.results is None:

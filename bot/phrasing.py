@@ -37,11 +37,13 @@ def bare(word: str) -> str:
     return _PUNCTUATION.sub("", word.lower())
 
 
-def _command_word(word: str, words: Collection[str]) -> str | None:
-    plain = bare(word)
+def known(word: str, words: Collection[str], prefixes: tuple[str, ...] = ("ה",)) -> str | None:
+    """`word` (lower-cased) if it is one of `words`, or without a Hebrew prefix when the rest
+    is ("השכבה" is "שכבה"); None otherwise. The one place a Hebrew prefix is read off."""
+    plain = word.lower()
     if plain in words:
         return plain
-    for prefix in PREFIXES:
+    for prefix in prefixes:
         if plain.startswith(prefix) and plain[len(prefix) :] in words:
             return plain[len(prefix) :]
     return None
@@ -56,7 +58,7 @@ def unwrapped(text: str, words: dict[str, str]) -> str | None:
         start += 1
     if start == len(parts):
         return None
-    head = _command_word(parts[start], words)
+    head = known(bare(parts[start]), words, PREFIXES)
     if head is None:
         return None
     rest = parts[start + 1 :]

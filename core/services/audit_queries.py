@@ -211,13 +211,13 @@ def audited_page(
 RELATIVE_DAYS = {"today": 0, "היום": 0, "yesterday": 1, "אתמול": 1, "שלשום": 2}
 
 
-def parse_day(value: str | date, field: str = "date", *, today: date | None = None) -> date:
+def parse_day(value: str | date, field: str = "date") -> date:
     """A YYYY-MM-DD day, today or yesterday (in English or Hebrew), else InvalidInput."""
     if isinstance(value, date):
         return value
     back = RELATIVE_DAYS.get(value.strip().lower())
     if back is not None:
-        return (today or datetime.now(SCHOOL_TZ).date()) - timedelta(days=back)
+        return datetime.now(SCHOOL_TZ).date() - timedelta(days=back)
     try:
         return date.fromisoformat(value.strip())
     except ValueError:
