@@ -14,10 +14,10 @@ from bot.deps import Deps
 from bot.events import Button, Reply
 from bot.flows import load, student_name
 from bot.i18n import isolate
+from core.analysis_records import CANCELLED
 from core.errors import AccessDenied
 from core.models import AnalysisStatus, UserRole
 from core.services import commands, history, people, review, students
-from core.services.analyses import CANCELLED
 
 if TYPE_CHECKING:
     from bot.engine import Context

@@ -64,7 +64,8 @@ def _render(ctx: Context, s: summaries.Summary) -> str:
             total=s.total,
             completed=s.count(AnalysisStatus.COMPLETED),
             in_progress=s.count(AnalysisStatus.IN_PROGRESS),
-            failed=s.count(AnalysisStatus.FAILED),
+            cancelled=s.cancelled,
+            failed=s.count(AnalysisStatus.FAILED) - s.cancelled,
             flagged=s.flagged,
         )
     )

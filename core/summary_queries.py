@@ -24,6 +24,7 @@ from sqlalchemy import (
 )
 
 from core.actor import Actor
+from core.analysis_records import CANCELLED
 from core.db import AnySelect
 from core.models import (
     Analysis,
@@ -136,6 +137,8 @@ def statements(
             func.coalesce(func.sum(Analysis.total_tokens), 0),
             func.coalesce(func.sum(Analysis.estimated_cost), 0.0),
             func.avg(effective_confidence()),
+            # Dropped by their teacher, told apart from the ones the model or a timeout failed.
+            func.count().filter(Analysis.failure_reason == CANCELLED),
         )
         .where(*where)
         .group_by(Analysis.status),

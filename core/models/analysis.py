@@ -6,7 +6,17 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Enum, FetchedValue, ForeignKey, Index, Text, UniqueConstraint, func, text
+from sqlalchemy import (
+    CheckConstraint,
+    Enum,
+    FetchedValue,
+    ForeignKey,
+    Index,
+    Text,
+    UniqueConstraint,
+    func,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, query_expression
 
 from core.models.base import Base, created_at, deleted_at, updated_at, uuid_pk
@@ -42,6 +52,9 @@ class Analysis(Base):
     total_tokens: Mapped[int | None]
     estimated_cost: Mapped[float | None]
     flagged_for_review: Mapped[bool] = mapped_column(server_default=text("false"))
+    # Why a FAILED analysis failed (`cancelled`, `ai_unavailable`, `discarded`...), written with
+    # the status (0021): reads of it never search the audit trail. NULL unless FAILED.
+    failure_reason: Mapped[str | None]
     created_at: Mapped[datetime] = created_at()
     updated_at: Mapped[datetime] = updated_at()
     deleted_at: Mapped[datetime | None] = deleted_at()
@@ -78,6 +91,10 @@ class Analysis(Base):
             "status",
             "created_at",
             postgresql_where=text("deleted_at IS NULL"),
+        ),
+        CheckConstraint(
+            "failure_reason IS NULL OR status = 'FAILED'",
+            name="failure_reason_only_when_failed",  # ck_analyses_... (NAMING),
         ),
     )
 

@@ -6,14 +6,14 @@ import uuid
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import with_expression
 
 from core.actor import Actor
 from core.analysis_records import (
+    CANCELLED,
     InterviewSnapshot,
     audit_analysis_change,
-    last_reasons,
     own_analysis,
     snapshot,
 )
@@ -117,10 +117,11 @@ async def load_interview(
 async def mark_failed(
     *, uow: UnitOfWork, actor: Actor, analysis_id: uuid.UUID, reason: str
 ) -> None:
-    """Status FAILED, with the reason in the audit metadata (`cancelled`, `ai_invalid`, ...)."""
+    """Status FAILED, its reason (`cancelled`, `ai_invalid`, ...) on it and in the audit row."""
     analysis = await own_analysis(uow, actor, analysis_id, lock=True)
     analysis.status = AnalysisStatus.FAILED
-    changed = ["status"]
+    analysis.failure_reason = reason
+    changed = ["status", "failure_reason"]
     if reason == CANCELLED and analysis.flagged_for_review:
         # Dropped for good by its teacher: nothing is left for the principal to follow up.
         analysis.flagged_for_review = False
@@ -138,56 +139,43 @@ async def reopen_for_retry(
     if analysis.status is not AnalysisStatus.FAILED:
         raise Conflict(f"analysis is {analysis.status}")
     analysis.status = AnalysisStatus.IN_PROGRESS
-    audit_analysis_change(uow, actor, analysis, ["status"], reason="retry")
+    analysis.failure_reason = None
+    audit_analysis_change(uow, actor, analysis, ["status", "failure_reason"], reason="retry")
     await uow.commit()
     return await snapshot(uow, actor, analysis)
 
 
-CANCELLED = "cancelled"
-CANDIDATES = 10  # unfinished analyses looked at per statement, newest first
+async def _newest_unfinished(uow: UnitOfWork, actor: Actor) -> Analysis | None:
+    """The newest IN_PROGRESS or not-cancelled FAILED analysis of the actor.
 
-
-async def _newest_unfinished(uow: UnitOfWork, actor: Actor) -> tuple[Analysis | None, str | None]:
-    """The newest IN_PROGRESS or not-cancelled FAILED analysis of the actor, and its reason.
-
-    Candidates come newest first, a page at a time; the failed ones' reasons are read in one
-    statement per page (analysis_records.last_reasons). As a correlated subquery over the
-    partitioned audit trail, the reason made every partition planned on every idle message.
+    One statement: the reason is on the analysis (0021). Read from the partitioned audit
+    trail, it cost a search of every month since the oldest candidate, a page at a time.
     """
-    page = 0
-    while True:
-        candidates = (
-            await uow.session.scalars(
-                select(Analysis)
-                .where(
-                    Analysis.teacher_id == actor.user_id,
-                    visible_analyses(actor),
-                    Analysis.status.in_((AnalysisStatus.IN_PROGRESS, AnalysisStatus.FAILED)),
-                )
-                .order_by(Analysis.created_at.desc(), Analysis.id)
-                .offset(page * CANDIDATES)
-                .limit(CANDIDATES)
-            )
-        ).all()
-        failed = [(a.id, a.created_at) for a in candidates if a.status is AnalysisStatus.FAILED]
-        reasons = await last_reasons(uow, failed)
-        for analysis in candidates:
-            reason = reasons.get(analysis.id)
-            if analysis.status is AnalysisStatus.IN_PROGRESS or reason != CANCELLED:
-                return analysis, reason
-        if len(candidates) < CANDIDATES:
-            return None, None
-        page += 1
+    unfinished = or_(
+        Analysis.status == AnalysisStatus.IN_PROGRESS,
+        and_(
+            Analysis.status == AnalysisStatus.FAILED,
+            Analysis.failure_reason.is_distinct_from(CANCELLED),
+        ),
+    )
+    return (
+        await uow.session.scalars(
+            select(Analysis)
+            .where(Analysis.teacher_id == actor.user_id, visible_analyses(actor), unfinished)
+            .order_by(Analysis.created_at.desc(), Analysis.id)
+            .limit(1)
+        )
+    ).first()
 
 
 @service
 async def latest_unfinished(*, uow: UnitOfWork, actor: Actor) -> InterviewSnapshot | None:
     """The actor's newest analysis to offer for `resume` / `retry`: IN_PROGRESS, or FAILED
     for any reason but `cancelled` (a cancelled analysis is over for good)."""
-    analysis, reason = await _newest_unfinished(uow, actor)
+    analysis = await _newest_unfinished(uow, actor)
     loaded = await snapshot(uow, actor, analysis) if analysis else None
-    if loaded is not None and loaded.status is AnalysisStatus.FAILED:
-        loaded = replace(loaded, failure_reason=reason)
+    if analysis is not None and loaded is not None and loaded.status is AnalysisStatus.FAILED:
+        loaded = replace(loaded, failure_reason=analysis.failure_reason)
     record(
         uow,
         actor,

@@ -9,7 +9,6 @@ from datetime import datetime
 from sqlalchemy import select
 
 from core.actor import Actor
-from core.analysis_records import last_reasons
 from core.audit import record, service
 from core.errors import StudentNotFound
 from core.models import Analysis, AnalysisStatus, AuditAction, Student, User
@@ -52,10 +51,6 @@ async def student_history(
             .limit(MAX_ITEMS)
         )
     ).all()
-    # Only failed analyses' reasons are looked up, in a statement of their own (their audit
-    # rows, by the resource index); most histories have none and pay nothing.
-    failed = [(a.id, a.created_at) for a, *_ in rows if a.status is AnalysisStatus.FAILED]
-    reasons = await last_reasons(uow, failed)
     items = [
         HistoryItem(
             a.id,
@@ -64,7 +59,7 @@ async def student_history(
             f"{first} {last}",
             a.flagged_for_review,
             bool(a.teacher_edits),
-            reasons.get(a.id),
+            a.failure_reason if a.status is AnalysisStatus.FAILED else None,
         )
         for a, first, last in rows
     ]

@@ -109,8 +109,11 @@ async def discard_analysis(*, uow: UnitOfWork, actor: Actor, analysis_id: uuid.U
     """The teacher throws the draft away: soft-deleted, kept for the record, never shown again."""
     analysis = await own_analysis(uow, actor, analysis_id, lock=True)
     analysis.deleted_at = datetime.now(UTC)
+    changed = ["deleted_at"]
     if analysis.status is AnalysisStatus.IN_PROGRESS:
         analysis.status = AnalysisStatus.FAILED
+        analysis.failure_reason = "discarded"
+        changed += ["status", "failure_reason"]
     record(
         uow,
         actor,
@@ -118,7 +121,7 @@ async def discard_analysis(*, uow: UnitOfWork, actor: Actor, analysis_id: uuid.U
         "Analysis",
         analysis.id,
         student_ids=[analysis.student_id],
-        changed_fields=["deleted_at", "status"],
+        changed_fields=changed,
         reason="discarded",
     )
     await uow.commit()

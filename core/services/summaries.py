@@ -94,6 +94,7 @@ class Summary:
     name: str
     period: Period | None
     statuses: tuple[tuple[str, int], ...]
+    cancelled: int  # FAILED ones their teacher cancelled (counted in `statuses` as FAILED)
     flagged: int
     by_grade: tuple[Coverage, ...]
     by_class: tuple[Coverage, ...]
@@ -157,6 +158,7 @@ async def _build(
         name=resolved.name,
         period=period,
         statuses=tuple(sorted((str(r[0]), int(r[1])) for r in totals)),
+        cancelled=sum(int(r[6]) for r in totals),
         flagged=sum(int(r[2]) for r in totals),
         by_grade=tuple(Coverage(*r) for r in sections["by_grade"]),
         by_class=tuple(Coverage(*r) for r in sections["by_class"]),

@@ -188,7 +188,8 @@ async def test_chat_commands_attach_the_chart_and_the_csv(
     engine = _engine(session_factory, MatplotlibCharts())
     he = _ctx(world.actors["principal_a"], "he")
     [reply] = await summary_commands.handle(engine, he, "summary", "school this-term")
-    assert "ניתוחים: 7 — הושלמו: 5, בתהליך: 1, נכשלו: 1. סומנו לבדיקה: 2." in reply.text
+    counts = "ניתוחים: 7 — הושלמו: 5, בתהליך: 1, בוטלו על ידי המורה: 0, נכשלו: 1. סומנו לבדיקה: 2."
+    assert counts in reply.text
     assert "Strong math skills (4)" in reply.text and "Good problem solver" not in reply.text
     [chart] = reply.attachments
     assert chart.mime_type == "image/png" and chart.content.startswith(PNG_SIGNATURE)

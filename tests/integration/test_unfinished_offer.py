@@ -1,13 +1,12 @@
 """Which analysis a teacher is offered to resume or retry: the newest IN_PROGRESS one, or the
 newest FAILED one for any reason but `cancelled`, however many cancelled ones came after it.
 
-The reasons are read from the audit trail a page of candidates at a time (not as a subquery
-planned over every audit partition), so these cases pin down the paging.
+The reason is on the analysis (`failure_reason`, 0021), written with its status; the backfill of
+the reasons the audit trail held is in test_failure_reason.py.
 """
 
 from __future__ import annotations
 
-import json
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -16,11 +15,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.actor import Actor, Channel
 from core.models import UserRole
-from core.services.analyses import CANDIDATES, latest_unfinished
+from core.services.analyses import latest_unfinished
 from tests.service_fixtures import Run, demo_staff
 
 Factory = async_sessionmaker[AsyncSession]
 START = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
+MANY = 12  # more cancelled analyses than a screen of them
 
 
 async def _analysis(
@@ -33,24 +33,14 @@ async def _analysis(
     )
     at = START + timedelta(minutes=minutes)
     found = await raw.fetchval(
-        "INSERT INTO analyses (student_id, teacher_id, status, created_at) "
-        "VALUES ($1, $2, $3::analysis_status, $4) RETURNING id",
+        "INSERT INTO analyses (student_id, teacher_id, status, created_at, failure_reason) "
+        "VALUES ($1, $2, $3::analysis_status, $4, $5) RETURNING id",
         student,
         teacher["id"],
         status,
         at,
+        reason,
     )
-    if reason is not None:
-        await raw.execute(
-            "INSERT INTO audit_logs (user_id, user_email, user_role, action, resource, "
-            "resource_id, metadata, created_at) VALUES ($1, $2, 'TEACHER', 'UPDATE', "
-            "'Analysis', $3, $4, $5)",
-            str(teacher["id"]),
-            teacher["email"],
-            str(found),
-            json.dumps({"reason": reason, "changedFields": ["status"]}),
-            at + timedelta(seconds=30),
-        )
     return uuid.UUID(str(found))
 
 
@@ -63,7 +53,7 @@ async def test_an_interview_older_than_a_page_of_cancelled_ones_is_still_offered
 ) -> None:
     teacher = (await demo_staff(session_factory, raw))["teacher1"]
     kept = await _analysis(raw, teacher, "IN_PROGRESS", 0, None)
-    for n in range(CANDIDATES + 2):  # more cancelled analyses after it than one page holds
+    for n in range(MANY):
         await _analysis(raw, teacher, "FAILED", 10 + n, "cancelled")
     offered = await run(latest_unfinished, _teacher(teacher))
     assert offered is not None and offered.analysis_id == kept
@@ -85,6 +75,6 @@ async def test_nothing_is_offered_when_every_unfinished_analysis_was_cancelled(
     session_factory: Factory, raw: asyncpg.Connection, run: Run
 ) -> None:
     teacher = (await demo_staff(session_factory, raw))["teacher1"]
-    for n in range(CANDIDATES):  # exactly one full page, then an empty one
+    for n in range(MANY):
         await _analysis(raw, teacher, "FAILED", n, "cancelled")
     assert await run(latest_unfinished, _teacher(teacher)) is None
