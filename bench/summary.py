@@ -55,7 +55,7 @@ from core.db import make_engine, make_session_factory
 from core.periods import parse_period
 from core.uow import UnitOfWork
 
-RUNS = 60
+RUNS = 150
 WARMUP = 5
 RATIO_TARGET = 5.0
 RLS_TARGET = 1.10

@@ -70,7 +70,7 @@ async def test_a_replay_after_only_the_answer_was_stored_asks_the_next_question_
     # Run again unanswered (as after a crash): the answer is stored once, never twice.
     await raw.execute("UPDATE inbox_events SET answered_at = NULL WHERE event_key = $1",
                       event.event_key)  # fmt: skip
-    await raw.execute("UPDATE analyses SET status = 'IN_PROGRESS'")
+    await raw.execute("UPDATE analyses SET status = 'IN_PROGRESS', failure_reason = NULL")
     await raw.execute("UPDATE dialogue_states SET state = 'INTERVIEWING', data = '{}', "
                       "analysis_id = (SELECT id FROM analyses)")  # fmt: skip
     assert fake_ai.pending == 0

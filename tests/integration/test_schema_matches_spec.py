@@ -35,6 +35,7 @@ EXTRA_COLUMNS = {
     ("students", "last_fold"),
     ("users", "sort_key"),
     ("analyses", "school_id"),  # the student's school, kept by 0017's trigger for RLS
+    ("analyses", "failure_reason"),  # why a FAILED one failed, written with its status (0021)
 }
 
 
