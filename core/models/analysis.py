@@ -9,7 +9,6 @@ from typing import Any
 from sqlalchemy import (
     CheckConstraint,
     Enum,
-    FetchedValue,
     ForeignKey,
     Index,
     Text,
@@ -19,15 +18,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, query_expression
 
-from core.models.base import Base, created_at, deleted_at, updated_at, uuid_pk
+from core.models.base import Base, created_at, deleted_at, school_key, updated_at, uuid_pk
 from core.models.enums import AnalysisStatus, ConversationRole
 from core.models.types import NFCText
-
-
-def school_key() -> Mapped[uuid.UUID]:
-    """A row's student's school, written by the database's triggers (0017), never by a caller."""
-    # No ForeignKey: always the student's school, whose own key holds (0017).
-    return mapped_column(server_default=FetchedValue())
 
 
 class Analysis(Base):

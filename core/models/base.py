@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from sqlalchemy import DateTime, MetaData, Table, func, text
+from sqlalchemy import DateTime, FetchedValue, MetaData, Table, func, text
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -54,3 +54,9 @@ def updated_at() -> Mapped[datetime]:
 def deleted_at() -> Mapped[datetime | None]:
     """Soft-delete marker: rows are never hard-deleted."""
     return mapped_column(nullable=True)
+
+
+def school_key() -> Mapped[uuid.UUID]:
+    """A row's school (its student's or class's), written by the database's triggers only."""
+    # No ForeignKey: always the student's (0017) or class's (0022) school, whose own key holds.
+    return mapped_column(server_default=FetchedValue())

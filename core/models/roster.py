@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import Computed, ForeignKey, Index, Text, UniqueConstraint, func, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.models.base import Base, created_at, deleted_at, updated_at, uuid_pk
+from core.models.base import Base, created_at, deleted_at, school_key, updated_at, uuid_pk
 from core.models.org import SORT_KEY_SQL
 
 SEARCH_TEXT_SQL = (
@@ -110,6 +110,9 @@ class ClassEnrollment(Base):
     id: Mapped[uuid.UUID] = uuid_pk()
     student_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("students.id"))
     class_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("classes.id"))
+    # The class's school, set by the database from the class (0022): row-level security's
+    # principal and teacher rules read it without joining classes.
+    school_id: Mapped[uuid.UUID] = school_key()
     enrolled_at: Mapped[datetime] = mapped_column(server_default=func.now())
     dropped_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = created_at()
@@ -120,4 +123,5 @@ class ClassEnrollment(Base):
         Index("ix_class_enrollments_student_id", "student_id"),
         Index("ix_class_enrollments_class_id", "class_id"),
         Index("ix_class_enrollments_enrolled_at", "enrolled_at"),
+        Index("ix_class_enrollments_school_id", "school_id"),
     )
