@@ -58,7 +58,7 @@ STUDENT_FIELDS = (
 )
 CLASS_FIELDS = "id name subject grade_level section academic_year deleted_at"
 ANALYSIS_FIELDS = (
-    "id status created_at updated_at deleted_at results teacher_edits "
+    "id status failure_reason created_at updated_at deleted_at results teacher_edits "
     "flagged_for_review session_duration total_tokens estimated_cost"
 )
 TURN_FIELDS = "sequence_number role content tokens created_at"

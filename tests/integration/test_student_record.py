@@ -107,6 +107,7 @@ async def test_the_record_holds_every_part(
     assert analysis["results"] == RESULT
     assert analysis["teacherEdits"] == {"strengths": ["Reads fluently", "Helps others"]}
     assert analysis["flaggedForReview"] is True
+    assert analysis["status"] == "IN_PROGRESS" and analysis["failureReason"] is None
     assert "Call home" in analysis["privateNotes"]
     assert analysis["teacher"]["email"] == "teacher1@demo.school"
     changes = [e["changedFields"] for e in analysis["history"] if e["action"] == "UPDATE"]
