@@ -16,7 +16,7 @@ from bot.deps import Deps
 from bot.events import Reply
 from bot.help import on_help, role_help
 from bot.interview import estimate_tokens
-from bot.meant import SHOWN, did_you_mean, name_alone, near_miss, settle, take_pending
+from bot.meant import SHOWN, did_you_mean, name_alone, near_miss, settle, take_pending, yes_or_no
 from bot.render import review_buttons, review_menu, review_prompt, section_buttons
 from bot.states import CHOOSING, GENERATING, IDLE, INTERVIEWING, REVIEWING
 from core.models import ConversationRole
@@ -92,9 +92,17 @@ async def choosing(deps: Deps, ctx: Context, parsed: Parsed) -> list[Reply]:
     pick = parsed.argument.strip().lstrip("#") if parsed.verb in (None, "choose") else ""
     if pick.isdecimal() and 1 <= int(pick) <= len(choices):  # isdigit() lets "²" crash int()
         return await flows.start(deps, ctx, uuid.UUID(choices[int(pick) - 1]))
+    if len(choices) == 1 and parsed.verb is None:
+        # "Is this who you meant?" with one name is answered as people answer it: yes or no.
+        answer = yes_or_no(parsed.argument)
+        if answer is not None:
+            return await (flows.start(deps, ctx, uuid.UUID(choices[0])) if answer
+                          else flows.on_cancel(deps, ctx, parsed))  # fmt: skip
     if parsed.verb in IDLE_COMMANDS:
         ctx.go(IDLE)
         return await IDLE_COMMANDS[parsed.verb](deps, ctx, parsed)
+    if len(choices) == 1:
+        return [Reply(ctx.say("choose_again_one"))]
     return [Reply(ctx.say("choose_again", count=len(choices)))]
 
 

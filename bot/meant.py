@@ -93,14 +93,20 @@ async def name_alone(deps: Deps, ctx: Context, said: str) -> list[Reply] | None:
     return [Reply(ctx.say("name_alone", text=said, names=names), buttons)]
 
 
+def yes_or_no(text: str) -> bool | None:
+    """True for a typed yes ("yes", "כן", "sure!"), False for a no, None for anything else."""
+    said = " ".join(text.lower().strip(" !.?").split())
+    return True if said in YES_WORDS else False if said in NO_WORDS else None
+
+
 def _typed_choice(parsed: Parsed, pending: Pending) -> Parsed:
     """`yes` typed to the question is its first button; `no`, its "it is my answer" one."""
-    said = " ".join(parsed.argument.lower().strip(" !.?").split())
-    if parsed.verb is not None or not said:
+    if parsed.verb is not None:
         return parsed
-    if said in YES_WORDS and parse(pending.text).verb is not None:
+    answer = yes_or_no(parsed.argument)
+    if answer is True and parse(pending.text).verb is not None:
         return Parsed("run", "", True)
-    if said in NO_WORDS and pending.answerable:
+    if answer is False and pending.answerable:
         return Parsed("answer", "", True)
     return parsed
 
