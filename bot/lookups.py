@@ -14,6 +14,7 @@ from bot.deps import Deps
 from bot.events import Button, Reply
 from bot.flows import load, student_name
 from bot.i18n import isolate
+from bot.meant import named_as_typed
 from core.analysis_records import CANCELLED
 from core.errors import AccessDenied
 from core.models import AnalysisStatus, UserRole
@@ -63,6 +64,11 @@ async def on_history(deps: Deps, ctx: Context, parsed: Parsed) -> Replies:
     async with deps.read_uow() as uow:
         items = await history.student_history(uow=uow, actor=ctx.user.actor, student_id=found[0].id)
     title = ctx.say("history_title", name=isolate(found[0].full_name))
+    if not named_as_typed(parsed.argument, found[0]):
+        # A read, so it is shown at once; but a guess (a typo, a name across scripts) says so.
+        guess = ctx.say("read_as_guess", query=isolate(parsed.argument[:40]),
+                        name=isolate(found[0].full_name))  # fmt: skip
+        title = f"{guess}\n{title}"
     if not items:
         return [Reply(f"{title}\n{ctx.say('history_empty')}")]
     lines = [title] + [

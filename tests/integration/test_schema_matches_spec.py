@@ -35,8 +35,8 @@ EXTRA_COLUMNS = {
     ("students", "last_fold"),
     ("users", "sort_key"),
     ("analyses", "school_id"),  # the student's school, kept by 0017's trigger for RLS
-    ("analyses", "failure_reason"),
-    ("class_enrollments", "school_id"),  # the class's school, kept by 0022's trigger for RLS  # why a FAILED one failed, written with its status (0021)
+    ("analyses", "failure_reason"),  # why a FAILED one failed, written with its status (0021)
+    ("class_enrollments", "school_id"),  # the class's school, kept by 0022's trigger for RLS
 }
 
 
