@@ -60,7 +60,10 @@ RUNS = 150
 WARMUP = 5
 RATIO_TARGET = 5.0
 RLS_TARGET = 1.10
-BENCH_SCHOOL = 7
+# Not 7, as it was: the reused databases' audit trails keep the exports of school 7 that the
+# benchmark ran before the export moved to the next school (summary_queries.subjects), and the
+# trail is immutable. Every school of a scale is seeded alike.
+BENCH_SCHOOL = 9
 
 
 class Capture:
