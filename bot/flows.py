@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from bot.commands import Parsed
@@ -108,20 +109,27 @@ async def generate(deps: Deps, ctx: Context, snapshot: InterviewSnapshot) -> Rep
 
 
 async def advance(
-    deps: Deps, ctx: Context, snapshot: InterviewSnapshot, *, final: bool = False
+    deps: Deps,
+    ctx: Context,
+    snapshot: InterviewSnapshot,
+    *,
+    final: bool = False,
+    lead: Sequence[Reply] = (),
 ) -> Replies:
     """Ask the next question, or generate when the model is done or the maximum is reached.
 
     `final`: the question is all the exchange answers, so the write that stores it also
     answers the event and records the reply (the engine's `closing`); no further write.
+    `lead`: replies that come before the question (recorded with it).
     """
+    lead = list(lead)
     asked = snapshot.questions_asked
     if snapshot.last_role is ConversationRole.ASSISTANT:
         # Run again after a crash that came once the question was stored: never two in a row.
         ctx.go(INTERVIEWING, snapshot.analysis_id)
-        return [question(ctx, snapshot.turns[-1].content)]
+        return [*lead, question(ctx, snapshot.turns[-1].content)]
     if asked >= deps.settings.max_questions:
-        return await generate(deps, ctx, snapshot)
+        return [*lead, *await generate(deps, ctx, snapshot)]
     # The state once the question is asked, stored with it: the exchange ends in that commit.
     asking = ctx.planned(INTERVIEWING, snapshot.analysis_id)
     closing = ctx.closing if final else None
@@ -132,15 +140,17 @@ async def advance(
             ctx.language,
             may_finish=asked >= deps.settings.min_questions,
             state=asking,
-            ending=None if closing is None else (lambda said: closing([question(ctx, said)])),
+            ending=None
+            if closing is None
+            else (lambda said: closing([*lead, question(ctx, said)])),
         )
     except AIError as error:
-        return await _fail(deps, ctx, snapshot, error, "interview")
+        return [*lead, *await _fail(deps, ctx, snapshot, error, "interview")]
     if text is None:
-        return await generate(deps, ctx, await load(deps, ctx, snapshot.analysis_id))
+        return [*lead, *await generate(deps, ctx, await load(deps, ctx, snapshot.analysis_id))]
     ctx.go(INTERVIEWING, snapshot.analysis_id)
     ctx.stored = asking
-    replies = [question(ctx, text)]
+    replies = [*lead, question(ctx, text)]
     if closing is not None:
         ctx.answered = replies
     return replies

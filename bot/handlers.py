@@ -153,6 +153,10 @@ async def interviewing(deps: Deps, ctx: Context, parsed: Parsed) -> list[Reply]:
     text = parsed.argument
     if not text:
         return [Reply(ctx.say("in_interview")), *await flows.ask_again(deps, ctx)]
+    # A did-you-mean question answered by a new message instead: its message is neither run nor
+    # stored, and the teacher is told so rather than left to think it was.
+    held = pending.text if pending is not None else None
+    dropped = held is not None and text != held
     async with deps.uow() as uow:
         snapshot = await turns.append_turn(
             uow=uow,
@@ -163,7 +167,8 @@ async def interviewing(deps: Deps, ctx: Context, parsed: Parsed) -> list[Reply]:
             tokens=estimate_tokens(text),
             event_key=ctx.event.event_key,
         )
-    return await flows.advance(deps, ctx, snapshot, final=True)
+    lead = [Reply(ctx.say("pending_dropped", text=held[:SHOWN]))] if held and dropped else []
+    return await flows.advance(deps, ctx, snapshot, final=True, lead=lead)
 
 
 async def generating(deps: Deps, ctx: Context, parsed: Parsed) -> list[Reply]:
