@@ -155,8 +155,7 @@ async def interviewing(deps: Deps, ctx: Context, parsed: Parsed) -> list[Reply]:
         return [Reply(ctx.say("in_interview")), *await flows.ask_again(deps, ctx)]
     # A did-you-mean question answered by a new message instead: its message is neither run nor
     # stored, and the teacher is told so rather than left to think it was.
-    held = pending.text if pending is not None else None
-    dropped = held is not None and text != held
+    dropped = pending.text if pending is not None and text != pending.text else None
     async with deps.uow() as uow:
         snapshot = await turns.append_turn(
             uow=uow,
@@ -167,7 +166,7 @@ async def interviewing(deps: Deps, ctx: Context, parsed: Parsed) -> list[Reply]:
             tokens=estimate_tokens(text),
             event_key=ctx.event.event_key,
         )
-    lead = [Reply(ctx.say("pending_dropped", text=held[:SHOWN]))] if held and dropped else []
+    lead = [Reply(ctx.say("pending_dropped", text=dropped[:SHOWN]))] if dropped else []
     return await flows.advance(deps, ctx, snapshot, final=True, lead=lead)
 
 

@@ -58,6 +58,7 @@ class StudentIdentity:
 # The failure reason of an analysis its teacher cancelled: over for good, never offered again.
 CANCELLED = "cancelled"
 
+
 @dataclass(frozen=True)
 class InterviewSnapshot:
     """An analysis and its turns, as the dialogue needs them."""

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from core.actor import Actor
 from core.audit import record, service
 from core.errors import StudentNotFound
-from core.models import Analysis, AnalysisStatus, AuditAction, Student, User
+from core.models import Analysis, AuditAction, Student, User
 from core.policy import visible_analyses, visible_students
 from core.uow import UnitOfWork
 
@@ -59,7 +59,7 @@ async def student_history(
             f"{first} {last}",
             a.flagged_for_review,
             bool(a.teacher_edits),
-            a.failure_reason if a.status is AnalysisStatus.FAILED else None,
+            a.failure_reason,  # NULL unless FAILED (0021's CHECK)
         )
         for a, first, last in rows
     ]
