@@ -348,7 +348,12 @@ async def test_replies_to_one_chat_leave_about_one_per_second_in_order(
     sent = fake_tg.sent_to(CHAT)
     assert [s.text for s in sent] == [f"reply {i}" for i in range(5)]
     gaps = [b.at - a.at for a, b in pairwise(sent)]
-    assert all(0.95 <= gap < 1.5 for gap in gaps), gaps
+    # Arrival times carry the machine's jitter: one request delayed by load arrives late and the
+    # next one's gap looks short (CI, 2 cores: 1.13 s then 0.945 s). Paced at one a second, the
+    # i-th still arrives no sooner than i seconds after the first, and no two arrive together.
+    since_first = [s.at - sent[0].at for s in sent]
+    assert all(since_first[i] >= 0.95 * i for i in range(len(sent))), since_first
+    assert all(0.8 <= gap < 1.5 for gap in gaps), gaps
 
 
 async def test_a_429_is_waited_out_and_the_message_still_delivered(
