@@ -38,27 +38,51 @@ class Command:
         return (self.he if language == "he" else self.en)[0]
 
 
+# A Hebrew verb asked of a woman (נתחי), or in the future tense as people ask politely (תנתח,
+# תנתחי): the same command as its masculine imperative. Not the plural (נתחו, ערכו, שמרו), which
+# is also the past tense ("they held a test") and would turn an interview answer into a question,
+# nor a form that is also a noun ("ערכי", values of; "סמני", signs of), nor "תמשיך" ("keep
+# encouraging her" is advice a teacher writes).
+_ASKED: dict[str, tuple[str, ...]] = {
+    "נתח": ("נתחי", "תנתח", "תנתחי"),
+    "המשך": ("המשיכי",),
+    "סכם": ("סכם", "סכמי", "תסכם", "תסכמי"),
+    "ייצא": ("ייצא", "ייצאי", "תייצא", "תייצאי"),
+    "בטל": ("בטלי", "תבטל", "תבטלי"),
+    "שמור": ("שמרי", "תשמור", "תשמרי"),
+    "ערוך": ("תערוך", "תערכי"),
+    "סמן": ("תסמן", "תסמני"),
+    "מחק": ("מחקי", "תמחק", "תמחקי"),
+}
+
 COMMANDS: tuple[Command, ...] = (
-    Command("analyze", ("analyze", "analyse", "analysis"), ("נתח", "ניתוח"), frozenset({TEACHER})),
+    Command("analyze", ("analyze", "analyse", "analysis"), ("נתח", "ניתוח", *_ASKED["נתח"]),
+            frozenset({TEACHER})),
     Command("students", ("students",), ("תלמידים",), frozenset({TEACHER, PRINCIPAL, ADMIN})),
     Command("history", ("history",), ("היסטוריה",), frozenset({TEACHER, PRINCIPAL, ADMIN})),
-    Command("resume", ("resume",), ("המשך",), frozenset({TEACHER})),
+    Command("resume", ("resume",), ("המשך", *_ASKED["המשך"]), frozenset({TEACHER})),
     Command("retry", ("retry",), ("שוב",), frozenset({TEACHER})),
     Command("note", ("note",), ("הערה",), frozenset({TEACHER})),
-    Command("summary", ("summary",), ("סיכום",), frozenset({PRINCIPAL, ADMIN})),
+    Command("summary", ("summary", "summarize", "summarise"), ("סיכום", *_ASKED["סכם"]),
+            frozenset({PRINCIPAL, ADMIN})),
     Command("flagged", ("flagged",), ("מסומנים",), frozenset({PRINCIPAL, ADMIN})),
     Command("reviewed", ("reviewed",), ("נבדק",), frozenset({PRINCIPAL, ADMIN})),
-    Command("export", ("export",), ("ייצוא",)),
+    Command("export", ("export",), ("ייצוא", *_ASKED["ייצא"])),
     Command("admin", ("admin",), ("ניהול",), frozenset({ADMIN})),
-    Command("cancel", ("cancel",), ("ביטול", "בטל"), frozenset({TEACHER}), control=True),
+    Command("cancel", ("cancel",), ("ביטול", "בטל", *_ASKED["בטל"]), frozenset({TEACHER}),
+            control=True),
     Command("finish", ("finish",), ("סיום", "סיימתי"), frozenset({TEACHER}), control=True),
     Command("lang", ("lang",), ("שפה",), control=True),
     Command("help", ("help",), ("עזרה",), control=True),
     # Review actions: offered by the review menu, understood in any state.
-    Command("save", ("save",), ("שמירה", "שמור"), frozenset({TEACHER}), listed=False),
-    Command("edit", ("edit",), ("עריכה", "ערוך"), frozenset({TEACHER}), listed=False),
-    Command("flag", ("flag",), ("סימון", "סמן"), frozenset({TEACHER}), listed=False),
-    Command("discard", ("discard",), ("מחיקה", "מחק"), frozenset({TEACHER}), listed=False),
+    Command("save", ("save",), ("שמירה", "שמור", *_ASKED["שמור"]), frozenset({TEACHER}),
+            listed=False),
+    Command("edit", ("edit",), ("עריכה", "ערוך", *_ASKED["ערוך"]), frozenset({TEACHER}),
+            listed=False),
+    Command("flag", ("flag",), ("סימון", "סמן", *_ASKED["סמן"]), frozenset({TEACHER}),
+            listed=False),
+    Command("discard", ("discard",), ("מחיקה", "מחק", *_ASKED["מחק"]), frozenset({TEACHER}),
+            listed=False),
     Command("start", ("start",), (), listed=False),  # Telegram's first message
 )
 BY_VERB = {command.verb: command for command in COMMANDS}
@@ -93,8 +117,9 @@ PERIOD_WORDS: dict[str, dict[str, tuple[str, ...]]] = {
     "this-term": {"en": ("this-term", "this term", "this semester"), "he": ("המחצית", "הסמסטר")},
     "this-year": {"en": ("this-year", "this year"), "he": ("השנה",)},
 }
-# Words people put before what they want summarised ("summary of the school", "סיכום של שכבה ה").
-FILLER = frozenset({"of", "for", "the", "של", "על"})
+# Words people put before what they want summarised ("summary of the school", "סיכום של שכבה ה",
+# "סכמי את בית הספר").
+FILLER = frozenset({"of", "for", "the", "של", "על", "את"})
 # A grade named in words ("grade five", "fifth grade", "שכבה חמישית") is its number.
 _ORDINALS_EN = ("first second third fourth fifth sixth seventh eighth ninth tenth eleventh "
                 "twelfth").split()  # fmt: skip
@@ -202,7 +227,8 @@ def nearest(text: str, role: UserRole) -> str | None:
     head = head.lower().rstrip(".!?…")
     if len(head) < 3 or head in WORDS:
         return None
-    words = [w for c in commands_for(role) for w in (*c.en, *c.he)]
+    # Every command of the role, the review's too (`dicsard`), not only those help lists.
+    words = [w for c in COMMANDS if role in c.roles and c.verb != "start" for w in (*c.en, *c.he)]
     if len(head) == 3:
         words, cutoff = [w for w in words if len(w) == 3], NEAR_MISS_SHORT
     else:

@@ -16,7 +16,16 @@ from bot.deps import Deps
 from bot.events import Reply
 from bot.help import on_help, role_help
 from bot.interview import estimate_tokens
-from bot.meant import SHOWN, did_you_mean, name_alone, near_miss, settle, take_pending, yes_or_no
+from bot.meant import (
+    SHOWN,
+    did_you_mean,
+    name_alone,
+    near_miss,
+    settle,
+    take_pending,
+    typo_in_text,
+    yes_or_no,
+)
 from bot.render import review_buttons, review_menu, review_prompt, section_buttons
 from bot.states import CHOOSING, GENERATING, IDLE, INTERVIEWING, REVIEWING
 from core.models import ConversationRole
@@ -148,11 +157,15 @@ async def interviewing(deps: Deps, ctx: Context, parsed: Parsed) -> list[Reply]:
     parsed = settle(parsed, pending)
     if parsed.verb in ("run", "answer"):  # a did-you-mean button of an earlier question
         return await flows.ask_again(deps, ctx)
+    if parsed.verb in ANYWHERE:  # `cancle`, then yes: the control word it was read as
+        return await ANYWHERE[parsed.verb](deps, ctx, parsed)
     if parsed.verb is not None:
         return await aside(deps, ctx, parsed)
     text = parsed.argument
     if not text:
         return [Reply(ctx.say("in_interview")), *await flows.ask_again(deps, ctx)]
+    if pending is None and (asked := typo_in_text(ctx, text)):
+        return asked  # `cancle` or `hlep` stored as the answer was a command lost
     # A did-you-mean question answered by a new message instead: its message is neither run nor
     # stored, and the teacher is told so rather than left to think it was.
     dropped = pending.text if pending is not None and text != pending.text else None
@@ -206,6 +219,13 @@ async def reviewing(deps: Deps, ctx: Context, parsed: Parsed) -> list[Reply]:
         ctx.data.pop("awaiting", None)
     parsed = settle(menu_choice(ctx, parsed), pending)
     awaiting = ctx.data.get("awaiting")
+    if parsed.verb in ANYWHERE and parsed.verb != "finish":  # a misspelt control word, yes
+        return await ANYWHERE[parsed.verb](deps, ctx, parsed)
+    if parsed.verb is None and parsed.argument and pending is None:
+        # `svae` in review, or `cancle` where a note is due: the command, not text lost or kept.
+        asked = typo_in_text(ctx, parsed.argument) if awaiting else near_miss(ctx, parsed.argument)
+        if asked:
+            return asked
     verb, argument = parsed.verb, parsed.argument
     if verb is None and awaiting == "section":
         verb, argument = "edit", argument

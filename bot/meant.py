@@ -36,13 +36,21 @@ class Pending:
 
     text: str
     answerable: bool = False
+    # The command a misspelt word was read as (`cancle`: `cancel`), when it is not `text`.
+    meant: str | None = None
+
+    @property
+    def command(self) -> str:
+        """The text that runs when the question is answered yes."""
+        return self.meant or self.text
 
 
 def take_pending(ctx: Context) -> Pending | None:
     """The question's message, taken out of the state (a later message answers it or not)."""
     text = ctx.data.pop("pending", None)
     answerable = bool(ctx.data.pop("pending_answerable", False))
-    return Pending(text, answerable) if text else None
+    meant = ctx.data.pop("pending_meant", None)
+    return Pending(text, answerable, meant) if text else None
 
 
 def did_you_mean(ctx: Context, word: str) -> list[Reply]:
@@ -70,6 +78,28 @@ def near_miss(ctx: Context, said: str) -> list[Reply] | None:
         Button(ctx.say("did_you_mean_help"), "help"),
     )
     return [Reply(ctx.say("did_you_mean_typo", text=shown, word=meant), buttons)]
+
+
+def typo_in_text(ctx: Context, said: str) -> list[Reply] | None:
+    """One word where free text is awaited that is a misspelt command word (`cancle`, `hlep`,
+    `histroy`): asked as a command word is, its "no" keeping the word as written. None for
+    more words, a word of three letters (a one-word answer "טוב" is one letter from "שוב"), or
+    one inside the command word or around it ("story" in "history", "notes"): words in their
+    own right, not typos."""
+    plain = said.strip().lower().rstrip(".!?…")
+    if len(plain.split()) != 1 or len(plain) < 4:
+        return None
+    meant = nearest(plain, ctx.user.actor.role)
+    if meant is None or plain in meant or meant in plain:
+        return None
+    ctx.data["pending"] = said.strip()
+    ctx.data["pending_answerable"] = True
+    ctx.data["pending_meant"] = meant
+    buttons = (
+        Button(ctx.say("did_you_mean_yes", word=meant), f"run:{meant}"),
+        Button(ctx.say("did_you_mean_no"), "answer"),
+    )
+    return [Reply(ctx.say("did_you_mean", word=meant), buttons)]
 
 
 async def name_alone(deps: Deps, ctx: Context, said: str) -> list[Reply] | None:
@@ -104,7 +134,7 @@ def _typed_choice(parsed: Parsed, pending: Pending) -> Parsed:
     if parsed.verb is not None:
         return parsed
     answer = yes_or_no(parsed.argument)
-    if answer is True and parse(pending.text).verb is not None:
+    if answer is True and parse(pending.command).verb is not None:
         return Parsed("run", "", True)
     if answer is False and pending.answerable:
         return Parsed("answer", "", True)
@@ -117,7 +147,7 @@ def settle(parsed: Parsed, pending: Pending | None) -> Parsed:
         return parsed
     parsed = _typed_choice(parsed, pending)
     if parsed.verb == "run":
-        meant = parse(pending.text)
+        meant = parse(pending.command)
         if meant.verb is None:  # a name alone: the button's own command runs on it
             return Parsed(parsed.argument, pending.text, True)
         return Parsed(meant.verb, meant.argument, True)
