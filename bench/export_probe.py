@@ -23,6 +23,7 @@ import asyncpg
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from adapters.http_app import freeze_startup_objects
 from bench.databases import as_application, dsn, with_database
 from bench.servers import postgres_server
 from bench.summary_queries import subjects
@@ -76,6 +77,7 @@ async def probe(url: str, runs: int) -> None:
     event.listen(sync, "commit", commit)
     event.listen(Session, "after_commit", committed)
     watch = await asyncpg.connect(dsn(url))
+    freeze_startup_objects()  # as `serve` does (bench-summary says why)
     rows = []
     try:
         for n in range(runs):
