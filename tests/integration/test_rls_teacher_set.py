@@ -179,3 +179,40 @@ async def test_the_rule_views_show_each_actor_only_what_their_policy_shows(
     # Without an actor: nothing at all.
     async with app.transaction():
         assert await app.fetchval("SELECT count(*) FROM ge_school_classes") == 0
+
+
+async def test_a_student_the_teacher_analysed_is_seen_without_working_out_their_set(
+    session_factory: Factory, raw: asyncpg.Connection, app: asyncpg.Connection
+) -> None:
+    # Every statement of an interview joins its student: 0023's rule answers from the
+    # teacher's own analysis of that student, and the set (a query, kept in 16 slots per
+    # connection) is never built for it.
+    staff = await demo_staff(session_factory, raw)
+    teacher = staff["teacher1"]
+    student = sorted(await _enrolled(raw, teacher["id"]))[0]
+    await raw.execute(
+        "INSERT INTO analyses (student_id, teacher_id) VALUES ($1, $2)", student, teacher["id"]
+    )
+    seen = await _seen(app, teacher, f"SELECT id FROM students WHERE id = '{student}'")
+    assert seen == {student}
+    slot = str(teacher["id"])[-1]
+    key = await app.fetchval(f"SELECT current_setting('ge.teacher_students_key_{slot}', true)")
+    assert not key
+    # Another student of theirs, not analysed: the set decides, and is kept as before.
+    other = sorted(await _enrolled(raw, teacher["id"]))[1]
+    assert await _seen(app, teacher, f"SELECT id FROM students WHERE id = '{other}'") == {other}
+    assert await app.fetchval(f"SELECT current_setting('ge.teacher_students_key_{slot}')")
+
+
+async def test_another_teachers_analysis_of_a_student_does_not_show_that_student(
+    session_factory: Factory, raw: asyncpg.Connection, app: asyncpg.Connection
+) -> None:
+    staff = await demo_staff(session_factory, raw)
+    first, second = staff["teacher1"], staff["teacher2"]
+    mine, theirs = await _enrolled(raw, first["id"]), await _enrolled(raw, second["id"])
+    stranger = sorted(theirs - mine)[0]
+    await raw.execute(
+        "INSERT INTO analyses (student_id, teacher_id) VALUES ($1, $2)", stranger, second["id"]
+    )
+    assert await _seen(app, first, STUDENTS) == mine
+    assert stranger in await _seen(app, second, STUDENTS)
