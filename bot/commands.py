@@ -7,6 +7,7 @@ word (help, menus, prompts, buttons), so a word the bot offers is a word it unde
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass
 
 from bot.phrasing import NAMING_VERBS, TRAILING, bare, known, unwrapped
@@ -98,6 +99,26 @@ SECTION_WORDS: dict[str, dict[str, tuple[str, ...]]] = {
 assert tuple(SECTION_WORDS) == EDITABLE_SECTIONS
 # Greetings are answered with the command list alone, without "I did not understand".
 GREETINGS = frozenset({"hi", "hello", "hey", "שלום", "היי", "הי", "בוקר טוב", "ערב טוב"})
+# Asking what the bot does is asking for help: the person's command list, not "I did not
+# understand" before it (the did-you-mean button itself says "מה אפשר לעשות").
+HELP_PHRASES = frozenset({
+    "what can i do", "what can you do", "what do i do", "what do i do now", "how does this work",
+    "how do i use this", "commands", "menu",
+    "מה אפשר לעשות", "מה ניתן לעשות", "מה אני יכול לעשות", "מה אני יכולה לעשות",
+    "מה אתה יכול לעשות", "מה את יכולה לעשות", "מה אתה יודע לעשות", "מה את יודעת לעשות",
+    "איך זה עובד", "איך משתמשים", "פקודות", "תפריט",
+})  # fmt: skip
+# Asking for the question again ("what was the question?") mid-interview is not an answer: the
+# question is asked again, as `resume` does, and nothing is stored.
+QUESTION_AGAIN = frozenset({
+    "what was the question", "what's the question", "whats the question", "what is the question",
+    "what did you ask", "repeat the question", "repeat", "say again", "say that again",
+    "sorry what was the question", "i didn't understand the question",
+    "i did not understand the question",
+    "מה השאלה", "מה הייתה השאלה", "מה היתה השאלה", "מה שאלת", "מה שאלת אותי",
+    "תחזור על השאלה", "תחזרי על השאלה", "חזור על השאלה", "חזרי על השאלה",
+    "אפשר לחזור על השאלה", "לא הבנתי את השאלה", "לא הבנתי מה השאלה",
+})  # fmt: skip
 # Thanks are answered with a short "you're welcome", not "I did not understand".
 THANKS = frozenset({"thanks", "thank you", "thanks a lot", "thx", "ty", "תודה", "תודה רבה"})
 # What a summary or an export is about, and the named periods. Core reads the English keyword;
@@ -282,6 +303,22 @@ def is_control(parsed: Parsed) -> bool:
     return False
 
 
+# Words around an everyday phrase that do not change it ("sorry, what was the question?").
+_POLITE_BEFORE = frozenset({"sorry", "so", "ok", "okay", "um", "סליחה", "רגע", "אז"})
+_POLITE_AFTER = frozenset({"please", "pls", "plz", "בבקשה"})
+
+
+def _phrase(text: str) -> str:
+    """`text` as an everyday phrase: lower-cased, without punctuation or the polite words
+    around it."""
+    words = re.sub(r"[?!.…,;:]+", " ", text.lower().replace("’", "'")).split()
+    while len(words) > 1 and words[0] in _POLITE_BEFORE:
+        words.pop(0)
+    while len(words) > 1 and words[-1] in _POLITE_AFTER:
+        words.pop()
+    return " ".join(words)
+
+
 def read(text: str, *, interviewing: bool, awaiting_text: bool) -> Parsed:
     """What a typed message means in a state.
 
@@ -292,6 +329,11 @@ def read(text: str, *, interviewing: bool, awaiting_text: bool) -> Parsed:
     note is awaited): asking costs a teacher who meant the words as text one button, and stores
     nothing meanwhile, where taking them as text kept a command as a private note.
     """
+    phrase = _phrase(text)
+    if not awaiting_text and phrase in HELP_PHRASES:
+        return Parsed("help", "", False)
+    if not awaiting_text and phrase in QUESTION_AGAIN:
+        return Parsed("resume", "", False)
     parsed = parse(text)
     if not (interviewing or awaiting_text or parsed.slashed):
         parsed = as_requested(parsed, text)

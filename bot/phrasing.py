@@ -23,7 +23,7 @@ LEADING = frozenset(
 # Words that may close a request after its command word and argument.
 TRAILING = frozenset("please pls plz thanks thx me שלי שלנו בבקשה תודה".split())
 # Words that may stand between the verb and what it is about.
-OBJECT_WORDS = frozenset("את my of about the all כל".split())
+OBJECT_WORDS = frozenset("את my of about the all כל של על".split())
 # Verbs whose argument names what they act on ("history of Noa", "export all my analyses").
 NAMING_VERBS = frozenset({"analyze", "history", "students", "export"})
 # The Hebrew article ("התלמידים") and the infinitive's ל ("לנתח"): a word is read without one
