@@ -119,6 +119,12 @@ QUESTION_AGAIN = frozenset({
     "תחזור על השאלה", "תחזרי על השאלה", "חזור על השאלה", "חזרי על השאלה",
     "אפשר לחזור על השאלה", "לא הבנתי את השאלה", "לא הבנתי מה השאלה",
 })  # fmt: skip
+# Words around "flagged" when people ask for the list ("which analyses are flagged?", "אילו
+# ניתוחים מסומנים?"): with only these around it, the message is `flagged`.
+ASKING_FLAGGED = frozenset(
+    """which what are is there any analyses analysis the show me list of all
+    איזה אילו מה יש ניתוחים הניתוחים את כל""".split()
+)
 # Thanks are answered with a short "you're welcome", not "I did not understand".
 THANKS = frozenset({"thanks", "thank you", "thanks a lot", "thx", "ty", "תודה", "תודה רבה"})
 # What a summary or an export is about, and the named periods. Core reads the English keyword;
@@ -134,9 +140,19 @@ SCOPE_WORDS: dict[str, dict[str, tuple[str, ...]]] = {
 }
 assert tuple(SCOPE_WORDS) == KINDS
 PERIOD_WORDS: dict[str, dict[str, tuple[str, ...]]] = {
-    "this-month": {"en": ("this-month", "this month"), "he": ("החודש",)},
-    "this-term": {"en": ("this-term", "this term", "this semester"), "he": ("המחצית", "הסמסטר")},
-    "this-year": {"en": ("this-year", "this year"), "he": ("השנה",)},
+    "this-month": {
+        "en": ("this-month", "this month", "for this month"),
+        "he": ("החודש", "החודש הזה", "לחודש הזה", "בחודש הזה", "החודש הנוכחי"),
+    },
+    "this-term": {
+        "en": ("this-term", "this term", "this semester", "for this term"),
+        "he": ("המחצית", "הסמסטר", "המחצית הזו", "במחצית הזו", "הסמסטר הזה", "בסמסטר הזה"),
+    },
+    "this-year": {
+        "en": ("this-year", "this year", "for this year", "this school year"),
+        "he": ("השנה", "השנה הזו", "השנה הזאת", "לשנה הזו", "לשנה הזאת", "בשנה הזו",
+               "השנה הנוכחית", "שנת הלימודים", "בשנת הלימודים"),
+    },
 }
 # Words people put before what they want summarised ("summary of the school", "סיכום של שכבה ה",
 # "סכמי את בית הספר").
@@ -319,6 +335,14 @@ def _phrase(text: str) -> str:
     return " ".join(words)
 
 
+def _asks_for_flagged(phrase: str) -> bool:
+    words = phrase.split()
+    flagged = [w for w in words if known(w, BY_VERB["flagged"].en + BY_VERB["flagged"].he)]
+    return len(words) > 1 and len(flagged) == 1 and all(
+        w in ASKING_FLAGGED for w in words if w not in flagged
+    )
+
+
 def read(text: str, *, interviewing: bool, awaiting_text: bool) -> Parsed:
     """What a typed message means in a state.
 
@@ -334,6 +358,8 @@ def read(text: str, *, interviewing: bool, awaiting_text: bool) -> Parsed:
         return Parsed("help", "", False)
     if not awaiting_text and phrase in QUESTION_AGAIN:
         return Parsed("resume", "", False)
+    if not (interviewing or awaiting_text) and _asks_for_flagged(phrase):
+        return Parsed("flagged", "", False)
     parsed = parse(text)
     if not (interviewing or awaiting_text or parsed.slashed):
         parsed = as_requested(parsed, text)

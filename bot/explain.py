@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.commands import offered
+from bot.commands import FILLER, offered
 from bot.i18n import t
 from core.errors import (
     AccessDenied,
@@ -64,7 +64,9 @@ def _sentence(
             if error.field == "period":
                 return say("bad_period", value=words[-1] if words else "")
             if error.field == "scope":
-                return say("bad_scope", value=words[0] if words else "")
+                # "summary of Moshe": the word that was not understood, not "of".
+                named = [w for w in words if w.lower() not in FILLER]
+                return say("bad_scope", value=named[0] if named else "")
             if error.field in NEEDS_VALUE:  # a district by its code, the others by example
                 key = "bad_missing_district" if error.field == "district" else "bad_missing"
                 return say(key, kind=offered(language, f"s_{error.field}"))

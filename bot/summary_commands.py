@@ -16,11 +16,11 @@ from bot.commands import in_export_words, request_in_english, word
 from bot.events import Attachment, Button, Reply
 from bot.explain import explain
 from bot.i18n import isolate, money
-from core.errors import DomainError
+from core.errors import DomainError, InvalidInput, NotFound
 from core.models import AnalysisStatus
-from core.periods import KEYWORDS, SCHOOL_TZ, parse_period
+from core.periods import KEYWORDS, SCHOOL_TZ, Period, parse_period
 from core.ports.charts import ChartSpec, Panel
-from core.scope_words import parse_request
+from core.scope_words import Scope, parse_request
 from core.sections import LIST_SECTIONS
 from core.services import exports, flagged, summaries
 
@@ -138,14 +138,44 @@ def _explain(ctx: Context, error: DomainError, verb: str, argument: str) -> Repl
     return Reply(explain(ctx.language, error, role=role, verb=verb, argument=argument))
 
 
-async def _summary(engine: Deps, ctx: Context, argument: str) -> list[Reply]:
-    scope, period = parse_request(request_in_english(argument), now=ctx.event.received_at)
-    if period is None:
-        period = parse_period("this-year", now=ctx.event.received_at)
+async def _summarize(
+    engine: Deps, ctx: Context, scope: Scope, period: Period | None
+) -> summaries.Summary:
+    now = ctx.event.received_at
     async with engine.read_uow() as uow:
-        summary = await summaries.summarize(
-            uow=uow, actor=ctx.user.actor, scope=scope, period=period
+        return await summaries.summarize(
+            uow=uow,
+            actor=ctx.user.actor,
+            scope=scope,
+            period=period or parse_period("this-year", now=now),
         )
+
+
+async def _of_a_name(
+    engine: Deps, ctx: Context, request: str, unread: InvalidInput
+) -> summaries.Summary:
+    """A request that starts with a name, no scope word ("summary of Shira", "סיכום של דנה
+    לוי"): the student of that name, else the teacher; else what was wrong with it."""
+    for kind in ("student", "teacher"):
+        scope, period = parse_request(f"{kind} {request}", now=ctx.event.received_at)
+        try:
+            return await _summarize(engine, ctx, scope, period)
+        except NotFound:
+            continue
+    raise unread
+
+
+async def _summary(engine: Deps, ctx: Context, argument: str) -> list[Reply]:
+    request = request_in_english(argument)
+    try:
+        scope, period = parse_request(request, now=ctx.event.received_at)
+    except InvalidInput as unread:
+        if unread.field != "scope":
+            raise
+        summary = await _of_a_name(engine, ctx, request, unread)
+        scope = summary.scope
+    else:
+        summary = await _summarize(engine, ctx, scope, period)
     attachments: tuple[Attachment, ...] = ()
     if engine.charts is not None and scope.kind in CHARTED and not summary.empty:
         png = await asyncio.to_thread(engine.charts.render_png, chart_spec(ctx, summary))
