@@ -125,6 +125,22 @@ ASKING_FLAGGED = frozenset(
     """which what are is there any analyses analysis the show me list of all
     איזה אילו מה יש ניתוחים הניתוחים את כל""".split()
 )
+# What people write to stop an interview or to say they have said enough, in their own words.
+# Read only in an interview, and only asked about there (bot/meant.command_in_answer).
+INTENTS: dict[str, frozenset[str]] = {
+    "cancel": frozenset({
+        "stop", "quit", "exit", "abort", "never mind", "nevermind", "forget it", "cancel this",
+        "cancel it", "cancel the analysis", "cancel the interview", "i want to cancel",
+        "stop the analysis", "stop the interview",
+        "עצור", "עצרי", "די", "לא משנה", "עזוב", "עזבי", "בטל את זה", "בטלי את זה",
+        "בטל את הניתוח", "בטלי את הניתוח", "אני רוצה לבטל", "לבטל", "לבטל את הניתוח",
+    }),
+    "finish": frozenset({
+        "done", "i'm done", "im done", "i am done", "that's all", "thats all", "that is all",
+        "that's it", "thats it", "nothing else", "nothing more", "enough", "finished",
+        "זהו", "זה הכל", "זה הכול", "סיימנו", "אין עוד", "אין לי עוד מה להוסיף", "מספיק",
+    }),
+}  # fmt: skip
 # Thanks are answered with a short "you're welcome", not "I did not understand".
 THANKS = frozenset({"thanks", "thank you", "thanks a lot", "thx", "ty", "תודה", "תודה רבה"})
 # What a summary or an export is about, and the named periods. Core reads the English keyword;
@@ -333,6 +349,12 @@ def _phrase(text: str) -> str:
     while len(words) > 1 and words[-1] in _POLITE_AFTER:
         words.pop()
     return " ".join(words)
+
+
+def intent(text: str) -> str | None:
+    """The verb `text` asks for in everyday words mid-interview (INTENTS), or None."""
+    phrase = _phrase(text)
+    return next((verb for verb, phrases in INTENTS.items() if phrase in phrases), None)
 
 
 def _asks_for_flagged(phrase: str) -> bool:

@@ -18,6 +18,7 @@ from bot.help import on_help, role_help
 from bot.interview import estimate_tokens
 from bot.meant import (
     SHOWN,
+    command_in_answer,
     did_you_mean,
     name_alone,
     near_miss,
@@ -164,8 +165,8 @@ async def interviewing(deps: Deps, ctx: Context, parsed: Parsed) -> list[Reply]:
     text = parsed.argument
     if not text:
         return [Reply(ctx.say("in_interview")), *await flows.ask_again(deps, ctx)]
-    if pending is None and (asked := typo_in_text(ctx, text)):
-        return asked  # `cancle` or `hlep` stored as the answer was a command lost
+    if pending is None and (asked := command_in_answer(ctx, text)):
+        return asked  # `cancle` or "never mind" stored as the answer was a command lost
     # A did-you-mean question answered by a new message instead: its message is neither run nor
     # stored, and the teacher is told so rather than left to think it was.
     dropped = pending.text if pending is not None and text != pending.text else None

@@ -8,7 +8,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from bot.commands import Parsed, nearest, parse, word
+from bot.commands import Parsed, intent, nearest, parse, word
 from bot.deps import Deps
 from bot.events import Button, Reply
 from bot.i18n import isolate
@@ -80,18 +80,20 @@ def near_miss(ctx: Context, said: str) -> list[Reply] | None:
     return [Reply(ctx.say("did_you_mean_typo", text=shown, word=meant), buttons)]
 
 
-def typo_in_text(ctx: Context, said: str) -> list[Reply] | None:
-    """One word where free text is awaited that is a misspelt command word (`cancle`, `hlep`,
-    `histroy`): asked as a command word is, its "no" keeping the word as written. None for
-    more words, a word of three letters (a one-word answer "טוב" is one letter from "שוב"), or
-    one inside the command word or around it ("story" in "history", "notes"): words in their
-    own right, not typos."""
+def _typo(said: str, role: UserRole) -> str | None:
+    """The command word `said` misspells (`cancle`, `hlep`, `histroy`); None for more words, a
+    word of three letters (a one-word answer "טוב" is one letter from "שוב"), or one inside the
+    command word or around it ("story" in "history", "notes"): words in their own right."""
     plain = said.strip().lower().rstrip(".!?…")
     if len(plain.split()) != 1 or len(plain) < 4:
         return None
-    meant = nearest(plain, ctx.user.actor.role)
+    meant = nearest(plain, role)
     if meant is None or plain in meant or meant in plain:
         return None
+    return meant
+
+
+def _ask(ctx: Context, said: str, meant: str) -> list[Reply]:
     ctx.data["pending"] = said.strip()
     ctx.data["pending_answerable"] = True
     ctx.data["pending_meant"] = meant
@@ -100,6 +102,23 @@ def typo_in_text(ctx: Context, said: str) -> list[Reply] | None:
         Button(ctx.say("did_you_mean_no"), "answer"),
     )
     return [Reply(ctx.say("did_you_mean", word=meant), buttons)]
+
+
+def typo_in_text(ctx: Context, said: str) -> list[Reply] | None:
+    """A misspelt command word alone where free text is awaited: asked as a command word is,
+    its "no" keeping the word as written; None for anything else."""
+    meant = _typo(said, ctx.user.actor.role)
+    return None if meant is None else _ask(ctx, said, meant)
+
+
+def command_in_answer(ctx: Context, said: str) -> list[Reply] | None:
+    """An interview answer that asks to stop ("stop", "never mind", "עצור") or says it is done
+    ("that's all", "זהו"), or a misspelt command word: asked, never run or stored unasked
+    (cancelling is final, and "done" might be the answer)."""
+    verb = intent(said)
+    if verb is not None:
+        return _ask(ctx, said, word(ctx.language, verb))
+    return typo_in_text(ctx, said)
 
 
 async def name_alone(deps: Deps, ctx: Context, said: str) -> list[Reply] | None:
