@@ -78,6 +78,8 @@ class Analysis(Base):
             "school_id",
             postgresql_where=text("flagged_for_review IS true AND deleted_at IS NULL"),
         ),
+        # The teacher's rule on students asks whether the teacher analysed the student (0023).
+        Index("ix_analyses_student_teacher", "student_id", "teacher_id"),
         Index(
             "ix_analyses_student_status_created",
             "student_id",
