@@ -56,13 +56,7 @@ def take_pending(ctx: Context) -> Pending | None:
 def did_you_mean(ctx: Context, word: str) -> list[Reply]:
     """A command word where free text is expected: ask, keeping the message until the teacher
     picks (the button names the command; the message with its argument waits in the state)."""
-    ctx.data["pending"] = word
-    ctx.data["pending_answerable"] = True
-    buttons = (
-        Button(ctx.say("did_you_mean_yes", word=word), f"run:{word.split()[0]}"),
-        Button(ctx.say("did_you_mean_no"), "answer"),
-    )
-    return [Reply(ctx.say("did_you_mean", word=word), buttons)]
+    return _ask(ctx, word, None)
 
 
 def near_miss(ctx: Context, said: str) -> list[Reply] | None:
@@ -93,15 +87,18 @@ def _typo(said: str, role: UserRole) -> str | None:
     return meant
 
 
-def _ask(ctx: Context, said: str, meant: str) -> list[Reply]:
-    ctx.data["pending"] = said.strip()
+def _ask(ctx: Context, said: str, meant: str | None) -> list[Reply]:
+    """Did you mean the command `meant` (else `said` itself)? Yes runs it, no keeps `said`."""
+    command = meant or said
+    ctx.data["pending"] = said.strip() if meant else said
     ctx.data["pending_answerable"] = True
-    ctx.data["pending_meant"] = meant
+    if meant:
+        ctx.data["pending_meant"] = meant
     buttons = (
-        Button(ctx.say("did_you_mean_yes", word=meant), f"run:{meant}"),
+        Button(ctx.say("did_you_mean_yes", word=command), f"run:{command.split()[0]}"),
         Button(ctx.say("did_you_mean_no"), "answer"),
     )
-    return [Reply(ctx.say("did_you_mean", word=meant), buttons)]
+    return [Reply(ctx.say("did_you_mean", word=command), buttons)]
 
 
 def typo_in_text(ctx: Context, said: str) -> list[Reply] | None:
