@@ -240,8 +240,10 @@ async def test_a_thousand_hostile_texts_are_each_answered_with_no_error_logged(
     # Few answers are stored: the fifty chats are one teacher's, and a `cancel` in any of them
     # drops that teacher's latest unfinished analysis, which ends another chat's interview
     # (that chat hears `analysis_closed` once, not "not possible" for every later text).
+    # Since a command word split by an invisible character ("ana\u200blyze") alone in an
+    # interview is asked about rather than stored, a run may store none; NUL cleaning of an
+    # answer is shown deterministically in tests/unit/test_cleaning.py.
     answers = await raw.fetch("SELECT content FROM analysis_conversations WHERE role = 'USER'")
-    assert len(answers) >= 1
     assert not any("\x00" in r["content"] for r in answers)
     assert await raw.fetchval("SELECT count(*) FROM analyses") > 20
     print(f"{TEXTS} hostile texts in {took:.1f}s")
