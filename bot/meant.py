@@ -185,5 +185,10 @@ def named_as_typed(query: str, student: StudentView) -> bool:
     school number): a typo or a name read across scripts ("Sarah" for שירה) is a guess."""
     if student.student_id and query.strip() == student.student_id:
         return True
-    name = _words(student.full_name)
+    return name_as_typed(query, student.full_name)
+
+
+def name_as_typed(query: str, full_name: str) -> bool:
+    """`query` names `full_name` as written: each word the start of a word of the name."""
+    name = _words(full_name)
     return all(any(part.startswith(word) for part in name) for word in _words(query))

@@ -16,6 +16,7 @@ from bot.commands import in_export_words, request_in_english, word
 from bot.events import Attachment, Button, Reply
 from bot.explain import explain
 from bot.i18n import isolate, money
+from bot.meant import SHOWN, name_as_typed
 from core.errors import DomainError, InvalidInput, NotFound
 from core.models import AnalysisStatus
 from core.periods import KEYWORDS, SCHOOL_TZ, Period, parse_period
@@ -165,6 +166,14 @@ async def _of_a_name(
     raise unread
 
 
+def _guessed(summary: summaries.Summary) -> bool:
+    """A student's summary found by a name not as typed (a typo, a name across scripts)."""
+    query = summary.scope.value or ""
+    if summary.scope.kind != "student" or any(c.isdigit() for c in query):
+        return False  # a school number is exact: names have no digits
+    return not name_as_typed(query, summary.name)
+
+
 async def _summary(engine: Deps, ctx: Context, argument: str) -> list[Reply]:
     request = request_in_english(argument)
     try:
@@ -176,11 +185,15 @@ async def _summary(engine: Deps, ctx: Context, argument: str) -> list[Reply]:
         scope = summary.scope
     else:
         summary = await _summarize(engine, ctx, scope, period)
+    text = _render(ctx, summary)
+    if _guessed(summary):  # a read, so shown at once; but a guess says so, as `history` does
+        said = isolate((summary.scope.value or "")[:SHOWN])
+        text = f"{ctx.say('read_as_guess', query=said, name=isolate(summary.name))}\n{text}"
     attachments: tuple[Attachment, ...] = ()
     if engine.charts is not None and scope.kind in CHARTED and not summary.empty:
         png = await asyncio.to_thread(engine.charts.render_png, chart_spec(ctx, summary))
         attachments = (Attachment(f"summary-{scope.kind}.png", png, "image/png"),)
-    return [Reply(_render(ctx, summary), attachments=attachments)]
+    return [Reply(text, attachments=attachments)]
 
 
 async def _flagged(engine: Deps, ctx: Context) -> list[Reply]:
