@@ -1,16 +1,17 @@
-"""The vocabulary: every word the bot understands, in both languages, and how a message is read.
+"""The vocabulary: every command word the bot understands, in both languages, and its parser.
 
 One table (`COMMANDS`, `SECTION_WORDS`) is read by the parser and by every reply that offers a
-word (help, menus, prompts, buttons), so a word the bot offers is a word it understands.
+word (help, menus, prompts, buttons), so a word the bot offers is a word it understands. What
+people write instead of a command word is `bot.everyday`; how a message is read in a state,
+`bot.reading`.
 """
 
 from __future__ import annotations
 
 import difflib
-import re
 from dataclasses import dataclass
 
-from bot.phrasing import NAMING_VERBS, TRAILING, bare, known, unwrapped
+from bot.phrasing import known
 from core.models import UserRole
 from core.periods import KEYWORDS
 from core.scope_words import KINDS
@@ -97,52 +98,6 @@ SECTION_WORDS: dict[str, dict[str, tuple[str, ...]]] = {
     "learningStyle": {"en": ("style", "learning style"), "he": ("סגנון", "סגנון למידה")},
 }
 assert tuple(SECTION_WORDS) == EDITABLE_SECTIONS
-# Greetings are answered with the command list alone, without "I did not understand".
-GREETINGS = frozenset({"hi", "hello", "hey", "שלום", "היי", "הי", "בוקר טוב", "ערב טוב"})
-# Asking what the bot does is asking for help: the person's command list, not "I did not
-# understand" before it (the did-you-mean button itself says "מה אפשר לעשות").
-HELP_PHRASES = frozenset({
-    "what can i do", "what can you do", "what do i do", "what do i do now", "how does this work",
-    "how do i use this", "commands", "menu",
-    "מה אפשר לעשות", "מה ניתן לעשות", "מה אני יכול לעשות", "מה אני יכולה לעשות",
-    "מה אתה יכול לעשות", "מה את יכולה לעשות", "מה אתה יודע לעשות", "מה את יודעת לעשות",
-    "איך זה עובד", "איך משתמשים", "פקודות", "תפריט",
-})  # fmt: skip
-# Asking for the question again ("what was the question?") mid-interview is not an answer: the
-# question is asked again, as `resume` does, and nothing is stored.
-QUESTION_AGAIN = frozenset({
-    "what was the question", "what's the question", "whats the question", "what is the question",
-    "what did you ask", "repeat the question", "repeat", "say again", "say that again",
-    "sorry what was the question", "i didn't understand the question",
-    "i did not understand the question",
-    "מה השאלה", "מה הייתה השאלה", "מה היתה השאלה", "מה שאלת", "מה שאלת אותי",
-    "תחזור על השאלה", "תחזרי על השאלה", "חזור על השאלה", "חזרי על השאלה",
-    "אפשר לחזור על השאלה", "לא הבנתי את השאלה", "לא הבנתי מה השאלה",
-})  # fmt: skip
-# Words around "flagged" when people ask for the list ("which analyses are flagged?", "אילו
-# ניתוחים מסומנים?"): with only these around it, the message is `flagged`.
-ASKING_FLAGGED = frozenset(
-    """which what are is there any analyses analysis the show me list of all
-    איזה אילו מה יש ניתוחים הניתוחים את כל""".split()
-)
-# What people write to stop an interview or to say they have said enough, in their own words.
-# Read only in an interview, and only asked about there (bot/meant.command_in_answer).
-INTENTS: dict[str, frozenset[str]] = {
-    "cancel": frozenset({
-        "stop", "quit", "exit", "abort", "never mind", "nevermind", "forget it", "cancel this",
-        "cancel it", "cancel the analysis", "cancel the interview", "i want to cancel",
-        "stop the analysis", "stop the interview",
-        "עצור", "עצרי", "די", "לא משנה", "עזוב", "עזבי", "בטל את זה", "בטלי את זה",
-        "בטל את הניתוח", "בטלי את הניתוח", "אני רוצה לבטל", "לבטל", "לבטל את הניתוח",
-    }),
-    "finish": frozenset({
-        "done", "i'm done", "im done", "i am done", "that's all", "thats all", "that is all",
-        "that's it", "thats it", "nothing else", "nothing more", "enough", "finished",
-        "זהו", "זה הכל", "זה הכול", "סיימנו", "אין עוד", "אין לי עוד מה להוסיף", "מספיק",
-    }),
-}  # fmt: skip
-# Thanks are answered with a short "you're welcome", not "I did not understand".
-THANKS = frozenset({"thanks", "thank you", "thanks a lot", "thx", "ty", "תודה", "תודה רבה"})
 # What a summary or an export is about, and the named periods. Core reads the English keyword;
 # `request_in_english` turns a Hebrew word into it, and replies offer the first word of each.
 SCOPE_WORDS: dict[str, dict[str, tuple[str, ...]]] = {
@@ -333,78 +288,3 @@ def is_control(parsed: Parsed) -> bool:
     if parsed.verb == "help":
         return parsed.argument.lower().lstrip("/") in WORDS
     return False
-
-
-# Words around an everyday phrase that do not change it ("sorry, what was the question?").
-_POLITE_BEFORE = frozenset({"sorry", "so", "ok", "okay", "um", "סליחה", "רגע", "אז"})
-_POLITE_AFTER = frozenset({"please", "pls", "plz", "בבקשה"})
-
-
-def _phrase(text: str) -> str:
-    """`text` as an everyday phrase: lower-cased, without punctuation or the polite words
-    around it."""
-    words = re.sub(r"[?!.…,;:]+", " ", text.lower().replace("’", "'")).split()
-    while len(words) > 1 and words[0] in _POLITE_BEFORE:
-        words.pop(0)
-    while len(words) > 1 and words[-1] in _POLITE_AFTER:
-        words.pop()
-    return " ".join(words)
-
-
-def intent(text: str) -> str | None:
-    """The verb `text` asks for in everyday words mid-interview (INTENTS), or None."""
-    phrase = _phrase(text)
-    return next((verb for verb, phrases in INTENTS.items() if phrase in phrases), None)
-
-
-def _asks_for_flagged(phrase: str) -> bool:
-    words = phrase.split()
-    flagged = [w for w in words if known(w, BY_VERB["flagged"].en + BY_VERB["flagged"].he)]
-    return len(words) > 1 and len(flagged) == 1 and all(
-        w in ASKING_FLAGGED for w in words if w not in flagged
-    )
-
-
-def read(text: str, *, interviewing: bool, awaiting_text: bool) -> Parsed:
-    """What a typed message means in a state.
-
-    Control words are commands everywhere. Where the bot waits for free text (an interview
-    answer, an edited section, a note), any other command needs its slash, and a message that
-    is exactly a bare command word comes back as verb `ask` (did you mean the command?), and so
-    does one that starts with a command word (`analyze Olivia Brown`, `history Liam` while a
-    note is awaited): asking costs a teacher who meant the words as text one button, and stores
-    nothing meanwhile, where taking them as text kept a command as a private note.
-    """
-    phrase = _phrase(text)
-    if not awaiting_text and phrase in HELP_PHRASES:
-        return Parsed("help", "", False)
-    if not awaiting_text and phrase in QUESTION_AGAIN:
-        return Parsed("resume", "", False)
-    if not (interviewing or awaiting_text) and _asks_for_flagged(phrase):
-        return Parsed("flagged", "", False)
-    parsed = parse(text)
-    if not (interviewing or awaiting_text or parsed.slashed):
-        parsed = as_requested(parsed, text)
-    if parsed.verb is None and parsed.slashed and (interviewing or awaiting_text):
-        return Parsed("unknown", text.strip(), True)  # `/sumary`: meant as a command, not text
-    if parsed.verb is None or parsed.slashed or is_control(parsed):
-        return parsed
-    if parsed.verb == "resume" and not parsed.argument:
-        return parsed  # "resume" alone: the question (or the review) again
-    if not (interviewing or awaiting_text):
-        return parsed
-    if not parsed.argument or parsed.verb not in CONTROL:
-        return Parsed("ask", text.strip(), False)
-    return Parsed(None, text.strip(), False)
-
-
-def as_requested(parsed: Parsed, text: str) -> Parsed:
-    """`parsed`, or the command `text` asks for in request words ("show my students")."""
-    if parsed.verb is not None and not parsed.argument:
-        return parsed
-    words = parsed.argument.split()
-    closing = bool(words) and bare(words[-1]) in TRAILING and parsed.verb != "note"
-    if parsed.verb not in (None, "start", *NAMING_VERBS) and not closing:
-        return parsed  # a note keeps its words; `start` alone is Telegram's first message
-    meant = unwrapped(text, WORDS)
-    return parsed if meant is None else parse(meant)

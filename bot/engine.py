@@ -11,12 +11,13 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import handlers, outgoing
-from bot.commands import Parsed, from_action, read
+from bot.commands import Parsed, from_action
 from bot.deps import Deps
 from bot.events import Incoming, Reply
 from bot.explain import explain
 from bot.i18n import LANGUAGES, t, tn
 from bot.interview import Interviewer, PriceTable
+from bot.reading import read
 from bot.slots import AIOutsideSlots, Slots, turn_deadline
 from bot.states import IDLE, INTERVIEWING, REVIEWING
 from core import dialogue_states, identity
@@ -312,7 +313,8 @@ class DialogueEngine:
         if event.literal:
             return Parsed(None, event.text.strip(), False)
         awaiting = ctx.state == REVIEWING and ctx.data.get("awaiting") not in (None, "section")
-        return read(event.text, interviewing=ctx.state == INTERVIEWING, awaiting_text=awaiting)
+        interviewing, role = ctx.state == INTERVIEWING, ctx.user.actor.role
+        return read(event.text, interviewing=interviewing, awaiting_text=awaiting, role=role)
 
     async def _dispatch(self, ctx: Context) -> list[Reply]:
         parsed = self._read(ctx)

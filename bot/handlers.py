@@ -11,10 +11,10 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from bot import flows, lookups, opened
-from bot.commands import BY_VERB, GREETINGS, THANKS, Parsed, section_named
+from bot.commands import BY_VERB, Parsed, section_named
 from bot.deps import Deps
 from bot.events import Reply
-from bot.help import on_help, role_help
+from bot.help import count_message, not_understood, on_help, role_help
 from bot.interview import estimate_tokens
 from bot.meant import (
     SHOWN,
@@ -22,11 +22,13 @@ from bot.meant import (
     did_you_mean,
     name_alone,
     near_miss,
+    offer_export,
     settle,
     take_pending,
     typo_in_text,
     yes_or_no,
 )
+from bot.reading import greeting, thanked
 from bot.render import review_buttons, review_menu, review_prompt, section_buttons
 from bot.states import CHOOSING, GENERATING, IDLE, INTERVIEWING, REVIEWING
 from core.models import ConversationRole
@@ -66,8 +68,9 @@ ASIDE = frozenset({"students", "history", "open", "note", "noteon", "summary", "
 
 
 async def idle(deps: Deps, ctx: Context, parsed: Parsed) -> list[Reply]:
-    """Commands run; a student's name alone or a near miss of a command is offered; anything
-    else offers the unfinished analysis, or the person's help."""
+    """Commands run; a student's name alone or a near miss of a command is offered; a greeting
+    is greeted back; anything else offers the unfinished analysis, or the person's help."""
+    count_message(ctx)
     # A did-you-mean button answers the message before it only: an older one runs nothing.
     parsed = settle(parsed, take_pending(ctx))
     if parsed.verb in ANYWHERE:  # the button ran `help` or `lang en`, say
@@ -78,22 +81,24 @@ async def idle(deps: Deps, ctx: Context, parsed: Parsed) -> list[Reply]:
         return await IDLE_COMMANDS[parsed.verb](deps, ctx, parsed)
     if parsed.verb in REVIEW_ACTIONS:  # "flag" after saving: say where it is done instead
         return [Reply(ctx.say("no_review_open"))]
-    said = " ".join(parsed.argument.split())
-    if parsed.verb is None and said.lower().strip("!.?") in THANKS:
+    if parsed.verb == "how_many":  # a teacher's "how many analyses did I do?"
+        return offer_export(ctx, parsed.argument)
+    said = " ".join(parsed.argument.split()) if parsed.verb is None else ""
+    if thanked(said):
         return [Reply(ctx.say("you_are_welcome"))]  # not an offer of unfinished work, either
+    greeted = greeting(said)
+    lead = [Reply(ctx.say(f"greet_{greeted}"))] if greeted else []
     offered = await flows.unfinished(deps, ctx)
-    if offered is not None:
-        return [flows.offer(ctx, offered)]
-    if parsed.verb is None and said and said.lower().strip("!.?") not in GREETINGS:
-        # A name, or a word the person meant as a command (the nearest command, if one is
-        # near); else say it was not understood before the list.
-        meant = await name_alone(deps, ctx, said) or near_miss(ctx, said)
-        if meant is not None:
-            return meant
-        shown = said if len(said) <= SHOWN else said[: SHOWN - 1] + "…"
-        help_text = role_help(ctx).text
-        return [Reply(f"{ctx.say('not_understood', text=shown)}\n{help_text}")]
-    return [role_help(ctx)]
+    if offered is not None:  # "good morning" first, then what waits for the teacher
+        return [*lead, flows.offer(ctx, offered)]
+    if lead:
+        return [Reply(f"{lead[0].text} {ctx.say('greet_help')}")]
+    if not said:
+        return [role_help(ctx)]
+    # A name, or a word the person meant as a command (the nearest command, if one is near);
+    # else say it was not understood.
+    meant = await name_alone(deps, ctx, said) or near_miss(ctx, said)
+    return meant or [not_understood(ctx, said)]
 
 
 async def choosing(deps: Deps, ctx: Context, parsed: Parsed) -> list[Reply]:

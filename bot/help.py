@@ -9,12 +9,18 @@ from bot.deps import Deps
 from bot.events import Reply
 from bot.flows import ask_again, offer, unfinished
 from bot.i18n import keys, t
+from bot.meant import SHOWN
 from bot.render import review_prompt
 from bot.states import CHOOSING, INTERVIEWING, REVIEWING
 from core.models import UserRole
 
 if TYPE_CHECKING:
     from bot.engine import Context
+
+# The state notes how many messages ago the whole list was shown (in IDLE, where it is; moving
+# to another state clears it). Within this many, a message not understood gets one line.
+LISTED = "listed"
+LISTED_LATELY = 5
 
 
 def command_list(language: str, role: UserRole) -> str:
@@ -34,8 +40,29 @@ def command_list(language: str, role: UserRole) -> str:
 
 
 def role_help(ctx: Context) -> Reply:
-    """The person's own command list."""
+    """The person's own command list (noted in the state: this chat has it now)."""
+    ctx.data[LISTED] = 0
     return Reply(command_list(ctx.language, ctx.user.actor.role))
+
+
+def count_message(ctx: Context) -> None:
+    """One more message since the list was shown; after a few, it is due again in full."""
+    seen = ctx.data.get(LISTED)
+    if seen is None:
+        return
+    if seen + 1 >= LISTED_LATELY:
+        del ctx.data[LISTED]
+    else:
+        ctx.data[LISTED] = seen + 1
+
+
+def not_understood(ctx: Context, said: str) -> Reply:
+    """The message not understood, then the person's list; one line when the chat had the list
+    lately (the same list after every misread message buries the conversation)."""
+    shown = said if len(said) <= SHOWN else said[: SHOWN - 1] + "…"
+    if LISTED in ctx.data:
+        return Reply(ctx.say("not_understood_again", text=shown))
+    return Reply(f"{ctx.say('not_understood', text=shown)}\n{role_help(ctx).text}")
 
 
 def one_command(ctx: Context, word: str) -> Reply:

@@ -8,10 +8,11 @@ import unicodedata
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from bot.commands import Parsed, intent, nearest, parse, word
+from bot.commands import Parsed, nearest, offered, parse, word
 from bot.deps import Deps
 from bot.events import Button, Reply
 from bot.i18n import isolate
+from bot.reading import intent
 from core.errors import InvalidInput
 from core.models import UserRole
 from core.services import students
@@ -72,6 +73,21 @@ def near_miss(ctx: Context, said: str) -> list[Reply] | None:
         Button(ctx.say("did_you_mean_help"), "help"),
     )
     return [Reply(ctx.say("did_you_mean_typo", text=shown, word=meant), buttons)]
+
+
+def offer_export(ctx: Context, period: str) -> list[Reply]:
+    """A teacher's "how many analyses did I do (this month)?": there is no teacher's summary,
+    but their export says how many; offered with a button, not run (every export is audited)."""
+    said = [word(ctx.language, "export"), offered(ctx.language, "x_analyses") or ""]
+    if period:
+        said.append(offered(ctx.language, f"p_{period}") or period)
+    command = " ".join(said)
+    ctx.data["pending"] = command
+    buttons = (
+        Button(ctx.say("did_you_mean_yes", word=command), "run:export"),
+        Button(ctx.say("did_you_mean_help"), "help"),
+    )
+    return [Reply(ctx.say("how_many_own", command=command), buttons)]
 
 
 def _typo(said: str, role: UserRole) -> str | None:

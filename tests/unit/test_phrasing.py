@@ -1,8 +1,10 @@
-"""Commands said in everyday words are read as the command, and only then."""
+"""Commands said in everyday words are read as the command, and only then: requests, a
+principal's questions, greetings and thanks, never in an interview or a text awaited."""
 
 import pytest
 
-from bot.commands import read
+from bot.reading import greeting, read, thanked
+from core.models import UserRole
 
 
 @pytest.mark.parametrize(
@@ -49,3 +51,122 @@ def test_a_note_keeps_its_closing_words() -> None:
 def test_in_an_interview_or_a_text_awaited_the_words_are_the_teachers(awaiting: bool) -> None:
     parsed = read("please note he reads", interviewing=not awaiting, awaiting_text=awaiting)
     assert parsed.verb is None
+
+
+PRINCIPAL, TEACHER, ADMIN = UserRole.PRINCIPAL, UserRole.TEACHER, UserRole.ADMIN
+
+
+@pytest.mark.parametrize(
+    ("text", "verb", "argument"),
+    [
+        ("what's going on in the school?", "summary", "school"),
+        ("How is the school doing?", "summary", "school"),
+        ("hi, how's the school doing this month?", "summary", "school this-month"),
+        ("מה קורה בבית הספר?", "summary", "school"),
+        ('מה המצב בביה"ס?', "summary", "school"),
+        ("how are my teachers doing?", "summary", "school"),
+        ("מה שלום המורים?", "summary", "school"),
+        ("how many analyses this month?", "summary", "school this-month"),
+        ("how many analyses were done this year?", "summary", "school this-year"),
+        ("כמה ניתוחים היו החודש?", "summary", "school this-month"),
+        ("כמה ניתוחים נעשו השנה?", "summary", "school this-year"),
+        ("how is Liam doing?", "summary", "Liam"),
+        ("how's Liam O'Brien getting on this month?", "summary", "Liam O'Brien this-month"),
+        ("how is grade 5 doing?", "summary", "grade 5"),
+        ("מה שלום שירה?", "summary", "שירה"),
+        ("מה שלומה של שירה גבאי השנה?", "summary", "שירה גבאי this-year"),
+        ("איך שירה מתקדמת?", "summary", "שירה"),
+        ("any flagged students?", "flagged", ""),
+        ("are there flagged analyses?", "flagged", ""),
+        ("יש תלמידים מסומנים?", "flagged", ""),
+        ("אילו ניתוחים סומנו?", "flagged", ""),
+    ],
+)
+def test_a_principals_everyday_question_is_the_read_only_command_that_answers_it(
+    text: str, verb: str, argument: str
+) -> None:
+    for role in (PRINCIPAL, ADMIN):
+        parsed = read(text, interviewing=False, awaiting_text=False, role=role)
+        assert (parsed.verb, parsed.argument) == (verb, argument)
+
+
+@pytest.mark.parametrize(
+    ("text", "verb", "argument"),
+    [
+        ("how is Liam doing?", "history", "Liam"),
+        ("מה שלום שירה?", "history", "שירה"),
+        ("how many analyses did I do this month?", "how_many", "this-month"),
+        ("כמה ניתוחים עשיתי השנה?", "how_many", "this-year"),
+        ("what's going on in the school?", None, "what's going on in the school?"),
+        ("how is grade 5 doing?", None, "how is grade 5 doing?"),  # no student's history
+    ],
+)
+def test_a_teacher_who_has_no_summary_gets_what_a_teacher_has(
+    text: str, verb: str | None, argument: str
+) -> None:
+    parsed = read(text, interviewing=False, awaiting_text=False, role=TEACHER)
+    assert (parsed.verb, parsed.argument) == (verb, argument)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "מה שלומך?",  # a greeting, not a person
+        "how are you?",
+        "how is it going?",
+        "how is she doing in class? she is doing well",
+        "how is the weather",
+        "how many analyses did Liam get?",
+        "what's going on with the printer in the school?",
+    ],
+)
+def test_small_talk_and_other_questions_are_no_command(text: str) -> None:
+    assert read(text, interviewing=False, awaiting_text=False, role=PRINCIPAL).verb is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "how is Liam doing?",
+        "how many analyses this month?",
+        "what's going on in the school?",
+        "any flagged students?",
+        "hi",
+        "thanks",
+    ],
+)
+@pytest.mark.parametrize("awaiting", [True, False])
+def test_everyday_questions_written_as_an_answer_or_a_note_stay_text(
+    text: str, awaiting: bool
+) -> None:
+    for role in (TEACHER, PRINCIPAL):
+        parsed = read(text, interviewing=not awaiting, awaiting_text=awaiting, role=role)
+        assert parsed.verb is None
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("hi", "hello"),
+        ("Hello!", "hello"),
+        ("hey there :)", "hello"),
+        ("שלום", "hello"),
+        ("שלום רב", "hello"),
+        ("good morning", "morning"),
+        ("בוקר טוב", "morning"),
+        ("צהריים טובים", "afternoon"),
+        ("ערב טוב", "evening"),
+        ("how are you?", "well"),
+        ("what's up", "well"),
+        ("מה שלומך?", "well"),
+        ("hi Liam", None),
+        ("thanks", None),
+    ],
+)
+def test_a_greeting_is_read_with_its_kind(text: str, kind: str | None) -> None:
+    assert greeting(text) == kind
+
+
+@pytest.mark.parametrize("text", ["thanks!", "Thank you very much", "תודה רבה", "ok thanks"])
+def test_thanks_are_thanks(text: str) -> None:
+    assert thanked(text)

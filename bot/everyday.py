@@ -1,0 +1,134 @@
+"""Everyday words: what people write instead of a command word, in both languages.
+
+Phrases are lower-case, without punctuation, as `bot.reading` compares them (it also reads
+"what's" as "what is" and "how's" as "how is" before comparing the questions below).
+"""
+
+from __future__ import annotations
+
+# A greeting is greeted back in kind, with one line pointing to `help`; the value is the reply's
+# catalogue key (`greet_KIND`).
+GREETINGS: dict[str, str] = {
+    **dict.fromkeys(
+        ("hi", "hello", "hey", "hiya", "hi there", "hello there", "hey there", "hi all",
+         "שלום", "היי", "הי", "הלו", "אהלן", "שלום לך", "שלום רב"),
+        "hello",
+    ),
+    **dict.fromkeys(("good morning", "morning", "בוקר טוב"), "morning"),
+    **dict.fromkeys(("good afternoon", "צהריים טובים", "צהרים טובים"), "afternoon"),
+    **dict.fromkeys(("good evening", "ערב טוב"), "evening"),
+    **dict.fromkeys(
+        ("how are you", "how are you doing", "how is it going", "how is everything",
+         "what is up", "wassup", "sup",
+         "מה שלומך", "מה שלומכם", "מה נשמע", "מה קורה", "מה המצב", "מה העניינים", "מה איתך"),
+        "well",
+    ),
+}  # fmt: skip
+# Thanks are answered with a short "you're welcome", not "I did not understand".
+THANKS = frozenset({
+    "thanks", "thank you", "thanks a lot", "thank you very much", "thank you so much",
+    "many thanks", "thanks so much", "thx", "ty", "cheers",
+    "תודה", "תודה רבה", "תודה לך", "תודה רבה לך", "תודה רבה רבה", "תנקס",
+})  # fmt: skip
+# Asking what the bot does is asking for help: the person's command list, not "I did not
+# understand" before it (the did-you-mean button itself says "מה אפשר לעשות").
+HELP_PHRASES = frozenset({
+    "what can i do", "what can you do", "what do i do", "what do i do now", "how does this work",
+    "how do i use this", "commands", "menu",
+    "מה אפשר לעשות", "מה ניתן לעשות", "מה אני יכול לעשות", "מה אני יכולה לעשות",
+    "מה אתה יכול לעשות", "מה את יכולה לעשות", "מה אתה יודע לעשות", "מה את יודעת לעשות",
+    "איך זה עובד", "איך משתמשים", "פקודות", "תפריט",
+})  # fmt: skip
+# Asking for the question again ("what was the question?") mid-interview is not an answer: the
+# question is asked again, as `resume` does, and nothing is stored.
+QUESTION_AGAIN = frozenset({
+    "what was the question", "what's the question", "whats the question", "what is the question",
+    "what did you ask", "repeat the question", "repeat", "say again", "say that again",
+    "sorry what was the question", "i didn't understand the question",
+    "i did not understand the question",
+    "מה השאלה", "מה הייתה השאלה", "מה היתה השאלה", "מה שאלת", "מה שאלת אותי",
+    "תחזור על השאלה", "תחזרי על השאלה", "חזור על השאלה", "חזרי על השאלה",
+    "אפשר לחזור על השאלה", "לא הבנתי את השאלה", "לא הבנתי מה השאלה",
+})  # fmt: skip
+# Words around "flagged" when people ask for the list ("which analyses are flagged?", "any
+# flagged students?", "יש תלמידים מסומנים?"): with only these around it, the message is `flagged`.
+ASKING_FLAGGED = frozenset(
+    """which what are is there any anything analyses analysis students student kids the show me
+    list of all do we have new now today right for review
+    איזה אילו מה יש ניתוחים הניתוחים תלמידים התלמידים ילדים את כל חדשים עכשיו כרגע היום
+    לבדיקה עוד""".split()
+)
+# "Flagged" as people write it in a question, besides the command's own words (`מסומנים`).
+FLAGGED_FORMS = frozenset({"סומנו", "שסומנו", "מסומן", "מסומנת", "מסומנות"})
+# What people write to stop an interview or to say they have said enough, in their own words.
+# Read only in an interview, and only asked about there (bot/meant.command_in_answer).
+INTENTS: dict[str, frozenset[str]] = {
+    "cancel": frozenset({
+        "stop", "quit", "exit", "abort", "never mind", "nevermind", "forget it", "cancel this",
+        "cancel it", "cancel the analysis", "cancel the interview", "i want to cancel",
+        "stop the analysis", "stop the interview",
+        "עצור", "עצרי", "די", "לא משנה", "עזוב", "עזבי", "בטל את זה", "בטלי את זה",
+        "בטל את הניתוח", "בטלי את הניתוח", "אני רוצה לבטל", "לבטל", "לבטל את הניתוח",
+    }),
+    "finish": frozenset({
+        "done", "i'm done", "im done", "i am done", "that's all", "thats all", "that is all",
+        "that's it", "thats it", "nothing else", "nothing more", "enough", "finished",
+        "זהו", "זה הכל", "זה הכול", "סיימנו", "אין עוד", "אין לי עוד מה להוסיף", "מספיק",
+    }),
+}  # fmt: skip
+# Questions about the school as a whole (a period may follow): its summary, for those who may
+# ask for one. How all the teachers or students are doing is the same summary: it lists the
+# teachers' analyses and each grade's and class's coverage (there is no per-teacher list).
+ABOUT_THE_SCHOOL = frozenset({
+    "what is going on in the school", "what is happening in the school",
+    "what is new in the school", "how is the school doing", "how is the school",
+    "how is school", "how is school going",
+    "how is the school going", "how are things in the school", "how are we doing",
+    "how are my teachers doing", "how are the teachers doing", "how are my teachers",
+    "how are the teachers", "how are my students doing", "how are the students doing",
+    "how are the students",
+    "מה קורה בבית הספר", "מה המצב בבית הספר", "מה נשמע בבית הספר", "מה חדש בבית הספר",
+    "איך בית הספר", "איך הולך בבית הספר", "מה שלום בית הספר", "מה מצב בית הספר",
+    "מה שלום המורים", "מה שלום המורים שלי", "איך המורים", "מה עם המורים", "איך המורים שלי",
+    "מה שלום התלמידים", "איך התלמידים", "מה שלום התלמידים שלי",
+})  # fmt: skip
+# The school as people name it inside those questions, read as the phrase the table uses.
+SCHOOL_SAID = {
+    ("at", "school"): ("in", "the", "school"), ("in", "school"): ("in", "the", "school"),
+    ("at", "the", "school"): ("in", "the", "school"),
+    ("בבית", "ספר"): ("בבית", "הספר"), ("בבית-ספר",): ("בבית", "הספר"),
+    ("בביה״ס",): ("בבית", "הספר"), ('בביה"ס',): ("בבית", "הספר"),
+    ("ביה״ס",): ("בית", "הספר"), ('ביה"ס',): ("בית", "הספר"),
+}  # fmt: skip
+# "How many analyses ...?" with only these words around it (and a period) asks for the number
+# the school's summary reports; a teacher's own words ("did I do") are among them.
+HOW_MANY = (("how", "many", "analyses"), ("how", "many", "analysis"), ("כמה", "ניתוחים"))
+COUNTING = frozenset(
+    """were was have has been done did we i do are there made written so far in at the school
+    total all our my by teachers
+    היו היה נעשו בוצעו נכתבו עשינו עשו עשיתי ביצעתי כתבתי יש לי לנו כבר עד עכשיו בבית הספר
+    סך הכל הכול בסך בסה״כ סה״כ שלי""".split()
+)
+# "How is NAME doing?": what stands before the name, and what may follow it ("" for nothing).
+# Tried longest first; "איך" needs its verb after the name ("איך שירה מתקדמת?").
+HOW_IS: tuple[tuple[tuple[str, ...], tuple[tuple[str, ...], ...]], ...] = (
+    (("how", "is"), (("doing",), ("getting", "on"), ("getting", "along"), ("progressing",),
+                     ("coming", "along"), ())),
+    (("how", "are", "things", "with"), ((),)),
+    (("מה", "שלום"), ((),)),
+    (("מה", "שלומו", "של"), ((),)),
+    (("מה", "שלומה", "של"), ((),)),
+    (("מה", "המצב", "של"), ((),)),
+    (("מה", "נשמע", "אצל"), ((),)),
+    (("איך", "מתקדם"), ((),)),
+    (("איך", "מתקדמת"), ((),)),
+    (("איך",), (("מתקדם",), ("מתקדמת",))),
+)  # fmt: skip
+NAME_WORDS = 4  # "teacher Dana Levi", "grade 5": more words than that are a sentence, not a name
+# Words that make "how is ..." small talk or a question about something else, not about a person.
+NOT_A_NAME = frozenset(
+    """you u ya it everything everyone everybody things thing life she he they her him them
+    this that your my our day work weather going today school doing getting progressing coming
+    in at with on הכל הכול כולם זה זאת הוא היא הם הן את אתה אתם לך לכם איתך אתכם העבודה היום
+    הולך בית""".split()
+)

@@ -1,0 +1,237 @@
+"""How a typed message is read in a state: a command, a command asked in everyday words, or text.
+
+The words are the vocabulary's (`bot.commands`) and the everyday phrases' (`bot.everyday`).
+Everyday questions ("how is the school doing?", "how many analyses this month?", "how is Shira
+doing?") run only read-only commands, and are read only where the bot waits for no free text:
+in an interview, or while a note or a section's text is awaited, the words are the teacher's.
+"""
+
+from __future__ import annotations
+
+import re
+
+from bot.commands import (
+    BY_VERB,
+    CONTROL,
+    PERIOD_WORDS,
+    WORDS,
+    Parsed,
+    is_control,
+    parse,
+    request_in_english,
+)
+from bot.everyday import (
+    ABOUT_THE_SCHOOL,
+    ASKING_FLAGGED,
+    COUNTING,
+    FLAGGED_FORMS,
+    GREETINGS,
+    HELP_PHRASES,
+    HOW_IS,
+    HOW_MANY,
+    INTENTS,
+    NAME_WORDS,
+    NOT_A_NAME,
+    QUESTION_AGAIN,
+    SCHOOL_SAID,
+    THANKS,
+)
+from bot.phrasing import NAMING_VERBS, TRAILING, bare, known, unwrapped
+from core.models import UserRole
+from core.scope_words import KINDS
+
+# Words around an everyday phrase that do not change it ("sorry, what was the question?").
+_POLITE_BEFORE = frozenset({"sorry", "so", "ok", "okay", "um", "סליחה", "רגע", "אז"})
+_POLITE_AFTER = frozenset({"please", "pls", "plz", "בבקשה"})
+_SPELT_OUT = {"what's": ("what", "is"), "whats": ("what", "is"), "how's": ("how", "is"),
+              "hows": ("how", "is")}  # fmt: skip
+# Every period phrase and its keyword, longest first ("this month" before "this").
+_PERIODS = sorted(
+    ((tuple(p.split()), keyword) for keyword, ws in PERIOD_WORDS.items()
+     for p in (*ws["en"], *ws["he"])),
+    key=lambda item: -len(item[0]),
+)  # fmt: skip
+
+
+def _words(text: str) -> list[str]:
+    """`text`'s words as typed, without punctuation, symbols (":)") or the polite words around
+    them."""
+    spaced = re.sub(r"[?!.…,;:]+", " ", text.replace("’", "'")).split()
+    words = [w for w in spaced if any(c.isalnum() for c in w)]
+    while len(words) > 1 and words[0].lower() in _POLITE_BEFORE:
+        words.pop(0)
+    while len(words) > 1 and words[-1].lower() in _POLITE_AFTER:
+        words.pop()
+    return words
+
+
+def _phrase(text: str) -> str:
+    """`text` as an everyday phrase: lower-cased, without punctuation or the polite words
+    around it."""
+    return " ".join(_words(text)).lower()
+
+
+def _said(text: str) -> list[str]:
+    """`text`'s words with "what's" and "how's" spelt out and the school named as the question
+    tables name it ("at school", "בביה״ס")."""
+    words = [part for w in _words(text) for part in _SPELT_OUT.get(w.lower(), (w,))]
+    for old, new in SCHOOL_SAID.items():
+        size = len(old)
+        at = 0
+        while at <= len(words) - size:
+            if tuple(w.lower() for w in words[at : at + size]) == old:
+                words[at : at + size] = new
+            at += 1
+    return words
+
+
+def _lowered(words: list[str]) -> tuple[str, ...]:
+    return tuple(w.lower() for w in words)
+
+
+def _without_period(words: list[str], *, at_end: bool) -> tuple[list[str], str]:
+    """`words` without the period phrase in them (only at the end, with `at_end`), and its
+    keyword ("" when there is none)."""
+    lowered = _lowered(words)
+    for phrase, keyword in _PERIODS:
+        size = len(phrase)
+        starts = [len(words) - size] if at_end else range(len(words) - size + 1)
+        for at in starts:
+            if at >= 0 and lowered[at : at + size] == phrase:
+                return words[:at] + words[at + size :], keyword
+    return words, ""
+
+
+def greeting(text: str) -> str | None:
+    """The kind of greeting `text` is (`hello`, `morning`, `well`...), or None."""
+    return GREETINGS.get(" ".join(_lowered(_said(text))))
+
+
+def thanked(text: str) -> bool:
+    """True when `text` says thank you and nothing more."""
+    return _phrase(text) in THANKS
+
+
+def intent(text: str) -> str | None:
+    """The verb `text` asks for in everyday words mid-interview (INTENTS), or None."""
+    phrase = _phrase(text)
+    return next((verb for verb, phrases in INTENTS.items() if phrase in phrases), None)
+
+
+def _asks_for_flagged(phrase: str) -> bool:
+    words = phrase.split()
+    forms = {*BY_VERB["flagged"].en, *BY_VERB["flagged"].he, *FLAGGED_FORMS}
+    flagged = [w for w in words if known(w, forms)]
+    return (
+        len(words) > 1
+        and len(flagged) == 1
+        and all(w in ASKING_FLAGGED for w in words if w not in flagged)
+    )
+
+
+def _counting(words: list[str]) -> bool:
+    """True for "how many analyses ...?" with only counting words after it."""
+    lowered = _lowered(words)
+    return any(
+        lowered[: len(opener)] == opener and all(w in COUNTING for w in lowered[len(opener) :])
+        for opener in HOW_MANY
+    )
+
+
+def _how_is(words: list[str]) -> tuple[str, str]:
+    """The name in "how is NAME doing [PERIOD]?" as typed, and the period's keyword; ("", "")
+    when `words` ask no such thing."""
+    words, period = _without_period(words, at_end=True)
+    lowered = _lowered(words)
+    for opener, closers in HOW_IS:
+        if lowered[: len(opener)] != opener:
+            continue
+        for closer in sorted(closers, key=len, reverse=True):
+            end = len(words) - len(closer)
+            if lowered[end:] != closer:
+                continue
+            name = words[len(opener) : end]
+            if 0 < len(name) <= NAME_WORDS and not NOT_A_NAME.intersection(_lowered(name)):
+                return " ".join(name), period
+    return "", ""
+
+
+def _names_a_scope(name: str) -> bool:
+    """True when `name` starts with a summary's scope word ("grade 5", "המורה דנה")."""
+    return request_in_english(name).split()[0] in KINDS
+
+
+def asked(text: str, role: UserRole) -> Parsed | None:
+    """The read-only command a question in everyday words asks for, for a person of `role`:
+    the school's summary ("how is the school doing?"), with a period when one is said; the same
+    for "how many analyses?" (it counts them; a teacher, who has no summary, gets `how_many`,
+    offered their export); "how is NAME doing?" is NAME's summary, a teacher's the history."""
+    words = _said(text)
+    if len(words) > 1 and words[0].lower() in GREETINGS:  # "hi, how is the school doing?"
+        words = words[1:]
+    summaries = role in BY_VERB["summary"].roles
+    rest, period = _without_period(words, at_end=False)
+    if summaries and " ".join(_lowered(rest)) in ABOUT_THE_SCHOOL:
+        return Parsed("summary", f"school {period}".strip(), False)
+    if _counting(rest):
+        if summaries:
+            return Parsed("summary", f"school {period}".strip(), False)
+        return Parsed("how_many", period, False)
+    name, period = _how_is(words)
+    if name and summaries:
+        return Parsed("summary", f"{name} {period}".strip(), False)
+    if name and role in BY_VERB["history"].roles and not _names_a_scope(name):
+        return Parsed("history", name, False)  # a student's, not "grade 5"'s
+    return None
+
+
+def read(
+    text: str, *, interviewing: bool, awaiting_text: bool, role: UserRole | None = None
+) -> Parsed:
+    """What a typed message means in a state (and, for everyday questions, to whom).
+
+    Control words are commands everywhere. Where the bot waits for free text (an interview
+    answer, an edited section, a note), any other command needs its slash, and a message that
+    is exactly a bare command word comes back as verb `ask` (did you mean the command?), and so
+    does one that starts with a command word (`analyze Olivia Brown`, `history Liam` while a
+    note is awaited): asking costs a teacher who meant the words as text one button, and stores
+    nothing meanwhile, where taking them as text kept a command as a private note. Everyday
+    questions (`asked`) are read only where no free text is awaited, and only with `role`.
+    """
+    phrase = _phrase(text)
+    if not awaiting_text and phrase in HELP_PHRASES:
+        return Parsed("help", "", False)
+    if not awaiting_text and phrase in QUESTION_AGAIN:
+        return Parsed("resume", "", False)
+    free = interviewing or awaiting_text
+    if not free and _asks_for_flagged(phrase):
+        return Parsed("flagged", "", False)
+    question = asked(text, role) if role is not None and not free else None
+    if question is not None:
+        return question
+    parsed = parse(text)
+    if not (free or parsed.slashed):
+        parsed = as_requested(parsed, text)
+    if parsed.verb is None and parsed.slashed and free:
+        return Parsed("unknown", text.strip(), True)  # `/sumary`: meant as a command, not text
+    if parsed.verb is None or parsed.slashed or is_control(parsed):
+        return parsed
+    if parsed.verb == "resume" and not parsed.argument:
+        return parsed  # "resume" alone: the question (or the review) again
+    if not free:
+        return parsed
+    if not parsed.argument or parsed.verb not in CONTROL:
+        return Parsed("ask", text.strip(), False)
+    return Parsed(None, text.strip(), False)
+
+
+def as_requested(parsed: Parsed, text: str) -> Parsed:
+    """`parsed`, or the command `text` asks for in request words ("show my students")."""
+    if parsed.verb is not None and not parsed.argument:
+        return parsed
+    words = parsed.argument.split()
+    closing = bool(words) and bare(words[-1]) in TRAILING and parsed.verb != "note"
+    if parsed.verb not in (None, "start", *NAMING_VERBS) and not closing:
+        return parsed  # a note keeps its words; `start` alone is Telegram's first message
+    meant = unwrapped(text, WORDS)
+    return parsed if meant is None else parse(meant)
