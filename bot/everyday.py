@@ -17,6 +17,7 @@ GREETINGS: dict[str, str] = {
     **dict.fromkeys(("good morning", "morning", "בוקר טוב"), "morning"),
     **dict.fromkeys(("good afternoon", "צהריים טובים", "צהרים טובים"), "afternoon"),
     **dict.fromkeys(("good evening", "ערב טוב"), "evening"),
+    **dict.fromkeys(("good night", "night", "לילה טוב"), "night"),
     **dict.fromkeys(
         ("how are you", "how are you doing", "how is it going", "how is everything",
          "what is up", "wassup", "sup",
@@ -53,9 +54,9 @@ QUESTION_AGAIN = frozenset({
 # Words around "flagged" when people ask for the list ("which analyses are flagged?", "any
 # flagged students?", "יש תלמידים מסומנים?"): with only these around it, the message is `flagged`.
 ASKING_FLAGGED = frozenset(
-    """which what are is there any anything analyses analysis students student kids the show me
+    """which what who are is there any anything analyses analysis students student kids the show me
     list of all do we have new now today right for review
-    איזה אילו מה יש ניתוחים הניתוחים תלמידים התלמידים ילדים את כל חדשים עכשיו כרגע היום
+    איזה אילו מה מי יש ניתוחים הניתוחים תלמידים התלמידים ילדים את כל חדשים עכשיו כרגע היום
     לבדיקה עוד""".split()
 )
 # "Flagged" as people write it in a question, besides the command's own words (`מסומנים`).
@@ -100,14 +101,15 @@ SCHOOL_SAID = {
     ("בביה״ס",): ("בבית", "הספר"), ('בביה"ס',): ("בבית", "הספר"),
     ("ביה״ס",): ("בית", "הספר"), ('ביה"ס',): ("בית", "הספר"),
 }  # fmt: skip
-# "How many analyses ...?" with only these words around it (and a period) asks for the number
-# the school's summary reports; a teacher's own words ("did I do") are among them.
+# "How many analyses ...?" with only these words around it (and a period, and for a principal a
+# scope: "in grade 5") asks for the number the summary reports; a teacher's own words ("did I
+# do") are among them.
 HOW_MANY = (("how", "many", "analyses"), ("how", "many", "analysis"), ("כמה", "ניתוחים"))
 COUNTING = frozenset(
     """were was have has been done did we i do are there made written so far in at the school
-    total all our my by teachers
+    total all our my by teachers for of
     היו היה נעשו בוצעו נכתבו עשינו עשו עשיתי ביצעתי כתבתי יש לי לנו כבר עד עכשיו בבית הספר
-    סך הכל הכול בסך בסה״כ סה״כ שלי""".split()
+    סך הכל הכול בסך בסה״כ סה״כ שלי של אצל""".split()
 )
 # "How is NAME doing?": what stands before the name, and what may follow it ("" for nothing).
 # Tried longest first; "איך" needs its verb after the name ("איך שירה מתקדמת?").

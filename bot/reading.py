@@ -129,13 +129,26 @@ def _asks_for_flagged(phrase: str) -> bool:
     )
 
 
-def _counting(words: list[str]) -> bool:
-    """True for "how many analyses ...?" with only counting words after it."""
+def _counted(words: list[str]) -> str | None:
+    """What "how many analyses ...?" counts: "school", or the scope named among the counting
+    words ("in grade 5", "בשכבה 5") as core reads it; None when `words` ask no such thing."""
     lowered = _lowered(words)
-    return any(
-        lowered[: len(opener)] == opener and all(w in COUNTING for w in lowered[len(opener) :])
-        for opener in HOW_MANY
-    )
+    for opener in HOW_MANY:
+        if lowered[: len(opener)] != opener:
+            continue
+        rest = words[len(opener) :]
+        while rest and rest[0].lower() in COUNTING:
+            rest = rest[1:]
+        while rest and rest[-1].lower() in COUNTING:
+            rest = rest[:-1]
+        if not rest:
+            return "school"
+        # "בשכבה 5": the scope word with "in" on it, read without it ("בית ספר" is as typed).
+        for first in (rest[0], rest[0].removeprefix("ב")):
+            request = request_in_english(" ".join([first, *rest[1:]]))
+            if request.split()[0] in KINDS:
+                return request
+    return None
 
 
 def _how_is(words: list[str]) -> tuple[str, str]:
@@ -164,8 +177,9 @@ def _names_a_scope(name: str) -> bool:
 def asked(text: str, role: UserRole) -> Parsed | None:
     """The read-only command a question in everyday words asks for, for a person of `role`:
     the school's summary ("how is the school doing?"), with a period when one is said; the same
-    for "how many analyses?" (it counts them; a teacher, who has no summary, gets `how_many`,
-    offered their export); "how is NAME doing?" is NAME's summary, a teacher's the history."""
+    for "how many analyses [in grade 5]?" (it counts them; a teacher, who has no summary, gets
+    `how_many`, offered their export); "how is NAME doing?" is NAME's summary, a teacher's the
+    student's history."""
     words = _said(text)
     if len(words) > 1 and words[0].lower() in GREETINGS:  # "hi, how is the school doing?"
         words = words[1:]
@@ -173,9 +187,10 @@ def asked(text: str, role: UserRole) -> Parsed | None:
     rest, period = _without_period(words, at_end=False)
     if summaries and " ".join(_lowered(rest)) in ABOUT_THE_SCHOOL:
         return Parsed("summary", f"school {period}".strip(), False)
-    if _counting(rest):
-        if summaries:
-            return Parsed("summary", f"school {period}".strip(), False)
+    counted = _counted(rest)
+    if counted is not None and summaries:
+        return Parsed("summary", f"{counted} {period}".strip(), False)
+    if counted == "school":  # a teacher's own, whatever the words: no scope but theirs
         return Parsed("how_many", period, False)
     name, period = _how_is(words)
     if name and summaries:

@@ -70,6 +70,9 @@ PRINCIPAL, TEACHER, ADMIN = UserRole.PRINCIPAL, UserRole.TEACHER, UserRole.ADMIN
         ("how many analyses were done this year?", "summary", "school this-year"),
         ("כמה ניתוחים היו החודש?", "summary", "school this-month"),
         ("כמה ניתוחים נעשו השנה?", "summary", "school this-year"),
+        ("how many analyses in grade 5?", "summary", "grade 5"),
+        ("how many analyses by teacher Dana Levi", "summary", "teacher Dana Levi"),
+        ("כמה ניתוחים היו בשכבה 5 החודש?", "summary", "grade 5 this-month"),
         ("how is Liam doing?", "summary", "Liam"),
         ("how's Liam O'Brien getting on this month?", "summary", "Liam O'Brien this-month"),
         ("how is grade 5 doing?", "summary", "grade 5"),
@@ -80,6 +83,7 @@ PRINCIPAL, TEACHER, ADMIN = UserRole.PRINCIPAL, UserRole.TEACHER, UserRole.ADMIN
         ("are there flagged analyses?", "flagged", ""),
         ("יש תלמידים מסומנים?", "flagged", ""),
         ("אילו ניתוחים סומנו?", "flagged", ""),
+        ("who is flagged?", "flagged", ""),
     ],
 )
 def test_a_principals_everyday_question_is_the_read_only_command_that_answers_it(
@@ -99,6 +103,7 @@ def test_a_principals_everyday_question_is_the_read_only_command_that_answers_it
         ("כמה ניתוחים עשיתי השנה?", "how_many", "this-year"),
         ("what's going on in the school?", None, "what's going on in the school?"),
         ("how is grade 5 doing?", None, "how is grade 5 doing?"),  # no student's history
+        ("how many analyses in grade 5?", None, "how many analyses in grade 5?"),
     ],
 )
 def test_a_teacher_who_has_no_summary_gets_what_a_teacher_has(
@@ -156,6 +161,8 @@ def test_everyday_questions_written_as_an_answer_or_a_note_stay_text(
         ("בוקר טוב", "morning"),
         ("צהריים טובים", "afternoon"),
         ("ערב טוב", "evening"),
+        ("good night", "night"),
+        ("לילה טוב", "night"),
         ("how are you?", "well"),
         ("what's up", "well"),
         ("מה שלומך?", "well"),
