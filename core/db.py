@@ -75,6 +75,16 @@ def make_engine(
     )
 
 
+# The hot path's connections: no JIT, as make_engine's; and its few statements, each keyed by
+# ids and prepared once per connection (asyncpg's statement cache), planned generic from their
+# first run. PostgreSQL's default plans the first five runs custom on every connection before it
+# settles on the generic plan it keeps (as it does for each of these); row-level security makes
+# each plan about three times dearer (the policies' sub-selects are planned too), and bench-turns
+# found those plans spilling into the measured exchanges whenever the pool grew: 0.4 plans per
+# exchange at 8 conversations, most of what RLS cost there.
+DRIVER_SETTINGS = {"jit": "off", "plan_cache_mode": "force_generic_plan"}
+
+
 def make_driver_pool(
     url: str,
     *,
@@ -95,7 +105,7 @@ def make_driver_pool(
     async def connect() -> asyncpg.Connection:
         connection = await asyncpg.connect(
             rendered, timeout=connect_timeout, command_timeout=command_timeout,
-            server_settings={"application_name": application_name, "jit": "off"},
+            server_settings={"application_name": application_name, **DRIVER_SETTINGS},
             connection_class=connection_class,
         )  # fmt: skip
         try:

@@ -39,6 +39,7 @@ from bench.databases import dsn
 from bench.interviews import ANSWER
 from bench.turns.seats import Seat
 from bench.turns.workload import WORKSPACE
+from core.db import DRIVER_SETTINGS
 from core.privacy import Pseudonymizer
 from core.prompts import question_instruction, question_json_schema
 
@@ -157,7 +158,8 @@ async def fair_rig(
     """The baseline's pool, Redis script and HTTP session; all closed after."""
     pool = await asyncpg.create_pool(
         dsn(app_url), min_size=1, max_size=POOL_SIZE, reset=_no_reset,
-        server_settings={"application_name": APPLICATION},
+        # Set up as the engine's hot-path connections are (no JIT, generic plans).
+        server_settings={"application_name": APPLICATION, **DRIVER_SETTINGS},
     )  # fmt: skip
     http = aiohttp.ClientSession()
     try:
