@@ -26,7 +26,8 @@ NAME_WORDS = 3  # a name alone is a few words; a sentence is not looked up as on
 NAME_LETTERS = 3  # "ok" or "Li" is no name to offer, though it is inside several
 NAME_MATCHES = 3
 # A typed reply to a did-you-mean question, as people answer one: yes runs the command; no
-# keeps the message as the text it interrupted (where that is the question's other button).
+# keeps the message as the text it interrupted where that is the question's other button, and
+# elsewhere is that other button, what the person can do (never "I did not understand “no”").
 YES_WORDS = frozenset({"yes", "y", "yeah", "yep", "sure", "ok", "okay", "כן", "בטח", "נכון"})
 NO_WORDS = frozenset({"no", "n", "nope", "not", "לא", "ממש לא"})
 
@@ -162,14 +163,15 @@ def yes_or_no(text: str) -> bool | None:
 
 
 def _typed_choice(parsed: Parsed, pending: Pending) -> Parsed:
-    """`yes` typed to the question is its first button; `no`, its "it is my answer" one."""
+    """`yes` typed to the question is its first button; `no`, its other one ("it is my answer"
+    where the question interrupted a text, else "show what I can do")."""
     if parsed.verb is not None:
         return parsed
     answer = yes_or_no(parsed.argument)
     if answer is True and parse(pending.command).verb is not None:
         return Parsed("run", "", True)
-    if answer is False and pending.answerable:
-        return Parsed("answer", "", True)
+    if answer is False:
+        return Parsed("answer" if pending.answerable else "help", "", True)
     return parsed
 
 
