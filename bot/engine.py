@@ -15,6 +15,7 @@ from bot.commands import Parsed, from_action
 from bot.deps import Deps
 from bot.events import Incoming, Reply
 from bot.explain import explain
+from bot.help import LISTED
 from bot.i18n import LANGUAGES, t, tn
 from bot.interview import Interviewer, PriceTable
 from bot.reading import read
@@ -88,10 +89,13 @@ class Context:
         return tn(self.language, key, count, **values)
 
     def go(self, state: str, analysis_id: uuid.UUID | None = None, **data: Any) -> None:
-        """Move to `state`, keeping only the language among the old data."""
-        language = self.data.get("language")
+        """Move to `state`, keeping only the language among the old data (and, staying idle,
+        when the command list was shown: "cancel" with nothing to cancel is no new start)."""
+        staying_idle = state == self.state == IDLE
+        kept = {k: v for k, v in self.data.items()
+                if k == "language" or (staying_idle and k == LISTED)}  # fmt: skip
         self.state, self.analysis_id = state, analysis_id
-        self.data = {**({"language": language} if language else {}), **data}
+        self.data = {**kept, **data}
 
     def planned(
         self, state: str, analysis_id: uuid.UUID | None, *, keep_data: bool = False
