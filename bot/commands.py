@@ -225,8 +225,22 @@ def commands_for(role: UserRole) -> tuple[Command, ...]:
 # "סכום") reaches it; a student's name typed alone ("Noah", "Liam") does not.
 NEAR_MISS = 0.75
 # Many Hebrew command words have three letters (נתח, שוב, שפה): one letter mistyped in one
-# (נתך) is 0.67 alike, so a three-letter word is offered a three-letter command one letter off.
+# (נתך) is 0.67 alike, so a three-letter word is offered a three-letter command one letter off,
+# but only when the rest of the line fits that command (`_fits`): many everyday three-letter
+# words are one letter from one ("בלה בלה" is no "בטל בלה").
 NEAR_MISS_SHORT = 0.66
+# Commands whose words may be followed by a name or a scope (any text), and those by one word of
+# a closed set; the others take nothing after them.
+_TAKES_TEXT = frozenset({"analyze", "history", "students", "summary", "note", "export"})
+
+
+def _fits(verb: str, rest: str) -> bool:
+    """True when `rest` could follow `verb`'s word: a guess from a short word needs it."""
+    if verb == "lang":
+        return rest.lower() in LANGUAGES
+    if verb == "help":
+        return rest.lower().lstrip("/") in WORDS
+    return bool(rest) and verb in _TAKES_TEXT
 
 
 def nearest(text: str, role: UserRole) -> str | None:
@@ -238,7 +252,9 @@ def nearest(text: str, role: UserRole) -> str | None:
     # Every command of the role, the review's too (`dicsard`), not only those help lists.
     words = [w for c in COMMANDS if role in c.roles and c.verb != "start" for w in (*c.en, *c.he)]
     if len(head) == 3:
-        words, cutoff = [w for w in words if len(w) == 3], NEAR_MISS_SHORT
+        rest = " ".join(rest.split())
+        words = [w for w in words if len(w) == 3 and _fits(WORDS[w], rest)]
+        cutoff = NEAR_MISS_SHORT
     else:
         cutoff = NEAR_MISS
     close = difflib.get_close_matches(head, words, n=1, cutoff=cutoff)

@@ -51,3 +51,18 @@ def test_a_near_miss_is_the_command_spelt_right(typed: str, role: UserRole, mean
 )
 def test_what_is_no_near_miss_of_the_persons_commands(typed: str, role: UserRole) -> None:
     assert nearest(typed, role) is None
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        ("בלה בלה", None),  # בטל takes nothing after it: gibberish, not a cancel
+        ("בלה", None),  # a short word alone: nothing else says it was a command
+        ("שפע en", "שפה en"),
+        ("שפע עברית", None),
+        ("נתך", None),
+        ("עזר", None),
+    ],
+)
+def test_a_short_word_is_a_near_miss_only_when_the_rest_fits(typed: str, meant: str | None) -> None:
+    assert nearest(typed, TEACHER) == meant
