@@ -67,13 +67,8 @@ def near_miss(ctx: Context, said: str) -> list[Reply] | None:
     meant = nearest(said, ctx.user.actor.role)
     if meant is None:
         return None
-    ctx.data["pending"] = meant
     shown = said if len(said) <= SHOWN else said[: SHOWN - 1] + "…"
-    buttons = (
-        Button(ctx.say("did_you_mean_yes", word=meant), f"run:{meant.split()[0]}"),
-        Button(ctx.say("did_you_mean_help"), "help"),
-    )
-    return [Reply(ctx.say("did_you_mean_typo", text=shown, word=meant), buttons)]
+    return [_run_or_help(ctx, meant, ctx.say("did_you_mean_typo", text=shown, word=meant))]
 
 
 def offer_export(ctx: Context, period: str) -> list[Reply]:
@@ -83,12 +78,18 @@ def offer_export(ctx: Context, period: str) -> list[Reply]:
     if period:
         said.append(offered(ctx.language, f"p_{period}") or period)
     command = " ".join(said)
+    return [_run_or_help(ctx, command, ctx.say("how_many_own", command=command))]
+
+
+def _run_or_help(ctx: Context, command: str, text: str) -> Reply:
+    """`text` offering `command`: yes runs it (kept in the state until answered), no shows what
+    the person can do."""
     ctx.data["pending"] = command
     buttons = (
-        Button(ctx.say("did_you_mean_yes", word=command), "run:export"),
+        Button(ctx.say("did_you_mean_yes", word=command), f"run:{command.split()[0]}"),
         Button(ctx.say("did_you_mean_help"), "help"),
     )
-    return [Reply(ctx.say("how_many_own", command=command), buttons)]
+    return Reply(text, buttons)
 
 
 def _typo(said: str, role: UserRole) -> str | None:
