@@ -30,6 +30,7 @@ from bot.meant import (
 )
 from bot.reading import greeting, thanked
 from bot.render import review_buttons, review_menu, review_prompt, section_buttons
+from bot.started import confirming
 from bot.states import CHOOSING, GENERATING, IDLE, INTERVIEWING, REVIEWING
 from core.models import ConversationRole
 from core.services import analyses, review, turns
@@ -172,6 +173,8 @@ async def interviewing(deps: Deps, ctx: Context, parsed: Parsed) -> list[Reply]:
         return [Reply(ctx.say("in_interview")), *await flows.ask_again(deps, ctx)]
     if pending is None and (asked := command_in_answer(ctx, text)):
         return asked  # `cancle` or "never mind" stored as the answer was a command lost
+    if pending is None and (asked := await confirming(deps, ctx, text)):
+        return asked  # "1" to confirm the student, after the interview began
     # A did-you-mean question answered by a new message instead: its message is neither run nor
     # stored, and the teacher is told so rather than left to think it was.
     dropped = pending.text if pending is not None and text != pending.text else None
