@@ -54,7 +54,7 @@ def _sentence(
     if isinstance(error, AmbiguousStudent):
         return say("bad_student", value=error.query, names=", ".join(error.candidates))
     if isinstance(error, AmbiguousTeacher):
-        return say("bad_teacher", value=error.name, emails=", ".join(error.emails))
+        return say("bad_teacher", value=error.name, names=", ".join(error.candidates))
     if isinstance(error, QuotaExceeded):
         return say("quota", limit=error.limit, resets_on=error.resets_on)
     if isinstance(error, UnknownPeriod):  # names the words it could not read, whatever the verb

@@ -156,14 +156,21 @@ async def _of_a_name(
     engine: Deps, ctx: Context, request: str, unread: InvalidInput
 ) -> summaries.Summary:
     """A request that starts with a name, no scope word ("summary of Shira", "סיכום של דנה
-    לוי"): the student of that name, else the teacher; else what was wrong with it."""
+    לוי"): the student of that name, else the teacher; a student found only by a guess ("Dana"
+    read as דהן) after the teacher named as typed; else what was wrong with it."""
+    guess = None
     for kind in ("student", "teacher"):
         scope, period = parse_request(f"{kind} {request}", now=ctx.event.received_at)
         try:
-            return await _summarize(engine, ctx, scope, period)
+            summary = await _summarize(engine, ctx, scope, period)
         except NotFound:
             continue
-    raise unread
+        if not _guessed(summary):
+            return summary
+        guess = summary
+    if guess is None:
+        raise unread
+    return guess
 
 
 def _guessed(summary: summaries.Summary) -> bool:

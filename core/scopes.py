@@ -47,12 +47,15 @@ class AmbiguousStudent(InvalidInput):
 
 
 class AmbiguousTeacher(InvalidInput):
-    """Several teachers the actor may see share the name written; `emails` tell them apart."""
+    """Several teachers the actor may see share the name written; `candidates` are "name
+    (email)", the email telling them apart."""
 
-    def __init__(self, name: str, emails: list[str]) -> None:
-        super().__init__("teacher", f"several teachers are called “{name}”: {', '.join(emails)}")
+    def __init__(self, name: str, teachers: list[User]) -> None:
         self.name = name
-        self.emails = emails
+        self.emails = [t.email for t in teachers]
+        self.candidates = [f"{t.first_name} {t.last_name} ({t.email})" for t in teachers]
+        listed = ", ".join(self.emails)
+        super().__init__("teacher", f"several teachers are called “{name}”: {listed}")
 
 
 @dataclass(frozen=True)
@@ -177,27 +180,45 @@ async def _teachers(uow: UnitOfWork, actor: Actor, named: ColumnElement[bool]) -
     return list((await uow.session.scalars(statement)).all())
 
 
+def _named(typed: str, one_name: bool) -> ColumnElement[bool]:
+    """On User: the full name is `typed` in either order, as people say it ("דנה לוי", "Levi
+    Dana"), or for `one_name`, the first or last name alone is."""
+    wanted = func.ge_fold(typed)
+    named = (func.ge_fold(User.first_name + " " + User.last_name) == wanted) | (
+        func.ge_fold(User.last_name + " " + User.first_name) == wanted
+    )
+    if one_name:
+        first, last = func.ge_fold(User.first_name), func.ge_fold(User.last_name)
+        named |= (first == wanted) | (last == wanted)
+    return named
+
+
+def _named_across(pattern: str, one_name: bool) -> ColumnElement[bool]:
+    """On User: `_named` for a name typed in the other script ("מיכאל גרין" for Michael Green)."""
+    first_last = func.ge_fold(User.first_name + " " + User.last_name)
+    last_first = func.ge_fold(User.last_name + " " + User.first_name)
+    either = first_last.regexp_match(pattern) | last_first.regexp_match(pattern)
+    if one_name:
+        first, last = func.ge_fold(User.first_name), func.ge_fold(User.last_name)
+        either |= first.regexp_match(pattern) | last.regexp_match(pattern)
+    return either
+
+
 async def _teacher(uow: UnitOfWork, actor: Actor, scope: Scope) -> ResolvedScope:
     typed = nfc(scope.value or "").strip()
+    # Colleagues say "Dana" or "Green": one word is a first or last name as well.
+    one_name = len(typed.split()) == 1
     if "@" in typed:
-        named = func.lower(User.email) == typed.lower()
+        found = await _teachers(uow, actor, func.lower(User.email) == typed.lower())
     else:
-        # A name in either order, as people say it ("דנה לוי", "Levi Dana").
-        wanted = func.ge_fold(typed)
-        named = (func.ge_fold(User.first_name + " " + User.last_name) == wanted) | (
-            func.ge_fold(User.last_name + " " + User.first_name) == wanted
-        )
-    found = await _teachers(uow, actor, named)
+        found = await _teachers(uow, actor, _named(typed, one_name))
     pattern = None if found or "@" in typed else across_scripts(await fold(uow.session, typed))
-    if pattern is not None:  # "מיכאל גרין" for Michael Green: typed in the other script
-        first_last = func.ge_fold(User.first_name + " " + User.last_name)
-        last_first = func.ge_fold(User.last_name + " " + User.first_name)
-        either = first_last.regexp_match(pattern) | last_first.regexp_match(pattern)
-        found = await _teachers(uow, actor, either)
+    if pattern is not None:
+        found = await _teachers(uow, actor, _named_across(pattern, one_name))
     if not found:
         raise NotFound("Teacher", typed)
     if len(found) > 1:
-        raise AmbiguousTeacher(typed, [t.email for t in found])
+        raise AmbiguousTeacher(typed, found)
     teacher = found[0]
     written = select(Analysis.student_id).where(Analysis.teacher_id == teacher.id).correlate(None)
     return ResolvedScope(
