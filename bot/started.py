@@ -2,8 +2,8 @@
 
 An analysis starts at once when the name is exact, and after "Reply 1 or yes to start"
 otherwise; a teacher who expects that question (or sends twice) confirms as the interview's
-first message. Stored, it would be the first answer the analysis is written from; it is asked about instead,
-and the same message sent again is the answer (a question may be answered "1").
+first message. Stored, it would be the first answer the analysis is written from; it is asked
+about instead, and the same message sent again is the answer (a question may be answered "1").
 """
 
 from __future__ import annotations
