@@ -10,7 +10,7 @@ from bot.commands import Parsed
 from bot.deps import Deps
 from bot.events import Button, Reply
 from bot.i18n import isolate
-from bot.meant import named_as_typed
+from bot.meant import ask_whom, named_as_typed
 from bot.render import review_menu, review_reply
 from bot.states import CHOOSING, GENERATING, IDLE, INTERVIEWING, REVIEWING
 from core.analysis_records import InterviewSnapshot
@@ -181,6 +181,7 @@ async def on_analyze(deps: Deps, ctx: Context, parsed: Parsed) -> Replies:
             return [Reply(ctx.say("analyze_not_yours", name=isolate(parsed.argument[:40])))]
         return [Reply(ctx.say("role_refused"))]
     if not parsed.argument:
+        ask_whom(ctx, "analyze")
         return [Reply(ctx.say("analyze_ask"))]
     async with deps.uow() as uow:
         found = await students.find_students(

@@ -21,6 +21,7 @@ from bot.meant import (
     command_in_answer,
     did_you_mean,
     name_alone,
+    named_after_asking,
     near_miss,
     offer_export,
     settle,
@@ -73,7 +74,7 @@ async def idle(deps: Deps, ctx: Context, parsed: Parsed) -> list[Reply]:
     is greeted back; anything else offers the unfinished analysis, or the person's help."""
     count_message(ctx)
     # A did-you-mean button answers the message before it only: an older one runs nothing.
-    parsed = settle(parsed, take_pending(ctx))
+    parsed = named_after_asking(ctx, settle(parsed, take_pending(ctx)))
     if parsed.verb in ANYWHERE:  # the button ran `help` or `lang en`, say
         return await ANYWHERE[parsed.verb](deps, ctx, parsed)
     if parsed.verb in TEACHERS_OWN and ctx.user.actor.role not in BY_VERB[parsed.verb].roles:

@@ -14,7 +14,7 @@ from bot.deps import Deps
 from bot.events import Button, Reply
 from bot.flows import load, student_name
 from bot.i18n import isolate
-from bot.meant import named_as_typed
+from bot.meant import ask_whom, named_as_typed
 from core.analysis_records import CANCELLED
 from core.errors import AccessDenied
 from core.models import AnalysisStatus, UserRole
@@ -51,6 +51,7 @@ async def on_students(deps: Deps, ctx: Context, parsed: Parsed) -> Replies:
 async def on_history(deps: Deps, ctx: Context, parsed: Parsed) -> Replies:
     """`history NAME`: the student's analyses, newest first, each with a button that opens it."""
     if not parsed.argument:
+        ask_whom(ctx, "history")
         return [Reply(ctx.say("history_ask"))]
     async with deps.read_uow() as uow:
         found = await students.find_students(

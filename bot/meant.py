@@ -12,7 +12,8 @@ from bot.commands import Parsed, nearest, offered, parse, word
 from bot.deps import Deps
 from bot.events import Button, Reply
 from bot.i18n import isolate
-from bot.reading import intent
+from bot.reading import greeting, intent, thanked
+from bot.states import IDLE
 from core.errors import InvalidInput
 from core.models import UserRole
 from core.services import students
@@ -30,6 +31,8 @@ NAME_MATCHES = 3
 # elsewhere is that other button, what the person can do (never "I did not understand “no”").
 YES_WORDS = frozenset({"yes", "y", "yeah", "yep", "sure", "ok", "okay", "כן", "בטח", "נכון"})
 NO_WORDS = frozenset({"no", "n", "nope", "not", "לא", "ממש לא"})
+# In the state: the command that asked "Whom?" ("analyze" written alone).
+WHOM = "asked_whom"
 
 
 @dataclass(frozen=True)
@@ -155,6 +158,25 @@ async def name_alone(deps: Deps, ctx: Context, said: str) -> list[Reply] | None:
     buttons = tuple(Button(f"{word(ctx.language, v)} {said}", f"run:{v}") for v in verbs)
     names = ", ".join(isolate(s.full_name) for s in found)
     return [Reply(ctx.say("name_alone", text=said, names=names), buttons)]
+
+
+def ask_whom(ctx: Context, verb: str) -> None:
+    """`verb` came without a name ("analyze" alone, "Whom?"): the next message may be the name."""
+    if ctx.state == IDLE:  # elsewhere the next message is an answer, a note or a section
+        ctx.data[WHOM] = verb
+
+
+def named_after_asking(ctx: Context, parsed: Parsed) -> Parsed:
+    """A name answering "Whom?" is the command asked about with it ("Liam" after "analyze")."""
+    verb = ctx.data.pop(WHOM, None)
+    said = parsed.argument.strip()
+    if verb is None or parsed.verb is not None or not said or len(said.split()) > NAME_WORDS:
+        return parsed
+    if greeting(said) or thanked(said) or yes_or_no(said) is not None:
+        return parsed
+    if nearest(said, ctx.user.actor.role) is not None:  # `anlyze Liam`: a command after all
+        return parsed
+    return Parsed(verb, said, False)
 
 
 def yes_or_no(text: str) -> bool | None:
