@@ -18,6 +18,11 @@ from core.scope_words import KINDS
 from core.sections import EDITABLE_SECTIONS
 
 LANGUAGES = ("he", "en")
+# A language as people name it after `lang` ("lang english", "שפה עברית"), and its code.
+_LANGUAGE_NAMES = {
+    "he": ("he", "hebrew", "heb", "ivrit", "עברית", "עב"),
+    "en": ("en", "english", "eng", "אנגלית", "אנגלי"),
+}
 TEACHER, PRINCIPAL, ADMIN = UserRole.TEACHER, UserRole.PRINCIPAL, UserRole.ADMIN
 EVERYONE = frozenset(UserRole)
 
@@ -149,6 +154,12 @@ EXPORT_WORDS: dict[str, dict[str, tuple[str, ...]]] = {
 OFFERED = {"w_": None, "s_": SCOPE_WORDS, "p_": PERIOD_WORDS, "x_": EXPORT_WORDS}
 
 
+def language_named(text: str) -> str | None:
+    """The code of the language `text` names ("en", "English", "אנגלית"), or None."""
+    said = text.strip().lower().rstrip(".!")
+    return next((code for code, names in _LANGUAGE_NAMES.items() if said in names), None)
+
+
 def word(language: str, verb: str) -> str:
     """The word offered for `verb` to a user of `language`."""
     return BY_VERB[verb].word(language)
@@ -237,7 +248,7 @@ _TAKES_TEXT = frozenset({"analyze", "history", "students", "summary", "note", "e
 def _fits(verb: str, rest: str) -> bool:
     """True when `rest` could follow `verb`'s word: a guess from a short word needs it."""
     if verb == "lang":
-        return rest.lower() in LANGUAGES
+        return language_named(rest) is not None
     if verb == "help":
         return rest.lower().lstrip("/") in WORDS
     return bool(rest) and verb in _TAKES_TEXT
@@ -300,7 +311,7 @@ def is_control(parsed: Parsed) -> bool:
     if not parsed.argument:
         return True
     if parsed.verb == "lang":
-        return parsed.argument.lower() in LANGUAGES
+        return language_named(parsed.argument) is not None
     if parsed.verb == "help":
         return parsed.argument.lower().lstrip("/") in WORDS
     return False

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from bot import admin_commands, summary_commands
-from bot.commands import Parsed
+from bot.commands import Parsed, language_named
 from bot.deps import Deps
 from bot.events import Button, Reply
 from bot.flows import load, student_name
@@ -134,12 +134,14 @@ async def on_note_on(deps: Deps, ctx: Context, parsed: Parsed) -> Replies:
 
 
 async def on_lang(deps: Deps, ctx: Context, parsed: Parsed) -> Replies:
-    """`lang he|en`: kept in the user's settings, so every platform answers in it."""
-    if parsed.argument.lower() not in ("he", "en"):
+    """`lang he|en` (or the language's name): kept in the user's settings, so every platform
+    answers in it."""
+    code = language_named(parsed.argument)
+    if code is None:
         return [Reply(ctx.say("lang_bad"))]
     async with deps.uow() as uow:
-        await people.set_language(uow=uow, actor=ctx.user.actor, language=parsed.argument.lower())
-    ctx.user = replace(ctx.user, language=parsed.argument.lower())
+        await people.set_language(uow=uow, actor=ctx.user.actor, language=code)
+    ctx.user = replace(ctx.user, language=code)
     ctx.data.pop("language", None)
     return [Reply(ctx.say("lang_set"))]
 
