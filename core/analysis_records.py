@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -26,8 +26,10 @@ from core.models import (
 )
 from core.models.analysis import NOTES_FOR_ACTOR
 from core.policy import (
+    actor_values,
     may_edit_analysis,
     may_read_private_notes,
+    placeholder_actor,
     visible_analyses,
     visible_students,
 )
@@ -125,11 +127,7 @@ def _own_statement(
     key = (str(actor.role), lock, core, with_student)
     stmt = _OWN.get(key)
     if stmt is None:
-        placeholder = replace(
-            actor,
-            user_id=bindparam("actor_user_id"),  # type: ignore[arg-type]
-            school_id=bindparam("actor_school_id"),  # type: ignore[arg-type]
-        )
+        placeholder = placeholder_actor(actor)
         columns: list[Any] = (
             [*_READABLE, NOTES_FOR_ACTOR.label("notes_for_actor")] if core else [Analysis]
         )
@@ -159,11 +157,7 @@ def _own_statement(
 
 
 def _own_params(actor: Actor, analysis_id: uuid.UUID) -> dict[str, Any]:
-    return {
-        "analysis_id": analysis_id,
-        "actor_user_id": actor.user_id,
-        "actor_school_id": actor.school_id,
-    }
+    return {"analysis_id": analysis_id, **actor_values(actor)}
 
 
 async def load_turns(uow: UnitOfWork, analysis_id: uuid.UUID) -> list[Turn]:

@@ -11,11 +11,31 @@ security (migration 0007), so a query that forgets a condition still sees no mor
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, and_, exists, false, select, true
+from dataclasses import replace
+
+from sqlalchemy import ColumnElement, and_, bindparam, exists, false, select, true
 
 from core.actor import Actor
 from core.errors import AccessDenied
 from core.models import Analysis, Class, ClassEnrollment, Student, User, UserRole
+
+
+def placeholder_actor(actor: Actor) -> Actor:
+    """`actor` with its ids as the named parameters `actor_user_id` and `actor_school_id`.
+
+    For statements compiled once per role and run with each actor's ids as values: the rules
+    below then render `= :actor_school_id` instead of the ids themselves.
+    """
+    return replace(
+        actor,
+        user_id=bindparam("actor_user_id"),  # type: ignore[arg-type]
+        school_id=bindparam("actor_school_id"),  # type: ignore[arg-type]
+    )
+
+
+def actor_values(actor: Actor) -> dict[str, object]:
+    """The values of `placeholder_actor`'s parameters for `actor`."""
+    return {"actor_user_id": actor.user_id, "actor_school_id": actor.school_id}
 
 
 def teaches_student(teacher_id: object) -> ColumnElement[bool]:

@@ -10,9 +10,11 @@ the actor may see (every school for an admin), so a name outside it is simply no
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, func, select
+from sqlalchemy import ARRAY, ColumnElement, Text, Uuid, and_, any_, bindparam, exists, func, select
 from sqlalchemy.orm import aliased
 
 from core.actor import Actor
@@ -73,6 +75,9 @@ class ResolvedScope:
     students: ColumnElement[bool] | None = None
     # The one school the scope's analyses lie in, when it is one (their `school_id`, 0017).
     school_id: uuid.UUID | None = None
+    # The values of the named parameters in the conditions above (`scope_*`): a statement
+    # compiled once from one scope of a kind runs for another with these (summary_statements).
+    values: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def analysed(self) -> ColumnElement[bool]:
@@ -80,7 +85,12 @@ class ResolvedScope:
         return self.roster if self.students is None else self.students
 
 
-def _enrolled(class_ids: list[uuid.UUID]) -> ColumnElement[bool]:
+def _ids(name: str, ids: list[uuid.UUID]) -> Any:
+    """`= ANY (:name)` of an array parameter: one statement for any number of ids."""
+    return any_(bindparam(name, ids, type_=ARRAY(Uuid)))
+
+
+def _enrolled(class_ids: Any) -> ColumnElement[bool]:
     # Its own alias, correlated to the student only: inside a statement that reads enrollments
     # itself (coverage by class) the table would otherwise be that statement's enrollment row.
     enrollment = aliased(ClassEnrollment)
@@ -88,7 +98,7 @@ def _enrolled(class_ids: list[uuid.UUID]) -> ColumnElement[bool]:
         select(enrollment.id)
         .where(
             enrollment.student_id == Student.id,
-            enrollment.class_id.in_(class_ids),
+            enrollment.class_id == class_ids,
             enrollment.dropped_at.is_(None),
         )
         .correlate(Student)
@@ -111,14 +121,15 @@ async def _school(uow: UnitOfWork, actor: Actor, scope: Scope) -> ResolvedScope:
         raise AccessDenied("other_school", resource="School", resource_id=scope.value)
     if found is None:
         raise NotFound("School", scope.value or "")
-    school_id = found.id
+    school = bindparam("scope_school_id", found.id, type_=Uuid)
     return ResolvedScope(
         scope,
         found.name,
-        Student.school_id == school_id,
-        Student.school_id == school_id,
-        Class.school_id == school_id,
-        school_id=school_id,
+        Student.school_id == school,
+        Student.school_id == school,
+        Class.school_id == school,
+        school_id=found.id,
+        values={"scope_school_id": found.id},
     )
 
 
@@ -134,7 +145,8 @@ async def _district(uow: UnitOfWork, actor: Actor, scope: Scope) -> ResolvedScop
     if district is None:
         raise NotFound("District", scope.value or "")
     schools = select(School.id).where(
-        School.district_id == district.id, School.deleted_at.is_(None)
+        School.district_id == bindparam("scope_district_id", district.id, type_=Uuid),
+        School.deleted_at.is_(None),
     )
     return ResolvedScope(
         scope,
@@ -142,6 +154,7 @@ async def _district(uow: UnitOfWork, actor: Actor, scope: Scope) -> ResolvedScop
         Student.school_id.in_(schools),
         Student.school_id.in_(schools),
         Class.school_id.in_(schools),
+        values={"scope_district_id": district.id},
     )
 
 
@@ -158,15 +171,16 @@ async def _class(uow: UnitOfWork, actor: Actor, scope: Scope) -> ResolvedScope:
     if not rows:
         raise NotFound("Class", scope.value or "")
     ids = [row.id for row in rows]
-    enrolled = _enrolled(ids)
+    enrolled = _enrolled(_ids("scope_class_ids", ids))
     schools = {row.school_id for row in rows}
     return ResolvedScope(
         scope,
         rows[0].name,
         enrolled,
         enrolled,
-        Class.id.in_(ids),
+        Class.id == _ids("scope_class_ids", ids),
         school_id=schools.pop() if len(schools) == 1 else None,
+        values={"scope_class_ids": ids},
     )
 
 
@@ -220,14 +234,16 @@ async def _teacher(uow: UnitOfWork, actor: Actor, scope: Scope) -> ResolvedScope
     if len(found) > 1:
         raise AmbiguousTeacher(typed, found)
     teacher = found[0]
-    written = select(Analysis.student_id).where(Analysis.teacher_id == teacher.id).correlate(None)
+    named_id = bindparam("scope_teacher_id", teacher.id, type_=Uuid)
+    written = select(Analysis.student_id).where(Analysis.teacher_id == named_id).correlate(None)
     return ResolvedScope(
         scope,
         f"{teacher.first_name} {teacher.last_name}",
-        teaches_student(teacher.id),
-        Analysis.teacher_id == teacher.id,
-        and_(Class.teacher_id == teacher.id, Class.is_active.is_(True)),
+        teaches_student(named_id),
+        Analysis.teacher_id == named_id,
+        and_(Class.teacher_id == named_id, Class.is_active.is_(True)),
         students=Student.id.in_(written),
+        values={"scope_teacher_id": teacher.id},
     )
 
 
@@ -271,19 +287,21 @@ async def _student(uow: UnitOfWork, actor: Actor, scope: Scope) -> ResolvedScope
 
 
 def _one_student(scope: Scope, student: Student) -> ResolvedScope:
+    named_id = bindparam("scope_student_id", student.id, type_=Uuid)
     in_class = Class.id.in_(
         select(ClassEnrollment.class_id).where(
-            ClassEnrollment.student_id == student.id, ClassEnrollment.dropped_at.is_(None)
+            ClassEnrollment.student_id == named_id, ClassEnrollment.dropped_at.is_(None)
         )
     )
     return ResolvedScope(
         scope,
         f"{student.first_name} {student.last_name}",
-        Student.id == student.id,
-        Analysis.student_id == student.id,
+        Student.id == named_id,
+        Analysis.student_id == named_id,
         in_class,
         student.id,
         school_id=student.school_id,
+        values={"scope_student_id": student.id},
     )
 
 
@@ -295,9 +313,13 @@ async def resolve_scope(uow: UnitOfWork, actor: Actor, scope: Scope) -> Resolved
         return await _district(uow, actor, scope)
     if scope.kind == "grade":
         level = (scope.value or "").strip()
-        spellings = grade_spellings(level)
-        grade = Student.grade_level.in_(spellings)
-        return ResolvedScope(scope, level, grade, grade, Class.grade_level.in_(spellings))
+        spellings = list(grade_spellings(level))
+        named = bindparam("scope_grades", spellings, type_=ARRAY(Text))
+        grade = Student.grade_level == any_(named)
+        return ResolvedScope(
+            scope, level, grade, grade, Class.grade_level == any_(named),
+            values={"scope_grades": spellings},
+        )  # fmt: skip
     if scope.kind == "class":
         return await _class(uow, actor, scope)
     if scope.kind == "teacher":

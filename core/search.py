@@ -5,7 +5,6 @@ What matches and what does not is documented in docs/names.md (linked from the R
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import (
@@ -27,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.actor import Actor
 from core.models import Student
 from core.ordering import hebrew_order
-from core.policy import visible_students
+from core.policy import actor_values, placeholder_actor, visible_students
 from core.transliteration import across_scripts
 
 # Below this a single typo changes too much of a name to be a safe guess.
@@ -166,11 +165,7 @@ def search_for(
     key = (str(actor.role), fuzzy, bool(variants))
     template = _TEMPLATES.get(key)
     if template is None:
-        placeholder = replace(
-            actor,
-            user_id=bindparam("actor_user_id"),  # type: ignore[arg-type]
-            school_id=bindparam("actor_school_id"),  # type: ignore[arg-type]
-        )
+        placeholder = placeholder_actor(actor)
         patterns: tuple[Any, Any, Any] = (
             bindparam("starts"),
             bindparam("word_starts"),
@@ -194,8 +189,7 @@ def search_for(
         "word_starts": word_starts,
         "contains": contains,
         "limit": limit,
-        "actor_user_id": actor.user_id,
-        "actor_school_id": actor.school_id,
+        **actor_values(actor),
     }
     if variants:
         params["swaps"] = variants

@@ -12,9 +12,11 @@ from sqlalchemy import (
     ARRAY,
     JSON,
     ColumnElement,
+    DateTime,
     Uuid,
     and_,
     any_,
+    bindparam,
     cast,
     exists,
     func,
@@ -58,7 +60,11 @@ COMPLETED = Analysis.status == AnalysisStatus.COMPLETED
 def _in_period(period: Period | None) -> list[ColumnElement[bool]]:
     if period is None:
         return []
-    return [Analysis.created_at >= period.start, Analysis.created_at < period.end]
+    # Named, like the scope's and the actor's values: core/scoped_statements compiles a
+    # statement once per shape and runs it with each call's values.
+    start = bindparam("period_start", period.start, type_=DateTime(timezone=True))
+    end = bindparam("period_end", period.end, type_=DateTime(timezone=True))
+    return [Analysis.created_at >= start, Analysis.created_at < end]
 
 
 # The services that run these statements plan per school (`@service(per_school_plans=True)`,
@@ -67,7 +73,8 @@ def _in_period(period: Period | None) -> list[ColumnElement[bool]]:
 # generic plan that cannot: Year 1 bench, themes 37 ms -> 99 ms), and no parallel workers, whose
 # plans start from a parallel seq scan of every school's students (Year 3: 225,000 rows read for
 # a school's 750) where a serial plan reads the school's students from an index. (JIT is off for
-# every connection: core/db.py.)
+# every connection: core/db.py.) Scopes read by their keys (a student, a class, a teacher) plan
+# generic instead, once per connection (scoped_statements.KEYED_KINDS).
 
 
 def analysis_filter(
@@ -84,7 +91,11 @@ def analysis_filter(
         resolved.analyses,
         *_in_period(period),
     ]
-    school = resolved.school_id if actor.role is UserRole.ADMIN else actor.school_id
+    school: Any = actor.school_id  # a value, or placeholder_actor's named parameter
+    if actor.role is UserRole.ADMIN:
+        school = resolved.school_id
+        if school is not None:
+            school = bindparam("scope_analyses_school_id", school, type_=Uuid)
     if school is not None:
         # The school's analyses of the period by their school key (0017), then their students
         # by a hashed join: the same condition as the principal's row-level rule, so the

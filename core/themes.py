@@ -16,7 +16,19 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from sqlalchemy import ColumnElement, Float, case, cast, func, literal, select
+from sqlalchemy import (
+    ARRAY,
+    ColumnElement,
+    Float,
+    Text,
+    any_,
+    bindparam,
+    case,
+    cast,
+    func,
+    literal,
+    select,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -115,8 +127,11 @@ async def placeholder_keys(session: AsyncSession) -> tuple[str, ...]:
 
 
 def not_a_theme(key: ColumnElement[Any], keys: tuple[str, ...]) -> ColumnElement[bool]:
-    """True for a theme key that holds no theme (`keys`: `placeholder_keys`)."""
-    return key.in_(keys)
+    """True for a theme key that holds no theme (`keys`: `placeholder_keys`).
+
+    `keys` is the named array parameter `placeholder_keys`: one SQL text for any keys.
+    """
+    return key == any_(bindparam("placeholder_keys", list(keys), type_=ARRAY(Text)))
 
 
 @functools.cache

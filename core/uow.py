@@ -17,6 +17,7 @@ wrote student data without auditing it is refused and rolled back there.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from types import TracebackType
 from typing import Any
 
@@ -275,15 +276,7 @@ class UnitOfWork:
         if statement.writes_student_data and not rows:
             await self.rollback()
             raise AuditMissing("a statement writing student data with no audit row queued")
-        if self._driver is not None:
-            if not self._driver.active:
-                await self._driver.begin(actor, checked_by_statement=statement.reports_acting)
-            driver = self._driver.connection
-        else:
-            connection = await self.session.connection()
-            driver = (await connection.get_raw_connection()).driver_connection
-        if driver is None or not driver.is_in_transaction():
-            raise RuntimeError("run_audited outside a transaction")
+        driver = await self._transaction_driver(actor, statement)
         values = {**params, "audit": audit_json(rows)}
         row = await driver.fetchrow(statement.sql, *statement.args(values))
         if self._driver is not None and self._driver.unconfirmed:
@@ -297,6 +290,33 @@ class UnitOfWork:
                 raise AuditMissing("student data written without an audit row")
             self._audited_in_statements += int(row["audited"] or 0)
         return row
+
+    async def _transaction_driver(self, actor: Actor, statement: DriverStatement) -> Any:
+        """The asyncpg connection of this unit's open transaction (begun if on the driver)."""
+        if self._driver is not None:
+            if not self._driver.active:
+                await self._driver.begin(actor, checked_by_statement=statement.reports_acting)
+            driver = self._driver.connection
+        else:
+            connection = await self.session.connection()
+            driver = (await connection.get_raw_connection()).driver_connection
+        if driver is None or not driver.is_in_transaction():
+            raise RuntimeError("a driver statement outside a transaction")
+        return driver
+
+    async def read_row(self, statement: DriverStatement, params: Mapping[str, Any]) -> Any:
+        """Run a statement that writes nothing in this unit's transaction; its one row.
+
+        For reads compiled once and run with each call's values (core/scoped_statements):
+        no ORM or Core execution on top. It acts as the unit's actor (`act_as` first).
+        """
+        actor = self.actor
+        if actor is None:
+            raise RuntimeError("read_row needs a unit acting as someone (act_as)")
+        if statement.writes_student_data or statement.reports_acting:
+            raise RuntimeError("read_row runs reads only (run_audited writes)")
+        driver = await self._transaction_driver(actor, statement)
+        return await driver.fetchrow(statement.sql, *statement.args(params))
 
     async def run_single(self, statement: DriverStatement, params: dict[str, Any]) -> Any:
         """One statement on a pooled driver connection, in its own implicit transaction; its row.

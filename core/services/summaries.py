@@ -20,6 +20,7 @@ from core.models import AnalysisStatus, AuditAction, UserRole
 from core.periods import Period
 from core.policy import require_role
 from core.scope_words import Scope
+from core.scoped_statements import read_scoped
 from core.scopes import ResolvedScope, resolve_scope
 from core.sections import SECTIONS
 from core.summary_queries import combined, statements
@@ -148,9 +149,12 @@ async def _build(
     uow: UnitOfWork, actor: Actor, resolved: ResolvedScope, period: Period | None
 ) -> Summary:
     keys = await placeholder_keys(uow.session)
-    statement = combined(statements(actor, resolved, period, keys))
-    found = (await uow.session.execute(statement)).one()
-    sections: dict[str, list[Any]] = dict(found._mapping)
+    found = await read_scoped(
+        uow, "summary", actor, resolved, period,
+        lambda acting: combined(statements(acting, resolved, period, keys)),
+        {"placeholder_keys": list(keys)},
+    )  # fmt: skip
+    sections: dict[str, list[Any]] = dict(found)
     totals, themes = sections["totals"], sections["themes"]
     confidence = next((r[5] for r in totals if r[0] == AnalysisStatus.COMPLETED), None)
     return Summary(

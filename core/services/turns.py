@@ -36,7 +36,7 @@ from core.models import (
     ConversationRole,
     UserRole,
 )
-from core.policy import may_edit_analysis
+from core.policy import actor_values, may_edit_analysis
 from core.uow import UnitOfWork
 
 
@@ -82,8 +82,7 @@ def _params(
 ) -> dict[str, Any]:
     return {
         "analysis_id": analysis_id,
-        "actor_user_id": actor.user_id,
-        "actor_school_id": actor.school_id,
+        **actor_values(actor),
         "may_edit": actor.role is UserRole.TEACHER,
         "role": str(role),
         "content": content,

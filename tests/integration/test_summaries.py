@@ -398,3 +398,23 @@ def test_periods_follow_the_israeli_school_calendar(
     period = parse_period(keyword, now=now)
     assert (period.first.isoformat(), period.last.isoformat()) == (first, last)
     assert period.end > period.start
+
+
+async def test_one_compiled_summary_serves_every_school_and_scope_of_its_shape(
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    # Each shape's statement is built once per process and run with each call's values
+    # (core/scoped_statements): a value frozen in from the first call would show school A's
+    # numbers to B's principal, or one class's to another.
+    world = await seed(session_factory)
+    assert_school_a(await run(session_factory, world.actors["principal_a"], "school this-term"))
+    other = await run(session_factory, world.actors["principal_b"], "school this-term")
+    assert (other.name, other.total, other.flagged) == ("ברוש", 1, 1)
+    assert [(c.label, c.active, c.covered) for c in other.by_class] == [("ה'1", 1, 1)]
+    assert_school_a(await run(session_factory, world.actors["principal_a"], "school this-term"))
+    first = await run(session_factory, world.actors["principal_a"], "class ה'1 this-term")
+    second = await run(session_factory, world.actors["principal_a"], "class ו'1 this-term")
+    assert [(c.label, c.active) for c in first.by_class] == [("ה'1", 3)]
+    assert [(c.label, c.active) for c in second.by_class] == [("ו'1", 2)]
+    year = await run(session_factory, world.actors["principal_a"], "school 2026-06-01..2027-01-31")
+    assert year.total > 7  # the June analysis: the period's bounds are values too
