@@ -19,12 +19,20 @@ GREETINGS: dict[str, str] = {
     **dict.fromkeys(("good evening", "ערב טוב"), "evening"),
     **dict.fromkeys(("good night", "night", "לילה טוב"), "night"),
     **dict.fromkeys(
+        ("bye", "goodbye", "good bye", "bye bye", "bye for now", "see you", "see you later",
+         "see you tomorrow", "talk later", "talk to you later", "later",
+         "להתראות", "ביי", "ביביי", "ביי ביי", "נתראה", "נתראה מחר", "נדבר", "נדבר מחר"),
+        "bye",
+    ),
+    **dict.fromkeys(
         ("how are you", "how are you doing", "how is it going", "how is everything",
          "what is up", "wassup", "sup",
          "מה שלומך", "מה שלומכם", "מה נשמע", "מה קורה", "מה המצב", "מה העניינים", "מה איתך"),
         "well",
     ),
 }  # fmt: skip
+# Greetings that end a conversation: answered in kind, without a pointer to help.
+FAREWELLS = frozenset({"bye", "night"})
 # Thanks are answered with a short "you're welcome", not "I did not understand".
 THANKS = frozenset({
     "thanks", "thank you", "thanks a lot", "thank you very much", "thank you so much",

@@ -29,7 +29,7 @@ from bot.meant import (
     typo_in_text,
     yes_or_no,
 )
-from bot.reading import greeting, thanked
+from bot.reading import farewell, greeting, thanked
 from bot.render import review_buttons, review_menu, review_prompt, section_buttons
 from bot.started import confirming
 from bot.states import CHOOSING, GENERATING, IDLE, INTERVIEWING, REVIEWING
@@ -93,8 +93,8 @@ async def idle(deps: Deps, ctx: Context, parsed: Parsed) -> list[Reply]:
     offered = await flows.unfinished(deps, ctx)
     if offered is not None:  # "good morning" first, then what waits for the teacher
         return [*lead, flows.offer(ctx, offered)]
-    if lead:
-        return [Reply(f"{lead[0].text} {ctx.say('greet_help')}")]
+    if lead:  # a goodbye is not told where help is
+        return lead if farewell(said) else [Reply(f"{lead[0].text} {ctx.say('greet_help')}")]
     if not said:
         return [role_help(ctx)]
     # A name, or a word the person meant as a command (the nearest command, if one is near);
@@ -176,6 +176,9 @@ async def interviewing(deps: Deps, ctx: Context, parsed: Parsed) -> list[Reply]:
         return asked  # `cancle` or "never mind" stored as the answer was a command lost
     if pending is None and (asked := await confirming(deps, ctx, text)):
         return asked  # "1" to confirm the student, after the interview began
+    if pending is None and (leaving := farewell(text)):  # "bye": the interview waits
+        name = flows.student_name(await flows.load(deps, ctx, ctx.analysis_id))
+        return [Reply(ctx.say(f"greet_{leaving}")), Reply(ctx.say("bye_interview", name=name))]
     # A did-you-mean question answered by a new message instead: its message is neither run nor
     # stored, and the teacher is told so rather than left to think it was.
     dropped = pending.text if pending is not None and text != pending.text else None

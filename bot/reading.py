@@ -24,6 +24,7 @@ from bot.everyday import (
     ABOUT_THE_SCHOOL,
     ASKING_FLAGGED,
     COUNTING,
+    FAREWELLS,
     FLAGGED_FORMS,
     GREETINGS,
     HELP_PHRASES,
@@ -105,6 +106,12 @@ def _without_period(words: list[str], *, at_end: bool) -> tuple[list[str], str]:
 def greeting(text: str) -> str | None:
     """The kind of greeting `text` is (`hello`, `morning`, `well`...), or None."""
     return GREETINGS.get(" ".join(_lowered(_said(text))))
+
+
+def farewell(text: str) -> str | None:
+    """The kind of goodbye `text` is (`bye`, `night`), or None."""
+    kind = greeting(text)
+    return kind if kind in FAREWELLS else None
 
 
 def thanked(text: str) -> bool:
