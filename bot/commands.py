@@ -9,6 +9,7 @@ people write instead of a command word is `bot.everyday`; how a message is read 
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass
 
 from bot.phrasing import known
@@ -188,6 +189,10 @@ def section_word(language: str, section: str) -> str:
     return SECTION_WORDS[section]["he" if language == "he" else "en"][0]
 
 
+# A section's name is its first word or two, on the message's first line.
+_LEADING = re.compile(r"\s*(\S+)(?:[ \t]+(\S+))?")
+
+
 def section_named(text: str) -> str | None:
     """The section `text` names (a word of either language, or its number in the menu)."""
     folded = " ".join(text.lower().split())
@@ -197,6 +202,21 @@ def section_named(text: str) -> str | None:
         if folded in (*words["en"], *words["he"], section.lower()):
             return section
     return None
+
+
+def section_and_text(argument: str) -> tuple[str | None, str]:
+    """The section `argument` starts with ("strengths Reads well", "2 Reads well", "סגנון
+    למידה ...") and the text after it, its lines kept; (None, argument) when it names none."""
+    match = _LEADING.match(argument)
+    if match is None:
+        return None, argument
+    first, second = match.group(1), match.group(2)
+    if second is not None and (section := section_named(f"{first} {second}")):
+        return section, argument[match.end() :].strip()
+    section = section_named(first)
+    if section is not None:
+        return section, argument[match.end(1) :].strip()
+    return None, argument
 
 
 def request_in_english(argument: str) -> str:

@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from bot import flows, lookups, opened
-from bot.commands import BY_VERB, Parsed, section_named
+from bot.commands import BY_VERB, Parsed, section_and_text
 from bot.deps import Deps
 from bot.events import Reply
 from bot.help import count_message, not_understood, on_help, role_help
@@ -259,12 +259,14 @@ async def reviewing(deps: Deps, ctx: Context, parsed: Parsed) -> list[Reply]:
             await review.flag_for_review(uow=uow, actor=actor, analysis_id=analysis_id)
             return [review_menu(ctx.language, ctx.say("flagged"))]
         if verb == "edit":
-            section = section_named(argument) if argument else None
+            section, text = section_and_text(argument)
             if section is None:
                 ctx.data["awaiting"] = "section"
                 return [section_buttons(ctx.language)]
-            ctx.data["awaiting"] = f"edit:{section}"
-            return [Reply(ctx.say("edit_prompt", section=ctx.say(section)))]
+            if not text:  # the section named (a button, a number): its text comes next
+                ctx.data["awaiting"] = f"edit:{section}"
+                return [Reply(ctx.say("edit_prompt", section=ctx.say(section)))]
+            verb, argument, awaiting = None, text, f"edit:{section}"  # "edit strengths Reads well"
         if verb == "note" and not argument:
             ctx.data["awaiting"] = "note"
             return [Reply(ctx.say("note_prompt"))]
