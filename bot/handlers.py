@@ -176,9 +176,8 @@ async def interviewing(deps: Deps, ctx: Context, parsed: Parsed) -> list[Reply]:
         return asked  # `cancle` or "never mind" stored as the answer was a command lost
     if pending is None and (asked := await confirming(deps, ctx, text)):
         return asked  # "1" to confirm the student, after the interview began
-    if pending is None and (leaving := farewell(text)):  # "bye": the interview waits
-        name = flows.student_name(await flows.load(deps, ctx, ctx.analysis_id))
-        return [Reply(ctx.say(f"greet_{leaving}")), Reply(ctx.say("bye_interview", name=name))]
+    if pending is None and (greeted := greeting(text)):  # "good morning" is no answer
+        return [Reply(ctx.say(f"greet_{greeted}")), *await _after_greeting(deps, ctx, text)]
     # A did-you-mean question answered by a new message instead: its message is neither run nor
     # stored, and the teacher is told so rather than left to think it was.
     dropped = pending.text if pending is not None and text != pending.text else None
@@ -194,6 +193,15 @@ async def interviewing(deps: Deps, ctx: Context, parsed: Parsed) -> list[Reply]:
         )
     lead = [Reply(ctx.say("pending_dropped", text=dropped[:SHOWN]))] if dropped else []
     return await flows.advance(deps, ctx, snapshot, final=True, lead=lead)
+
+
+async def _after_greeting(deps: Deps, ctx: Context, said: str) -> list[Reply]:
+    """After a greeting mid-interview: the question again; after a goodbye, that it waits."""
+    assert ctx.analysis_id is not None
+    if not farewell(said):
+        return await flows.ask_again(deps, ctx)
+    name = flows.student_name(await flows.load(deps, ctx, ctx.analysis_id))
+    return [Reply(ctx.say("bye_interview", name=name))]
 
 
 async def generating(deps: Deps, ctx: Context, parsed: Parsed) -> list[Reply]:
