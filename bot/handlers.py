@@ -18,7 +18,6 @@ from bot.help import count_message, not_understood, on_help, role_help
 from bot.interview import estimate_tokens
 from bot.meant import (
     SHOWN,
-    command_in_answer,
     did_you_mean,
     name_alone,
     named_after_asking,
@@ -29,9 +28,9 @@ from bot.meant import (
     typo_in_text,
     yes_or_no,
 )
+from bot.not_answers import not_an_answer
 from bot.reading import farewell, greeting, thanked
-from bot.render import review_buttons, review_menu, review_prompt, section_buttons
-from bot.started import confirming
+from bot.render import menu_choice, review_menu, review_prompt, section_buttons
 from bot.states import CHOOSING, GENERATING, IDLE, INTERVIEWING, REVIEWING
 from core.models import ConversationRole
 from core.services import analyses, review, turns
@@ -172,12 +171,8 @@ async def interviewing(deps: Deps, ctx: Context, parsed: Parsed) -> list[Reply]:
     text = parsed.argument
     if not text:
         return [Reply(ctx.say("in_interview")), *await flows.ask_again(deps, ctx)]
-    if pending is None and (asked := command_in_answer(ctx, text)):
-        return asked  # `cancle` or "never mind" stored as the answer was a command lost
-    if pending is None and (asked := await confirming(deps, ctx, text)):
-        return asked  # "1" to confirm the student, after the interview began
-    if pending is None and (greeted := greeting(text)):  # "good morning" is no answer
-        return [Reply(ctx.say(f"greet_{greeted}")), *await _after_greeting(deps, ctx, text)]
+    if pending is None and (asked := await not_an_answer(deps, ctx, text)):
+        return asked  # `cancle`, "good morning" or a confirming "1" stored as the answer
     # A did-you-mean question answered by a new message instead: its message is neither run nor
     # stored, and the teacher is told so rather than left to think it was.
     dropped = pending.text if pending is not None and text != pending.text else None
@@ -195,15 +190,6 @@ async def interviewing(deps: Deps, ctx: Context, parsed: Parsed) -> list[Reply]:
     return await flows.advance(deps, ctx, snapshot, final=True, lead=lead)
 
 
-async def _after_greeting(deps: Deps, ctx: Context, said: str) -> list[Reply]:
-    """After a greeting mid-interview: the question again; after a goodbye, that it waits."""
-    assert ctx.analysis_id is not None
-    if not farewell(said):
-        return await flows.ask_again(deps, ctx)
-    name = flows.student_name(await flows.load(deps, ctx, ctx.analysis_id))
-    return [Reply(ctx.say("bye_interview", name=name))]
-
-
 async def generating(deps: Deps, ctx: Context, parsed: Parsed) -> list[Reply]:
     """Only reached after a crash mid-generation: generate again from the stored turns."""
     assert ctx.analysis_id is not None
@@ -212,17 +198,6 @@ async def generating(deps: Deps, ctx: Context, parsed: Parsed) -> list[Reply]:
         ctx.go(REVIEWING, snapshot.analysis_id)
         return await reviewing(deps, ctx, parsed)
     return await flows.generate(deps, ctx, snapshot)
-
-
-def menu_choice(ctx: Context, parsed: Parsed) -> Parsed:
-    """A typed number (`3`, `#3`) in review is the review menu's button of that number."""
-    text = parsed.argument.strip().lstrip("#") if parsed.verb is None else ""
-    if ctx.data.get("awaiting") is None and text.isdecimal():
-        buttons = review_buttons(ctx.language)
-        if 1 <= int(text) <= len(buttons):
-            verb, _, argument = buttons[int(text) - 1].action.partition(":")
-            return Parsed(verb, argument, True)
-    return parsed
 
 
 async def reviewing(deps: Deps, ctx: Context, parsed: Parsed) -> list[Reply]:
@@ -238,7 +213,7 @@ async def reviewing(deps: Deps, ctx: Context, parsed: Parsed) -> list[Reply]:
         return near_miss(ctx, parsed.argument) or review_prompt(ctx.language, awaiting, said)
     if parsed.verb == "run" and pending:  # the command instead of the text it interrupted
         ctx.data.pop("awaiting", None)
-    parsed = settle(menu_choice(ctx, parsed), pending)
+    parsed = settle(menu_choice(parsed, ctx.data.get("awaiting"), ctx.language), pending)
     awaiting = ctx.data.get("awaiting")
     if parsed.verb in ANYWHERE and parsed.verb != "finish":  # a misspelt control word, yes
         return await ANYWHERE[parsed.verb](deps, ctx, parsed)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.commands import section_word
+from bot.commands import Parsed, section_word
 from bot.events import Button, Reply
 from bot.i18n import isolate, t
 from core.sections import EDITABLE_SECTIONS, LIST_SECTIONS, SECTIONS
@@ -99,3 +99,15 @@ def review_reply(
     """The analysis with its review menu."""
     text = render_analysis(language, student_name, teacher_name, results, edits)
     return review_menu(language, text, "")
+
+
+def menu_choice(parsed: Parsed, awaiting: str | None, language: str) -> Parsed:
+    """A typed number (`3`, `#3`) in review, with nothing awaited, is the review menu's button
+    of that number."""
+    text = parsed.argument.strip().lstrip("#") if parsed.verb is None else ""
+    if awaiting is None and text.isdecimal():
+        buttons = review_buttons(language)
+        if 1 <= int(text) <= len(buttons):
+            verb, _, argument = buttons[int(text) - 1].action.partition(":")
+            return Parsed(verb, argument, True)
+    return parsed
