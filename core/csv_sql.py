@@ -13,7 +13,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, Numeric, SQLColumnExpression, Text, case, cast, func, literal
+from sqlalchemy import (
+    ColumnElement,
+    Numeric,
+    SQLColumnExpression,
+    Text,
+    any_,
+    case,
+    cast,
+    func,
+    literal,
+)
+from sqlalchemy.dialects.postgresql import array
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -21,7 +32,10 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 def guarded(value: SQLColumnExpression[Any]) -> ColumnElement[str]:
     """A text cell: empty for NULL; an apostrophe before a formula's first character."""
     text = func.coalesce(cast(value, Text), literal(""))
-    return case((func.left(text, 1).in_(FORMULA_START), literal("'") + text), else_=text)
+    # `= ANY (ARRAY[...])`, not IN: an IN list is filled in by SQLAlchemy at execution, and
+    # the export's statement is compiled once and run by asyncpg (core/scoped_statements).
+    formula = func.left(text, 1) == any_(array(FORMULA_START))
+    return case((formula, literal("'") + text), else_=text)
 
 
 def quoted(cell: ColumnElement[str]) -> ColumnElement[str]:

@@ -72,6 +72,9 @@ def compiled(key: Hashable, actor: Actor, build: Build, named: dict[str, Any]) -
 
 def _compile(select: AnySelect, named: dict[str, Any]) -> DriverStatement:
     first = compose("{statement}", statement=select)
+    if "POSTCOMPILE" in first.sql:
+        # SQLAlchemy fills an IN list in at execution; asyncpg would be sent its placeholder.
+        raise ValueError("an IN list in a statement compiled once: write = ANY (array) instead")
     frozen = {k: v for k, v in first.defaults.items() if k not in named}
     unnamed = sorted(k for k, v in frozen.items() if isinstance(v, _PER_CALL))
     if unnamed:

@@ -24,17 +24,20 @@ from sqlalchemy import (
     column,
     func,
     literal,
+    literal_column,
     select,
-    text,
 )
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 
 from core.actor import Actor
 from core.audit import record, service
 from core.csv_sql import fixed, guarded, line, text_cell
 from core.db import AnySelect
+from core.driver_sql import DriverStatement
 from core.models import Analysis, AuditAction, School, Student, User
 from core.periods import SCHOOL_TZ, Period
 from core.scope_words import Scope
+from core.scoped_statements import read_scoped
 from core.scopes import ResolvedScope, resolve_scope
 from core.sections import LIST_SECTIONS, SECTIONS
 from core.summary_queries import analysis_filter
@@ -130,7 +133,11 @@ def _line() -> ColumnElement[str]:
 
 
 def _statement(actor: Actor, resolved: ResolvedScope, period: Period | None) -> AnySelect:
-    """Each visible analysis's student id and CSV line, oldest first."""
+    """One row: how many analyses, their CSV lines oldest first, and their students' ids.
+
+    Aggregated in the database: read row by row, the lines cost more client CPU than the
+    database spent writing them (Year 3, a school's 2,481 rows: 16.5 ms of process CPU).
+    """
     # Each cell computed once, in a subquery kept whole (OFFSET 0): flattened, the guard and
     # the quoting would repeat a cell's expression (the list sections' sub-SELECTs) 3 times.
     computed = (
@@ -148,11 +155,20 @@ def _statement(actor: Actor, resolved: ResolvedScope, period: Period | None) -> 
         .offset(0)
         .subquery("computed")
     )
-    return (
-        select(computed.c.student_id, _line())
-        .select_from(computed)
-        .order_by(computed.c.created_at, computed.c.id)
+    lines = select(
+        computed.c.student_id, computed.c.created_at, computed.c.id, _line().label("line")
+    ).subquery("lines")
+    newline = literal_column("E'\\r\\n'", Text)
+    ordered = aggregate_order_by(newline, lines.c.created_at, lines.c.id)
+    return select(
+        func.count().label("rows"),
+        func.coalesce(func.string_agg(lines.c.line, ordered), "").label("lines"),
+        func.array_agg(lines.c.student_id.distinct()).label("students"),
     )
+
+
+# Times are written in the school's zone, with its offset (ISO 8601, whole seconds).
+_SCHOOL_ZONE = DriverStatement(f"SELECT set_config('timezone', '{SCHOOL_TZ.key}', true)", ())
 
 
 @service(per_school_plans=True)
@@ -162,15 +178,13 @@ async def export_analyses(
     """Every analysis in the scope and period the actor may see, as CSV (one row each)."""
     scope = scope or Scope()
     resolved = await resolve_scope(uow, actor, scope)
-    # Times are written in the school's zone, with its offset (ISO 8601, whole seconds).
-    await uow.session.execute(
-        text("SELECT set_config('timezone', :zone, true)"), {"zone": SCHOOL_TZ.key}
-    )
-    statement = _statement(actor, resolved, period)
-    found = (await uow.session.execute(statement)).all()
-    lines = [",".join(COLUMNS), *(r[1] for r in found)]
-    ordered = tuple(sorted({r[0] for r in found}, key=str))
-    count = len(found)
+    await uow.read_row(_SCHOOL_ZONE, {})
+    found = await read_scoped(
+        uow, "export", actor, resolved, period,
+        lambda acting: _statement(acting, resolved, period),
+    )  # fmt: skip
+    count = int(found["rows"])
+    ordered = tuple(sorted(found["students"] or (), key=str))
     record(
         uow,
         actor,
@@ -183,5 +197,6 @@ async def export_analyses(
         format="csv",
     )
     await uow.commit()
-    content = BOM + "\r\n".join(lines) + "\r\n"
+    body = found["lines"] + "\r\n" if count else ""
+    content = BOM + ",".join(COLUMNS) + "\r\n" + body
     return ExportFile(_filename(scope, period), content.encode("utf-8"), count, ordered)

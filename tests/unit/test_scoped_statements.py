@@ -39,3 +39,12 @@ def test_a_named_value_missing_from_a_later_call_is_an_error_not_the_first_calls
     assert statement.args(first)[statement.names.index("wanted")] == first["wanted"]
     with pytest.raises(KeyError):
         statement.args({k: v for k, v in first.items() if k != "wanted"})
+
+
+def test_an_in_list_is_refused_when_the_shape_is_compiled() -> None:
+    with pytest.raises(ValueError, match="IN list"):
+        compiled(
+            ("test", "in list"), PRINCIPAL,
+            lambda acting: select(Student.id).where(Student.grade_level.in_(["5", "ה"])),
+            {},
+        )  # fmt: skip
