@@ -41,6 +41,10 @@ def asyncpg_url(url: str) -> str:
     raise ValueError(f"not a PostgreSQL URL: {url!r}")
 
 
+# Every connection's settings (make_engine says why JIT is off).
+ENGINE_SETTINGS = {"jit": "off"}
+
+
 def make_engine(
     url: str,
     *,
@@ -70,7 +74,7 @@ def make_engine(
         connect_args={
             "timeout": connect_timeout,
             "command_timeout": command_timeout,
-            "server_settings": {"application_name": application_name, "jit": "off"},
+            "server_settings": {"application_name": application_name, **ENGINE_SETTINGS},
         },
     )
 
@@ -82,7 +86,7 @@ def make_engine(
 # each plan about three times dearer (the policies' sub-selects are planned too), and bench-turns
 # found those plans spilling into the measured exchanges whenever the pool grew: 0.4 plans per
 # exchange at 8 conversations, most of what RLS cost there.
-DRIVER_SETTINGS = {"jit": "off", "plan_cache_mode": "force_generic_plan"}
+DRIVER_SETTINGS = {**ENGINE_SETTINGS, "plan_cache_mode": "force_generic_plan"}
 
 
 def make_driver_pool(
