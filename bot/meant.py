@@ -8,7 +8,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from bot.commands import Parsed, nearest, offered, parse, word
+from bot.commands import Parsed, from_action, nearest, offered, parse, word
 from bot.deps import Deps
 from bot.events import Button, Reply
 from bot.i18n import isolate
@@ -33,6 +33,8 @@ YES_WORDS = frozenset({"yes", "y", "yeah", "yep", "sure", "ok", "okay", "כן", 
 NO_WORDS = frozenset({"no", "n", "nope", "not", "לא", "ממש לא"})
 # In the state: the command that asked "Whom?" ("analyze" written alone).
 WHOM = "asked_whom"
+# In the state: the actions of the buttons a pending question offered.
+ACTIONS = "pending_actions"
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,8 @@ class Pending:
     answerable: bool = False
     # The command a misspelt word was read as (`cancle`: `cancel`), when it is not `text`.
     meant: str | None = None
+    # Outside an interview or a review, the buttons' actions: a typed number presses one.
+    actions: tuple[str, ...] = ()
 
     @property
     def command(self) -> str:
@@ -55,7 +59,15 @@ def take_pending(ctx: Context) -> Pending | None:
     text = ctx.data.pop("pending", None)
     answerable = bool(ctx.data.pop("pending_answerable", False))
     meant = ctx.data.pop("pending_meant", None)
-    return Pending(text, answerable, meant) if text else None
+    actions = tuple(ctx.data.pop(ACTIONS, ()))
+    return Pending(text, answerable, meant, actions) if text else None
+
+
+def _offer(ctx: Context, said: str, buttons: tuple[Button, ...]) -> None:
+    """Hold `said` for the buttons; where no text is awaited, a typed number presses one."""
+    ctx.data["pending"] = said
+    if ctx.state == IDLE:
+        ctx.data[ACTIONS] = [b.action for b in buttons]
 
 
 def did_you_mean(ctx: Context, word: str) -> list[Reply]:
@@ -87,11 +99,11 @@ def offer_export(ctx: Context, period: str) -> list[Reply]:
 def _run_or_help(ctx: Context, command: str, text: str) -> Reply:
     """`text` offering `command`: yes runs it (kept in the state until answered), no shows what
     the person can do."""
-    ctx.data["pending"] = command
     buttons = (
         Button(ctx.say("did_you_mean_yes", word=command), f"run:{command.split()[0]}"),
         Button(ctx.say("did_you_mean_help"), "help"),
     )
+    _offer(ctx, command, buttons)
     return Reply(text, buttons)
 
 
@@ -153,9 +165,9 @@ async def name_alone(deps: Deps, ctx: Context, said: str) -> list[Reply] | None:
         return None
     if not found or len(found) > NAME_MATCHES:  # several: a fragment of names, not a name
         return None
-    ctx.data["pending"] = said
     verbs = ("analyze", "history") if ctx.user.actor.role is UserRole.TEACHER else ("history",)
     buttons = tuple(Button(f"{word(ctx.language, v)} {said}", f"run:{v}") for v in verbs)
+    _offer(ctx, said, buttons)
     names = ", ".join(isolate(s.full_name) for s in found)
     return [Reply(ctx.say("name_alone", text=said, names=names), buttons)]
 
@@ -187,9 +199,17 @@ def yes_or_no(text: str) -> bool | None:
 
 def _typed_choice(parsed: Parsed, pending: Pending) -> Parsed:
     """`yes` typed to the question is its first button; `no`, its other one ("it is my answer"
-    where the question interrupted a text, else "show what I can do")."""
+    where the question interrupted a text, else "show what I can do"); a button's number is
+    that button; after a name alone, a verb alone is that verb on the name."""
+    named = parse(pending.command).verb is None
+    offered = {a.removeprefix("run:") for a in pending.actions}
+    if named and parsed.verb is not None and parsed.verb in offered:
+        return parsed if parsed.argument else Parsed(parsed.verb, pending.text, parsed.slashed)
     if parsed.verb is not None:
         return parsed
+    number = parsed.argument.strip().lstrip("#")
+    if number.isdecimal() and 1 <= int(number) <= len(pending.actions):
+        return from_action(pending.actions[int(number) - 1])
     answer = yes_or_no(parsed.argument)
     if answer is True and parse(pending.command).verb is not None:
         return Parsed("run", "", True)
