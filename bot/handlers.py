@@ -23,6 +23,7 @@ from bot.meant import (
     named_after_asking,
     near_miss,
     offer_export,
+    pressed,
     settle,
     take_pending,
     typo_in_text,
@@ -73,7 +74,8 @@ async def idle(deps: Deps, ctx: Context, parsed: Parsed) -> list[Reply]:
     is greeted back; anything else offers the unfinished analysis, or the person's help."""
     count_message(ctx)
     # A did-you-mean button answers the message before it only: an older one runs nothing.
-    parsed = named_after_asking(ctx, settle(parsed, take_pending(ctx)))
+    pending = take_pending(ctx)
+    parsed = named_after_asking(ctx, settle(pressed(ctx, parsed), pending))
     if parsed.verb in ANYWHERE:  # the button ran `help` or `lang en`, say
         return await ANYWHERE[parsed.verb](deps, ctx, parsed)
     if parsed.verb in TEACHERS_OWN and ctx.user.actor.role not in BY_VERB[parsed.verb].roles:

@@ -14,7 +14,7 @@ from bot.deps import Deps
 from bot.events import Button, Reply
 from bot.flows import load, student_name
 from bot.i18n import isolate
-from bot.meant import ask_whom, named_as_typed
+from bot.meant import ask_whom, named_as_typed, offer_buttons
 from core.analysis_records import CANCELLED
 from core.errors import AccessDenied
 from core.models import AnalysisStatus, UserRole
@@ -85,6 +85,7 @@ async def on_history(deps: Deps, ctx: Context, parsed: Parsed) -> Replies:
         )
         for n, i in enumerate(items, 1)
     )
+    offer_buttons(ctx, buttons)  # "1" opens the first, as the numbered list invites
     return [Reply("\n".join([*lines, "", ctx.say("history_open")]), buttons)]
 
 

@@ -26,6 +26,7 @@ SHOWN = 40  # characters of a message quoted back; a pasted paragraph is cut
 NAME_WORDS = 3  # a name alone is a few words; a sentence is not looked up as one
 NAME_LETTERS = 3  # "ok" or "Li" is no name to offer, though it is inside several
 NAME_MATCHES = 3
+NAME_VERBS = ("analyze", "history")  # what a name alone is offered for
 # A typed reply to a did-you-mean question, as people answer one: yes runs the command; no
 # keeps the message as the text it interrupted where that is the question's other button, and
 # elsewhere is that other button, what the person can do (never "I did not understand “no”").
@@ -33,8 +34,9 @@ YES_WORDS = frozenset({"yes", "y", "yeah", "yep", "sure", "ok", "okay", "כן", 
 NO_WORDS = frozenset({"no", "n", "nope", "not", "לא", "ממש לא"})
 # In the state: the command that asked "Whom?" ("analyze" written alone).
 WHOM = "asked_whom"
-# In the state: the actions of the buttons a pending question offered.
-ACTIONS = "pending_actions"
+# In the state: the actions of the buttons the last reply offered outside an interview or a
+# review, where a typed number ("1", as a numbered list invites) presses one.
+ACTIONS = "offered_actions"
 
 
 @dataclass(frozen=True)
@@ -45,8 +47,6 @@ class Pending:
     answerable: bool = False
     # The command a misspelt word was read as (`cancle`: `cancel`), when it is not `text`.
     meant: str | None = None
-    # Outside an interview or a review, the buttons' actions: a typed number presses one.
-    actions: tuple[str, ...] = ()
 
     @property
     def command(self) -> str:
@@ -59,15 +59,29 @@ def take_pending(ctx: Context) -> Pending | None:
     text = ctx.data.pop("pending", None)
     answerable = bool(ctx.data.pop("pending_answerable", False))
     meant = ctx.data.pop("pending_meant", None)
-    actions = tuple(ctx.data.pop(ACTIONS, ()))
-    return Pending(text, answerable, meant, actions) if text else None
+    return Pending(text, answerable, meant) if text else None
+
+
+def offer_buttons(ctx: Context, buttons: tuple[Button, ...]) -> None:
+    """Note `buttons` as the ones just offered: where no text is awaited, a typed number
+    presses one."""
+    if ctx.state == IDLE:
+        ctx.data[ACTIONS] = [b.action for b in buttons]
+
+
+def pressed(ctx: Context, parsed: Parsed) -> Parsed:
+    """A typed number ("1", "#1") as the button of that number the last reply offered."""
+    actions = ctx.data.pop(ACTIONS, [])
+    number = parsed.argument.strip().lstrip("#") if parsed.verb is None else ""
+    if number.isdecimal() and 1 <= int(number) <= len(actions):
+        return from_action(actions[int(number) - 1])
+    return parsed
 
 
 def _offer(ctx: Context, said: str, buttons: tuple[Button, ...]) -> None:
-    """Hold `said` for the buttons; where no text is awaited, a typed number presses one."""
+    """Hold `said` for the buttons until the next message answers them."""
     ctx.data["pending"] = said
-    if ctx.state == IDLE:
-        ctx.data[ACTIONS] = [b.action for b in buttons]
+    offer_buttons(ctx, buttons)
 
 
 def did_you_mean(ctx: Context, word: str) -> list[Reply]:
@@ -165,7 +179,7 @@ async def name_alone(deps: Deps, ctx: Context, said: str) -> list[Reply] | None:
         return None
     if not found or len(found) > NAME_MATCHES:  # several: a fragment of names, not a name
         return None
-    verbs = ("analyze", "history") if ctx.user.actor.role is UserRole.TEACHER else ("history",)
+    verbs = NAME_VERBS if ctx.user.actor.role is UserRole.TEACHER else ("history",)
     buttons = tuple(Button(f"{word(ctx.language, v)} {said}", f"run:{v}") for v in verbs)
     _offer(ctx, said, buttons)
     names = ", ".join(isolate(s.full_name) for s in found)
@@ -202,14 +216,10 @@ def _typed_choice(parsed: Parsed, pending: Pending) -> Parsed:
     where the question interrupted a text, else "show what I can do"); a button's number is
     that button; after a name alone, a verb alone is that verb on the name."""
     named = parse(pending.command).verb is None
-    offered = {a.removeprefix("run:") for a in pending.actions}
-    if named and parsed.verb is not None and parsed.verb in offered:
+    if named and parsed.verb in NAME_VERBS:
         return parsed if parsed.argument else Parsed(parsed.verb, pending.text, parsed.slashed)
     if parsed.verb is not None:
         return parsed
-    number = parsed.argument.strip().lstrip("#")
-    if number.isdecimal() and 1 <= int(number) <= len(pending.actions):
-        return from_action(pending.actions[int(number) - 1])
     answer = yes_or_no(parsed.argument)
     if answer is True and parse(pending.command).verb is not None:
         return Parsed("run", "", True)
