@@ -59,7 +59,8 @@ def test_what_is_no_near_miss_of_the_persons_commands(typed: str, role: UserRole
         ("בלה בלה", None),  # בטל takes nothing after it: gibberish, not a cancel
         ("בלה", None),  # a short word alone: nothing else says it was a command
         ("שפע en", "שפה en"),
-        ("שפע עברית", None),
+        ("שפע עברית", "שפה עברית"),  # a language by its name fits `lang`
+        ("שפע ברכה", None),
         ("נתך", None),
         ("עזר", None),
     ],
