@@ -130,6 +130,21 @@ PERIOD_WORDS: dict[str, dict[str, tuple[str, ...]]] = {
         "he": ("השנה", "השנה הזו", "השנה הזאת", "לשנה הזו", "לשנה הזאת", "בשנה הזו",
                "השנה הנוכחית", "שנת הלימודים", "בשנת הלימודים"),
     },
+    "last-month": {
+        "en": ("last-month", "last month", "for last month", "previous month"),
+        "he": ("החודש שעבר", "בחודש שעבר", "חודש שעבר", "לחודש שעבר", "החודש הקודם",
+               "בחודש הקודם"),
+    },
+    "last-term": {
+        "en": ("last-term", "last term", "last semester", "for last term", "previous term"),
+        "he": ("המחצית הקודמת", "במחצית הקודמת", "המחצית שעברה", "במחצית שעברה",
+               "הסמסטר הקודם", "בסמסטר הקודם", "הסמסטר שעבר", "בסמסטר שעבר"),
+    },
+    "last-year": {
+        "en": ("last-year", "last year", "for last year", "last school year", "previous year"),
+        "he": ("השנה שעברה", "בשנה שעברה", "שנה שעברה", "לשנה שעברה", "השנה הקודמת",
+               "בשנה הקודמת", "שנת הלימודים הקודמת", "בשנת הלימודים הקודמת"),
+    },
 }
 # Words people put before what they want summarised ("summary of the school", "סיכום של שכבה ה",
 # "סכמי את בית הספר").

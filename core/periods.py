@@ -1,11 +1,14 @@
-"""Reporting periods: this-month, this-term, this-year or FROM..TO, on the Israeli school calendar.
+"""Reporting periods: this-month, this-term, this-year, the last of each, or FROM..TO, on the
+Israeli school calendar.
 
 The school year starts on September 1. Terms follow the Israeli calendar: the first term runs
 September to January, the second February to June; in July and August (the summer break)
-"this-term" means the second term that has just ended. Boundaries are midnights in Israel
-(Asia/Jerusalem); a period is half-open, [start, end). FROM..TO takes ISO dates (YYYY-MM-DD)
-and includes both days. A word that is plainly meant as a period but is none of these
-(last-week, 2026-10, החודש) is an UnknownPeriod, never read as a name.
+"this-term" means the second term that has just ended. "last-month" is the calendar month
+before this one, "last-year" the school year before, "last-term" the term before this-term.
+Boundaries are midnights in Israel (Asia/Jerusalem); a period is half-open, [start, end).
+FROM..TO takes ISO dates (YYYY-MM-DD) and includes both days. A word that is plainly meant as a
+period but is none of these (last-week, 2026-10, החודש) is an UnknownPeriod, never read as a
+name.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from zoneinfo import ZoneInfo
 from core.errors import UnknownPeriod
 
 SCHOOL_TZ = ZoneInfo("Asia/Jerusalem")
-KEYWORDS = ("this-month", "this-term", "this-year")
+KEYWORDS = ("this-month", "this-term", "this-year", "last-month", "last-term", "last-year")
 RANGE = re.compile(r"^(\d{4}-\d{2}-\d{2})\.\.(\d{4}-\d{2}-\d{2})$")
 # Words people write for periods we do not offer; they get a period error, not "no such school".
 PERIODISH = re.compile(
@@ -69,21 +72,40 @@ def school_year_start(day: date) -> date:
     return date(day.year if day.month >= 9 else day.year - 1, 9, 1)
 
 
+def _term(token: str, day: date) -> Period:
+    """The term `day` falls in (in July and August, the second term just ended)."""
+    if day.month >= 9:
+        return Period(token, date(day.year, 9, 1), date(day.year + 1, 1, 31))
+    if day.month == 1:
+        return Period(token, date(day.year - 1, 9, 1), date(day.year, 1, 31))
+    return Period(token, date(day.year, 2, 1), date(day.year, 6, 30))
+
+
+def _last(token: str, today: date) -> Period:
+    """The month, term or school year before the current one."""
+    if token == "last-month":
+        last = today.replace(day=1) - timedelta(days=1)
+        return Period(token, last.replace(day=1), last)
+    if token == "last-year":
+        first = school_year_start(today)
+        return Period(token, date(first.year - 1, 9, 1), date(first.year, 8, 31))
+    current = _term(token, today)
+    return _term(token, current.first - timedelta(days=1))
+
+
 def parse_period(text: str, *, now: datetime) -> Period:
     """The period `text` names, relative to `now` (any time zone; read in Israeli time)."""
     token = text.strip().lower()
     today = now.astimezone(SCHOOL_TZ).date()
+    if token in ("last-month", "last-term", "last-year"):
+        return _last(token, today)
     if token == "this-month":
         return Period(token, today.replace(day=1), _month_end(today.year, today.month))
     if token == "this-year":
         first = school_year_start(today)
         return Period(token, first, date(first.year + 1, 8, 31))
     if token == "this-term":
-        if today.month >= 9:
-            return Period(token, date(today.year, 9, 1), date(today.year + 1, 1, 31))
-        if today.month == 1:
-            return Period(token, date(today.year - 1, 9, 1), date(today.year, 1, 31))
-        return Period(token, date(today.year, 2, 1), date(today.year, 6, 30))
+        return _term(token, today)
     match = RANGE.match(token)
     if match is None:
         raise UnknownPeriod(
