@@ -31,6 +31,10 @@ if TYPE_CHECKING:
 
 CHARTED = ("school", "district", "grade")
 FLAGGED_BUTTONS = 10  # the newest; a chat of more buttons than that is no longer read
+# In the state: the references of the flagged list last shown, in its order ("reviewed 2").
+FLAGGED_LISTED = "flagged_listed"
+# A list number has a few digits; an analysis reference (8 hex digits) may be digits only.
+LIST_NUMBER = 3
 STATUSES = (AnalysisStatus.COMPLETED, AnalysisStatus.IN_PROGRESS, AnalysisStatus.FAILED)
 
 
@@ -209,10 +213,11 @@ async def _flagged(engine: Deps, ctx: Context) -> list[Reply]:
     if not found:
         return [Reply(ctx.say("flagged_none"))]
     lines = [ctx.say("flagged_title")] + [
-        ctx.say("flagged_line", id=f.reference, student=isolate(f.student_name),
+        ctx.say("flagged_line", n=n, id=f.reference, student=isolate(f.student_name),
                 grade=f.grade_level, teacher=isolate(f.teacher_name), date=_date(f.flagged_at))
-        for f in found
+        for n, f in enumerate(found, 1)
     ]  # fmt: skip
+    ctx.data[FLAGGED_LISTED] = [f.reference for f in found]  # "reviewed 2": the second
     # Read each one, and mark it dealt with, by a button: the id need not be copied by hand.
     buttons = tuple(
         button
@@ -228,8 +233,13 @@ async def _flagged(engine: Deps, ctx: Context) -> list[Reply]:
 async def _reviewed(engine: Deps, ctx: Context, argument: str) -> list[Reply]:
     if not argument.strip():
         return [Reply(ctx.say("reviewed_usage"))]
+    reference = argument.strip().lstrip("#")
+    listed = ctx.data.get(FLAGGED_LISTED, [])
+    numbered = len(reference) <= LIST_NUMBER and reference.isdecimal()
+    if numbered and 0 < int(reference) <= len(listed):
+        reference = listed[int(reference) - 1]  # its number in the flagged list last shown
     async with engine.uow() as uow:
-        done = await flagged.mark_reviewed(uow=uow, actor=ctx.user.actor, reference=argument)
+        done = await flagged.mark_reviewed(uow=uow, actor=ctx.user.actor, reference=reference)
     return [Reply(ctx.say("reviewed_done", student=isolate(done.student_name), id=done.reference))]
 
 

@@ -212,7 +212,7 @@ async def test_chat_commands_attach_the_chart_and_the_csv(
 
     [listing] = await summary_commands.handle(engine, en, "flagged", "")
     reference = str(world.analyses["A2"])[:8]
-    assert listing.text.splitlines()[1].startswith(f"• {reference} — ")
+    assert listing.text.splitlines()[1].startswith(f"1. {reference} — ")
     [done] = await summary_commands.handle(engine, en, "reviewed", reference)
     assert done.text.startswith("Done: the analysis of")
 
