@@ -22,7 +22,7 @@ from core.errors import (
 from core.models import UserRole
 from core.roster_csv import RosterRejected
 from core.scope_words import NEEDS_VALUE
-from core.scopes import AmbiguousStudent, AmbiguousTeacher
+from core.scopes import AmbiguousClass, AmbiguousStudent, AmbiguousTeacher
 
 REPORT_LINES = 50  # of a rejected roster: enough to fix a file, short enough for one chat
 SUMMARY_VERBS = frozenset({"summary", "export", "flagged", "reviewed"})
@@ -55,6 +55,8 @@ def _sentence(
         return say("bad_student", value=error.query, names=", ".join(error.candidates))
     if isinstance(error, AmbiguousTeacher):
         return say("bad_teacher", value=error.name, names=", ".join(error.candidates))
+    if isinstance(error, AmbiguousClass):
+        return say("bad_class", value=error.value, names=", ".join(error.names))
     if isinstance(error, QuotaExceeded):
         return say("quota", limit=error.limit, resets_on=error.resets_on)
     if isinstance(error, UnknownPeriod):  # names the words it could not read, whatever the verb

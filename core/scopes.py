@@ -29,6 +29,7 @@ from core.models import (
     User,
     UserRole,
 )
+from core.ordering import name_order
 from core.policy import teaches_student, visible_classes, visible_students, visible_users
 from core.scope_words import KINDS, Scope, grade_spellings
 from core.search import across_scripts_statement, fold, search_statement
@@ -58,6 +59,15 @@ class AmbiguousTeacher(InvalidInput):
         self.candidates = [f"{t.first_name} {t.last_name} ({t.email})" for t in teachers]
         listed = ", ".join(self.emails)
         super().__init__("teacher", f"several teachers are called “{name}”: {listed}")
+
+
+class AmbiguousClass(InvalidInput):
+    """No class is called what was written, and several have it in their name (`names`)."""
+
+    def __init__(self, value: str, names: list[str]) -> None:
+        self.value = value
+        self.names = names
+        super().__init__("class", f"several classes match “{value}”: {', '.join(names)}")
 
 
 @dataclass(frozen=True)
@@ -158,16 +168,26 @@ async def _district(uow: UnitOfWork, actor: Actor, scope: Scope) -> ResolvedScop
     )
 
 
+async def _classes(uow: UnitOfWork, actor: Actor, named: ColumnElement[bool]) -> list[Any]:
+    statement = (
+        select(Class.id, Class.name, Class.school_id)
+        .where(visible_classes(actor), Class.is_active.is_(True), named)
+        .order_by(name_order(Class.name), Class.id)
+    )
+    return list((await uow.session.execute(statement)).all())
+
+
 async def _class(uow: UnitOfWork, actor: Actor, scope: Scope) -> ResolvedScope:
-    rows = (
-        await uow.session.execute(
-            select(Class.id, Class.name, Class.school_id).where(
-                visible_classes(actor),
-                Class.is_active.is_(True),
-                func.ge_fold(Class.name) == func.ge_fold(scope.value),
-            )
-        )
-    ).all()
+    typed = (scope.value or "").strip()
+    rows = await _classes(uow, actor, func.ge_fold(Class.name) == func.ge_fold(typed))
+    if not rows and typed:
+        # "ה'1" for "מתמטיקה ה'1": part of a name finds the class when only one has it, and
+        # names the ones that do when several have it.
+        part = func.strpos(func.ge_fold(Class.name), func.ge_fold(typed)) > 0
+        rows = await _classes(uow, actor, part)
+        names = list(dict.fromkeys(row.name for row in rows))
+        if len(names) > 1:
+            raise AmbiguousClass(typed, names[:MAX_CANDIDATES])
     if not rows:
         raise NotFound("Class", scope.value or "")
     ids = [row.id for row in rows]
