@@ -196,7 +196,7 @@ async def on_analyze(deps: Deps, ctx: Context, parsed: Parsed) -> Replies:
     if len(found) == 1 and named_as_typed(parsed.argument, found[0]):
         return await start(deps, ctx, found[0].id)
     # A guess (a typo, a name across scripts) is asked about before a record is started.
-    ctx.go(CHOOSING, None, choices=[str(s.id) for s in found])
+    ctx.go(CHOOSING, None, choices=[str(s.id) for s in found], names=[s.full_name for s in found])
     lines = [ctx.say("choose" if len(found) > 1 else "choose_guess")] + [
         f"{i}. {isolate(s.full_name)} ({s.grade_level})" for i, s in enumerate(found, 1)
     ]

@@ -23,6 +23,7 @@ from bot.meant import (
     named_after_asking,
     near_miss,
     offer_export,
+    picked_by_name,
     pressed,
     settle,
     take_pending,
@@ -110,6 +111,9 @@ async def choosing(deps: Deps, ctx: Context, parsed: Parsed) -> list[Reply]:
     pick = parsed.argument.strip().lstrip("#") if parsed.verb in (None, "choose") else ""
     if pick.isdecimal() and 1 <= int(pick) <= len(choices):  # isdigit() lets "²" crash int()
         return await flows.start(deps, ctx, uuid.UUID(choices[int(pick) - 1]))
+    named = picked_by_name(pick, ctx.data.get("names", [])) if parsed.verb is None else None
+    if named is not None:  # the name shown ("Olivia") rather than its number
+        return await flows.start(deps, ctx, uuid.UUID(choices[named]))
     if len(choices) == 1 and parsed.verb is None:
         # "Is this who you meant?" with one name is answered as people answer it: yes or no.
         answer = yes_or_no(parsed.argument)

@@ -259,6 +259,12 @@ def named_as_typed(query: str, student: StudentView) -> bool:
     return name_as_typed(query, student.full_name)
 
 
+def picked_by_name(query: str, names: list[str]) -> int | None:
+    """The index of the one name among `names` that `query` names as written, else None."""
+    picked = [i for i, name in enumerate(names) if query.strip() and name_as_typed(query, name)]
+    return picked[0] if len(picked) == 1 else None
+
+
 def name_as_typed(query: str, full_name: str) -> bool:
     """`query` names `full_name` as written: each word the start of a word of the name."""
     name = _words(full_name)
