@@ -245,9 +245,15 @@ async def _reviewed(engine: Deps, ctx: Context, argument: str) -> list[Reply]:
 
 async def _export(engine: Deps, ctx: Context, argument: str) -> list[Reply]:
     what, _, rest = argument.strip().partition(" ")
-    if not in_export_words(what):
-        return [Reply(ctx.say("export_usage"))]
-    scope, period = parse_request(request_in_english(rest), now=ctx.event.received_at)
+    if in_export_words(what):
+        scope, period = parse_request(request_in_english(rest), now=ctx.event.received_at)
+    else:
+        # Analyses are all there is to export: "export", "export grade 5" or "ייצוא החודש"
+        # mean them; anything else is answered with how to write it.
+        try:
+            scope, period = parse_request(request_in_english(argument), now=ctx.event.received_at)
+        except InvalidInput:
+            return [Reply(ctx.say("export_usage"))]
     async with engine.read_uow() as uow:
         exported = await exports.export_analyses(
             uow=uow, actor=ctx.user.actor, scope=scope, period=period
