@@ -68,7 +68,12 @@ BENCH_SCHOOL = 9
 
 
 class Capture:
-    """Every statement the engine sends while `on`, with its parameters and duration."""
+    """Every statement the engine sends while `on`, with its parameters and duration.
+
+    Statements run through SQLAlchemy are seen by its cursor events; those a service sends to
+    the asyncpg connection itself (compiled once per shape, core/scoped_statements) by the
+    connection's query logger, which SQLAlchemy's own (prepared) statements never reach.
+    """
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.on = False
@@ -76,6 +81,14 @@ class Capture:
         sync = engine.sync_engine
         event.listen(sync, "before_cursor_execute", self._before)
         event.listen(sync, "after_cursor_execute", self._after)
+        event.listen(sync, "connect", self._connected)
+
+    def _connected(self, dbapi_connection: Any, record: Any) -> None:
+        dbapi_connection.driver_connection.add_query_logger(self._logged)
+
+    def _logged(self, query: Any) -> None:
+        if self.on:
+            self.seen.append((query.elapsed * 1000, query.query, tuple(query.args)))
 
     def _before(self, conn: Any, cursor: Any, statement: str, params: Any, *rest: Any) -> None:
         conn.info["started"] = time.perf_counter()
