@@ -162,11 +162,16 @@ def _statement(actor: Actor, resolved: ResolvedScope, period: Period | None) -> 
     ordered = aggregate_order_by(newline, lines.c.created_at, lines.c.id)
     return select(
         func.count().label("rows"),
-        func.coalesce(func.string_agg(lines.c.line, ordered), "").label("lines"),
+        # As UTF-8 bytes, the file's own: decoded into a str and encoded back, a school's
+        # lines (about 1.2 MB) cost 8 ms of client CPU.
+        func.convert_to(func.coalesce(func.string_agg(lines.c.line, ordered), ""), "UTF8").label(
+            "lines"
+        ),
         func.array_agg(lines.c.student_id.distinct()).label("students"),
     )
 
 
+_HEADER = (BOM + ",".join(COLUMNS) + "\r\n").encode("utf-8")
 # Times are written in the school's zone, with its offset (ISO 8601, whole seconds).
 _SCHOOL_ZONE = DriverStatement(f"SELECT set_config('timezone', '{SCHOOL_TZ.key}', true)", ())
 
@@ -197,6 +202,6 @@ async def export_analyses(
         format="csv",
     )
     await uow.commit()
-    body = found["lines"] + "\r\n" if count else ""
-    content = BOM + ",".join(COLUMNS) + "\r\n" + body
-    return ExportFile(_filename(scope, period), content.encode("utf-8"), count, ordered)
+    body: bytes = found["lines"] + b"\r\n" if count else b""
+    content = _HEADER + body
+    return ExportFile(_filename(scope, period), content, count, ordered)
