@@ -15,6 +15,7 @@ from bot.events import Button, Reply
 from bot.flows import load, student_name
 from bot.i18n import isolate
 from bot.meant import ask_whom, named_as_typed, offer_buttons
+from bot.states import IDLE
 from core.analysis_records import CANCELLED
 from core.errors import AccessDenied
 from core.models import AnalysisStatus, UserRole
@@ -109,7 +110,10 @@ async def on_note(deps: Deps, ctx: Context, parsed: Parsed) -> Replies:
     """`note TEXT` outside a review: on the analysis at hand, else the latest one touched within
     a day, else the teacher picks (the text waits in the state until they do)."""
     if not parsed.argument:
-        return [Reply(ctx.say("note_usage"))]
+        if ctx.state != IDLE:  # aside, mid-interview: the next message is the answer
+            return [Reply(ctx.say("note_usage"))]
+        ask_whom(ctx, "note")  # the next message is the note's text
+        return [Reply(ctx.say("note_ask"))]
     if ctx.analysis_id is not None:
         return await note_on(deps, ctx, ctx.analysis_id, parsed.argument)
     async with deps.uow() as uow:

@@ -32,7 +32,7 @@ NAME_VERBS = ("analyze", "history")  # what a name alone is offered for
 # elsewhere is that other button, what the person can do (never "I did not understand “no”").
 YES_WORDS = frozenset({"yes", "y", "yeah", "yep", "sure", "ok", "okay", "כן", "בטח", "נכון"})
 NO_WORDS = frozenset({"no", "n", "nope", "not", "לא", "ממש לא"})
-# In the state: the command that asked "Whom?" ("analyze" written alone).
+# In the state: the command that asked for its argument ("analyze" alone: "Whom?").
 WHOM = "asked_whom"
 # In the state: the actions of the buttons the last reply offered outside an interview or a
 # review, where a typed number ("1", as a numbered list invites) presses one.
@@ -187,16 +187,20 @@ async def name_alone(deps: Deps, ctx: Context, said: str) -> list[Reply] | None:
 
 
 def ask_whom(ctx: Context, verb: str) -> None:
-    """`verb` came without a name ("analyze" alone, "Whom?"): the next message may be the name."""
+    """`verb` came without its argument ("analyze" alone, "Whom?"; "note" alone): the next
+    message may be it."""
     if ctx.state == IDLE:  # elsewhere the next message is an answer, a note or a section
         ctx.data[WHOM] = verb
 
 
 def named_after_asking(ctx: Context, parsed: Parsed) -> Parsed:
-    """A name answering "Whom?" is the command asked about with it ("Liam" after "analyze")."""
+    """A name answering "Whom?" is the command asked about with it ("Liam" after "analyze");
+    after "note" alone, the text is the note."""
     verb = ctx.data.pop(WHOM, None)
     said = parsed.argument.strip()
-    if verb is None or parsed.verb is not None or not said or len(said.split()) > NAME_WORDS:
+    if verb is None or parsed.verb is not None or not said:
+        return parsed
+    if verb != "note" and len(said.split()) > NAME_WORDS:  # a sentence is no name
         return parsed
     if greeting(said) or thanked(said) or yes_or_no(said) is not None:
         return parsed

@@ -25,7 +25,7 @@ ALONE = {
     "history": ("history_ask",),
     "resume": ("nothing_to_resume",),
     "retry": ("nothing_to_retry",),
-    "note": ("note_usage",),
+    "note": ("note_usage", "note_ask"),
     "summary": ("summary_title",),
     "flagged": ("flagged_none", "flagged_title"),
     "reviewed": ("reviewed_usage",),
