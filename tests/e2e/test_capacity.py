@@ -155,7 +155,10 @@ async def test_teachers_sending_two_messages_with_a_3s_model_are_all_answered_in
 
     waited = await rig.reply_time(BYSTANDER, "/students")
 
-    assert waited < 1.0, f"the bystander's students took {waited:.2f} s"
+    # Well under one model call: the bystander never waits for another teacher's model. What
+    # it does wait for is the CPU the others' 16-32 messages take as they arrive, which a slow
+    # machine stretches (1.52 s seen on a CPU three times slower than usual, ~0.3 s usually).
+    assert waited < 0.6 * MODEL_SECONDS, f"the bystander's students took {waited:.2f} s"
     await until(lambda: all(len(rig.fake.sent_to(u)) == 2 for u in ids), "every question",
                 within=4 * MODEL_SECONDS + 10)  # fmt: skip
     await rig.app[PIPELINE_KEY].idle()
