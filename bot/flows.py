@@ -10,7 +10,7 @@ from bot.commands import Parsed
 from bot.deps import Deps
 from bot.events import Button, Reply
 from bot.i18n import isolate
-from bot.meant import ask_whom, named_as_typed
+from bot.meant import ask_whom, named_as_typed, offer_buttons
 from bot.render import review_menu, review_reply
 from bot.states import CHOOSING, GENERATING, IDLE, INTERVIEWING, REVIEWING
 from core.analysis_records import InterviewSnapshot
@@ -209,10 +209,12 @@ def offer(ctx: Context, snapshot: InterviewSnapshot) -> Reply:
     the buttons do."""
     model_failed = (snapshot.failure_reason or "").startswith("ai_")
     action = "retry" if snapshot.status is AnalysisStatus.FAILED and model_failed else "resume"
-    return Reply(
-        ctx.say(f"{action}_offer", name=student_name(snapshot)),
-        (Button(ctx.say(f"{action}_button"), action), Button(ctx.say("cancel_button"), "cancel")),
+    buttons = (
+        Button(ctx.say(f"{action}_button"), action),
+        Button(ctx.say("cancel_button"), "cancel"),
     )
+    offer_buttons(ctx, buttons, yes=True)  # "yes" or "1" goes on; "no" cancels nothing
+    return Reply(ctx.say(f"{action}_offer", name=student_name(snapshot)), buttons)
 
 
 async def on_resume(deps: Deps, ctx: Context, parsed: Parsed) -> Replies:

@@ -37,6 +37,7 @@ WHOM = "asked_whom"
 # In the state: the actions of the buttons the last reply offered outside an interview or a
 # review, where a typed number ("1", as a numbered list invites) presses one.
 ACTIONS = "offered_actions"
+YES_FIRST = "offered_yes"  # ...and a typed yes presses the first
 
 
 @dataclass(frozen=True)
@@ -62,19 +63,25 @@ def take_pending(ctx: Context) -> Pending | None:
     return Pending(text, answerable, meant) if text else None
 
 
-def offer_buttons(ctx: Context, buttons: tuple[Button, ...]) -> None:
+def offer_buttons(ctx: Context, buttons: tuple[Button, ...], *, yes: bool = False) -> None:
     """Note `buttons` as the ones just offered: where no text is awaited, a typed number
-    presses one."""
+    presses one (and with `yes`, a typed yes the first)."""
     if ctx.state == IDLE:
         ctx.data[ACTIONS] = [b.action for b in buttons]
+        if yes:
+            ctx.data[YES_FIRST] = True
 
 
 def pressed(ctx: Context, parsed: Parsed) -> Parsed:
-    """A typed number ("1", "#1") as the button of that number the last reply offered."""
+    """A typed number ("1", "#1") as the button of that number the last reply offered; a yes
+    as its first where that is what yes means ("Resume")."""
     actions = ctx.data.pop(ACTIONS, [])
-    number = parsed.argument.strip().lstrip("#") if parsed.verb is None else ""
-    if number.isdecimal() and 1 <= int(number) <= len(actions):
-        return from_action(actions[int(number) - 1])
+    yes = ctx.data.pop(YES_FIRST, False)
+    said = parsed.argument.strip().lstrip("#") if parsed.verb is None else ""
+    if said.isdecimal() and 1 <= int(said) <= len(actions):
+        return from_action(actions[int(said) - 1])
+    if yes and actions and said and yes_or_no(said) is True:
+        return from_action(actions[0])
     return parsed
 
 
