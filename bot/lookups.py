@@ -62,6 +62,7 @@ async def on_history(deps: Deps, ctx: Context, parsed: Parsed) -> Replies:
         return [Reply(ctx.say("no_match", query=parsed.argument))]
     if len(found) > 1:
         names = ", ".join(isolate(s.full_name) for s in found)
+        ask_whom(ctx, "history")  # the fuller name sent next is history's
         return [Reply(ctx.say("be_specific", names=names))]
     async with deps.read_uow() as uow:
         items = await history.student_history(uow=uow, actor=ctx.user.actor, student_id=found[0].id)
