@@ -52,7 +52,7 @@ class Command:
 # nor a form that is also a noun ("ערכי", values of; "סמני", signs of), nor "תמשיך" ("keep
 # encouraging her" is advice a teacher writes).
 _ASKED: dict[str, tuple[str, ...]] = {
-    "נתח": ("נתחי", "תנתח", "תנתחי"),
+    "נתח": ("נתחי", "תנתח", "תנתחי", "ראיין", "ראייני", "תראיין", "תראייני"),
     "המשך": ("המשיכי",),
     "סכם": ("סכם", "סכמי", "תסכם", "תסכמי"),
     "ייצא": ("ייצא", "ייצאי", "תייצא", "תייצאי"),
@@ -64,7 +64,8 @@ _ASKED: dict[str, tuple[str, ...]] = {
 }
 
 COMMANDS: tuple[Command, ...] = (
-    Command("analyze", ("analyze", "analyse", "analysis"), ("נתח", "ניתוח", *_ASKED["נתח"]),
+    Command("analyze", ("analyze", "analyse", "analysis", "interview"),
+            ("נתח", "ניתוח", *_ASKED["נתח"]),
             frozenset({TEACHER})),
     Command("students", ("students",), ("תלמידים",), frozenset({TEACHER, PRINCIPAL, ADMIN})),
     Command("history", ("history",), ("היסטוריה",), frozenset({TEACHER, PRINCIPAL, ADMIN})),
