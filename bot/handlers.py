@@ -77,6 +77,8 @@ async def idle(deps: Deps, ctx: Context, parsed: Parsed) -> list[Reply]:
     # A did-you-mean button answers the message before it only: an older one runs nothing.
     pending = take_pending(ctx)
     parsed = named_after_asking(ctx, settle(pressed(ctx, parsed), pending))
+    if (on_opened := await opened.on_opened_word(deps, ctx, parsed)) is not None:
+        return on_opened  # "flag" right after opening an analysis: that one
     if parsed.verb in ANYWHERE:  # the button ran `help` or `lang en`, say
         return await ANYWHERE[parsed.verb](deps, ctx, parsed)
     if parsed.verb in TEACHERS_OWN and ctx.user.actor.role not in BY_VERB[parsed.verb].roles:

@@ -12,6 +12,8 @@ from bot.deps import Deps
 from bot.events import Button, Reply
 from bot.flows import load, student_name
 from bot.i18n import isolate
+from bot.lookups import note_on
+from bot.meant import offer_buttons
 from bot.render import render_analysis
 from core.analysis_records import InterviewSnapshot
 from core.models import AnalysisStatus
@@ -21,6 +23,8 @@ if TYPE_CHECKING:
     from bot.engine import Context
 
 Replies = list[Reply]
+# In the state: the teacher's own saved analysis just opened, which `flag` and `note` act on.
+OPENED = "opened"
 
 
 def _analysis_id(parsed: Parsed) -> uuid.UUID | None:
@@ -62,7 +66,22 @@ def opened(ctx: Context, snapshot: InterviewSnapshot) -> Reply:
         button = Button(ctx.say("unflag"), f"unflagon:{snapshot.analysis_id}")
     else:
         button = Button(ctx.say("flag"), f"flagon:{snapshot.analysis_id}")
+    offer_buttons(ctx, (button,))
+    ctx.data[OPENED] = str(snapshot.analysis_id)
     return Reply("\n".join(lines), (button,))
+
+
+async def on_opened_word(deps: Deps, ctx: Context, parsed: Parsed) -> Replies | None:
+    """`flag` or `note TEXT` typed right after opening one's own analysis: on that analysis
+    (not "no review is open", nor a note on whichever is newest); None for anything else."""
+    opened_id = ctx.data.pop(OPENED, None)
+    if opened_id is None:
+        return None
+    if parsed.verb == "flag" and not parsed.argument:
+        return await on_flag_on(deps, ctx, Parsed("flagon", opened_id, True))
+    if parsed.verb == "note" and parsed.argument:
+        return await note_on(deps, ctx, uuid.UUID(opened_id), parsed.argument)
+    return None
 
 
 async def on_flag_on(deps: Deps, ctx: Context, parsed: Parsed) -> Replies:
