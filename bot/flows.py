@@ -10,7 +10,7 @@ from bot.commands import Parsed
 from bot.deps import Deps
 from bot.events import Button, Reply
 from bot.i18n import isolate
-from bot.meant import ask_whom, named_as_typed, offer_buttons
+from bot.meant import SHOWN, ask_whom, named_as_typed, offer_buttons
 from bot.render import review_menu, review_reply
 from bot.states import CHOOSING, GENERATING, IDLE, INTERVIEWING, REVIEWING
 from core.analysis_records import InterviewSnapshot
@@ -253,6 +253,23 @@ async def _continue(
         ctx.go(INTERVIEWING, snapshot.analysis_id)
         return [question(ctx, snapshot.turns[-1].content)]
     return await advance(deps, ctx, snapshot)
+
+
+async def expire(deps: Deps, ctx: Context, said: str) -> Replies:
+    """An interview idle past the timeout: FAILED (expired), and the late message not kept;
+    the reply says so and offers to go on where it stopped (resume reopens it) or drop it."""
+    assert ctx.analysis_id is not None
+    snapshot = await load(deps, ctx, ctx.analysis_id)
+    async with deps.uow() as uow:
+        await analyses.mark_failed(
+            uow=uow, actor=ctx.user.actor, analysis_id=ctx.analysis_id, reason="expired"
+        )
+    ctx.go(IDLE)
+    hours = deps.settings.idle_timeout.total_seconds() / 3600
+    text = ctx.tn("expired", round(hours), name=student_name(snapshot), hours=f"{hours:g}")
+    if said:
+        text += " " + ctx.say("expired_not_kept", text=said[:SHOWN])
+    return [Reply(text, offer(ctx, snapshot).buttons)]
 
 
 async def on_cancel(deps: Deps, ctx: Context, parsed: Parsed) -> Replies:

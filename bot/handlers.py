@@ -35,7 +35,7 @@ from bot.reading import farewell, greeting, thanked
 from bot.render import menu_choice, review_menu, review_prompt, section_buttons
 from bot.states import CHOOSING, GENERATING, IDLE, INTERVIEWING, REVIEWING
 from core.models import ConversationRole
-from core.services import analyses, review, turns
+from core.services import review, turns
 
 if TYPE_CHECKING:
     from bot.engine import Context
@@ -147,15 +147,7 @@ async def interviewing(deps: Deps, ctx: Context, parsed: Parsed) -> list[Reply]:
     assert ctx.analysis_id is not None
     pending = take_pending(ctx)
     if deps.settings.expired(ctx.updated_at):
-        snapshot = await flows.load(deps, ctx, ctx.analysis_id)
-        async with deps.uow() as uow:
-            await analyses.mark_failed(
-                uow=uow, actor=ctx.user.actor, analysis_id=ctx.analysis_id, reason="expired"
-            )
-        ctx.go(IDLE)
-        hours = deps.settings.idle_timeout.total_seconds() / 3600
-        name = flows.student_name(snapshot)
-        return [Reply(ctx.tn("expired", round(hours), name=name, hours=f"{hours:g}"))]
+        return await flows.expire(deps, ctx, parsed.argument if parsed.verb is None else "")
     if parsed.verb == "resume":  # written alone, or the button: the stored question again
         return await flows.ask_again(deps, ctx)
     if parsed.verb == "finish":
