@@ -307,7 +307,11 @@ def nearest(text: str, role: UserRole) -> str | None:
     close = difflib.get_close_matches(head, words, n=1, cutoff=cutoff)
     if not close:
         return None
-    return " ".join([close[0], *rest.split()])
+    # The word the bot offers for that command, in the language typed ("שמרו" is nearest to
+    # "שמרי", but "שמירה" is what the menu says), not another form of it.
+    command = BY_VERB[WORDS[close[0]]]
+    offered = command.he[0] if close[0] in command.he else command.en[0]
+    return " ".join([offered, *rest.split()])
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,8 @@ TEACHER, PRINCIPAL, ADMIN = UserRole.TEACHER, UserRole.PRINCIPAL, UserRole.ADMIN
         ("היסטוריא נוח", TEACHER, "היסטוריה נוח"),
         ("תלמידם", TEACHER, "תלמידים"),
         ("נתך ליאם", TEACHER, "נתח ליאם"),  # a three-letter word, one letter mistyped
+        ("שמרו", TEACHER, "שמירה"),  # the word offered for the command, not a form of it (שמרי)
+        ("תנתחו ליאם", TEACHER, "נתח ליאם"),
     ],
 )
 def test_a_near_miss_is_the_command_spelt_right(typed: str, role: UserRole, meant: str) -> None:
