@@ -31,7 +31,7 @@ from bot.meant import (
     yes_or_no,
 )
 from bot.not_answers import not_an_answer
-from bot.reading import farewell, greeting, thanked
+from bot.reading import farewell, greeting, intent, thanked
 from bot.render import menu_choice, review_menu, review_prompt, section_buttons
 from bot.states import CHOOSING, GENERATING, IDLE, INTERVIEWING, REVIEWING
 from core.models import ConversationRole
@@ -101,6 +101,8 @@ async def idle(deps: Deps, ctx: Context, parsed: Parsed) -> list[Reply]:
         return lead if farewell(said) else [Reply(f"{lead[0].text} {ctx.say('greet_help')}")]
     if not said:
         return [role_help(ctx)]
+    if (verb := intent(said)) is not None:  # "done", "never mind": nothing is open (no offer)
+        return [Reply(ctx.say(f"nothing_to_{verb}"))]
     # A name, or a word the person meant as a command (the nearest command, if one is near);
     # else say it was not understood.
     meant = await name_alone(deps, ctx, said) or near_miss(ctx, said)
