@@ -136,6 +136,12 @@ HOW_IS: tuple[tuple[tuple[str, ...], tuple[tuple[str, ...], ...]], ...] = (
 )  # fmt: skip
 NAME_WORDS = 4  # "teacher Dana Levi", "grade 5": more words than that are a sentence, not a name
 # Words that make "how is ..." small talk or a question about something else, not about a person.
+# Words of everyday speech typed alone: no student's name, though one may be read as a name in
+# the other script ("sorry" as שירה, "למה" as Liam).
+SPEECH = frozenset(
+    """sorry why what who when where how really wait hmm hm well so and but or maybe again what's
+    למה מה מי מתי איפה איך כמה רגע סליחה נו אז אבל או אולי שוב""".split()
+)
 NOT_A_NAME = frozenset(
     """you u ya it everything everyone everybody things thing life she he they her him them
     this that your my our day work weather going today school doing getting progressing coming

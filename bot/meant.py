@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from bot.commands import Parsed, from_action, nearest, offered, parse, word
 from bot.deps import Deps
 from bot.events import Button, Reply
+from bot.everyday import SPEECH
 from bot.i18n import isolate
 from bot.reading import greeting, intent, thanked
 from bot.states import IDLE
@@ -185,6 +186,9 @@ async def name_alone(deps: Deps, ctx: Context, said: str) -> list[Reply] | None:
     except InvalidInput:  # punctuation only: no name at all
         return None
     if not found or len(found) > NAME_MATCHES:  # several: a fragment of names, not a name
+        return None
+    guessed = not any(named_as_typed(said, s) for s in found)
+    if guessed and any(w in SPEECH for w in said.lower().split()):  # "sorry" read as שירה
         return None
     verbs = NAME_VERBS if ctx.user.actor.role is UserRole.TEACHER else ("history",)
     buttons = tuple(Button(f"{word(ctx.language, v)} {said}", f"run:{v}") for v in verbs)
