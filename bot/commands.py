@@ -1,22 +1,20 @@
 """The vocabulary: every command word the bot understands, in both languages, and its parser.
 
-One table (`COMMANDS`, `SECTION_WORDS`) is read by the parser and by every reply that offers a
-word (help, menus, prompts, buttons), so a word the bot offers is a word it understands. What
-people write instead of a command word is `bot.everyday`; how a message is read in a state,
-`bot.reading`.
+One table (`COMMANDS`) is read by the parser and by every reply that offers a word (help,
+menus, prompts, buttons), so a word the bot offers is a word it understands. What people write
+instead of a command word is `bot.everyday`; how a message is read in a state, `bot.reading`;
+the sections' words, `bot.section_words`.
 """
 
 from __future__ import annotations
 
 import difflib
-import re
 from dataclasses import dataclass
 
 from bot.phrasing import known
 from core.models import UserRole
 from core.periods import KEYWORDS
 from core.scope_words import KINDS
-from core.sections import EDITABLE_SECTIONS
 
 LANGUAGES = ("he", "en")
 # A language as people name it after `lang` ("lang english", "שפה עברית"), and its code.
@@ -97,14 +95,6 @@ COMMANDS: tuple[Command, ...] = (
 BY_VERB = {command.verb: command for command in COMMANDS}
 WORDS = {word: c.verb for c in COMMANDS for word in (*c.en, *c.he)}
 CONTROL = frozenset(c.verb for c in COMMANDS if c.control)
-# Words for the sections a teacher may edit; the first of each language is offered.
-SECTION_WORDS: dict[str, dict[str, tuple[str, ...]]] = {
-    "strengths": {"en": ("strengths",), "he": ("חוזקות",)},
-    "weaknesses": {"en": ("difficulties", "weaknesses"), "he": ("קשיים",)},
-    "recommendations": {"en": ("recommendations",), "he": ("המלצות",)},
-    "learningStyle": {"en": ("style", "learning style"), "he": ("סגנון", "סגנון למידה")},
-}
-assert tuple(SECTION_WORDS) == EDITABLE_SECTIONS
 # What a summary or an export is about, and the named periods. Core reads the English keyword;
 # `request_in_english` turns a Hebrew word into it, and replies offer the first word of each.
 SCOPE_WORDS: dict[str, dict[str, tuple[str, ...]]] = {
@@ -198,41 +188,6 @@ def in_export_words(text: str) -> bool:
     folded = text.strip().lower()
     words = {word for w in EXPORT_WORDS.values() for word in (*w["en"], *w["he"])}
     return known(folded, words) is not None  # "ניתוחים", or with the article, "הניתוחים"
-
-
-def section_word(language: str, section: str) -> str:
-    """The word offered for editing `section`."""
-    return SECTION_WORDS[section]["he" if language == "he" else "en"][0]
-
-
-# A section's name is its first word or two, on the message's first line.
-_LEADING = re.compile(r"\s*(\S+)(?:[ \t]+(\S+))?")
-
-
-def section_named(text: str) -> str | None:
-    """The section `text` names (a word of either language, or its number in the menu)."""
-    folded = " ".join(text.lower().split())
-    if folded.isdecimal() and 1 <= int(folded) <= len(EDITABLE_SECTIONS):
-        return EDITABLE_SECTIONS[int(folded) - 1]
-    for section, words in SECTION_WORDS.items():
-        if folded in (*words["en"], *words["he"], section.lower()):
-            return section
-    return None
-
-
-def section_and_text(argument: str) -> tuple[str | None, str]:
-    """The section `argument` starts with ("strengths Reads well", "2 Reads well", "סגנון
-    למידה ...") and the text after it, its lines kept; (None, argument) when it names none."""
-    match = _LEADING.match(argument)
-    if match is None:
-        return None, argument
-    first, second = match.group(1), match.group(2)
-    if second is not None and (section := section_named(f"{first} {second}")):
-        return section, argument[match.end() :].strip()
-    section = section_named(first)
-    if section is not None:
-        return section, argument[match.end(1) :].strip()
-    return None, argument
 
 
 def request_in_english(argument: str) -> str:

@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from bot import flows, lookups, opened
-from bot.commands import BY_VERB, Parsed, section_and_text
+from bot.commands import BY_VERB, Parsed
 from bot.deps import Deps
 from bot.events import Reply
 from bot.help import count_message, not_understood, on_help, role_help
@@ -33,6 +33,7 @@ from bot.meant import (
 from bot.not_answers import not_an_answer
 from bot.reading import farewell, greeting, intent, thanked
 from bot.render import menu_choice, review_menu, review_prompt, section_buttons
+from bot.section_words import section_and_text
 from bot.states import CHOOSING, GENERATING, IDLE, INTERVIEWING, REVIEWING
 from core.models import ConversationRole
 from core.services import review, turns

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.commands import Parsed, section_word
+from bot.commands import Parsed
 from bot.events import Button, Reply
 from bot.i18n import isolate, t
+from bot.section_words import section_word
 from core.sections import EDITABLE_SECTIONS, LIST_SECTIONS, SECTIONS
 
 __all__ = ["LIST_SECTIONS", "SECTIONS", "review_buttons", "review_prompt", "review_reply"]
