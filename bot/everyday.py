@@ -62,7 +62,8 @@ QUESTION_AGAIN = frozenset({
 # Words around "flagged" when people ask for the list ("which analyses are flagged?", "any
 # flagged students?", "יש תלמידים מסומנים?"): with only these around it, the message is `flagged`.
 ASKING_FLAGGED = frozenset(
-    """which what who are is there any anything analyses analysis students student kids the show me
+    """which what who are is was were there any anything analyses analysis students student kids
+    the show me
     list of all do we have new now today right for review
     איזה אילו מה מי יש ניתוחים הניתוחים תלמידים התלמידים ילדים את כל חדשים עכשיו כרגע היום
     לבדיקה עוד""".split()
@@ -96,6 +97,10 @@ ABOUT_THE_SCHOOL = frozenset({
     "how are my teachers doing", "how are the teachers doing", "how are my teachers",
     "how are the teachers", "how are my students doing", "how are the students doing",
     "how are the students",
+    # ...and of a past period ("how was the school doing last term?")
+    "what was going on in the school", "what was happening in the school",
+    "how was the school doing", "how was the school", "how was school", "how did the school do",
+    "how were my teachers doing", "how were the teachers doing", "how were the students doing",
     "מה קורה בבית הספר", "מה המצב בבית הספר", "מה נשמע בבית הספר", "מה חדש בבית הספר",
     "איך בית הספר", "איך הולך בבית הספר", "מה שלום בית הספר", "מה מצב בית הספר",
     "מה שלום המורים", "מה שלום המורים שלי", "איך המורים", "מה עם המורים", "איך המורים שלי",
@@ -124,6 +129,9 @@ COUNTING = frozenset(
 HOW_IS: tuple[tuple[tuple[str, ...], tuple[tuple[str, ...], ...]], ...] = (
     (("how", "is"), (("doing",), ("getting", "on"), ("getting", "along"), ("progressing",),
                      ("coming", "along"), ())),
+    # Asked of a past period too ("how was Liam doing last month?").
+    (("how", "was"), (("doing",), ("getting", "on"), ("getting", "along"), ("progressing",),
+                      ("coming", "along"), ())),
     (("how", "are", "things", "with"), ((),)),
     (("מה", "שלום"), ((),)),
     (("מה", "שלומו", "של"), ((),)),
@@ -135,13 +143,13 @@ HOW_IS: tuple[tuple[tuple[str, ...], tuple[tuple[str, ...], ...]], ...] = (
     (("איך",), (("מתקדם",), ("מתקדמת",))),
 )  # fmt: skip
 NAME_WORDS = 4  # "teacher Dana Levi", "grade 5": more words than that are a sentence, not a name
-# Words that make "how is ..." small talk or a question about something else, not about a person.
 # Words of everyday speech typed alone: no student's name, though one may be read as a name in
 # the other script ("sorry" as שירה, "למה" as Liam).
 SPEECH = frozenset(
     """sorry why what who when where how really wait hmm hm well so and but or maybe again what's
     למה מה מי מתי איפה איך כמה רגע סליחה נו אז אבל או אולי שוב""".split()
 )
+# Words that make "how is ..." small talk or a question about something else, not about a person.
 NOT_A_NAME = frozenset(
     """you u ya it everything everyone everybody things thing life she he they her him them
     this that your my our day work weather going today school doing getting progressing coming
