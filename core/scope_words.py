@@ -30,12 +30,19 @@ class Scope:
         return self.kind if self.value is None else f"{self.kind}:{self.value}"
 
 
+# Words before a period word that are part of it ("last week", "next month").
+_PERIOD_LEADS = frozenset({"this", "last", "next", "past", "previous", "current"})
+
+
 def parse_request(argument: str, *, now: datetime) -> tuple[Scope, Period | None]:
     """`[KIND [VALUE]] [PERIOD]` (English keywords) into a scope and a period (None: no period)."""
     words = argument.split()
     period = None
     if words and looks_like_period(words[-1]):
-        period = parse_period(words.pop(), now=now)
+        said = words.pop()
+        if words and words[-1].lower() in _PERIOD_LEADS:  # "last week": quoted whole
+            said = f"{words.pop()} {said}"
+        period = parse_period(said, now=now)
     if not words:
         return Scope(), period
     kind = words[0].lower()
