@@ -258,12 +258,17 @@ def settle(parsed: Parsed, pending: Pending | None) -> Parsed:
     return parsed
 
 
+# Apostrophes as keyboards write them (phones type ’ for '), and the geresh: "O’Brien",
+# "O'Brien" and "OBrien" are the same name as typed.
+_APOSTROPHES = dict.fromkeys(map(ord, "'’‘ʼ`׳"))
+
+
 def _words(text: str) -> list[str]:
     # Niqqud and accents are marks: "אֵלִיָּהוּ" is read as "אליהו", "José" as "jose".
     plain = "".join(
         c for c in unicodedata.normalize("NFD", text) if unicodedata.category(c) != "Mn"
     )
-    return plain.casefold().replace("-", " ").split()
+    return plain.translate(_APOSTROPHES).casefold().replace("-", " ").split()
 
 
 def named_as_typed(query: str, student: StudentView) -> bool:
