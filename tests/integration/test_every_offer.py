@@ -50,7 +50,7 @@ EXPECTED: dict[str, tuple[str, ...]] = {
     "summary": ("summary_title", "did_you_mean"),
     "flagged": ("flagged_none", "flagged_title", "did_you_mean"),
     "reviewed": ("reviewed_usage", "reviewed_done", "did_you_mean"),
-    "export": ("export_usage", "did_you_mean"),
+    "export": ("export_usage", "export_done", "did_you_mean"),
     "admin": ("admin_help", "did_you_mean"),
     "cancel": ("nothing_to_cancel", "cancelled", "choice_cancelled", "cancelled_pending"),
     "finish": ("generating", "in_interview", "nothing_to_finish", "in_review"),

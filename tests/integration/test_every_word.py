@@ -12,7 +12,7 @@ import re
 import pytest
 
 from bot.events import Reply
-from bot.i18n import CATALOGUE, keys, sentence
+from bot.i18n import CATALOGUE, keys, plural_keys, sentence
 from tests.dialogue_fixtures import Chat
 from tests.fakes.openai_server import FakeOpenAI
 
@@ -29,7 +29,7 @@ ALONE = {
     "summary": ("summary_title",),
     "flagged": ("flagged_none", "flagged_title"),
     "reviewed": ("reviewed_usage",),
-    "export": ("export_usage",),
+    "export": ("export_usage", "export_done"),  # a bare export exports the analyses (1bab6de)
     "admin": ("admin_help",),
     "cancel": ("nothing_to_cancel",),
     "finish": ("nothing_to_finish",),
@@ -44,10 +44,12 @@ def says(reply: Reply, *wanted: str) -> bool:
         for language in LANGUAGES:
             if key not in keys(language):
                 continue
-            parts = re.split(r"\{[^{}]*\}", sentence(language, key))
-            pattern = ".*?".join(re.escape(part) for part in parts)
-            if re.match(pattern, reply.text, re.DOTALL):
-                return True
+            counts = (1, 2, 5) if key in plural_keys(language) else (None,)
+            for count in counts:  # each plural form of a sentence with a number in it
+                parts = re.split(r"\{[^{}]*\}", sentence(language, key, count))
+                pattern = ".*?".join(re.escape(part) for part in parts)
+                if re.match(pattern, reply.text, re.DOTALL):
+                    return True
     return False
 
 
