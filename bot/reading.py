@@ -72,10 +72,17 @@ def _phrase(text: str) -> str:
     return " ".join(_words(text)).lower()
 
 
+_SCHOOL_STARTS = frozenset(old[0] for old in SCHOOL_SAID)
+
+
 def _said(text: str) -> list[str]:
     """`text`'s words with "what's" and "how's" spelt out and the school named as the question
     tables name it ("at school", "בביה״ס")."""
     words = [part for w in _words(text) for part in _SPELT_OUT.get(w.lower(), (w,))]
+    if _SCHOOL_STARTS.isdisjoint(w.lower() for w in words):
+        # Most messages (every interview answer) name no school: the scan below, tuple by
+        # tuple for each phrase, was the engine's costliest function per exchange (bench-turns).
+        return words
     for old, new in SCHOOL_SAID.items():
         size = len(old)
         at = 0
