@@ -72,25 +72,32 @@ def _phrase(text: str) -> str:
     return " ".join(_words(text)).lower()
 
 
-_SCHOOL_STARTS = frozenset(old[0] for old in SCHOOL_SAID)
+# The school phrases by their first word, longest first ("at the school" before "at school").
+_SCHOOL_BY_FIRST: dict[str, list[tuple[tuple[str, ...], tuple[str, ...]]]] = {}
+for _old, _new in sorted(SCHOOL_SAID.items(), key=lambda item: -len(item[0])):
+    _SCHOOL_BY_FIRST.setdefault(_old[0], []).append((_old, _new))
 
 
 def _said(text: str) -> list[str]:
     """`text`'s words with "what's" and "how's" spelt out and the school named as the question
     tables name it ("at school", "בביה״ס")."""
     words = [part for w in _words(text) for part in _SPELT_OUT.get(w.lower(), (w,))]
-    if _SCHOOL_STARTS.isdisjoint(w.lower() for w in words):
-        # Most messages (every interview answer) name no school: the scan below, tuple by
-        # tuple for each phrase, was the engine's costliest function per exchange (bench-turns).
-        return words
-    for old, new in SCHOOL_SAID.items():
-        size = len(old)
-        at = 0
-        while at <= len(words) - size:
-            if tuple(w.lower() for w in words[at : at + size]) == old:
-                words[at : at + size] = new
+    lowered = [w.lower() for w in words]
+    # One pass, looking up only the phrases a word can start: every interview answer is read
+    # here, and trying each phrase at every position was the engine's costliest function per
+    # exchange (bench-turns' profile).
+    said: list[str] = []
+    at = 0
+    while at < len(words):
+        for old, new in _SCHOOL_BY_FIRST.get(lowered[at], ()):
+            if tuple(lowered[at : at + len(old)]) == old:
+                said.extend(new)
+                at += len(old)
+                break
+        else:
+            said.append(words[at])
             at += 1
-    return words
+    return said
 
 
 def _lowered(words: list[str]) -> tuple[str, ...]:
