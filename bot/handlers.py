@@ -14,7 +14,7 @@ from bot import flows, lookups, opened
 from bot.commands import BY_VERB, Parsed
 from bot.deps import Deps
 from bot.events import Reply
-from bot.help import count_message, not_understood, on_help, role_help
+from bot.help import ask_to_choose, count_message, not_understood, on_help, role_help
 from bot.interview import estimate_tokens
 from bot.meant import (
     SHOWN,
@@ -128,9 +128,7 @@ async def choosing(deps: Deps, ctx: Context, parsed: Parsed) -> list[Reply]:
     if parsed.verb in IDLE_COMMANDS:
         ctx.go(IDLE)
         return await IDLE_COMMANDS[parsed.verb](deps, ctx, parsed)
-    if len(choices) == 1:
-        return [Reply(ctx.say("choose_again_one"))]
-    return [Reply(ctx.say("choose_again", count=len(choices)))]
+    return [ask_to_choose(ctx)]
 
 
 async def aside(deps: Deps, ctx: Context, parsed: Parsed) -> list[Reply]:

@@ -84,6 +84,14 @@ def one_command(ctx: Context, word: str) -> Reply:
     return Reply(text.rstrip())
 
 
+def ask_to_choose(ctx: Context) -> Reply:
+    """What the bot waits for while a student is being chosen: "1 or yes" for one name."""
+    count = len(ctx.data.get("choices", []))
+    if count == 1:
+        return Reply(ctx.say("choose_again_one"))
+    return Reply(ctx.say("choose_again", count=count))
+
+
 async def on_help(deps: Deps, ctx: Context, parsed: Parsed) -> list[Reply]:
     """Help that fits: one command, the interview, the review, the choice, or the role's list."""
     if parsed.argument and parsed.verb == "help":
@@ -93,7 +101,7 @@ async def on_help(deps: Deps, ctx: Context, parsed: Parsed) -> list[Reply]:
     if ctx.state == REVIEWING:  # then what the review waits for (a section's text, a note)
         return review_prompt(ctx.language, ctx.data.get("awaiting"), ctx.say("help_review"))
     if ctx.state == CHOOSING:
-        return [Reply(ctx.say("choose_again", count=len(ctx.data.get("choices", []))))]
+        return [ask_to_choose(ctx)]
     offered = await unfinished(deps, ctx) if ctx.user.actor.role is UserRole.TEACHER else None
     if offered is not None:  # the list, then what is waiting for this teacher
         return [role_help(ctx), offer(ctx, offered)]
