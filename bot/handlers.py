@@ -104,6 +104,8 @@ async def idle(deps: Deps, ctx: Context, parsed: Parsed) -> list[Reply]:
         return [role_help(ctx)]
     if (verb := intent(said)) is not None:  # "done", "never mind": nothing is open (no offer)
         return [Reply(ctx.say(f"nothing_to_{verb}"))]
+    if yes_or_no(said) is not None:  # "yes" after the question it answered was settled
+        return [Reply(ctx.say("nothing_to_answer"))]
     # A name, or a word the person meant as a command (the nearest command, if one is near);
     # else say it was not understood.
     meant = await name_alone(deps, ctx, said) or near_miss(ctx, said)
