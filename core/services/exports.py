@@ -34,7 +34,7 @@ from core.audit import record, service
 from core.csv_sql import fixed, guarded, line, text_cell
 from core.db import AnySelect
 from core.driver_sql import DriverStatement
-from core.models import Analysis, AuditAction, School, Student, User
+from core.models import Analysis, AuditAction, School, Student, User, UserRole
 from core.periods import SCHOOL_TZ, Period
 from core.scope_words import Scope
 from core.scoped_statements import read_scoped
@@ -78,10 +78,13 @@ class ExportFile:
     student_ids: tuple[uuid.UUID, ...]
 
 
-def _filename(scope: Scope, period: Period | None) -> str:
+def _filename(actor: Actor, scope: Scope, period: Period | None) -> str:
     slug = re.sub(r"[^A-Za-z0-9]+", "-", scope.value or "").strip("-")
     when = period.label if period else "all"
-    return f"analyses-{scope.kind}{'-' + slug if slug else ''}-{when}.csv"
+    # A teacher's "school" is their own students (all they may see), and the file says so.
+    own = actor.role is UserRole.TEACHER and scope.kind == "school"
+    kind = "my-students" if own else scope.kind
+    return f"analyses-{kind}{'-' + slug if slug else ''}-{when}.csv"
 
 
 Writer = Callable[[SQLColumnExpression[Any]], SQLColumnExpression[Any]]
@@ -204,4 +207,4 @@ async def export_analyses(
     await uow.commit()
     body: bytes = found["lines"] + b"\r\n" if count else b""
     content = _HEADER + body
-    return ExportFile(_filename(scope, period), content, count, ordered)
+    return ExportFile(_filename(actor, scope, period), content, count, ordered)

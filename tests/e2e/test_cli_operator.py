@@ -117,9 +117,9 @@ async def test_two_teachers_exports_land_in_their_own_folders_under_data_dir(
             DATABASE_URL=database_url, REDIS_URL=redis_url, DATA_DIR=str(data_dir),
         )  # fmt: skip
         assert code == 0, err
-        before, after = t("he", "terminal_file_saved", path="\0").split("\0")  # the school's
+        before, after = t("he", "terminal_file_saved", path="\0").split("\0")  # their students'
         [saved] = [line for line in out.splitlines() if line.startswith(before)]
         path = Path(saved.removeprefix(before).removesuffix(after))
         assert path.parent == data_dir / "downloads" / f"{teacher}@demo.school"
-        assert path.name.startswith("analyses-school-all-") and path.suffix == ".csv"
+        assert path.name.startswith("analyses-my-students-all-") and path.suffix == ".csv"
     assert not (tmp_path / ".data").exists()  # nothing under the working directory
