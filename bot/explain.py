@@ -37,7 +37,9 @@ def explain(
         argument = argument.strip().partition(" ")[2]  # past the word "analyses"
     words = argument.split()
     text = _sentence(language, error, role, verb, argument, words)
-    if isinstance(error, InvalidInput) and verb in ("summary", "export"):
+    # Not after "several match": that sentence already says what to write instead.
+    ambiguous = isinstance(error, AmbiguousClass | AmbiguousStudent | AmbiguousTeacher)
+    if isinstance(error, InvalidInput) and not ambiguous and verb in ("summary", "export"):
         usage = "summary_usage_help" if verb == "summary" else "export_usage"
         text += "\n" + t(language, usage)
     return text
