@@ -86,7 +86,7 @@ class ResolvedScope:
     # The one school the scope's analyses lie in, when it is one (their `school_id`, 0017).
     school_id: uuid.UUID | None = None
     # The values of the named parameters in the conditions above (`scope_*`): a statement
-    # compiled once from one scope of a kind runs for another with these (summary_statements).
+    # compiled once from one scope of a kind runs for another with these (core/scoped_statements).
     values: Mapping[str, Any] = field(default_factory=dict)
 
     @property
