@@ -127,6 +127,8 @@ async def choosing(deps: Deps, ctx: Context, parsed: Parsed) -> list[Reply]:
         if answer is not None:
             return await (flows.start(deps, ctx, uuid.UUID(choices[0])) if answer
                           else flows.on_cancel(deps, ctx, parsed))  # fmt: skip
+    if parsed.verb == "students":  # a look at the list to decide: the choice still waits
+        return [*await lookups.on_students(deps, ctx, parsed), ask_to_choose(ctx)]
     if parsed.verb in IDLE_COMMANDS:
         ctx.go(IDLE)
         return await IDLE_COMMANDS[parsed.verb](deps, ctx, parsed)

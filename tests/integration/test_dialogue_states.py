@@ -78,11 +78,12 @@ TABLE: dict[str, dict[str, str]] = {
         "IDLE role_refused": "summary flagged admin",
     },
     "CHOOSING": {
-        # A number picks; a command runs (leaving the choice); anything else asks again.
+        # A number picks; a command runs (leaving the choice, but for the list of students,
+        # looked at to decide); anything else asks again.
         "CHOOSING choose_again": "text empty help btn:choose:99 btn:save btn:edit:strengths "
         "btn:edit:bogus btn:flag btn:discard btn:zzz",
         "INTERVIEWING started": "number analyze btn:choose:1",
-        "IDLE students_title": "students",
+        "CHOOSING students_title": "students",
         "IDLE history_ask": "history",
         "IDLE nothing_to_resume": "resume btn:resume",
         "IDLE nothing_to_retry": "retry btn:retry",
