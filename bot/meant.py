@@ -67,10 +67,16 @@ def take_pending(ctx: Context) -> Pending | None:
 def offer_buttons(ctx: Context, buttons: tuple[Button, ...], *, yes: bool = False) -> None:
     """Note `buttons` as the ones just offered: where no text is awaited, a typed number
     presses one (and with `yes`, a typed yes the first)."""
+    offer_numbers(ctx, [b.action for b in buttons])
+    if yes and ctx.state == IDLE:
+        ctx.data[YES_FIRST] = True
+
+
+def offer_numbers(ctx: Context, actions: list[str]) -> None:
+    """Where no text is awaited, a typed number N runs `actions[N-1]`: a numbered list whose
+    items have several buttons each is answered by the list's numbers, not the buttons'."""
     if ctx.state == IDLE:
-        ctx.data[ACTIONS] = [b.action for b in buttons]
-        if yes:
-            ctx.data[YES_FIRST] = True
+        ctx.data[ACTIONS] = actions
 
 
 def pressed(ctx: Context, parsed: Parsed) -> Parsed:

@@ -16,7 +16,7 @@ from bot.commands import in_export_words, request_in_english, word
 from bot.events import Attachment, Button, Reply
 from bot.explain import explain
 from bot.i18n import isolate, money
-from bot.meant import SHOWN, name_as_typed
+from bot.meant import SHOWN, name_as_typed, offer_numbers
 from core.errors import DomainError, InvalidInput, NotFound
 from core.models import AnalysisStatus
 from core.periods import KEYWORDS, SCHOOL_TZ, Period, parse_period
@@ -218,6 +218,8 @@ async def _flagged(engine: Deps, ctx: Context) -> list[Reply]:
         for n, f in enumerate(found, 1)
     ]  # fmt: skip
     ctx.data[FLAGGED_LISTED] = [f.reference for f in found]  # "reviewed 2": the second
+    # "2" reads the second: each item has two buttons, so a number is the list's, not a button's.
+    offer_numbers(ctx, [f"open:{f.analysis_id}" for f in found])
     # Read each one, and mark it dealt with, by a button: the id need not be copied by hand.
     buttons = tuple(
         button
