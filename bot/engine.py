@@ -19,6 +19,7 @@ from bot.help import LISTED
 from bot.i18n import LANGUAGES, t, tn
 from bot.interview import Interviewer, PriceTable
 from bot.reading import read
+from bot.render import DISCARD_ASKED
 from bot.slots import AIOutsideSlots, Slots, turn_deadline
 from bot.states import IDLE, INTERVIEWING, REVIEWING
 from core import dialogue_states, identity
@@ -316,7 +317,8 @@ class DialogueEngine:
             return from_action(event.action)
         if event.literal:
             return Parsed(None, event.text.strip(), False)
-        awaiting = ctx.state == REVIEWING and ctx.data.get("awaiting") not in (None, "section")
+        waits = ctx.data.get("awaiting")
+        awaiting = ctx.state == REVIEWING and waits not in (None, "section", DISCARD_ASKED)
         interviewing, role = ctx.state == INTERVIEWING, ctx.user.actor.role
         return read(event.text, interviewing=interviewing, awaiting_text=awaiting, role=role)
 

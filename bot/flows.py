@@ -10,8 +10,8 @@ from bot.commands import Parsed
 from bot.deps import Deps
 from bot.events import Button, Reply
 from bot.i18n import isolate
-from bot.meant import SHOWN, ask_whom, named_as_typed, offer_buttons
-from bot.render import review_menu, review_reply
+from bot.meant import SHOWN, ask_whom, named_as_typed, offer_buttons, yes_or_no
+from bot.render import DISCARD_ASKED, discard_question, review_menu, review_reply
 from bot.states import CHOOSING, GENERATING, IDLE, INTERVIEWING, REVIEWING
 from core.analysis_records import InterviewSnapshot
 from core.errors import AccessDenied
@@ -275,11 +275,17 @@ async def expire(deps: Deps, ctx: Context, said: str) -> Replies:
 async def on_cancel(deps: Deps, ctx: Context, parsed: Parsed) -> Replies:
     """Any state: drop the current analysis for good (FAILED, reason `cancelled`).
 
-    While a review waits for an edit or a note, only that pending text is dropped; in IDLE
-    the analysis the bot offers to resume or retry is the one cancelled.
+    While a review waits for an edit or a note, only that pending text is dropped; a draft in
+    review is dropped once "Discard this draft?" is answered yes (or `cancel` is said again);
+    in IDLE the analysis the bot offers to resume or retry is the one cancelled.
     """
-    if ctx.state == REVIEWING and ctx.data.pop("awaiting", None):
-        return [review_menu(ctx.language, ctx.say("cancelled_pending"))]
+    if ctx.state == REVIEWING:
+        awaiting = ctx.data.pop("awaiting", None)
+        if awaiting is None:  # the draft, edits and all: asked first (see discard_answer)
+            ctx.data["awaiting"] = DISCARD_ASKED
+            return [discard_question(ctx.language)]
+        if awaiting != DISCARD_ASKED:
+            return [review_menu(ctx.language, ctx.say("cancelled_pending"))]
     if ctx.state == CHOOSING:
         ctx.go(IDLE)
         return [Reply(ctx.say("choice_cancelled"))]
@@ -302,3 +308,12 @@ async def on_cancel(deps: Deps, ctx: Context, parsed: Parsed) -> Replies:
         return [Reply(ctx.say("nothing_to_cancel"))]
     ctx.go(IDLE)
     return [Reply(ctx.say("cancelled"))]
+
+
+def discard_answer(parsed: Parsed) -> bool | None:
+    """The answer to "Discard this draft?": yes or its button's number (1) is True, no or 2 is
+    False, anything else None (the question is dropped and the message read as usual)."""
+    said = parsed.argument.strip().lstrip("#") if parsed.verb is None else ""
+    if said in ("1", "2"):  # the question's buttons, not the review menu's of those numbers
+        return said == "1"
+    return yes_or_no(said) if said else None

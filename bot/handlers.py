@@ -32,7 +32,13 @@ from bot.meant import (
 )
 from bot.not_answers import not_an_answer
 from bot.reading import farewell, greeting, intent, thanked
-from bot.render import menu_choice, review_menu, review_prompt, section_buttons
+from bot.render import (
+    DISCARD_ASKED,
+    menu_choice,
+    review_menu,
+    review_prompt,
+    section_buttons,
+)
 from bot.section_words import section_and_text
 from bot.states import CHOOSING, GENERATING, IDLE, INTERVIEWING, REVIEWING
 from core.models import ConversationRole
@@ -210,6 +216,13 @@ async def reviewing(deps: Deps, ctx: Context, parsed: Parsed) -> list[Reply]:
     assert ctx.analysis_id is not None
     actor, analysis_id = ctx.user.actor, ctx.analysis_id
     pending = take_pending(ctx)
+    if ctx.data.get("awaiting") == DISCARD_ASKED:
+        answer = flows.discard_answer(parsed)
+        if answer:
+            return await flows.on_cancel(deps, ctx, parsed)
+        ctx.data.pop("awaiting")  # no, or another message: the draft stays as it was
+        if answer is False:
+            parsed = Parsed("resume", "", True)
     if parsed.verb == "ask":  # a bare command word while a note or a section's text is due
         return did_you_mean(ctx, parsed.argument)
     if parsed.verb == "unknown":  # `/sumary` there: the nearest command, else what is due

@@ -12,6 +12,10 @@ from core.sections import EDITABLE_SECTIONS, LIST_SECTIONS, SECTIONS
 
 __all__ = ["LIST_SECTIONS", "SECTIONS", "review_buttons", "review_prompt", "review_reply"]
 
+# `awaiting` in review while "Discard this draft?" waits for its yes or no: cancelling closes
+# the analysis for good, edits and all, so a draft is never dropped on one word.
+DISCARD_ASKED = "discard?"
+
 
 def effective(results: dict[str, Any], edits: dict[str, Any] | None) -> dict[str, Any]:
     """The analysis as the teacher wants it: each edited section replaces the AI's."""
@@ -77,8 +81,19 @@ def review_prompt(language: str, awaiting: str | None, *lines: str) -> list[Repl
         return [*before, section_buttons(language)]
     if awaiting == "note":
         return [*before, Reply(t(language, "note_prompt"))]
+    if awaiting == DISCARD_ASKED:
+        return [*before, discard_question(language)]
     section = t(language, awaiting.split(":", 1)[1])
     return [*before, Reply(t(language, "edit_prompt", section=section))]
+
+
+def discard_question(language: str) -> Reply:
+    """Asked before `cancel` drops a draft in review: yes cancels it, no shows it again."""
+    buttons = (
+        Button(t(language, "cancel_draft_yes"), "cancel:yes"),
+        Button(t(language, "cancel_draft_no"), "resume"),
+    )
+    return Reply(t(language, "cancel_draft_confirm"), buttons)
 
 
 def section_buttons(language: str) -> Reply:

@@ -162,7 +162,33 @@ TABLE: dict[str, dict[str, str]] = {
         "REVIEWING flagged": "btn:flag",
         "REVIEWING note_prompt": "btn:note",
         "IDLE discarded": "btn:discard",
-        "IDLE cancelled": "cancel btn:cancel",
+        # The draft, edits and all, is closed for good only once "Discard this draft?" is
+        # answered yes.
+        "REVIEWING cancel_draft_confirm": "cancel btn:cancel",
+    },
+    "REVIEWING+discard": {
+        # Yes, its number (1) or cancel again cancels; anything else drops the question and is
+        # read as in review (no, its button and "resume" show the draft again, as it was).
+        "IDLE cancelled": "number cancel btn:cancel",
+        "REVIEWING review_text_ignored": "text",
+        "REVIEWING in_review": "empty btn:choose:1 btn:choose:99",
+        "REVIEWING busy_review": "analyze retry btn:retry btn:zzz",
+        "REVIEWING students_title": "students",
+        "REVIEWING history_ask": "history",
+        "REVIEWING review_title": "resume btn:resume",
+        "REVIEWING noted": "note",
+        "REVIEWING lang_set": "lang-en",
+        "REVIEWING lang_bad": "lang-xx",
+        "REVIEWING help_review": "help",
+        "REVIEWING role_refused": "summary flagged admin",
+        # `finish` has nothing to finish in review: the question still waits, asked again.
+        "REVIEWING cancel_draft_confirm": "finish btn:finish",
+        "IDLE saved": "btn:save",
+        "REVIEWING edit_prompt": "btn:edit:strengths",
+        "REVIEWING edit_which": "btn:edit:bogus",
+        "REVIEWING flagged": "btn:flag",
+        "REVIEWING note_prompt": "btn:note",
+        "IDLE discarded": "btn:discard",
     },
     "REVIEWING+edit": {
         # Typed text is the section's new text; cancel drops the edit, not the analysis. A
@@ -327,6 +353,11 @@ async def _awaiting_edit(world: World) -> None:
     await world.chat.say(action="edit:strengths")
 
 
+async def _asked_to_discard(world: World) -> None:
+    await _reviewing(world)
+    await world.chat.say("cancel")
+
+
 async def _awaiting_note(world: World) -> None:
     await _reviewing(world)
     await world.chat.say(action="note")
@@ -341,6 +372,7 @@ SETUPS: dict[str, tuple[Callable[[World], Awaitable[None]], str | None]] = {
     "REVIEWING": (_reviewing, "REVIEWING"),
     "REVIEWING+edit": (_awaiting_edit, "REVIEWING"),
     "REVIEWING+note": (_awaiting_note, "REVIEWING"),
+    "REVIEWING+discard": (_asked_to_discard, "REVIEWING"),
 }
 
 
@@ -406,7 +438,9 @@ async def test_a_review_cancelled_is_over_for_good_and_never_offered_again(
 ) -> None:
     await world.reset()
     await _reviewing(world)
-    assert _is((await world.chat.say("cancel"))[0], "cancelled")
+    assert _is((await world.chat.say("cancel"))[0], "cancel_draft_confirm")
+    assert await world.raw.fetchval("SELECT status::text FROM analyses") == "IN_PROGRESS"
+    assert _is((await world.chat.say("yes"))[0], "cancelled")
     status = await world.raw.fetchval("SELECT status::text FROM analyses")
     assert status == "FAILED"
 
