@@ -84,6 +84,8 @@ async def idle(deps: Deps, ctx: Context, parsed: Parsed) -> list[Reply]:
     # A did-you-mean button answers the message before it only: an older one runs nothing.
     pending = take_pending(ctx)
     parsed = named_after_asking(ctx, settle(pressed(ctx, parsed), pending))
+    if (refused := lookups.note_refused(ctx, parsed)) is not None:
+        return refused  # "no" to the analysis a note was offered for
     if (on_opened := await opened.on_opened_word(deps, ctx, parsed)) is not None:
         return on_opened  # "flag" right after opening an analysis: that one
     if parsed.verb in ANYWHERE:  # the button ran `help` or `lang en`, say

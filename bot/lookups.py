@@ -14,7 +14,7 @@ from bot.deps import Deps
 from bot.events import Button, Reply
 from bot.flows import load, student_name
 from bot.i18n import isolate
-from bot.meant import ask_whom, named_as_typed, offer_buttons
+from bot.meant import ask_whom, named_as_typed, offer_buttons, yes_or_no
 from bot.states import IDLE
 from core.analysis_records import CANCELLED
 from core.errors import AccessDenied
@@ -25,7 +25,9 @@ if TYPE_CHECKING:
     from bot.engine import Context
 
 Replies = list[Reply]
-NOTE_WINDOW = timedelta(days=1)  # a note without an analysis goes on one touched this recently
+# A note without an analysis is offered, for a yes, to the one touched this recently.
+NOTE_WINDOW = timedelta(days=1)
+NOTE = "note"  # in the state: a note's text until the teacher says which analysis it is for
 
 
 async def on_students(deps: Deps, ctx: Context, parsed: Parsed) -> Replies:
@@ -91,10 +93,18 @@ async def on_history(deps: Deps, ctx: Context, parsed: Parsed) -> Replies:
     return [Reply("\n".join([*lines, "", ctx.say("history_open")]), buttons)]
 
 
-def _status(ctx: Context, item: history.HistoryItem) -> str:
+def _status(ctx: Context, item: history.HistoryItem | history.RecentAnalysis) -> str:
     """The status as the teacher would put it: one they cancelled is cancelled, not failed."""
     cancelled = item.reason == CANCELLED and item.status == str(AnalysisStatus.FAILED)
     return ctx.say("status_cancelled" if cancelled else "status_" + item.status.lower())
+
+
+def _when(ctx: Context, item: history.RecentAnalysis) -> str:
+    """The analysis's date, and its status unless it is complete (a draft, a cancelled one):
+    two analyses of one student on one day are told apart."""
+    date = f"{item.updated_at:%Y-%m-%d}"
+    done = item.status == str(AnalysisStatus.COMPLETED)
+    return date if done else f"{date}, {_status(ctx, item)}"
 
 
 async def note_on(deps: Deps, ctx: Context, analysis_id: uuid.UUID, text: str) -> Replies:
@@ -108,8 +118,9 @@ async def note_on(deps: Deps, ctx: Context, analysis_id: uuid.UUID, text: str) -
 
 
 async def on_note(deps: Deps, ctx: Context, parsed: Parsed) -> Replies:
-    """`note TEXT` outside a review: on the analysis at hand, else the latest one touched within
-    a day, else the teacher picks (the text waits in the state until they do)."""
+    """`note TEXT` outside a review: on the analysis at hand; else the teacher is asked, never
+    guessed for: the latest one touched within a day is named (student, date) for a yes, older
+    ones are listed to pick from (the text waits in the state until they answer)."""
     if not parsed.argument:
         if ctx.state != IDLE:  # aside, mid-interview: the next message is the answer
             return [Reply(ctx.say("note_usage"))]
@@ -121,19 +132,34 @@ async def on_note(deps: Deps, ctx: Context, parsed: Parsed) -> Replies:
         recent = await history.recent_own_analyses(uow=uow, actor=ctx.user.actor)
     if not recent:
         return [Reply(ctx.say("note_nothing"))]
-    if datetime.now(UTC) - recent[0].updated_at <= NOTE_WINDOW:
-        return await note_on(deps, ctx, recent[0].analysis_id, parsed.argument)
-    ctx.data["note"] = parsed.argument
+    ctx.data[NOTE] = parsed.argument
     buttons = tuple(
-        Button(f"{r.student_name} · {r.updated_at:%Y-%m-%d}", f"noteon:{r.analysis_id}")
-        for r in recent
+        Button(f"{n}. {r.student_name} · {_when(ctx, r)}", f"noteon:{r.analysis_id}")
+        for n, r in enumerate(recent, 1)
     )
-    return [Reply(ctx.say("note_which"), buttons)]
+    latest = recent[0]
+    if datetime.now(UTC) - latest.updated_at > NOTE_WINDOW:
+        offer_buttons(ctx, buttons)
+        return [Reply(ctx.say("note_which"), buttons)]
+    # The analysis touched last may not be the one meant (a draft just cancelled, another
+    # student's): named with its date, it takes a yes, and the others are a number away.
+    offer_buttons(ctx, buttons, yes=True)
+    name = isolate(latest.student_name)
+    return [Reply(ctx.say("note_confirm", name=name, date=_when(ctx, latest)), buttons)]
+
+
+def note_refused(ctx: Context, parsed: Parsed) -> Replies | None:
+    """A "no" to the question of which analysis a note goes on: the note is dropped, and said
+    to be (not "no question is waiting"); None when no note waits or the message is no "no"."""
+    if NOTE not in ctx.data or parsed.verb is not None or yes_or_no(parsed.argument) is not False:
+        return None
+    del ctx.data[NOTE]
+    return [Reply(ctx.say("note_not_added"))]
 
 
 async def on_note_on(deps: Deps, ctx: Context, parsed: Parsed) -> Replies:
     """The button answering "which analysis is the note for?"."""
-    text = ctx.data.pop("note", None)
+    text = ctx.data.pop(NOTE, None)
     if not text:
         return [Reply(ctx.say("note_usage"))]
     return await note_on(deps, ctx, uuid.UUID(parsed.argument), text)

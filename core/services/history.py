@@ -88,6 +88,8 @@ class RecentAnalysis:
     student_name: str
     status: str
     updated_at: datetime
+    # Why a FAILED one failed (`cancelled` by its teacher...): a note is seldom meant for it.
+    reason: str | None = None
 
 
 @service
@@ -109,7 +111,7 @@ async def recent_own_analyses(
         )
     ).all()
     found = [
-        RecentAnalysis(a.id, f"{first} {last}", str(a.status), a.updated_at)
+        RecentAnalysis(a.id, f"{first} {last}", str(a.status), a.updated_at, a.failure_reason)
         for a, first, last in rows
     ]
     record(
