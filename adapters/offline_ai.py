@@ -13,6 +13,7 @@ from core.ports.ai import (
     InterviewStep,
     Usage,
 )
+from core.prompts import restate_instruction
 from core.themes import NOTHING_DESCRIBED
 
 MODEL_NAME = "offline-analyst"
@@ -210,6 +211,12 @@ class OfflineAnalyst:
         if last is not None and last.role == "user" and is_clarifying(last.content) and asked:
             topic = TOPICS[asked - 1] if asked <= len(TOPICS) else "more"
             question = PREFIX[lang] + _EXPLAINED[lang][topic]
+            usage = self._usage(prompt_tokens, _tokens(question))
+            return InterviewStep(question=question, done=False, usage=usage)
+        restating = last is not None and last.content == restate_instruction(lang)
+        if restating and asked:  # the teacher switched languages: the waiting question, in `lang`
+            topic = TOPICS[asked - 1] if asked <= len(TOPICS) else "more"
+            question = PREFIX[lang] + _QUESTIONS[lang][topic]
             usage = self._usage(prompt_tokens, _tokens(question))
             return InterviewStep(question=question, done=False, usage=usage)
         if asked >= len(TOPICS) and may_finish:

@@ -24,6 +24,9 @@ if TYPE_CHECKING:
     from bot.engine import Context
 
 Replies = list[Reply]
+# In the state: the waiting question as asked again in another language (its turn number,
+# the language, the text); a new question (`go`) clears it.
+RESTATED = "restated"
 
 
 def student_name(snapshot: InterviewSnapshot) -> str:
@@ -59,14 +62,29 @@ def review(ctx: Context, snapshot: InterviewSnapshot) -> Reply:
     )
 
 
-async def ask_again(deps: Deps, ctx: Context) -> Replies:
-    """The interview's current question again (nothing stored), or nothing outside one."""
+async def ask_again(deps: Deps, ctx: Context, *, restate: bool = False) -> Replies:
+    """The interview's current question again (nothing stored), or nothing outside one.
+
+    `restate`: the teacher switched languages, so the question is asked again in the new one
+    (by the model) rather than as it was stored; kept in the state until the next question,
+    so `help` or another aside repeats it in that language too.
+    """
     if ctx.state != INTERVIEWING or ctx.analysis_id is None:
         return []
     snapshot = await load(deps, ctx, ctx.analysis_id)
-    if snapshot.last_role is ConversationRole.ASSISTANT:
-        return [question(ctx, snapshot.turns[-1].content)]
-    return await advance(deps, ctx, snapshot)
+    if snapshot.last_role is not ConversationRole.ASSISTANT:
+        return await advance(deps, ctx, snapshot)
+    text = snapshot.turns[-1].content
+    turn, language, restated = ctx.data.get(RESTATED) or (None, None, None)
+    if turn == len(snapshot.turns) and language == ctx.language:
+        text = str(restated)
+    elif restate:
+        try:
+            text = await deps.interviewer.restate(ctx.user.actor, snapshot, ctx.language) or text
+        except AIError:  # the question as it was asked, rather than none or a failed interview
+            pass
+        ctx.data[RESTATED] = [len(snapshot.turns), ctx.language, text]
+    return [question(ctx, text)]
 
 
 async def _fail(

@@ -307,10 +307,11 @@ async def finish_elsewhere(deps: Deps, ctx: Context, parsed: Parsed) -> list[Rep
 
 async def lang_then_back(deps: Deps, ctx: Context, parsed: Parsed) -> list[Reply]:
     """`lang he|en` anywhere, then the question or the review menu again in the new language."""
+    before = ctx.language
     replies = await lookups.on_lang(deps, ctx, parsed)
     if ctx.state == REVIEWING:
         return [*replies, *review_prompt(ctx.language, ctx.data.get("awaiting"))]
-    return [*replies, *await flows.ask_again(deps, ctx)]
+    return [*replies, *await flows.ask_again(deps, ctx, restate=ctx.language != before)]
 
 
 ANYWHERE: dict[str, Handler] = {

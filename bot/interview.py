@@ -24,7 +24,7 @@ from core.ports.ai import (
     Usage,
 )
 from core.privacy import Pseudonymizer
-from core.prompts import analysis_instruction, repair_instruction
+from core.prompts import analysis_instruction, repair_instruction, restate_instruction
 from core.sections import LIST_SECTIONS
 from core.services import turns
 from core.uow import UnitOfWork
@@ -137,6 +137,19 @@ class Interviewer:
                 answer=None if ending is None else ending(question),
             )
         return question
+
+    async def restate(self, actor: Actor, snapshot: InterviewSnapshot, language: str) -> str | None:
+        """The waiting question (the last turn) asked again in `language`, or None when the
+        model gives none. Not stored: the stored question is the same question, and storing
+        it again would count it twice; its tokens are billed to the analysis."""
+        redactor = pseudonymizer(snapshot)
+        messages = [
+            *outgoing(snapshot, redactor),
+            ChatMessage("system", restate_instruction(language)),
+        ]
+        step = await self.ai.next_question(messages, language=language, may_finish=False)
+        await self._bill(actor, snapshot.analysis_id, step.usage, "restated")
+        return redactor.restore(step.question) if step.question else None
 
     async def generate(
         self, actor: Actor, snapshot: InterviewSnapshot, language: str

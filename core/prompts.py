@@ -120,6 +120,10 @@ _RETRY_QUESTION = (
     '{"question": "<your next question>", "done": false}.'
 )
 
+_RESTATE = """\
+The teacher has switched to {language}. Ask your last question again, in {language}: the same \
+question with the same meaning, not a new one."""
+
 
 def system_prompt(language: str) -> str:
     """The fixed system prompt of the interview; contains no teacher text or student identity."""
@@ -136,6 +140,12 @@ def question_instruction(language: str, *, may_finish: bool) -> str:
         finish=_MAY_FINISH if may_finish else _MUST_ASK,
         language=_LANGUAGE_NAME[_check(language)],
     )
+
+
+def restate_instruction(language: str) -> str:
+    """Instruction (a system message after the turns) to ask the waiting question again in
+    `language`, after the teacher switched languages mid-interview."""
+    return _RESTATE.format(language=_LANGUAGE_NAME[_check(language)])
 
 
 def retry_question_instruction() -> str:
