@@ -14,7 +14,7 @@ from bot.deps import Deps
 from bot.events import Button, Reply
 from bot.flows import load, student_name
 from bot.i18n import isolate
-from bot.meant import ask_whom, named_as_typed, offer_buttons, yes_or_no
+from bot.meant import SHOWN, ask_whom, named_as_typed, offer_buttons, yes_or_no
 from bot.states import IDLE
 from core.analysis_records import CANCELLED
 from core.errors import AccessDenied
@@ -169,6 +169,8 @@ async def on_lang(deps: Deps, ctx: Context, parsed: Parsed) -> Replies:
     """`lang he|en` (or the language's name): kept in the user's settings, so every platform
     answers in it."""
     code = language_named(parsed.argument)
+    if code is None and parsed.argument.strip():  # "lang klingon": say which there are
+        return [Reply(ctx.say("lang_unknown", text=parsed.argument.strip()[:SHOWN]))]
     if code is None:
         return [Reply(ctx.say("lang_bad"))]
     async with deps.uow() as uow:

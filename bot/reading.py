@@ -256,9 +256,24 @@ def read(
         return parsed  # "resume" alone: the question (or the review) again
     if not free:
         return parsed
+    if parsed.verb == "lang":
+        return _language_asked(parsed, text)
     if not parsed.argument or parsed.verb not in CONTROL:
         return Parsed("ask", text.strip(), False)
     return Parsed(None, text.strip(), False)
+
+
+def _language_asked(parsed: Parsed, text: str) -> Parsed:
+    """`lang WORD` where free text is awaited, WORD no language the bot knows ("lang klingon"):
+    English `lang` is no word of prose, so it asks for a language (answered with the languages
+    there are, never stored); Hebrew שפה is one ("שפה עשירה", a rich language), so one word
+    after it is asked about; a sentence that starts with either is text."""
+    said = text.strip()
+    if len(parsed.argument.split()) != 1:
+        return Parsed(None, said, False)
+    if said.split()[0].lower() in BY_VERB["lang"].en:
+        return Parsed("lang", parsed.argument, False)
+    return Parsed("ask", said, False)
 
 
 def as_requested(parsed: Parsed, text: str) -> Parsed:

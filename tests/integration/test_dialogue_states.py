@@ -73,7 +73,7 @@ TABLE: dict[str, dict[str, str]] = {
         "IDLE note_nothing": "note",
         "IDLE note_usage": "btn:note",
         "IDLE lang_set": "lang-en",
-        "IDLE lang_bad": "lang-xx",
+        "IDLE lang_unknown": "lang-xx",
         "IDLE nothing_to_finish": "finish btn:finish",
         "IDLE role_refused": "summary flagged admin",
     },
@@ -91,14 +91,16 @@ TABLE: dict[str, dict[str, str]] = {
         "IDLE note_nothing": "note",
         "IDLE note_usage": "btn:note",
         "CHOOSING lang_set": "lang-en",
-        "CHOOSING lang_bad": "lang-xx",
+        "CHOOSING lang_unknown": "lang-xx",
         "CHOOSING nothing_to_finish": "finish btn:finish",
         "IDLE role_refused": "summary flagged admin",
     },
     "INTERVIEWING": {
         # Typed text is an answer, unless it is a control word (help, cancel, finish, lang
         # with a language) or a lone resume; a lone other command word asks what was meant.
-        "INTERVIEWING question": "text number lang-xx",
+        "INTERVIEWING question": "text number",
+        # `lang` with no language it knows: the languages there are, never an answer.
+        "INTERVIEWING lang_unknown": "lang-xx",
         "INTERVIEWING asked_again": "resume btn:resume",
         "INTERVIEWING in_interview": "empty",
         "INTERVIEWING did_you_mean": "students history retry summary flagged admin analyze note",
@@ -118,7 +120,7 @@ TABLE: dict[str, dict[str, str]] = {
         "btn:zzz",
         "IDLE cancelled": "cancel btn:cancel",
         "GENERATING lang_set": "lang-en",
-        "GENERATING lang_bad": "lang-xx",
+        "GENERATING lang_unknown": "lang-xx",
         "GENERATING help_teacher": "help",
     },
     "GENERATING+done": {
@@ -131,7 +133,7 @@ TABLE: dict[str, dict[str, str]] = {
         "REVIEWING review_title": "resume btn:resume",
         "REVIEWING noted": "note",
         "GENERATING lang_set": "lang-en",
-        "GENERATING lang_bad": "lang-xx",
+        "GENERATING lang_unknown": "lang-xx",
         "GENERATING help_teacher": "help",
         "REVIEWING role_refused": "summary flagged admin",
         "IDLE saved": "number btn:save",
@@ -153,7 +155,7 @@ TABLE: dict[str, dict[str, str]] = {
         "REVIEWING review_title": "resume btn:resume",
         "REVIEWING noted": "note",
         "REVIEWING lang_set": "lang-en",
-        "REVIEWING lang_bad": "lang-xx",
+        "REVIEWING lang_unknown": "lang-xx",
         "REVIEWING help_review": "help",
         "REVIEWING role_refused": "summary flagged admin",
         "IDLE saved": "number btn:save",
@@ -178,7 +180,7 @@ TABLE: dict[str, dict[str, str]] = {
         "REVIEWING review_title": "resume btn:resume",
         "REVIEWING noted": "note",
         "REVIEWING lang_set": "lang-en",
-        "REVIEWING lang_bad": "lang-xx",
+        "REVIEWING lang_unknown": "lang-xx",
         "REVIEWING help_review": "help",
         "REVIEWING role_refused": "summary flagged admin",
         # `finish` has nothing to finish in review: the question still waits, asked again.
@@ -194,7 +196,8 @@ TABLE: dict[str, dict[str, str]] = {
         # Typed text is the section's new text; cancel drops the edit, not the analysis. A
         # command word, alone or leading, is asked about ("did you mean the command?"), nothing
         # stored yet.
-        "REVIEWING edited": "text number lang-xx",
+        "REVIEWING edited": "text number",
+        "REVIEWING lang_unknown": "lang-xx",
         "REVIEWING did_you_mean": "students history retry summary flagged admin analyze note",
         "REVIEWING invalid": "empty",
         "REVIEWING review_title": "resume btn:resume",
@@ -211,7 +214,8 @@ TABLE: dict[str, dict[str, str]] = {
         "IDLE discarded": "btn:discard",
     },
     "REVIEWING+note": {
-        "REVIEWING noted": "text number lang-xx",
+        "REVIEWING noted": "text number",
+        "REVIEWING lang_unknown": "lang-xx",
         "REVIEWING did_you_mean": "students history retry summary flagged admin analyze note",
         "REVIEWING invalid": "empty",
         "REVIEWING review_title": "resume btn:resume",
