@@ -118,14 +118,17 @@ ORDER BY 1
 # flagged, live analysis: its student and its updated_at. (0015's roster epoch, also bumped by
 # a trigger on analyses, only tells connections to drop the teacher sets they cached: no
 # connection has any during a load, and the enrollments' statements bump it anyway.)
-# The rows carry their school as 0017's triggers would write it (the analysis's student's).
-THEMES = importlib.import_module("migrations.versions.0017_school_keys")
+# The rows carry their school and date as 0017's and 0024's triggers would write them.
+THEMES = importlib.import_module("migrations.versions.0024_theme_items_dated")
+SCHOOL_KEYS = THEMES.SCHOOL_KEYS
 ROLLUPS_TRIGGERS = ("analyses_themes_sync", "analyses_flags_sync")
 
 
 def _batch_sql(first: int, last: int) -> str:
     """Analyses of schools first..last with their turns, audit rows, flags and themes."""
-    themes = THEMES.THEME_ITEMS.format(a="a", source="a CROSS JOIN ", school=", a.school_id")
+    themes = SCHOOL_KEYS.THEME_ITEMS.format(
+        a="a", source="a CROSS JOIN ", school=", a.school_id, a.created_at"
+    )
     return f"""
     WITH sc AS (
       SELECT id, substr(code, 4)::int AS s FROM schools
@@ -143,7 +146,7 @@ def _batch_sql(first: int, last: int) -> str:
       SELECT id, student_id, updated_at, school_id FROM a
       WHERE flagged_for_review AND deleted_at IS NULL
     ), themes AS (
-      INSERT INTO analysis_themes ({THEMES.THEME_COLUMNS}, school_id) {themes}
+      INSERT INTO analysis_themes ({THEMES.THEME_COLUMNS}) {themes}
     )
     INSERT INTO audit_logs ({AUDIT_COLUMNS}) {audit_select("a", AUDIT)}
     """

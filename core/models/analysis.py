@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import (
     CheckConstraint,
     Enum,
+    FetchedValue,
     ForeignKey,
     Index,
     Text,
@@ -124,10 +125,20 @@ class AnalysisTheme(Base):
     position: Mapped[int] = mapped_column(primary_key=True)
     student_id: Mapped[uuid.UUID]
     school_id: Mapped[uuid.UUID] = school_key()
+    # The analysis's creation time, copied by the same trigger (0024): a summary's period.
+    created_at: Mapped[datetime] = mapped_column(server_default=FetchedValue())
     key: Mapped[str | None] = mapped_column(Text)
     phrase: Mapped[str | None] = mapped_column(Text)
 
-    __table_args__ = (Index("ix_analysis_themes_school", "school_id"),)
+    __table_args__ = (
+        # A school's items of a period, read from the index alone (0024).
+        Index(
+            "ix_analysis_themes_school_created",
+            "school_id",
+            "created_at",
+            postgresql_include=["analysis_id", "section", "key", "phrase"],
+        ),
+    )
 
 
 # The private notes this transaction's actor may read (the author; admins for the full record).

@@ -105,3 +105,39 @@ async def test_the_downgrade_drops_the_keys_and_the_upgrade_rebuilds_them(
         assert after == sorted(map(tuple, await conn.fetch(RECOMPUTED)))
     finally:
         await conn.close()
+
+
+DATED = (
+    "SELECT count(*) FILTER (WHERE t.created_at = a.created_at), count(*) "
+    "FROM analysis_themes t JOIN analyses a ON a.id = t.analysis_id"
+)
+
+
+async def test_each_item_carries_its_analyses_date_written_and_backfilled(
+    owner_database_url: str, raw: asyncpg.Connection
+) -> None:
+    # A summary reads a school's items of a period by this date (0024): an item without it,
+    # or with another, would drop out of the period's themes.
+    await _world(raw)
+    analysis = await _analysis(raw, {"strengths": ["Kind.", "Curious."]})
+    await raw.execute(
+        "UPDATE analyses SET created_at = created_at - interval '40 days' WHERE id = $1", analysis
+    )
+    await raw.execute(
+        "UPDATE analyses SET teacher_edits = '{\"strengths\": [\"Brave.\"]}' WHERE id = $1",
+        analysis,
+    )
+    assert tuple(await raw.fetchrow(DATED)) == (1, 1)
+    await asyncio.to_thread(schema.downgrade, owner_database_url, "0023")
+    conn = await asyncpg.connect(asyncpg_dsn(owner_database_url))
+    try:
+        # Written while 0024 is away: the upgrade's backfill dates it too.
+        await _analysis(conn, {"strengths": ["Patient."], "weaknesses": ["Late."]})
+    finally:
+        await conn.close()
+    await asyncio.to_thread(schema.upgrade, owner_database_url)
+    conn = await asyncpg.connect(asyncpg_dsn(owner_database_url))
+    try:
+        assert tuple(await conn.fetchrow(DATED)) == (3, 3)
+    finally:
+        await conn.close()
