@@ -213,9 +213,13 @@ def queries(who: Subjects, period: Period, now: datetime) -> list[Query]:
         Query("student record", 50,
               lambda uow, n: records.export_student_record(uow=uow, actor=who.admin,
                                                            student=str(student(n))),
-              "SELECT count(*) FROM analyses a JOIN analysis_conversations c "
-              "ON c.analysis_id = a.id WHERE a.student_id = :student",
-              lambda n: {"student": student(n)}),
+              # The rows the record holds: its analyses' turns, its enrollments and the
+              # audit rows naming the student (its disclosure log, as `audit student` counts).
+              "SELECT (SELECT count(*) FROM analyses a JOIN analysis_conversations c "
+              "ON c.analysis_id = a.id WHERE a.student_id = :student) + (SELECT count(*) "
+              "FROM class_enrollments WHERE student_id = :student) + (SELECT count(*) "
+              "FROM audit_logs WHERE resource_id = :sid OR metadata -> 'studentIds' ? :sid)",
+              lambda n: {"student": student(n), "sid": str(student(n))}),
     ]  # fmt: skip
 
 
