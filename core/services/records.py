@@ -295,17 +295,23 @@ async def export_student_record(*, uow: UnitOfWork, actor: Actor, student: str) 
     """Everything held about one student, with its disclosure log (admin only; EXPORT)."""
     require_admin(actor, resource="Student")
     row = await _student(uow, actor, student)
-    school = await uow.session.get(School, row.school_id)
-    assert school is not None
+    # The school and the transaction's time in one round trip (the record's statements are
+    # small: round trips were a third of its time in the server).
+    school = (
+        await uow.session.execute(
+            select(School.id, School.code, School.name, func.now().label("now")).where(
+                School.id == row.school_id
+            )
+        )
+    ).one()
     stmt = select(*_AUDIT).where(names_student(row.id)).order_by(AuditLog.created_at, AuditLog.id)
     # Each entry as the document shows it, once: an analysis's history and the disclosure log
     # show the same entries.
     log = [(e, e.as_json()) for e in map(AuditEntry.of, await uow.session.execute(stmt))]
     analyses = await _analyses(uow, row.id, log)
-    now = await uow.session.scalar(select(func.now()))
     document = {
         "format": FORMAT,
-        "generatedAt": _jsonable(now),
+        "generatedAt": _jsonable(school.now),
         "generatedBy": actor.email,
         "student": _fields(row, STUDENT_FIELDS),
         "school": _fields(school, "id code name"),
