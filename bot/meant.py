@@ -292,6 +292,8 @@ def picked_by_name(query: str, names: list[str]) -> int | None:
 
 
 def name_as_typed(query: str, full_name: str) -> bool:
-    """`query` names `full_name` as written: each word the start of a word of the name."""
+    """`query` names `full_name` as written: each word the start of a word of the name, or of
+    words of it run together ("BenZion" for Ben-Zion: a hyphen is typed, a space or neither)."""
     name = _words(full_name)
-    return all(any(part.startswith(word) for part in name) for word in _words(query))
+    runs = ["".join(name[at:]) for at in range(len(name))]
+    return all(any(run.startswith(word) for run in runs) for word in _words(query))

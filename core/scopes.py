@@ -228,12 +228,12 @@ def _named(typed: str, one_name: bool) -> ColumnElement[bool]:
 
 
 def _named_across(pattern: str, one_name: bool) -> ColumnElement[bool]:
-    """On User: `_named` for a name typed in the other script ("מיכאל גרין" for Michael Green)."""
-    first_last = func.ge_fold(User.first_name + " " + User.last_name)
-    last_first = func.ge_fold(User.last_name + " " + User.first_name)
-    either = first_last.regexp_match(pattern) | last_first.regexp_match(pattern)
+    """On User: `_named` for a name typed in the other script ("מיכאל גרין" for Michael Green),
+    the names without their spaces, as `across_scripts` patterns are (core/search.py)."""
+    first, last = (func.replace(func.ge_fold(n), " ", "", type_=Text)
+                   for n in (User.first_name, User.last_name))  # fmt: skip
+    either = (first + last).regexp_match(pattern) | (last + first).regexp_match(pattern)
     if one_name:
-        first, last = func.ge_fold(User.first_name), func.ge_fold(User.last_name)
         either |= first.regexp_match(pattern) | last.regexp_match(pattern)
     return either
 

@@ -203,13 +203,17 @@ def across_scripts_statement(
     Noah Williams), or None when it cannot be read so; tried only when nothing matched as typed.
 
     A regular expression per visible row (the school's students for a principal): no index
-    serves it, which is why it waits for the typed query to have found nobody.
+    serves it, which is why it waits for the typed query to have found nobody. Names are
+    compared without their spaces (a hyphen folds to one), and a query of several words may
+    be one of them alone: `Ben Zion` is the first name בן-ציון.
     """
     pattern = across_scripts(folded)
     if pattern is None:
         return None
-    first, last = Student.first_fold, Student.last_fold
-    names = (first, last) if " " not in folded else (first + " " + last, last + " " + first)
+    first, last = (
+        func.replace(name, " ", "", type_=Text) for name in (Student.first_fold, Student.last_fold)
+    )
+    names = (first, last) if " " not in folded else (first, last, first + last, last + first)
     return (
         select(Student)
         .where(visible, or_(*[name.regexp_match(pattern) for name in names]))

@@ -75,8 +75,11 @@ def _from_latin(word: str) -> str | None:
 
 
 def across_scripts(folded: str) -> str | None:
-    """An anchored pattern over folded names in the other script, or None (mixed scripts,
-    digits, or too short to guess from)."""
+    """An anchored pattern over folded names in the other script, written without their spaces,
+    or None (mixed scripts, digits, or too short to guess from).
+
+    The query's words are joined without spaces too: `ge_fold` makes a hyphen a space, so
+    `Ben-Zion`, `Ben Zion` and `BenZion` are one name, as בן-ציון (folded בנ ציונ) is."""
     words = folded.split()
     if not words or sum(len(w) for w in words) < MIN_LETTERS:
         return None
@@ -84,4 +87,4 @@ def across_scripts(folded: str) -> str | None:
     patterns = [(_from_hebrew if hebrew else _from_latin)(w) for w in words]
     if any(p is None for p in patterns):
         return None
-    return "^" + " ".join(p for p in patterns if p is not None) + "$"
+    return "^" + "".join(p for p in patterns if p is not None) + "$"

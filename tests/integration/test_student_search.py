@@ -39,6 +39,8 @@ SCHOOL_A = [
     ("Martin", "Zimmer", "S1020", False),
     ("Martina", "Miller", "S1021", False),
     ("Martyn", "Adams", "S1022", False),
+    # A hyphenated name in Latin letters, outside the teacher's class (the principal sees it).
+    ("Ben-Zion", "Avraham", "S1023", False),
 ]
 SAME_LAST_NAME = [(f"Child{n:02d}", "Peretz", f"S11{n:02d}", False) for n in range(12)]
 # School B reuses a school student id of school A on purpose.
@@ -157,6 +159,21 @@ async def test_search_finds_the_student_however_the_name_is_typed(
     expected: list[str],
 ) -> None:
     assert await _search(session_factory, world.teacher, query) == expected
+
+
+@pytest.mark.parametrize("query", ["Ben-Zion", "Ben Zion", "BenZion", "benzion", "Ben–Zion"])
+async def test_a_hyphenated_name_is_found_with_the_hyphen_a_space_or_neither(
+    session_factory: async_sessionmaker[AsyncSession], world: SearchWorld, query: str
+) -> None:
+    assert await _search(session_factory, world.principal, query) == ["Ben-Zion Avraham"]
+
+
+@pytest.mark.parametrize("query", ["Ben-Zion", "Ben Zion", "BenZion", "Ben-Zion Cohen", "bentzion"])
+async def test_a_hyphenated_hebrew_name_is_found_typed_in_latin_letters(
+    session_factory: async_sessionmaker[AsyncSession], world: SearchWorld, query: str
+) -> None:
+    # The teacher does not see the Latin Ben-Zion: the Hebrew one is read across scripts.
+    assert await _search(session_factory, world.teacher, query) == ["בן-ציון כהן"]
 
 
 async def test_four_letter_name_with_a_typo_is_not_matched(
