@@ -36,6 +36,11 @@ class Spec(Generic[RunT]):
         """As shown to people: `admin user add EMAIL ROLE FIRST LAST [SCHOOL]`."""
         return " ".join(("admin", *self.words, self.params.replace("=", " "))).strip()
 
+    @property
+    def what(self) -> str:
+        """The catalogue key of what the command does (`admin_what_user_add`)."""
+        return "admin_what_" + "_".join(self.words)
+
 
 class UsageError(Exception):
     """The words do not fit a command; `key` and `values` say why, in the catalogue."""
@@ -144,8 +149,11 @@ def number(values: dict[str, Any], key: str, default: int) -> int:
 
 
 def usage_text(error: UsageError, say: Callable[..., str]) -> str:
-    """What was wrong with the words, and the usage of the commands they came near."""
-    usage = "\n".join(s.usage for s in error.specs)
+    """What was wrong with the words, and the usage of the commands they came near, each with
+    what it does in the reader's language (the syntax's words are typed as they are)."""
+    usage = "\n".join(
+        say("admin_syntax_line", usage=s.usage, what=say(s.what)) for s in error.specs
+    )
     if not error.key:
         return say("admin_help", commands=usage)
     return say("admin_bad_usage", problem=say(error.key, **error.values), usage=usage)
