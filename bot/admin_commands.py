@@ -14,10 +14,11 @@ from typing import TYPE_CHECKING, Any
 
 from bot import admin_grammar
 from bot.admin_grammar import Spec, UsageError, number, split, usage_text
-from bot.commands import BY_VERB
+from bot.commands import BY_VERB, word
 from bot.events import Attachment, Button, Reply
 from bot.explain import explain
 from bot.i18n import isolate, money, t, tn
+from bot.meant import offer_command
 from core.actor import Actor
 from core.errors import AccessDenied, DomainError, InvalidInput
 from core.roster_csv import KINDS, sniff
@@ -81,10 +82,12 @@ Runner = Callable[[Call, dict[str, Any]], Awaitable[Replies]]
 
 @dataclass(frozen=True)
 class Outcome:
-    """The replies, and 0 (done), 1 (refused or failed) or 2 (bad usage) for an exit code."""
+    """The replies, and 0 (done), 1 (refused or failed) or 2 (bad usage) for an exit code;
+    `meant`: the command a misspelt one was near (`user list` for `usr list`), to offer."""
 
     replies: Replies
     status: int
+    meant: str | None = None
 
 
 def parse(words: list[str]) -> tuple[Spec[Runner], dict[str, Any]]:
@@ -295,6 +298,8 @@ async def execute(call: Call, command: str | list[str]) -> Outcome:
     try:
         spec, values = parse(words)
     except UsageError as error:
+        if error.meant is not None:
+            return _near_miss(call, words, error)
         return Outcome([Reply(usage_text(error, call.say))], 2)
     if spec.attachment and not call.attachments:
         return Outcome([Reply(call.say("admin_roster_attach"))], 2)
@@ -302,6 +307,15 @@ async def execute(call: Call, command: str | list[str]) -> Outcome:
         return Outcome(await spec.run(call, values), 0)
     except DomainError as error:
         return Outcome([Reply(_explain(call, error))], 1)
+
+
+def _near_miss(call: Call, words: list[str], error: UsageError) -> Outcome:
+    """A misspelt admin command: the one it was near, spelt right, with its usage line."""
+    admin = word(call.language, "admin")
+    meant = " ".join(error.meant or [])
+    said = call.say("did_you_mean_typo", text=" ".join([admin, *words]), word=f"{admin} {meant}")
+    usage = usage_text(error, call.say).split("\n", 1)[1]  # the usage lines, not the problem
+    return Outcome([Reply(f"{said}\n{usage}")], 2, meant=f"{admin} {meant}")
 
 
 async def handle(
@@ -321,4 +335,7 @@ async def handle(
         return [Reply(ctx.say("role_refused"))]
     files = attachments or ctx.event.attachments
     call = Call(engine.uow, actor, ctx.language, files, bot_username, engine.read_uow)
-    return (await execute(call, argument)).replies
+    outcome = await execute(call, argument)
+    if outcome.meant is not None:  # a button (or yes) runs it, as a misspelt command's does
+        return [offer_command(ctx, outcome.meant, outcome.replies[0].text)]
+    return outcome.replies

@@ -7,6 +7,7 @@ no quotes there.
 
 from __future__ import annotations
 
+import difflib
 import re
 import shlex
 from collections.abc import Callable
@@ -43,11 +44,19 @@ class Spec(Generic[RunT]):
 
 
 class UsageError(Exception):
-    """The words do not fit a command; `key` and `values` say why, in the catalogue."""
+    """The words do not fit a command; `key` and `values` say why, in the catalogue. `meant`:
+    the words spelt right, when a misspelt area or action (`usr`, `lst`) is near a command."""
 
-    def __init__(self, specs: list[Spec[Any]], key: str = "", **values: Any) -> None:
+    def __init__(
+        self,
+        specs: list[Spec[Any]],
+        key: str = "",
+        *,
+        meant: list[str] | None = None,
+        **values: Any,
+    ) -> None:
         super().__init__(key)
-        self.specs, self.key, self.values = specs, key, values
+        self.specs, self.key, self.values, self.meant = specs, key, values, meant
 
 
 def split(text: str) -> list[str]:
@@ -131,6 +140,11 @@ def parse(words: list[str], specs: list[Spec[RunT]]) -> tuple[Spec[RunT], dict[s
     typed, words = words, area_in_english(words)
     lowered = _singular(words)  # a bare plural may grow a word: its arguments are still none
     matches = [s for s in specs if lowered[: len(s.words)] == s.words]
+    if not matches and (meant := _spelt_right(words, specs)) is not None:
+        # `usr list`: asked about, as a misspelt command is elsewhere, not run unasked.
+        spec = max((s for s in specs if meant[: len(s.words)] == list(s.words)),
+                   key=lambda s: len(s.words))  # fmt: skip
+        raise UsageError([spec], "admin_unknown", command=" ".join(typed[:2]), meant=meant)
     if not matches:
         near = [s for s in specs if s.words[0] == lowered[0]]
         if near and len(words) == 1:  # `admin audit`: a known command, its kind not yet named
@@ -138,6 +152,32 @@ def parse(words: list[str], specs: list[Spec[RunT]]) -> tuple[Spec[RunT], dict[s
         raise UsageError(near or specs, "admin_unknown", command=" ".join(typed[:2]))
     spec = max(matches, key=lambda s: len(s.words))
     return spec, _bind(spec, words[len(spec.words) :])
+
+
+# As alike as a misspelt chat command must be to be offered spelt right (bot/commands.py).
+NEAR_MISS = 0.75
+
+
+def _near(word: str, words: set[str]) -> str | None:
+    if word in words:
+        return word
+    close = difflib.get_close_matches(word, sorted(words), n=1, cutoff=NEAR_MISS)
+    return close[0] if close else None
+
+
+def _spelt_right(words: list[str], specs: list[Spec[Any]]) -> list[str] | None:
+    """`words` with their area and action spelt as a command's (`usr lst` as `user list`), the
+    rest as typed; None when no command is near."""
+    areas = {s.words[0] for s in specs}
+    head = _near(words[0].lower(), areas | set(PLURALS))
+    if head is None:
+        return None
+    head = PLURALS.get(head, head)
+    actions = {s.words[1] for s in specs if s.words[0] == head and len(s.words) > 1}
+    if not actions:
+        return [head, *words[1:]]
+    action = _near(words[1].lower(), actions) if len(words) > 1 else None
+    return None if action is None else [head, action, *words[2:]]
 
 
 def number(values: dict[str, Any], key: str, default: int) -> int:

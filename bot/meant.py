@@ -124,6 +124,11 @@ def offer_export(ctx: Context, period: str) -> list[Reply]:
     return [_run_or_help(ctx, command, ctx.say("how_many_own", command=command))]
 
 
+def offer_command(ctx: Context, command: str, text: str) -> Reply:
+    """`text`, which offers `command` (spelt right), with a button that runs it."""
+    return _run_or_help(ctx, command, text)
+
+
 def _run_or_help(ctx: Context, command: str, text: str) -> Reply:
     """`text` offering `command`: yes runs it (kept in the state until answered), no shows what
     the person can do."""
