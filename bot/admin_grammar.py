@@ -180,11 +180,20 @@ def _spelt_right(words: list[str], specs: list[Spec[Any]]) -> list[str] | None:
     return None if action is None else [head, action, *words[2:]]
 
 
+class NotANumber(InvalidInput):
+    """An argument that must be a whole number is not one; `field` is the parameter's name
+    (`n`, `page`), which bot/explain.py says in words."""
+
+    def __init__(self, field: str, value: str) -> None:
+        super().__init__(field, f"a whole number, not {value!r}")
+        self.value = value
+
+
 def number(values: dict[str, Any], key: str, default: int) -> int:
     """The bound argument `key` as a whole number (`default` when not given)."""
     value = str(values.get(key, default))
     if not value.isdecimal():
-        raise InvalidInput(key, f"a whole number, not {value!r}")
+        raise NotANumber(key, value)
     return int(value)
 
 

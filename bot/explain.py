@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.admin_grammar import NotANumber
 from bot.commands import FILLER, offered
-from bot.i18n import t
+from bot.i18n import keys, t
 from core.errors import (
     AccessDenied,
     Conflict,
@@ -27,6 +28,13 @@ from core.scopes import AmbiguousClass, AmbiguousStudent, AmbiguousTeacher
 REPORT_LINES = 50  # of a rejected roster: enough to fix a file, short enough for one chat
 SUMMARY_VERBS = frozenset({"summary", "export", "flagged", "reviewed"})
 ADMIN_NOT_FOUND = frozenset({"School", "District", "User", "Student"})
+
+
+def field_words(language: str, field: str) -> str:
+    """A parameter's name as people say it (`n`: "the monthly limit (N)"), where the catalogue
+    has words for it (`field_<name>`); else the name itself, which is a word already."""
+    key = f"field_{field}"
+    return t(language, key) if key in keys(language) else field
 
 
 def explain(
@@ -51,6 +59,8 @@ def _sentence(
     def say(key: str, **values: Any) -> str:
         return t(language, key, **values)
 
+    if isinstance(error, NotANumber):  # before InvalidInput, which it is too
+        return say("bad_number", field=field_words(language, error.field), value=error.value)
     if isinstance(error, RosterRejected):  # before InvalidInput, which it is too
         return say("admin_roster_rejected", report=error.report(REPORT_LINES))
     if isinstance(error, AmbiguousStudent):
@@ -76,7 +86,7 @@ def _sentence(
                 return say(key, kind=offered(language, f"s_{error.field}"))
             if error.field == "id":
                 return say("bad_id", value=argument.strip())
-        return say("invalid", field=error.field, reason=error.reason)
+        return say("invalid", field=field_words(language, error.field), reason=error.reason)
     if isinstance(error, AccessDenied):
         if error.reason in ("other_school", "admin_only"):
             return say(error.reason)

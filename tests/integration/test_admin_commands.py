@@ -189,7 +189,7 @@ async def test_user_add_role_deactivate_reactivate_and_list(
         ("user deactivate bad@", "That did not work: email — not a valid email"),
         ("user reactivate teacher1@demo.school", "That is not possible now: user teacher1@"),
         ("user list NOPE", "There is no school with the code “NOPE”."),
-        ("user list --page x", "That did not work: page — a whole number, not 'x'"),
+        ("user list --page x", "That did not work: the page number must be a whole number"),
     ],
 )
 async def test_user_commands_with_a_bad_argument_say_what_is_wrong(
@@ -323,7 +323,10 @@ async def test_quota_sets_the_schools_monthly_limit(say: Say, raw: asyncpg.Conne
     ("command", "message"),
     [
         ("quota NOPE 5", "There is no school with the code “NOPE”."),
-        ("quota DEMO-01 many", "That did not work: n — a whole number, not 'many'"),
+        (
+            "quota DEMO-01 many",
+            "That did not work: the monthly limit (N) must be a whole number, not “many”.",
+        ),
         ("quota DEMO-01", "Missing N. Usage:"),
     ],
 )
