@@ -108,6 +108,10 @@ SCOPE_WORDS: dict[str, dict[str, tuple[str, ...]]] = {
 }
 assert tuple(SCOPE_WORDS) == KINDS
 PERIOD_WORDS: dict[str, dict[str, tuple[str, ...]]] = {
+    "this-week": {
+        "en": ("this-week", "this week", "for this week"),
+        "he": ("השבוע", "השבוע הזה", "בשבוע הזה", "לשבוע הזה", "השבוע הנוכחי"),
+    },
     "this-month": {
         "en": ("this-month", "this month", "for this month"),
         "he": ("החודש", "החודש הזה", "לחודש הזה", "בחודש הזה", "החודש הנוכחי"),
@@ -120,6 +124,11 @@ PERIOD_WORDS: dict[str, dict[str, tuple[str, ...]]] = {
         "en": ("this-year", "this year", "for this year", "this school year"),
         "he": ("השנה", "השנה הזו", "השנה הזאת", "לשנה הזו", "לשנה הזאת", "בשנה הזו",
                "השנה הנוכחית", "שנת הלימודים", "בשנת הלימודים"),
+    },
+    "last-week": {
+        "en": ("last-week", "last week", "for last week", "previous week", "past week"),
+        "he": ("השבוע שעבר", "בשבוע שעבר", "שבוע שעבר", "לשבוע שעבר", "השבוע הקודם",
+               "בשבוע הקודם"),
     },
     "last-month": {
         "en": ("last-month", "last month", "for last month", "previous month"),

@@ -1,13 +1,15 @@
-"""Reporting periods: this-month, this-term, this-year, the last of each, or FROM..TO, on the
-Israeli school calendar.
+"""Reporting periods: this-week, this-month, this-term, this-year, the last of each, or FROM..TO,
+on the Israeli school calendar.
 
 The school year starts on September 1. Terms follow the Israeli calendar: the first term runs
 September to January, the second February to June; in July and August (the summer break)
-"this-term" means the second term that has just ended. "last-month" is the calendar month
-before this one, "last-year" the school year before, "last-term" the term before this-term.
+"this-term" means the second term that has just ended. A week runs Sunday to Saturday, as the
+Israeli school week does (Sunday is its first day); "last-week" is the one before this one.
+"last-month" is the calendar month before this one, "last-year" the school year before,
+"last-term" the term before this-term.
 Boundaries are midnights in Israel (Asia/Jerusalem); a period is half-open, [start, end).
 FROM..TO takes ISO dates (YYYY-MM-DD) and includes both days. A word that is plainly meant as a
-period but is none of these (last-week, 2026-10, החודש) is an UnknownPeriod, never read as a
+period but is none of these (next-week, 2026-10, החודש) is an UnknownPeriod, never read as a
 name.
 """
 
@@ -21,7 +23,10 @@ from zoneinfo import ZoneInfo
 from core.errors import UnknownPeriod
 
 SCHOOL_TZ = ZoneInfo("Asia/Jerusalem")
-KEYWORDS = ("this-month", "this-term", "this-year", "last-month", "last-term", "last-year")
+KEYWORDS = (
+    "this-week", "this-month", "this-term", "this-year",
+    "last-week", "last-month", "last-term", "last-year",
+)  # fmt: skip
 RANGE = re.compile(r"^(\d{4}-\d{2}-\d{2})\.\.(\d{4}-\d{2}-\d{2})$")
 # Words people write for periods we do not offer; they get a period error, not "no such school".
 PERIODISH = re.compile(
@@ -81,8 +86,16 @@ def _term(token: str, day: date) -> Period:
     return Period(token, date(day.year, 2, 1), date(day.year, 6, 30))
 
 
+def _week(token: str, day: date) -> Period:
+    """Sunday to Saturday around `day` (Python's weekday: Monday 0 .. Sunday 6)."""
+    sunday = day - timedelta(days=(day.weekday() + 1) % 7)
+    return Period(token, sunday, sunday + timedelta(days=6))
+
+
 def _last(token: str, today: date) -> Period:
-    """The month, term or school year before the current one."""
+    """The week, month, term or school year before the current one."""
+    if token == "last-week":
+        return _week(token, today - timedelta(days=7))
     if token == "last-month":
         last = today.replace(day=1) - timedelta(days=1)
         return Period(token, last.replace(day=1), last)
@@ -97,8 +110,10 @@ def parse_period(text: str, *, now: datetime) -> Period:
     """The period `text` names, relative to `now` (any time zone; read in Israeli time)."""
     token = text.strip().lower()
     today = now.astimezone(SCHOOL_TZ).date()
-    if token in ("last-month", "last-term", "last-year"):
+    if token in ("last-week", "last-month", "last-term", "last-year"):
         return _last(token, today)
+    if token == "this-week":
+        return _week(token, today)
     if token == "this-month":
         return Period(token, today.replace(day=1), _month_end(today.year, today.month))
     if token == "this-year":
@@ -109,7 +124,7 @@ def parse_period(text: str, *, now: datetime) -> Period:
     match = RANGE.match(token)
     if match is None:
         raise UnknownPeriod(
-            text, f"“{text}” is not this-month, this-term, this-year or YYYY-MM-DD..YYYY-MM-DD"
+            text, f"“{text}” is not one of {', '.join(KEYWORDS)} or YYYY-MM-DD..YYYY-MM-DD"
         )
     try:
         first, last = (date.fromisoformat(part) for part in match.groups())

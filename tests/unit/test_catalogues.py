@@ -22,6 +22,7 @@ from bot.commands import (
 )
 from bot.i18n import LOCALE_DIR, keys, plural_keys, sentence, t, tn
 from bot.i18n_port import port
+from core.periods import KEYWORDS
 
 
 def test_both_languages_have_the_same_sentences() -> None:
@@ -103,6 +104,13 @@ def test_hebrew_has_one_two_and_many_and_english_one_and_many() -> None:
 
 def test_period_names_are_translated() -> None:
     assert t("he", "period_this-year") == "השנה" and t("en", "period_this-year") == "this year"
+
+
+def test_every_period_core_parses_has_a_name_in_both_languages() -> None:
+    # A summary's heading names its period: one without a name in the catalogue failed the
+    # whole summary (KeyError) rather than showing it.
+    for keyword in KEYWORDS:
+        assert t("en", f"period_{keyword}") and t("he", f"period_{keyword}")
 
 
 def test_sentences_name_the_word_of_their_own_language() -> None:

@@ -28,3 +28,22 @@ def test_the_last_period_is_the_one_before(
     noon = datetime(today.year, today.month, today.day, 12, tzinfo=SCHOOL_TZ)
     period = parse_period(keyword, now=noon)
     assert (period.label, period.first, period.last) == (keyword, first, last)
+
+
+@pytest.mark.parametrize(
+    ("keyword", "today", "first", "last"),
+    [
+        # 2026-11-29 is a Sunday: the school week runs Sunday to Saturday.
+        ("this-week", date(2026, 11, 29), date(2026, 11, 29), date(2026, 12, 5)),
+        ("this-week", date(2026, 12, 1), date(2026, 11, 29), date(2026, 12, 5)),
+        ("this-week", date(2026, 12, 5), date(2026, 11, 29), date(2026, 12, 5)),
+        ("this-week", date(2026, 12, 6), date(2026, 12, 6), date(2026, 12, 12)),
+        ("last-week", date(2026, 12, 1), date(2026, 11, 22), date(2026, 11, 28)),
+        ("last-week", date(2026, 11, 29), date(2026, 11, 22), date(2026, 11, 28)),
+        ("last-week", date(2027, 1, 2), date(2026, 12, 20), date(2026, 12, 26)),
+    ],
+)
+def test_a_week_is_sunday_to_saturday(keyword: str, today: date, first: date, last: date) -> None:
+    late = datetime(today.year, today.month, today.day, 23, 30, tzinfo=SCHOOL_TZ)
+    period = parse_period(keyword, now=late)
+    assert (period.label, period.first, period.last) == (keyword, first, last)
