@@ -192,5 +192,8 @@ async def on_role_command(deps: Deps, ctx: Context, parsed: Parsed) -> Replies:
                 uow=uow, actor=ctx.user.actor, command=parsed.verb or ""
             )
         except AccessDenied:
+            if ctx.user.actor.role is UserRole.TEACHER:
+                # A teacher asking for a summary wants to know about their students: say how.
+                return [Reply(ctx.say("role_refused_teacher"))]
             return [Reply(ctx.say("role_refused"))]
     return await summary_commands.handle(deps, ctx, parsed.verb or "", parsed.argument)

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import asyncpg
 
-from bot.i18n import CATALOGUE
+from bot.i18n import CATALOGUE, t
 from tests.dialogue_fixtures import Chat
 
-REFUSALS = {sentences["role_refused"] for sentences in CATALOGUE.values()}
+# As shown: a teacher's refusal names the words of their language (history, export).
+REFUSALS = {
+    t(language, key) for language in CATALOGUE for key in ("role_refused", "role_refused_teacher")
+}
 
 
 async def denials(raw: asyncpg.Connection, email: str) -> list[asyncpg.Record]:
