@@ -216,3 +216,50 @@ async def test_another_teachers_analysis_of_a_student_does_not_show_that_student
     )
     assert await _seen(app, first, STUDENTS) == mine
     assert stranger in await _seen(app, second, STUDENTS)
+
+
+async def test_a_teacher_sees_their_analyses_and_colleagues_of_their_students_only(
+    session_factory: Factory, raw: asyncpg.Connection, app: asyncpg.Connection
+) -> None:
+    # 0025 rewrote the rule as a CASE ("I wrote it" first, then the set) so the planner keeps
+    # it a filter; the rows it shows must be exactly the OR's. (That a Year-3 history no longer
+    # builds the set is shown by bench-summary: the demo's small tables are planned alike
+    # either way.)
+    staff = await demo_staff(session_factory, raw)
+    first, second = staff["teacher1"], staff["teacher2"]
+    mine, theirs = await _enrolled(raw, first["id"]), await _enrolled(raw, second["id"])
+    student = sorted(mine)[0]
+    own = await raw.fetchval(
+        "INSERT INTO analyses (student_id, teacher_id) VALUES ($1, $2) RETURNING id",
+        student,
+        first["id"],
+    )
+    by_student = f"SELECT id FROM analyses WHERE student_id = '{student}'"
+    async with app.transaction():
+        # Read through the indexes, as at scale (the demo's tables are small enough to scan).
+        await app.execute("SET LOCAL enable_seqscan = off")
+        await app.fetchval(
+            "SELECT ge_act_as($1, $2, $3)", first["id"], first["role"], first["school_id"]
+        )
+        assert {row[0] for row in await app.fetch(by_student)} == {own}
+    slot = str(first["id"])[-1]
+    key = await app.fetchval(f"SELECT current_setting('ge.teacher_students_key_{slot}', true)")
+    assert not key
+    # Another teacher's analysis of my student: the set decides (and is kept, as before).
+    colleague = await raw.fetchval(
+        "INSERT INTO analyses (student_id, teacher_id) VALUES ($1, $2) RETURNING id",
+        student,
+        second["id"],
+    )
+    assert await _seen(app, first, by_student) == {own, colleague}
+    assert await app.fetchval(f"SELECT current_setting('ge.teacher_students_key_{slot}')")
+    # Another teacher's analysis of a student who is not mine is not seen.
+    stranger = sorted(theirs - mine)[0]
+    hidden = await raw.fetchval(
+        "INSERT INTO analyses (student_id, teacher_id) VALUES ($1, $2) RETURNING id",
+        stranger,
+        second["id"],
+    )
+    everything = "SELECT id FROM analyses"
+    seen = await _seen(app, first, everything)
+    assert own in seen and colleague in seen and hidden not in seen
