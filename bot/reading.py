@@ -8,6 +8,7 @@ in an interview, or while a note or a section's text is awaited, the words are t
 
 from __future__ import annotations
 
+import functools
 import re
 
 from bot.commands import (
@@ -54,16 +55,23 @@ _PERIODS = sorted(
 )  # fmt: skip
 
 
-def _words(text: str) -> list[str]:
+_PUNCTUATION = re.compile(r"[?!.…,;:]+")
+_ALNUM = re.compile(r"[^\W_]")  # a letter or digit (str.isalnum), any script
+
+
+@functools.lru_cache(maxsize=64)
+def _words(text: str) -> tuple[str, ...]:
     """`text`'s words as typed, without punctuation, symbols (":)") or the polite words around
     them."""
-    spaced = re.sub(r"[?!.…,;:]+", " ", text.replace("’", "'")).split()
-    words = [w for w in spaced if any(c.isalnum() for c in w)]
+    # Cached (a few entries): every interview answer is read here three times (greeting,
+    # phrase, intent), and it was the dialogue's costliest step per exchange (bench-turns).
+    spaced = _PUNCTUATION.sub(" ", text.replace("’", "'")).split()
+    words = [w for w in spaced if _ALNUM.search(w)]
     while len(words) > 1 and words[0].lower() in _POLITE_BEFORE:
         words.pop(0)
     while len(words) > 1 and words[-1].lower() in _POLITE_AFTER:
         words.pop()
-    return words
+    return tuple(words)
 
 
 def _phrase(text: str) -> str:
