@@ -1,16 +1,17 @@
 """The transition table: for each state, what each kind of input does.
 
 How a message becomes a verb (or free text) is `bot.commands.read`; the words are the
-vocabulary's. Control words (help, cancel, finish, lang) work in every state (`ANYWHERE`).
+vocabulary's. Control words (help, cancel, finish, lang) work in every state (`ANYWHERE`);
+the commands that run the same in any state, and aside, are `bot.asides`.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
-from bot import flows, lookups, opened
+from bot import closing, flows, lookups, opened
+from bot.asides import IDLE_COMMANDS, REVIEW_ACTIONS, TEACHERS_OWN, Handler, aside
 from bot.commands import BY_VERB, Parsed
 from bot.deps import Deps
 from bot.events import Reply
@@ -46,35 +47,6 @@ from core.services import review, turns
 
 if TYPE_CHECKING:
     from bot.engine import Context
-
-Handler = Callable[[Deps, "Context", Parsed], Awaitable[list[Reply]]]
-
-IDLE_COMMANDS: dict[str, Handler] = {
-    "analyze": flows.on_analyze,
-    "students": lookups.on_students,
-    "resume": flows.on_resume,
-    "history": lookups.on_history,
-    "open": opened.on_open,
-    "flagon": opened.on_flag_on,
-    "unflagon": opened.on_flag_on,
-    "retry": flows.on_retry,
-    "note": lookups.on_note,
-    "noteon": lookups.on_note_on,
-    "start": on_help,
-    "summary": lookups.on_role_command,
-    "flagged": lookups.on_role_command,
-    "admin": lookups.on_role_command,
-    "reviewed": lookups.on_role_command,
-    "export": lookups.on_role_command,
-}
-# A teacher's own analyses: other roles hear the command is not theirs (the commands that reach
-# core's authorize_command are refused, and audited, there).
-TEACHERS_OWN = frozenset({"resume", "retry", "note"})
-# The review menu's words, which act on the analysis in review only.
-REVIEW_ACTIONS = frozenset({"save", "edit", "flag", "discard"})
-# Commands that leave an interview or a review where it is; anything else must wait.
-ASIDE = frozenset({"students", "history", "open", "note", "noteon", "summary", "flagged",
-                   "admin", "reviewed", "export", "flagon", "unflagon"})  # fmt: skip
 
 
 async def idle(deps: Deps, ctx: Context, parsed: Parsed) -> list[Reply]:
@@ -134,7 +106,7 @@ async def choosing(deps: Deps, ctx: Context, parsed: Parsed) -> list[Reply]:
         answer = yes_or_no(parsed.argument)
         if answer is not None:
             return await (flows.start(deps, ctx, uuid.UUID(choices[0])) if answer
-                          else flows.on_cancel(deps, ctx, parsed))  # fmt: skip
+                          else closing.on_cancel(deps, ctx, parsed))  # fmt: skip
     if parsed.verb == "students":  # a look at the list to decide: the choice still waits
         return [*await lookups.on_students(deps, ctx, parsed), ask_to_choose(ctx)]
     if parsed.verb in IDLE_COMMANDS:
@@ -143,24 +115,12 @@ async def choosing(deps: Deps, ctx: Context, parsed: Parsed) -> list[Reply]:
     return [ask_to_choose(ctx)]
 
 
-async def aside(deps: Deps, ctx: Context, parsed: Parsed) -> list[Reply]:
-    """A command run without leaving the interview or review, then where the teacher was."""
-    if parsed.verb not in ASIDE:
-        busy = "busy_interview" if ctx.state == INTERVIEWING else "busy_review"
-        replies = [Reply(ctx.say(busy))]
-    else:
-        replies = await IDLE_COMMANDS[parsed.verb](deps, ctx, parsed)
-    if ctx.state == REVIEWING:
-        return [*replies, *review_prompt(ctx.language, ctx.data.get("awaiting"))]
-    return [*replies, *await flows.ask_again(deps, ctx)]
-
-
 async def interviewing(deps: Deps, ctx: Context, parsed: Parsed) -> list[Reply]:
     """An answer is stored, then the next question; `finish` generates the analysis."""
     assert ctx.analysis_id is not None
     pending = take_pending(ctx)
     if deps.settings.expired(ctx.updated_at):
-        return await flows.expire(deps, ctx, parsed.argument if parsed.verb is None else "")
+        return await closing.expire(deps, ctx, parsed.argument if parsed.verb is None else "")
     if parsed.verb == "resume":  # written alone, or the button: the stored question again
         return await flows.ask_again(deps, ctx)
     if parsed.verb == "finish":
@@ -219,9 +179,9 @@ async def reviewing(deps: Deps, ctx: Context, parsed: Parsed) -> list[Reply]:
     actor, analysis_id = ctx.user.actor, ctx.analysis_id
     pending = take_pending(ctx)
     if ctx.data.get("awaiting") == DISCARD_ASKED:
-        answer = flows.discard_answer(parsed)
+        answer = closing.discard_answer(parsed)
         if answer:
-            return await flows.on_cancel(deps, ctx, parsed)
+            return await closing.on_cancel(deps, ctx, parsed)
         ctx.data.pop("awaiting")  # no, or another message: the draft stays as it was
         if answer is False:
             parsed = Parsed("resume", "", True)
@@ -315,7 +275,7 @@ async def lang_then_back(deps: Deps, ctx: Context, parsed: Parsed) -> list[Reply
 
 
 ANYWHERE: dict[str, Handler] = {
-    "cancel": flows.on_cancel,
+    "cancel": closing.on_cancel,
     "lang": lang_then_back,
     "help": on_help,
     "finish": finish_elsewhere,
