@@ -169,6 +169,18 @@ async def _roster(c: Call, a: dict[str, Any]) -> Replies:
 
 
 async def _quota(c: Call, a: dict[str, Any]) -> Replies:
+    if a.get("n") is None:  # no limit given: what the limits are, and what each school used
+        q = await c.run(admin_usage.list_quotas, school_code=a.get("school"))
+        lines = [c.say("admin_quotas_title", month=q.month, resets=q.resets.isoformat())]
+        for r in q.rows:
+            school, name = r.school_code, isolate(r.school_name)
+            if r.limit is None:
+                used = c.count("n_analyses", r.used)
+                lines.append(c.say("admin_quota_unlimited", school=school, name=name, used=used))
+            else:
+                key = "admin_quota_line" if r.own else "admin_quota_line_district"
+                lines.append(c.say(key, school=school, name=name, used=r.used, limit=r.limit))
+        return [Reply("\n".join(lines))]
     off = a["n"].lower() in ("off", "none")
     q = await c.run(
         admin_usage.set_quota, school_code=a["school"], monthly=None if off else number(a, "n", 0)
@@ -276,7 +288,7 @@ SPECS: list[Spec[Runner]] = [
     Spec(("district", "add"), "CODE NAME", _district_add),
     Spec(("invite",), "EMAIL", _invite),
     Spec(("roster", "import"), "[SCHOOL] [KIND]", _roster, attachment="CSV"),
-    Spec(("quota",), "SCHOOL N", _quota),
+    Spec(("quota",), "[SCHOOL] [N]", _quota),
     Spec(("usage",), "[MONTH]", _usage),
     Spec(("audit", "student"), "STUDENT... [--before=ID]", _audit),
     Spec(("audit", "user"), "EMAIL [--before=ID]", _audit),

@@ -1,4 +1,5 @@
-"""Monthly analysis quotas per school, and usage (analyses, tokens, cost) by school and teacher.
+"""Monthly analysis quotas per school (set, and shown with what each school used), and usage
+(analyses, tokens, cost) by school and teacher.
 
 Usage counts every analysis created in the month, failed and deleted ones included: the tokens
 were spent all the same, and `core.quota` counts them the same way. An analysis belongs to its
@@ -16,7 +17,7 @@ from sqlalchemy import Float, cast, func, select
 from core.actor import Actor
 from core.audit import record, service
 from core.errors import InvalidInput, NotFound
-from core.models import Analysis, AuditAction, School, Student, User
+from core.models import Analysis, AuditAction, District, School, Student, User
 from core.ordering import hebrew_order, name_order
 from core.policy import require_admin
 from core.quota import month_bounds, monthly_limit
@@ -35,6 +36,26 @@ class QuotaChange:
     school_name: str
     previous: int | None
     monthly: int | None
+
+
+@dataclass(frozen=True)
+class QuotaRow:
+    """A school's limit this month (its own, else its district's; None: none) and its use."""
+
+    school_code: str
+    school_name: str
+    limit: int | None
+    own: bool
+    used: int
+
+
+@dataclass(frozen=True)
+class Quotas:
+    """Every school's quota in a month (`YYYY-MM`) and the day the counts start again."""
+
+    month: str
+    resets: date
+    rows: list[QuotaRow]
 
 
 @dataclass(frozen=True)
@@ -123,6 +144,43 @@ async def set_quota(
     )
     await uow.commit()
     return QuotaChange(school.code, school.name, previous, monthly)
+
+
+@service
+async def list_quotas(
+    *, uow: UnitOfWork, actor: Actor, school_code: str | None = None, now: datetime | None = None
+) -> Quotas:
+    """Each school's monthly limit and the analyses it used this month (admin only)."""
+    require_admin(actor, resource="School")
+    start, resets = month_bounds(now or datetime.now(UTC))
+    end = datetime(resets.year, resets.month, 1, tzinfo=UTC)
+    # Counted as the quota counts them (core.quota: the database's own function).
+    used = func.ge_school_analyses_between(School.id, start, end)
+    stmt = (
+        select(School.code, School.name, School.settings, District.settings, used)
+        .outerjoin(District, District.id == School.district_id)
+        .where(School.deleted_at.is_(None))
+        .order_by(name_order(School.name), School.code)
+    )
+    if school_code is not None:
+        stmt = stmt.where(School.code == nfc(school_code.strip()))
+    rows = [
+        QuotaRow(code, name, monthly_limit(own, district), monthly_limit(own, None) is not None,
+                 int(n or 0))
+        for code, name, own, district, n in await uow.session.execute(stmt)
+    ]  # fmt: skip
+    if school_code is not None and not rows:
+        raise NotFound("School", school_code.strip())
+    record(
+        uow,
+        actor,
+        AuditAction.READ,
+        "School",
+        operation="quotas",
+        schoolCodes=[r.school_code for r in rows],
+    )
+    await uow.commit()
+    return Quotas(start.strftime("%Y-%m"), resets, rows)
 
 
 @service

@@ -319,6 +319,38 @@ async def test_quota_sets_the_schools_monthly_limit(say: Say, raw: asyncpg.Conne
     assert json.loads(audit["metadata"])["changedFields"] == ["settings.analysisQuota.monthly"]
 
 
+async def test_quota_without_a_limit_shows_each_schools_limit_and_what_it_used(
+    say: Say, raw: asyncpg.Connection
+) -> None:
+    # An operator asking "admin quota" wants to see the limits before changing one.
+    student, teacher = await raw.fetchrow(
+        "SELECT s.id, u.id FROM students s, users u WHERE u.email = 'teacher1@demo.school' "
+        "LIMIT 1"
+    )
+    for _ in range(2):
+        await raw.execute(
+            "INSERT INTO analyses (student_id, teacher_id) VALUES ($1, $2)", student, teacher
+        )
+    shown = text(await say("quota"))
+    assert shown.startswith("Monthly analysis quotas, ")
+    assert "• DEMO-01 " in shown and ": 2 analyses, no limit" in shown
+    await say("quota DEMO-01 25")
+    assert ": 2 of 25 analyses used" in text(await say("quota DEMO-01"))
+    await say("quota DEMO-01 off")
+    await raw.execute(
+        "UPDATE districts SET settings = '{\"analysisQuota\": {\"monthly\": 40}}'::jsonb"
+    )
+    assert "2 of 40 analyses used (the district's limit)" in text(await say("quota"))
+    hebrew = text(await say("quota", language="he"))
+    assert "נוצלו 2 מתוך 40 ניתוחים (המכסה של המחוז)" in hebrew
+    audit = await raw.fetchrow(
+        "SELECT action::text, resource, metadata FROM audit_logs "
+        "WHERE metadata->>'operation' = 'quotas' ORDER BY created_at DESC LIMIT 1"
+    )
+    assert (audit["action"], audit["resource"]) == ("READ", "School")
+    assert json.loads(audit["metadata"])["schoolCodes"] == ["DEMO-01"]
+
+
 @pytest.mark.parametrize(
     ("command", "message"),
     [
@@ -327,7 +359,7 @@ async def test_quota_sets_the_schools_monthly_limit(say: Say, raw: asyncpg.Conne
             "quota DEMO-01 many",
             "That did not work: the monthly limit (N) must be a whole number, not “many”.",
         ),
-        ("quota DEMO-01", "Missing N. Usage:"),
+        ("quota NOPE", "There is no school with the code “NOPE”."),
     ],
 )
 async def test_quota_bad_arguments(say: Say, command: str, message: str) -> None:
