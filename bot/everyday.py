@@ -100,11 +100,19 @@ ABOUT_THE_SCHOOL = frozenset({
     # ...and of a past period ("how was the school doing last term?")
     "what was going on in the school", "what was happening in the school",
     "how was the school doing", "how was the school", "how was school", "how did the school do",
+    "how did we do",
     "how were my teachers doing", "how were the teachers doing", "how were the students doing",
     "מה קורה בבית הספר", "מה המצב בבית הספר", "מה נשמע בבית הספר", "מה חדש בבית הספר",
     "איך בית הספר", "איך הולך בבית הספר", "מה שלום בית הספר", "מה מצב בית הספר",
     "מה שלום המורים", "מה שלום המורים שלי", "איך המורים", "מה עם המורים", "איך המורים שלי",
     "מה שלום התלמידים", "איך התלמידים", "מה שלום התלמידים שלי",
+})  # fmt: skip
+# The same question about a period, which the words name ("how was this week?", "מה היה בחודש
+# שעבר?"): only with a period said, since alone they ask about nothing in particular.
+ABOUT_A_PERIOD = frozenset({
+    "how was", "how was it", "how did it go", "how did we do", "how did we do in",
+    "what happened", "what happened in", "what was new", "what is new",
+    "איך היה", "מה היה", "איך הלך", "מה קרה", "מה היה לנו", "איך עבר", "מה חדש",
 })  # fmt: skip
 # The school as people name it inside those questions, read as the phrase the table uses.
 SCHOOL_SAID = {
@@ -132,6 +140,7 @@ HOW_IS: tuple[tuple[tuple[str, ...], tuple[tuple[str, ...], ...]], ...] = (
     # Asked of a past period too ("how was Liam doing last month?").
     (("how", "was"), (("doing",), ("getting", "on"), ("getting", "along"), ("progressing",),
                       ("coming", "along"), ())),
+    (("how", "did"), (("do",), ("get", "on"), ("get", "along"))),  # "how did grade 5 do?"
     (("how", "are", "things", "with"), ((),)),
     (("מה", "שלום"), ((),)),
     (("מה", "שלומו", "של"), ((),)),
@@ -151,7 +160,7 @@ SPEECH = frozenset(
 )
 # Words that make "how is ..." small talk or a question about something else, not about a person.
 NOT_A_NAME = frozenset(
-    """you u ya it everything everyone everybody things thing life she he they her him them
+    """you u ya it everything everyone everybody things thing life she he they her him them we i us
     this that your my our day work weather going today school doing getting progressing coming
     in at with on הכל הכול כולם זה זאת הוא היא הם הן את אתה אתם לך לכם איתך אתכם העבודה היום
     הולך בית""".split()

@@ -22,6 +22,7 @@ from bot.commands import (
     request_in_english,
 )
 from bot.everyday import (
+    ABOUT_A_PERIOD,
     ABOUT_THE_SCHOOL,
     ASKING_FLAGGED,
     COUNTING,
@@ -214,7 +215,8 @@ def asked(text: str, role: UserRole) -> Parsed | None:
         words = words[1:]
     summaries = role in BY_VERB["summary"].roles
     rest, period = _without_period(words, at_end=False)
-    if summaries and " ".join(_lowered(rest)) in ABOUT_THE_SCHOOL:
+    about = " ".join(_lowered(rest))
+    if summaries and (about in ABOUT_THE_SCHOOL or (period and about in ABOUT_A_PERIOD)):
         return Parsed("summary", f"school {period}".strip(), False)
     counted = _counted(rest)
     if counted is not None and summaries:

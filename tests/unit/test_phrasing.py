@@ -87,6 +87,15 @@ PRINCIPAL, TEACHER, ADMIN = UserRole.PRINCIPAL, UserRole.TEACHER, UserRole.ADMIN
         ("יש תלמידים מסומנים?", "flagged", ""),
         ("אילו ניתוחים סומנו?", "flagged", ""),
         ("who is flagged?", "flagged", ""),
+        # A period asked about as such: the school in that period.
+        ("how was this week?", "summary", "school this-week"),
+        ("what happened last week?", "summary", "school last-week"),
+        ("how did we do last month?", "summary", "school last-month"),
+        ("how did we do?", "summary", "school"),
+        ("איך היה השבוע?", "summary", "school this-week"),
+        ("מה היה בשבוע שעבר?", "summary", "school last-week"),
+        ("how did grade 5 do this month?", "summary", "grade 5 this-month"),
+        ("how did Liam do last term?", "summary", "Liam last-term"),
     ],
 )
 def test_a_principals_everyday_question_is_the_read_only_command_that_answers_it(
@@ -126,6 +135,9 @@ def test_a_teacher_who_has_no_summary_gets_what_a_teacher_has(
         "how is the weather",
         "how many analyses did Liam get?",
         "what's going on with the printer in the school?",
+        "what happened?",  # no period named: about nothing the bot can summarise
+        "how was it?",
+        "how did you do that?",
     ],
 )
 def test_small_talk_and_other_questions_are_no_command(text: str) -> None:
@@ -138,6 +150,7 @@ def test_small_talk_and_other_questions_are_no_command(text: str) -> None:
         "how is Liam doing?",
         "how many analyses this month?",
         "what's going on in the school?",
+        "how was this week?",
         "any flagged students?",
         "hi",
         "thanks",
