@@ -88,7 +88,7 @@ async def test_placeholders_are_never_counted_as_themes(session_factory: Factory
     assert student.latest is not None and student.latest.strengths == ("None.",)
 
 
-@pytest.mark.parametrize("word", ["last-week", "lastmonth", "yesterday", "2026-10", "1/9/2026"])
+@pytest.mark.parametrize("word", ["next-week", "lastmonth", "yesterday", "2026-10", "1/9/2026"])
 def test_a_word_written_as_a_period_is_a_period_error_not_a_school(word: str) -> None:
     with pytest.raises(UnknownPeriod) as caught:
         parse_request(f"school {word}", now=NOW)
@@ -104,17 +104,18 @@ async def test_summary_with_an_unknown_period_says_it_is_not_a_period(
     world = await seed(session_factory)
     principal = world.actors["principal_a"]
     engine = _engine(session_factory)
-    for argument in ("school last-week", "last-week"):
+    for argument in ("school next-week", "next-week"):
         [reply] = await summary_commands.handle(engine, _ctx(principal), "summary", argument)
-        assert reply.text.startswith("“last-week” is not a period: write this-month"), reply.text
+        expected = "“next-week” is not a period: write this-week, this-month"
+        assert reply.text.startswith(expected), reply.text
         assert "your own school" not in reply.text
     # Not an attempt to read another school: nothing refused, nothing audited as denied.
     denied = "SELECT count(*) FROM audit_logs WHERE (metadata->>'denied')::boolean"
     assert await raw.fetchval(denied) == 0
     [hebrew] = await summary_commands.handle(
-        engine, _ctx(principal, "he"), "summary", "school last-week"
+        engine, _ctx(principal, "he"), "summary", "school next-week"
     )
-    assert hebrew.text.startswith("„last-week” אינה תקופה")
+    assert hebrew.text.startswith("„next-week” אינה תקופה")
 
 
 async def test_a_scope_with_nobody_in_it_says_so_and_draws_no_chart(
