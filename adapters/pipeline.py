@@ -63,6 +63,9 @@ class PipelineSettings:
     # under one hold of the lock (the lock's renewals stop at its maximum hold).
     batch: int = 20
     batch_hold_seconds: float = 15.0
+    # How long a shutdown waits for the turns and sends in flight; the rest is taken up by the
+    # next start (a chat's replies paced at a platform's rate may need longer than this).
+    drain_grace_seconds: float = 30.0
     # Conversations at once between waking and holding a turn slot (taking the lock, reading
     # the waiting events, waiting for the slot); the others wait for this without a lock.
     opening: int = 32
@@ -321,11 +324,14 @@ class Pipeline:
         if gone:
             log.info("pruned %d answered events and sent replies", gone)
 
-    async def drain(self, grace_seconds: float = 30.0) -> None:
-        """Finish the turns and sends in flight (up to `grace_seconds`), then stop the rest.
+    async def drain(self, grace_seconds: float | None = None) -> None:
+        """Finish the turns and sends in flight (up to `grace_seconds`, by default the
+        settings'), then stop the rest.
 
         What is stopped stays unanswered or unsent and is taken up by the next start.
         """
+        if grace_seconds is None:
+            grace_seconds = self.settings.drain_grace_seconds
         self._closing = True
         if self._sweeper is not None:
             self._sweeper.cancel()

@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from adapters.http_app import PIPELINE_KEY
 from adapters.metrics import Metrics
+from adapters.pipeline import PipelineSettings
 from adapters.serve import make_app
 from adapters.settings import load_settings
 from adapters.wiring import Wired
@@ -117,7 +118,11 @@ async def rig(
             TELEGRAM_WEBHOOK_SECRET=SECRET, SLACK_BOT_TOKEN=None, SLACK_SIGNING_SECRET=None,
             DEFAULT_LANGUAGE="en",
         )  # fmt: skip
-        app = make_app(settings, Wired(dialogue, engine, redis_client), Metrics())
+        # A short drain: the flood test leaves the group chat's replies queued at Telegram's
+        # group pace (20 a minute), which a 30 s shutdown grace would wait out for nothing.
+        quick = PipelineSettings(drain_grace_seconds=1.0)
+        wired = Wired(dialogue, engine, redis_client, pipeline_settings=quick)
+        app = make_app(settings, wired, Metrics())
         runner = web.AppRunner(app)
         await runner.setup()
         await web.TCPSite(runner, "127.0.0.1", 0).start()
