@@ -2,7 +2,7 @@
 
 An Actor is only a claim: every transaction of a unit of work that acts as it re-checks it
 against the database (live user, live school, same role and school) before anything else runs,
-in the statement that also sets row-level security's acting user (`core/uow.py`).
+in the statement that also sets row-level security's acting user (`core/session_guards.py`).
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ deleted users, a deleted school, a changed role), runs the use case, and then in
 one audit row was written *and committed*; a denial rolls back, is audited in its own commit and
 re-raised; other domain errors (not found, bad input) are audited as failed attempts the same
 way. Independently, the unit of work refuses to commit changes to protected tables when no
-audit row goes with them (see `core/uow.py`).
+audit row goes with them (see `core/session_guards.py`).
 """
 
 from __future__ import annotations

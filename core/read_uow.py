@@ -28,7 +28,8 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.models.audit import AuditLog
-from core.uow import UnitOfWork, check_live
+from core.session_guards import PROTECTED_CHANGES, check_live
+from core.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 Factory = async_sessionmaker[AsyncSession]
@@ -94,7 +95,7 @@ class ReplicaUnitOfWork(UnitOfWork):
             await super().commit()
             return
         session = self.session
-        if session.new or session.dirty or session.deleted or session.info.get("protected_changes"):
+        if session.new or session.dirty or session.deleted or session.info.get(PROTECTED_CHANGES):
             raise ReadOnlyWork("a unit of work on the read replica may only add audit rows")
         rows: list[dict[str, Any]] = self.take_audit_rows()
         actor = self.actor

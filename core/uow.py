@@ -1,16 +1,10 @@
 """Unit of work: one transaction per use case, committed explicitly, rolled back otherwise.
 
-Acting as someone (`act_as`): every transaction the unit begins first runs `ge_act_as`, one
-statement that re-checks the actor against the database (user active and not deleted, school
-not deleted, role and school unchanged) and sets row-level security's acting user for that
-transaction only (`set_config(..., true)`). So a write after a model call, in a transaction of
-its own, is refused when the user was deactivated meanwhile (AccessDenied), and a query that
-forgets the policy filter still sees only what the database policy allows. Without an actor, a
-transaction sees no student data at all (audit rows can still be written).
-
-It also guards the audit rule: a commit that carries changes to student, class, enrollment,
-analysis, conversation or user rows but no audit row is refused (AuditMissing). The exchange's
-hot path writes through `run_audited` instead (one statement on the driver connection, see
+Acting as someone (`act_as`): every transaction the unit begins re-checks the actor against the
+database and sets row-level security's acting user (core/session_guards.py says how). It also
+guards the audit rule: a commit that carries changes to student, class, enrollment, analysis,
+conversation or user rows but no audit row is refused (AuditMissing). The exchange's hot path
+writes through `run_audited` instead (one statement on the driver connection, see
 core/driver_sql.py): the statement inserts the unit's queued audit rows itself, and one that
 wrote student data without auditing it is refused and rolled back there.
 """
@@ -21,112 +15,25 @@ from collections.abc import Mapping
 from types import TracebackType
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, event, insert, select
-from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
-from sqlalchemy.sql import func
 
 from core.actor import Actor
 from core.db import DRIVER_POOL
 from core.driver_pool import DriverConnections, EngineConnections
-from core.driver_sql import PROTECTED_TABLES, DriverStatement
+from core.driver_sql import DriverStatement
 from core.driver_unit import DriverTransaction, audit_json
-from core.errors import AccessDenied, AuditMissing
+from core.errors import AuditMissing
 from core.models.audit import AuditLog
-
-# One round trip: check the actor is live and unchanged, and set it for this transaction.
-_ACT_AS = select(
-    func.ge_act_as(
-        bindparam("user_id", type_=UUID(as_uuid=True)),
-        bindparam("role"),
-        bindparam("school_id", type_=UUID(as_uuid=True)),
-    )
+from core.session_guards import (
+    ACTOR,
+    ON_DRIVER,
+    PER_SCHOOL,
+    PROTECTED_CHANGES,
+    SINGLE_STATEMENT,
+    GuardedSession,
+    check_live_on,
 )
-# The same, also choosing per-school plans for the transaction (summary_queries.PER_SCHOOL_PLANS
-# says why): one round trip for both, where a separate statement cost every summary, flagged
-# list and export a round trip of its own.
-_ACT_AS_PER_SCHOOL = select(
-    func.ge_act_as(
-        bindparam("user_id", type_=UUID(as_uuid=True)),
-        bindparam("role"),
-        bindparam("school_id", type_=UUID(as_uuid=True)),
-    ),
-    func.set_config("plan_cache_mode", "force_custom_plan", True),
-    func.set_config("max_parallel_workers_per_gather", "0", True),
-)
-_ACTOR = "actor"
-_PER_SCHOOL = "per_school_plans"
-_ON_DRIVER = "on_driver"
-
-
-def _act_as_params(actor: Actor) -> dict[str, Any]:
-    return {
-        "user_id": actor.user_id,
-        "role": "SYSTEM" if actor.is_system else str(actor.role),
-        "school_id": actor.school_id,
-    }
-
-
-async def check_live(session: AsyncSession, actor: Actor) -> None:
-    """Run `ge_act_as` for `actor` in `session`'s transaction: AccessDenied unless live."""
-    reason = await session.scalar(_ACT_AS, _act_as_params(actor))
-    if reason is not None:
-        raise AccessDenied(str(reason))
-
-
-def _check_actor(connection: Connection, actor: Actor, *, per_school: bool = False) -> None:
-    act_as = _ACT_AS_PER_SCHOOL if per_school else _ACT_AS
-    reason = connection.execute(act_as, _act_as_params(actor)).scalar()
-    if reason is not None:
-        raise AccessDenied(str(reason))
-
-
-def _on_begin(session: Session, transaction: SessionTransaction, connection: Connection) -> None:
-    if session.info.get(_ON_DRIVER):
-        # Two transactions for one unit would break its atomicity (and its audit rule).
-        raise RuntimeError("the session was used in a unit whose transaction is on the driver")
-    actor = session.info.get(_ACTOR)
-    if actor is not None and not session.info.get("single_statement"):
-        _check_actor(connection, actor, per_school=bool(session.info.get(_PER_SCHOOL)))
-
-
-def _touches_protected(objects: Any) -> bool:
-    return any(getattr(o, "__tablename__", None) in PROTECTED_TABLES for o in objects)
-
-
-def _protected_change(session: Session) -> None:
-    if session.info.get("single_statement"):
-        # The statement would commit on its own, before any audit row could join it.
-        raise AuditMissing("student data written in a single-statement unit of work")
-    session.info["protected_changes"] = True
-
-
-def _on_flush(session: Session, flush_context: Any, instances: Any) -> None:
-    if (
-        _touches_protected(session.new)
-        or _touches_protected(session.dirty)
-        or _touches_protected(session.deleted)
-    ):
-        _protected_change(session)
-
-
-def _on_execute(state: ORMExecuteState) -> None:
-    if state.is_insert or state.is_update or state.is_delete:
-        table = getattr(state.statement, "table", None)
-        if getattr(table, "name", None) in PROTECTED_TABLES:
-            _protected_change(state.session)
-
-
-class GuardedSession(Session):
-    """The unit of work's session class: its guards are registered once, on the class."""
-
-
-# Once for the class rather than per session: registering listeners on every new session
-# cost more CPU than a statement (bench-turns' profile).
-event.listen(GuardedSession, "before_flush", _on_flush)
-event.listen(GuardedSession, "do_orm_execute", _on_execute)
-event.listen(GuardedSession, "after_begin", _on_begin)
 
 
 class UnitOfWork:
@@ -167,9 +74,9 @@ class UnitOfWork:
         if self._session is None:
             self._session = self._session_factory(sync_session_class=GuardedSession)
             if self._actor is not None:
-                self._session.info[_ACTOR] = self._actor
+                self._session.info[ACTOR] = self._actor
             if self._driver is not None:
-                self._session.info[_ON_DRIVER] = True
+                self._session.info[ON_DRIVER] = True
         return self._session
 
     async def __aenter__(self) -> UnitOfWork:
@@ -212,21 +119,17 @@ class UnitOfWork:
         self._actor = actor
         if actor is None:
             if self._session is not None:
-                self._session.info.pop(_ACTOR, None)
+                self._session.info.pop(ACTOR, None)
             return
         if self._driver is not None:
             return  # checked as the driver transaction begins, with its first statement
         session = self.session
-        session.info[_ACTOR] = actor
-        session.info[_PER_SCHOOL] = per_school_plans
+        session.info[ACTOR] = actor
+        session.info[PER_SCHOOL] = per_school_plans
         if session.in_transaction():
-            connection = await session.connection()
-            act_as = _ACT_AS_PER_SCHOOL if per_school_plans else _ACT_AS
-            reason = await connection.scalar(act_as, _act_as_params(actor))
-            if reason is not None:
-                raise AccessDenied(str(reason))
+            await check_live_on(await session.connection(), actor, per_school=per_school_plans)
         else:
-            await session.connection()  # begins the transaction: _on_begin checks the actor
+            await session.connection()  # begins the transaction, whose begin guard checks the actor
 
     async def single_statement(self) -> None:
         """Run this unit's one statement in its own implicit transaction, no BEGIN or COMMIT.
@@ -236,7 +139,7 @@ class UnitOfWork:
         write to student data in such a unit is refused before it runs (AuditMissing).
         """
         await self.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-        self.session.info["single_statement"] = True
+        self.session.info[SINGLE_STATEMENT] = True
 
     def use_driver(self) -> None:
         """Run this unit's transactions on a pooled driver connection, the session unused.
@@ -247,7 +150,7 @@ class UnitOfWork:
         """
         self._driver = DriverTransaction(self._connections())
         if self._session is not None:
-            self._session.info[_ON_DRIVER] = True
+            self._session.info[ON_DRIVER] = True
 
     def _connections(self) -> DriverConnections:
         """The process's driver pool when the composition root gave the factory one."""
@@ -338,17 +241,17 @@ class UnitOfWork:
             return  # nothing was done: no transaction to commit
         session = self.session
         await session.flush()
-        if self._audit_rows and session.info.get("single_statement"):
+        if self._audit_rows and session.info.get(SINGLE_STATEMENT):
             # The unit's statement has committed already: an audit row now would not be atomic.
             raise AuditMissing("an audit row in a single-statement unit of work")
-        if session.info.get("protected_changes") and not self._audit_rows:
+        if session.info.get(PROTECTED_CHANGES) and not self._audit_rows:
             await self.rollback()
             raise AuditMissing("changes to student data without an audit row")
         if self._audit_rows:
             # One Core INSERT for the lot: audit rows never need ORM identity or flush work.
             await session.execute(insert(AuditLog.__table__), self._audit_rows)
         await session.commit()
-        session.info.pop("protected_changes", None)
+        session.info.pop(PROTECTED_CHANGES, None)
         self.audit_rows_committed += len(self._audit_rows) + self._audited_in_statements
         self._audit_rows = []
         self._audited_in_statements = 0
@@ -369,9 +272,9 @@ class UnitOfWork:
             # What follows (the refusal's own audit row) runs through the session again.
             self._driver = None
             if self._session is not None:
-                self._session.info.pop(_ON_DRIVER, None)
+                self._session.info.pop(ON_DRIVER, None)
         if self._session is not None:
             await self._session.rollback()
-            self._session.info.pop("protected_changes", None)
+            self._session.info.pop(PROTECTED_CHANGES, None)
         self._audit_rows = []
         self._audited_in_statements = 0
