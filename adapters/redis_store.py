@@ -1,31 +1,19 @@
 """Redis-backed coordination: fair (FIFO) per-conversation locks and seen event ids.
 
-Lock algorithm, per lock key K (all keys share the `{K}` hash tag so they live in one slot):
-
-* `<ns>:lock:{K}` holds the owner's random token with a PX lease; it is the only thing that
-  grants the lock, so mutual exclusion never depends on the queue being tidy.
-* `<ns>:lock:{K}:q` is a ZSET of waiting tokens scored by ticket (arrival order), and
-  `<ns>:lock:{K}:t` a ZSET of the same tokens scored by a presence deadline (server ms).
-* `<ns>:lock:{K}:wake:<token>` is a one-element list the releaser pushes to so the next waiter
-  returns from BLPOP at once instead of at its next poll.
+The lock's keys and its acquire and release scripts are in adapters/redis_lock_scripts.py.
 
 The owner key's lease is short (10 s) and renewed every third of it while its holder works, up to
 `max_hold_seconds` (longer than a turn's deadline): a crashed holder frees its conversation
 within seconds, a live one keeps it for as long as its turn may run.
 
-Acquire is one script: when nobody is queued and the lock is free, SET NX at once (the
-uncontended case); otherwise prune waiters whose presence lapsed, take the lock if it is free
-and the queue is empty or we are its head, otherwise join (or refresh our place in) the queue.
-Release is one script: compare-and-delete the owner, leave the queue, and wake the new head
-(with nobody queued, only the compare-and-delete). Waiters re-run acquire on wake-up or every
-`poll_seconds`, which also refreshes their presence, so a dead waiter stops blocking the queue
-after `3 * poll_seconds`, and a dead holder after its lease.
+Waiters re-run acquire on wake-up or every `poll_seconds`, which also refreshes their presence,
+so a dead waiter stops blocking the queue after `3 * poll_seconds`, and a dead holder after its
+lease.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 import uuid
 from collections.abc import AsyncIterator
@@ -36,132 +24,18 @@ from typing import Any
 import redis.asyncio
 from redis.exceptions import NoScriptError, RedisError
 
+from adapters.redis_lock_scripts import ACQUIRE_SCRIPT, RELEASE_SCRIPT, RENEW_SCRIPT, Script
 from core.ports.coordination import LockTimeout
 
 __all__ = ["RedisLocks", "RedisSeenEvents", "redis_client"]
 
 log = logging.getLogger(__name__)
 
-# Shared by both scripts: server time (one clock for every process) and dropping waiters whose
-# presence deadline passed, so a crashed waiter cannot hold up the queue.
-_PRELUDE = """
-local owner, queue, timeouts = KEYS[1], KEYS[2], KEYS[3]
-local token, wake, presence = ARGV[1], ARGV[2], tonumber(ARGV[3])
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-for _, gone in ipairs(redis.call('ZRANGEBYSCORE', timeouts, '-inf', now)) do
-  redis.call('ZREM', queue, gone)
-  redis.call('ZREM', timeouts, gone)
-  redis.call('DEL', wake .. gone)
-end
-local function wake_head()
-  local head = redis.call('ZRANGE', queue, 0, 0)[1]
-  if head then
-    redis.call('LPUSH', wake .. head, 1)
-    redis.call('LTRIM', wake .. head, 0, 0)
-    redis.call('PEXPIRE', wake .. head, presence * 2)
-  end
-end
-"""
-
-# ARGV[4] lease ms, ARGV[5] our ticket (0 before we ever queued). Returns {acquired, owner
-# PTTL ms, ticket}; a waiter keeps its ticket so a pruned-but-alive waiter regains its place.
-_ACQUIRE = (
-    """
--- Nobody queued and the lock free, on a first try: take it without the prelude's clock read
--- and pruning (the uncontended turn, nearly every one). A queue that exists has waiters.
-if ARGV[5] == '0' and redis.call('EXISTS', KEYS[2]) == 0
-   and redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[4]) then
-  return {1, 0, 0}
-end
-"""
-    + _PRELUDE
-    + """
-local lease, ticket = tonumber(ARGV[4]), tonumber(ARGV[5])
-local holder = redis.call('GET', owner)
-local head = redis.call('ZRANGE', queue, 0, 0)[1]
-if not holder and (not head or head == token) then
-  redis.call('SET', owner, token, 'PX', lease)
-  if head then
-    redis.call('ZREM', queue, token)
-    redis.call('ZREM', timeouts, token)
-  end
-  if ticket > 0 then redis.call('DEL', wake .. token) end
-  return {1, 0, ticket}
-end
-if not redis.call('ZSCORE', queue, token) then
-  if ticket == 0 then
-    local last = redis.call('ZRANGE', queue, -1, -1, 'WITHSCORES')[2]
-    ticket = last and (tonumber(last) + 1) or 1
-  end
-  redis.call('ZADD', queue, ticket, token)
-end
-redis.call('ZADD', timeouts, now + presence, token)
-redis.call('PEXPIRE', queue, presence * 2)
-redis.call('PEXPIRE', timeouts, presence * 2)
--- The lock is free but the head has not come for it: it may be asleep until its next poll.
-if not holder then wake_head() end
-return {0, redis.call('PTTL', owner), ticket}
-"""
-)
-
-# Also used to leave the queue after a timeout or cancellation: if the acquire reached Redis but
-# its answer never reached us we may own the lock without knowing, and this drops it.
-_RELEASE = (
-    """
--- Nobody queued: compare-and-delete, and no one to wake (as below, without the prelude).
-if redis.call('EXISTS', KEYS[2]) == 0 then
-  redis.call('DEL', ARGV[2] .. ARGV[1])
-  if redis.call('GET', KEYS[1]) == ARGV[1] then
-    redis.call('DEL', KEYS[1])
-    return 1
-  end
-  return 0
-end
-"""
-    + _PRELUDE
-    + """
-local released = 0
-if redis.call('GET', owner) == token then
-  redis.call('DEL', owner)
-  released = 1
-end
-redis.call('ZREM', queue, token)
-redis.call('ZREM', timeouts, token)
-redis.call('DEL', wake .. token)
-if redis.call('EXISTS', owner) == 0 then wake_head() end
-return released
-"""
-)
-
 # BLPOP with timeout 0 blocks forever; never ask for less than this.
 _MIN_BLOCK_SECONDS = 0.01
 # redis-py's socket_timeout when the client was built without one; a BLPOP longer than the
 # socket timeout would fail as a dead connection.
 _LIBRARY_SOCKET_TIMEOUT = 5.0
-
-
-@dataclass(frozen=True)
-class _Script:
-    source: str
-    sha: str
-
-    @classmethod
-    def of(cls, source: str) -> _Script:
-        return cls(source, hashlib.sha1(source.encode()).hexdigest())
-
-
-# Extend the lease only while we still own the key.
-_RENEW = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
-end
-return 0
-"""
-
-_ACQUIRE_SCRIPT = _Script.of(_ACQUIRE)
-_RENEW_SCRIPT = _Script.of(_RENEW)
-_RELEASE_SCRIPT = _Script.of(_RELEASE)
 
 
 def redis_client(
@@ -255,11 +129,11 @@ class RedisLocks:
             try:
                 self.round_trips += 1
                 renewed = await self._client.evalsha(
-                    _RENEW_SCRIPT.sha, 1, keys.owner, token, self._lease_ms
+                    RENEW_SCRIPT.sha, 1, keys.owner, token, self._lease_ms
                 )
             except NoScriptError:
                 renewed = await self._client.eval(
-                    _RENEW_SCRIPT.source, 1, keys.owner, token, self._lease_ms
+                    RENEW_SCRIPT.source, 1, keys.owner, token, self._lease_ms
                 )
             except RedisError:
                 # Redis away: the holder goes on; the lease may lapse, as after a crash.
@@ -290,7 +164,7 @@ class RedisLocks:
         try:
             while True:
                 acquired, pttl, ticket = await self._run(
-                    _ACQUIRE_SCRIPT, keys, token, self._lease_ms, ticket
+                    ACQUIRE_SCRIPT, keys, token, self._lease_ms, ticket
                 )
                 # On 3.11 asyncio.wait_for (redis-py wraps socket writes in it) can swallow a
                 # cancel that lands as the write completes; the request count still shows it.
@@ -323,12 +197,12 @@ class RedisLocks:
     async def _release_quietly(self, keys: _LockKeys, token: str) -> bool | None:
         """Release (or leave the queue); None when Redis failed, as the lease will clean up."""
         try:
-            return bool(await self._run(_RELEASE_SCRIPT, keys, token))
+            return bool(await self._run(RELEASE_SCRIPT, keys, token))
         except RedisError:
             log.warning("Could not release lock %s; it frees itself on lease expiry", keys.owner)
             return None
 
-    async def _run(self, script: _Script, keys: _LockKeys, token: str, *extra: int) -> Any:
+    async def _run(self, script: Script, keys: _LockKeys, token: str, *extra: int) -> Any:
         """One EVALSHA (plus one EVAL the first time a server sees the script)."""
         call = (keys.owner, keys.queue, keys.timeouts, token, keys.wake_prefix, self._presence_ms)
         self.round_trips += 1
