@@ -1,62 +1,26 @@
-"""The SQL behind summaries: one aggregate query per section, over the visible analyses.
+"""Which analyses a summary or an export counts: visible, in scope and period, not deleted.
 
-Every section runs inside the database (GROUP BY, FILTER, window functions); nothing loads
-analyses one by one. `combined` sends all of a summary's sections as one statement.
+The condition every summary section (core/summary_sections.py) and export reads its analyses by,
+and the pieces of it the sections share.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import (
-    ARRAY,
-    JSON,
-    ColumnElement,
-    DateTime,
-    Uuid,
-    and_,
-    any_,
-    bindparam,
-    cast,
-    func,
-    literal_column,
-    select,
-    true,
-)
+from sqlalchemy import ARRAY, ColumnElement, DateTime, Uuid, any_, bindparam, cast, func, select
 
 from core.actor import Actor
-from core.analysis_records import CANCELLED
 from core.db import AnySelect
-from core.models import (
-    Analysis,
-    AnalysisStatus,
-    AnalysisTheme,
-    Class,
-    ClassEnrollment,
-    Student,
-    User,
-    UserRole,
-)
-from core.ordering import hebrew_order, name_order
+from core.models import Analysis, AnalysisStatus, Student, UserRole
 from core.periods import Period
-from core.policy import visible_classes, visible_students
+from core.policy import visible_students
 from core.scopes import ResolvedScope
-from core.sections import LIST_SECTIONS, SECTIONS
-from core.themes import (
-    described,
-    edited,
-    effective_confidence,
-    effective_list,
-    effective_text,
-    not_a_theme,
-)
 
-TOP_THEMES = 5
-TREND_POINTS = 12
 COMPLETED = Analysis.status == AnalysisStatus.COMPLETED
 
 
-def _in_period(period: Period | None, *columns: Any) -> list[ColumnElement[bool]]:
+def in_period(period: Period | None, *columns: Any) -> list[ColumnElement[bool]]:
     """`created_at` of each of `columns` (the analysis's, or its copy) within the period."""
     if period is None:
         return []
@@ -77,7 +41,7 @@ def _in_period(period: Period | None, *columns: Any) -> list[ColumnElement[bool]
 # class, a teacher) plan generic instead, once per connection (scoped_statements.KEYED_KINDS).
 
 
-def _school_key(actor: Actor, resolved: ResolvedScope) -> Any:
+def school_key(actor: Actor, resolved: ResolvedScope) -> Any:
     """The one school whose analyses a summary counts, or None (an admin across schools)."""
     school: Any = actor.school_id  # a value, or placeholder_actor's named parameter
     if actor.role is UserRole.ADMIN:
@@ -99,9 +63,9 @@ def analysis_filter(
         Analysis.deleted_at.is_(None),
         visible_students(actor),
         resolved.analyses,
-        *_in_period(period, Analysis.created_at),
+        *in_period(period, Analysis.created_at),
     ]
-    school = _school_key(actor, resolved)
+    school = school_key(actor, resolved)
     if school is not None:
         # The school's analyses of the period by their school key (0017), then their students
         # by a hashed join: the same condition as the principal's row-level rule, so the
@@ -120,242 +84,6 @@ def analysis_filter(
     return [Analysis.student_id == any_(cast(keys, ARRAY(Uuid))), *common]
 
 
-def _analyses(*columns: Any) -> AnySelect:
+def analyses(*columns: Any) -> AnySelect:
+    """SELECT `columns` from the analyses joined to their student."""
     return select(*columns).select_from(Analysis).join(Student, Student.id == Analysis.student_id)
-
-
-def _covered(where: list[ColumnElement[bool]]) -> ColumnElement[bool]:
-    # The covered students' keys, found once from the analyses the summary counts (a CTE both
-    # coverage sections share, hashed): asked per student instead, the school's 740 students
-    # and 1,450 enrollments each probed the analyses' student index (Year 3: 7 of the school
-    # summary's 37 ms).
-    found = (
-        _analyses(Analysis.student_id).where(*where, COMPLETED).correlate(None).cte("covered")
-    )
-    return Student.id.in_(select(found.c.student_id))
-
-
-def statements(
-    actor: Actor, resolved: ResolvedScope, period: Period | None, keys: tuple[str, ...]
-) -> dict[str, AnySelect]:
-    """Every section's statement, by name (`keys`: themes.placeholder_keys)."""
-    where = analysis_filter(actor, resolved, period)
-    covered = _covered(where)
-    active_students = and_(visible_students(actor), Student.is_active.is_(True))
-    found: dict[str, AnySelect] = {
-        "totals": _analyses(
-            Analysis.status,
-            func.count(),
-            func.count().filter(Analysis.flagged_for_review.is_(True)),
-            func.coalesce(func.sum(Analysis.total_tokens), 0),
-            func.coalesce(func.sum(Analysis.estimated_cost), 0.0),
-            func.avg(effective_confidence()),
-            # Dropped by their teacher, told apart from the ones the model or a timeout failed.
-            func.count().filter(Analysis.failure_reason == CANCELLED),
-        )
-        .where(*where)
-        .group_by(Analysis.status),
-        "by_grade": select(Student.grade_level, func.count(), func.count().filter(covered))
-        .where(active_students, resolved.roster)
-        .group_by(Student.grade_level)
-        .order_by(func.length(Student.grade_level), Student.grade_level),
-        "by_class": _by_class(actor, resolved, active_students, covered),
-        "teachers": _teachers(where),
-        "themes": _themes(where, _theme_range(actor, resolved, period), keys),
-    }
-    if resolved.student_id is not None:
-        found["latest"] = _latest(where)
-        found["trend"] = _trend(where, keys)
-    return found
-
-
-def combined(sections: dict[str, AnySelect]) -> AnySelect:
-    """The sections as one statement: one row, each section's rows a JSON array of arrays.
-
-    One round trip and one plan instead of one per section: a student's sections each read a
-    handful of rows, so the round trips, not the rows, were most of the summary's time.
-    """
-    columns = []
-    for name, statement in sections.items():
-        rows = statement.subquery(name)
-        # An aggregate straight over a sorted subquery (no join, no grouping above it) takes
-        # the rows in the subquery's order, so each section keeps its ORDER BY.
-        listed = func.json_agg(func.json_build_array(*rows.c))
-        empty = literal_column("'[]'::json", JSON)
-        columns.append(
-            select(func.coalesce(listed, empty, type_=JSON)).scalar_subquery().label(name)
-        )
-    return select(*columns)
-
-
-def _teachers(where: list[ColumnElement[bool]]) -> AnySelect:
-    # Counted by teacher id first, then each counted teacher read by key: joined before
-    # counting, the planner hashed every school's users (Year 3: 7,800) for a school's 25.
-    counted = (
-        _analyses(
-            Analysis.teacher_id,
-            func.count().label("total"),
-            func.count().filter(COMPLETED).label("completed"),
-        )
-        .where(*where)
-        .group_by(Analysis.teacher_id)
-        .subquery("counted")
-    )
-    return (
-        select(User.first_name, User.last_name, User.email, counted.c.total, counted.c.completed)
-        .join(counted, counted.c.teacher_id == User.id)
-        .order_by(counted.c.total.desc(), *hebrew_order(User))
-    )
-
-
-def _by_class(
-    actor: Actor,
-    resolved: ResolvedScope,
-    active_students: ColumnElement[bool],
-    covered: ColumnElement[bool],
-) -> AnySelect:
-    # The scope's classes' keys as one array (an InitPlan), their live enrollments read by
-    # those keys, and each enrolled student by key, counted per class. Asked per class as a
-    # LATERAL, the planner merged each class's 30 enrollments against all of the school's
-    # students (Year 3: 42,000 rows read); joined without the array, a login bypassing RLS
-    # read every school's enrollments.
-    scope_classes = and_(visible_classes(actor), Class.is_active.is_(True), resolved.classes)
-    keys = select(func.array_agg(Class.id)).where(scope_classes).correlate(None).scalar_subquery()
-    # One row per member: a student is enrolled in a class once (unique), so count(*) needs
-    # no DISTINCT, whose per-class sorts were most of the statement (50 classes: 12 of 14 ms).
-    return (
-        select(Class.name, func.count(), func.count().filter(covered))
-        .select_from(ClassEnrollment)
-        .join(Class, Class.id == ClassEnrollment.class_id)
-        .join(Student, Student.id == ClassEnrollment.student_id)
-        # A class with no active member has no row (the inner joins).
-        .where(
-            ClassEnrollment.class_id == any_(cast(keys, ARRAY(Uuid))),
-            ClassEnrollment.dropped_at.is_(None),
-            scope_classes,
-            active_students,
-        )
-        .group_by(Class.id, Class.name, Class.grade_level)
-        .order_by(Class.grade_level, name_order(Class.name), Class.id)
-    )
-
-
-def _theme_range(
-    actor: Actor, resolved: ResolvedScope, period: Period | None
-) -> list[ColumnElement[bool]] | None:
-    """The counted analyses' school and period, said of their theme items (0024), or None."""
-    school = _school_key(actor, resolved)
-    if school is None or resolved.scope.kind != "school":
-        # Part of a school: its analyses' items are fewer than the school's range holds (a
-        # grade's are a twelfth), and the keyed scopes are planned once for every value
-        # (generic), blind to a class's 30 analyses against a school's 2,000: such a plan that
-        # read the school's range once per analysis took 540 ms (Year 3) where probes take 1.
-        return None
-    return [AnalysisTheme.school_id == school, *_in_period(period, AnalysisTheme.created_at)]
-
-
-def _themes(
-    where: list[ColumnElement[bool]],
-    theme_range: list[ColumnElement[bool]] | None,
-    keys: tuple[str, ...],
-) -> AnySelect:
-    # Keys were folded when each analysis was written (analysis_themes, 0012): the summary
-    # groups the items of the analyses it counts and folds nothing.
-    if theme_range is None:
-        # A few analyses, or analyses across schools: their items are read per analysis by its
-        # key (OFFSET 0 keeps the planner from flattening the LATERAL into a join it may answer
-        # by scanning every school's items).
-        item: Any = (
-            select(AnalysisTheme.section, AnalysisTheme.key, AnalysisTheme.phrase)
-            .where(AnalysisTheme.analysis_id == Analysis.id)
-            .offset(0)
-            .lateral("item")
-        )
-        items: Any = (
-            _analyses(Analysis.id.label("analysis_id"), item)
-            .join(item, true())
-            .where(*where, COMPLETED)
-            .subquery("items")
-        )
-    else:
-        # Of one school, the items carry the school and the analysis's date (0024): the
-        # period's items are one range of their index, read without the table, and kept when
-        # their analysis is one the summary counts (a hashed semi-join). Joined instead, the
-        # planner guessed a handful of analyses (it cannot know that a school's analyses are
-        # of its students) and probed one table by the other's keys (Year 3: 1,979 probes,
-        # 30 ms against 17 ms); OFFSET 0 keeps the range whole for the same reason.
-        ranged = (
-            select(
-                AnalysisTheme.analysis_id,
-                AnalysisTheme.section,
-                AnalysisTheme.key,
-                AnalysisTheme.phrase,
-            )
-            .where(*theme_range)
-            .offset(0)
-            .subquery("ranged")
-        )
-        counted = _analyses(Analysis.id).where(*where, COMPLETED)
-        items = select(ranged).where(ranged.c.analysis_id.in_(counted)).subquery("items")
-    count = func.count(items.c.analysis_id.distinct())
-    # Grouped and sorted byte by byte: the same groups (equal text is equal bytes), the same
-    # order as the C.UTF-8 databases here (code points), without the locale's comparisons
-    # (Year 3: the school's 5,655 items sorted and grouped in 6.5 ms instead of 8.2), and the
-    # same tie-breaks on a database created with another locale.
-    section, key = items.c.section.collate("C"), items.c.key.collate("C")
-    ranked = (
-        select(
-            section.label("section"),
-            key.label("key"),
-            func.mode().within_group(func.btrim(items.c.phrase).collate("C")).label("phrase"),
-            count.label("n"),
-            # Blank and placeholder keys rank last and are dropped outside the window.
-            func.row_number()
-            .over(partition_by=section, order_by=(not_a_theme(key, keys), count.desc(), key))
-            .label("rank"),
-        )
-        .group_by(section, key)
-        .subquery("ranked")
-    )
-    return (
-        select(ranked.c.section, ranked.c.phrase, ranked.c.n)
-        .where(ranked.c.rank <= TOP_THEMES, ~not_a_theme(ranked.c.key, keys))
-        .order_by(ranked.c.section, ranked.c.rank)
-    )
-
-
-def _latest(where: list[ColumnElement[bool]]) -> AnySelect:
-    return (
-        _analyses(
-            Analysis.id,
-            Analysis.created_at,
-            User.first_name + " " + User.last_name,
-            *[effective_list(section) for section in LIST_SECTIONS],
-            effective_text("learningStyle"),
-            effective_confidence(),
-            *[edited(s) for s in SECTIONS],
-        )
-        .join(User, User.id == Analysis.teacher_id)
-        .where(*where, COMPLETED)
-        .order_by(Analysis.created_at.desc(), Analysis.id)
-        .limit(1)
-    )
-
-
-def _trend(where: list[ColumnElement[bool]], keys: tuple[str, ...]) -> AnySelect:
-    newest = (
-        _analyses(
-            Analysis.id,
-            Analysis.created_at,
-            (User.first_name + " " + User.last_name).label("teacher"),
-            effective_confidence().label("confidence"),
-            described("strengths", keys).label("strengths"),
-            described("weaknesses", keys).label("weaknesses"),
-        )
-        .join(User, User.id == Analysis.teacher_id)
-        .where(*where, COMPLETED)
-        .order_by(Analysis.created_at.desc(), Analysis.id)
-        .limit(TREND_POINTS)
-        .subquery("newest")
-    )
-    return select(newest).order_by(newest.c.created_at, newest.c.id)

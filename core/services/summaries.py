@@ -23,7 +23,7 @@ from core.scope_words import Scope
 from core.scoped_statements import read_scoped
 from core.scopes import ResolvedScope, resolve_scope
 from core.sections import SECTIONS
-from core.summary_queries import combined, statements
+from core.summary_sections import combined, statements
 from core.themes import placeholder_keys
 from core.uow import UnitOfWork
 
