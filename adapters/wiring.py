@@ -17,7 +17,7 @@ from adapters.charts import MatplotlibCharts
 from adapters.metrics import InstrumentedAI, Metrics
 from adapters.offline_ai import OfflineAnalyst
 from adapters.openai import OpenAIProvider
-from adapters.pipeline import PipelineSettings
+from adapters.pipeline_settings import PipelineSettings
 from adapters.redis_store import RedisLocks, RedisSeenEvents, redis_client
 from adapters.settings import Settings
 from bot.engine import DialogueEngine, DialogueSettings

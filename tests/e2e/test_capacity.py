@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from adapters.http_app import PIPELINE_KEY
 from adapters.metrics import Metrics
-from adapters.pipeline import PipelineSettings
+from adapters.pipeline_settings import PipelineSettings
 from adapters.serve import make_app
 from adapters.settings import load_settings
 from adapters.wiring import Wired

@@ -19,7 +19,8 @@ import pytest
 import redis.asyncio
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from adapters.pipeline import Pipeline, PipelineSettings
+from adapters.pipeline import Pipeline
+from adapters.pipeline_settings import PipelineSettings
 from adapters.redis_store import RedisLocks
 from adapters.sending import Senders
 from bot import outgoing
