@@ -20,6 +20,7 @@ from typing import Any, ParamSpec, TypeVar, overload
 from core.actor import Actor
 from core.errors import AccessDenied, AuditMissing, DomainError
 from core.models import AuditAction
+from core.planning import SettingsFor
 from core.uow import UnitOfWork
 
 P = ParamSpec("P")
@@ -99,24 +100,25 @@ def service(fn: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]: ...
 
 @overload
 def service(
-    *, on_driver: bool = False, per_school_plans: bool = False
+    *, on_driver: bool = False, settings: SettingsFor | None = None
 ) -> Callable[[Callable[P, Awaitable[R]]], Callable[P, Awaitable[R]]]: ...
 
 
-def service(fn: Any = None, *, on_driver: bool = False, per_school_plans: bool = False) -> Any:
+def service(fn: Any = None, *, on_driver: bool = False, settings: SettingsFor | None = None) -> Any:
     """Mark a public use case: keyword-only `uow` and `actor`, audited or it fails loudly.
 
     `on_driver`: the use case's statements are `UnitOfWork.run_audited` ones, so its
     transaction runs on a pooled driver connection (the exchange's hot path).
-    `per_school_plans`: its transactions plan per school (`UnitOfWork.act_as`).
+    `settings`: what its transactions set with the actor check, from the call's keyword
+    arguments (core/planning.py; `UnitOfWork.act_as`).
     """
     if fn is None:
-        return lambda inner: _service(inner, on_driver=on_driver, per_school=per_school_plans)
-    return _service(fn, on_driver=on_driver, per_school=per_school_plans)
+        return lambda inner: _service(inner, on_driver=on_driver, settings=settings)
+    return _service(fn, on_driver=on_driver, settings=settings)
 
 
 def _service(
-    fn: Callable[P, Awaitable[R]], *, on_driver: bool, per_school: bool = False
+    fn: Callable[P, Awaitable[R]], *, on_driver: bool, settings: SettingsFor | None = None
 ) -> Callable[P, Awaitable[R]]:
     params = inspect.signature(fn).parameters
     for required in ("uow", "actor"):
@@ -135,7 +137,7 @@ def _service(
         try:
             if on_driver:
                 uow.use_driver()
-            await uow.act_as(actor, per_school_plans=per_school)
+            await uow.act_as(actor, settings=settings(kwargs) if settings else ())
             result = await fn(*args, **kwargs)
         except DomainError as error:
             await _record_failure(uow, actor, error, name)

@@ -27,6 +27,7 @@ from core.db import AnySelect
 from core.driver_sql import DriverStatement, compose
 from core.models import UserRole
 from core.periods import Period
+from core.planning import PLAN_MODE, plan_mode
 from core.policy import actor_values, placeholder_actor
 from core.scopes import ResolvedScope
 from core.uow import UnitOfWork
@@ -94,17 +95,6 @@ async def read_scoped(
     """The one row of `build`'s statement for this actor, scope and period (and `extra` values)."""
     named = {**values(actor, resolved, period), **(extra or {})}
     statement = compiled(shape(kind, actor, resolved, period), actor, build, named)
-    if resolved.scope.kind in KEYED_KINDS:
-        await uow.read_row(_GENERIC_PLANS, {})
+    # Usually set already, with the actor check (planning.for_scope): then no round trip.
+    await uow.set_local(PLAN_MODE, plan_mode(resolved.scope.kind))
     return await uow.read_row(statement, named)
-
-
-# Scopes whose rows are read by their keys (a student's, a class's enrollments, a teacher's
-# analyses): one plan fits every value, so the shape's statement is planned once per connection
-# and kept (prepared). Planned per call, as a school's or a grade's is (per-school plans:
-# summary_queries), planning was most of a narrow summary's time in the server (Year 3: a
-# student's statement planned in 2.6 ms and ran in 1.3 ms under row-level security).
-KEYED_KINDS = frozenset({"student", "class", "teacher"})
-_GENERIC_PLANS = DriverStatement(
-    "SELECT set_config('plan_cache_mode', 'force_generic_plan', true)", ()
-)

@@ -18,9 +18,10 @@ wrote student data without auditing it is refused and rolled back there.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, event, select
+from sqlalchemy import Connection, Select, bindparam, event, select
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
@@ -29,34 +30,28 @@ from sqlalchemy.sql import func
 from core.actor import Actor
 from core.driver_sql import PROTECTED_TABLES
 from core.errors import AccessDenied, AuditMissing
+from core.planning import Settings
 
 # The session.info keys the guards read and the unit of work sets.
 ACTOR = "actor"
-PER_SCHOOL = "per_school_plans"
+SETTINGS = "transaction_settings"
 ON_DRIVER = "on_driver"
 SINGLE_STATEMENT = "single_statement"
 PROTECTED_CHANGES = "protected_changes"
 
-# One round trip: check the actor is live and unchanged, and set it for this transaction.
-_ACT_AS = select(
-    func.ge_act_as(
-        bindparam("user_id", type_=UUID(as_uuid=True)),
-        bindparam("role"),
-        bindparam("school_id", type_=UUID(as_uuid=True)),
+
+# Bounded by construction: the settings are the services' constants (core/planning.py).
+@functools.lru_cache(maxsize=16)
+def _act_as(settings: Settings) -> Select[Any]:
+    """One round trip: check the actor is live, set it and `settings` for this transaction."""
+    return select(
+        func.ge_act_as(
+            bindparam("user_id", type_=UUID(as_uuid=True)),
+            bindparam("role"),
+            bindparam("school_id", type_=UUID(as_uuid=True)),
+        ),
+        *[func.set_config(name, value, True) for name, value in settings],
     )
-)
-# The same, also choosing per-school plans for the transaction (summary_queries.PER_SCHOOL_PLANS
-# says why): one round trip for both, where a separate statement cost every summary, flagged
-# list and export a round trip of its own.
-_ACT_AS_PER_SCHOOL = select(
-    func.ge_act_as(
-        bindparam("user_id", type_=UUID(as_uuid=True)),
-        bindparam("role"),
-        bindparam("school_id", type_=UUID(as_uuid=True)),
-    ),
-    func.set_config("plan_cache_mode", "force_custom_plan", True),
-    func.set_config("max_parallel_workers_per_gather", "0", True),
-)
 
 
 def _act_as_params(actor: Actor) -> dict[str, Any]:
@@ -69,24 +64,22 @@ def _act_as_params(actor: Actor) -> dict[str, Any]:
 
 async def check_live(session: AsyncSession, actor: Actor) -> None:
     """Run `ge_act_as` for `actor` in `session`'s transaction: AccessDenied unless live."""
-    reason = await session.scalar(_ACT_AS, _act_as_params(actor))
+    reason = await session.scalar(_act_as(()), _act_as_params(actor))
     if reason is not None:
         raise AccessDenied(str(reason))
 
 
 async def check_live_on(
-    connection: AsyncConnection, actor: Actor, *, per_school: bool = False
+    connection: AsyncConnection, actor: Actor, *, settings: Settings = ()
 ) -> None:
     """Run `ge_act_as` for `actor` on `connection`'s open transaction: AccessDenied unless live."""
-    act_as = _ACT_AS_PER_SCHOOL if per_school else _ACT_AS
-    reason = await connection.scalar(act_as, _act_as_params(actor))
+    reason = await connection.scalar(_act_as(settings), _act_as_params(actor))
     if reason is not None:
         raise AccessDenied(str(reason))
 
 
-def _check_actor(connection: Connection, actor: Actor, *, per_school: bool = False) -> None:
-    act_as = _ACT_AS_PER_SCHOOL if per_school else _ACT_AS
-    reason = connection.execute(act_as, _act_as_params(actor)).scalar()
+def _check_actor(connection: Connection, actor: Actor, settings: Settings) -> None:
+    reason = connection.execute(_act_as(settings), _act_as_params(actor)).scalar()
     if reason is not None:
         raise AccessDenied(str(reason))
 
@@ -97,7 +90,7 @@ def _on_begin(session: Session, transaction: SessionTransaction, connection: Con
         raise RuntimeError("the session was used in a unit whose transaction is on the driver")
     actor = session.info.get(ACTOR)
     if actor is not None and not session.info.get(SINGLE_STATEMENT):
-        _check_actor(connection, actor, per_school=bool(session.info.get(PER_SCHOOL)))
+        _check_actor(connection, actor, session.info.get(SETTINGS, ()))
 
 
 def _touches_protected(objects: Any) -> bool:

@@ -31,14 +31,8 @@ def in_period(period: Period | None, *columns: Any) -> list[ColumnElement[bool]]
     return [condition for c in columns for condition in (c >= start, c < end)]
 
 
-# The services that run these statements plan per school (`@service(per_school_plans=True)`,
-# set with the actor check, core/session_guards.py): per transaction, custom plans, which see
-# the school and the dates (prepared statements are cached, and after five runs PostgreSQL may
-# switch to a generic plan that cannot: Year 1 bench, themes 37 ms -> 99 ms), and no parallel
-# workers, whose plans start from a parallel seq scan of every school's students (Year 3:
-# 225,000 rows read for a school's 750) where a serial plan reads the school's students from an
-# index. (JIT is off for every connection: core/db.py.) Scopes read by their keys (a student, a
-# class, a teacher) plan generic instead, once per connection (scoped_statements.KEYED_KINDS).
+# The services that run these statements plan per school, or by keys for a student, a class or
+# a teacher: set with the actor check, one round trip (core/planning.py says why).
 
 
 def school_key(actor: Actor, resolved: ResolvedScope) -> Any:

@@ -25,15 +25,18 @@ from core.driver_sql import DriverStatement
 from core.driver_unit import DriverTransaction, audit_json
 from core.errors import AuditMissing
 from core.models.audit import AuditLog
+from core.planning import Settings
 from core.session_guards import (
     ACTOR,
     ON_DRIVER,
-    PER_SCHOOL,
     PROTECTED_CHANGES,
+    SETTINGS,
     SINGLE_STATEMENT,
     GuardedSession,
     check_live_on,
 )
+
+_SET_LOCAL = DriverStatement("SELECT set_config($1, $2, true)", ("name", "value"))
 
 
 class UnitOfWork:
@@ -50,6 +53,9 @@ class UnitOfWork:
         self._audited_in_statements = 0
         # Set by `use_driver`: the unit's transactions run on a pooled driver connection.
         self._driver: DriverTransaction | None = None
+        # What each of its transactions sets with the actor check (act_as).
+        self._settings: Settings = ()
+        self._set_here: set[str] = set()
         self.audit_rows_committed = 0
 
     @property
@@ -106,17 +112,18 @@ class UnitOfWork:
         """Whom this unit acts as (`act_as`), or None."""
         return self._actor
 
-    async def act_as(self, actor: Actor | None, *, per_school_plans: bool = False) -> None:
+    async def act_as(self, actor: Actor | None, *, settings: Settings = ()) -> None:
         """Act as `actor` from now on: checked live and set for RLS in every transaction.
 
-        `per_school_plans`: every transaction also plans as summary_queries.PER_SCHOOL_PLANS
-        sets (custom plans, serial), in the same round trip as the check.
+        `settings`: every transaction also sets these for itself (core/planning.py), in the
+        same round trip as the check.
 
         Raises AccessDenied (the reason: user_inactive, user_deleted, school_deleted,
         role_changed, unknown_user) when the actor is not live as claimed. None stops acting:
         later transactions see no student data, but may still write audit rows.
         """
         self._actor = actor
+        self._settings = settings if actor is not None else ()
         if actor is None:
             if self._session is not None:
                 self._session.info.pop(ACTOR, None)
@@ -125,11 +132,19 @@ class UnitOfWork:
             return  # checked as the driver transaction begins, with its first statement
         session = self.session
         session.info[ACTOR] = actor
-        session.info[PER_SCHOOL] = per_school_plans
+        session.info[SETTINGS] = settings
         if session.in_transaction():
-            await check_live_on(await session.connection(), actor, per_school=per_school_plans)
+            await check_live_on(await session.connection(), actor, settings=settings)
         else:
             await session.connection()  # begins the transaction, whose begin guard checks the actor
+
+    async def set_local(self, name: str, value: str) -> None:
+        """Set `name` for this transaction, unless every transaction of the unit sets it so."""
+        # Once set to something else here, the act-as value may no longer hold: always sent.
+        if (name, value) in self._settings and name not in self._set_here and not self._driver:
+            return
+        self._set_here.add(name)
+        await self.read_row(_SET_LOCAL, {"name": name, "value": value})
 
     async def single_statement(self) -> None:
         """Run this unit's one statement in its own implicit transaction, no BEGIN or COMMIT.

@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,13 +29,14 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 
+from core import planning
 from core.actor import Actor
 from core.audit import record, service
 from core.csv_sql import fixed, guarded, line, text_cell
 from core.db import AnySelect
-from core.driver_sql import DriverStatement
 from core.models import Analysis, AuditAction, School, Student, User, UserRole
 from core.periods import SCHOOL_TZ, Period
+from core.planning import Settings
 from core.scope_words import Scope
 from core.scoped_statements import read_scoped
 from core.scopes import ResolvedScope, resolve_scope
@@ -176,17 +177,22 @@ def _statement(actor: Actor, resolved: ResolvedScope, period: Period | None) -> 
 
 _HEADER = (BOM + ",".join(COLUMNS) + "\r\n").encode("utf-8")
 # Times are written in the school's zone, with its offset (ISO 8601, whole seconds).
-_SCHOOL_ZONE = DriverStatement(f"SELECT set_config('timezone', '{SCHOOL_TZ.key}', true)", ())
+_SCHOOL_ZONE = ("timezone", SCHOOL_TZ.key)
 
 
-@service(per_school_plans=True)
+def _settings(arguments: Mapping[str, Any]) -> Settings:
+    """The scope's plans and the school's time zone, set with the actor check."""
+    return (*planning.for_scope(arguments), _SCHOOL_ZONE)
+
+
+@service(settings=_settings)
 async def export_analyses(
     *, uow: UnitOfWork, actor: Actor, scope: Scope | None = None, period: Period | None = None
 ) -> ExportFile:
     """Every analysis in the scope and period the actor may see, as CSV (one row each)."""
     scope = scope or Scope()
     resolved = await resolve_scope(uow, actor, scope)
-    await uow.read_row(_SCHOOL_ZONE, {})
+    await uow.set_local(*_SCHOOL_ZONE)
     found = await read_scoped(
         uow, "export", actor, resolved, period,
         lambda acting: _statement(acting, resolved, period),

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, SQLColumnExpression, Text, cast, func, select, update
 from sqlalchemy.sql.selectable import ScalarSelect
 
+from core import planning
 from core.actor import Actor
 from core.audit import record, service
 from core.db import AnySelect
@@ -100,7 +101,7 @@ def _view(row: Any) -> FlaggedView:
     return FlaggedView(row[0], row[1], row[2], row[3], row[4], row[5], str(row[6]), row[7], row[8])
 
 
-@service(per_school_plans=True)
+@service(settings=planning.per_school)
 async def list_flagged(
     *, uow: UnitOfWork, actor: Actor, limit: int = MAX_LIST
 ) -> list[FlaggedView]:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from core import planning
 from core.actor import Actor
 from core.audit import record, service
 from core.models import AnalysisStatus, AuditAction, UserRole
@@ -179,7 +180,7 @@ async def _build(
     )
 
 
-@service(per_school_plans=True)
+@service(settings=planning.for_scope)
 async def summarize(
     *, uow: UnitOfWork, actor: Actor, scope: Scope, period: Period | None = None
 ) -> Summary:
