@@ -56,7 +56,7 @@ class RetentionReport:
     user_ids: list[uuid.UUID]
 
 
-def _students_due(cutoff: datetime) -> ColumnElement[bool]:
+def _students_due(cutoff: datetime | ColumnElement[datetime]) -> ColumnElement[bool]:
     not_yet = or_(
         Student.first_name != REDACTED,
         Student.last_name != REDACTED,
@@ -67,7 +67,7 @@ def _students_due(cutoff: datetime) -> ColumnElement[bool]:
     return and_(Student.deleted_at < cutoff, not_yet)
 
 
-def _users_due(cutoff: datetime, actor: Actor) -> ColumnElement[bool]:
+def _users_due(cutoff: datetime | ColumnElement[datetime], actor: Actor) -> ColumnElement[bool]:
     expired = or_(
         User.deleted_at < cutoff,
         and_(User.is_active.is_(False), User.updated_at < cutoff),
@@ -83,16 +83,31 @@ def _users_due(cutoff: datetime, actor: Actor) -> ColumnElement[bool]:
     return due if actor.user_id is None else and_(due, User.id != actor.user_id)
 
 
-async def _cutoffs(uow: UnitOfWork) -> tuple[datetime, datetime]:
+def _cutoffs() -> tuple[ColumnElement[datetime], ColumnElement[datetime]]:
+    """The students' and the users' cut-offs, from the transaction's clock."""
+    return (
+        func.now() - text(f"interval '{STUDENT_YEARS} years'"),
+        func.now() - text(f"interval '{USER_YEARS} years'"),
+    )
+
+
+async def _due(
+    uow: UnitOfWork, actor: Actor
+) -> tuple[datetime, datetime, list[uuid.UUID], list[uuid.UUID]]:
+    """The cut-offs and the ids due, read in one statement (a dry run's whole reading).
+
+    Three statements cost a dry run two more round trips than its rows (Year 3 bench: 4 ms
+    against a plain count's 0.9). `now()` is the transaction's start, the same in either form.
+    """
+    student_cutoff, user_cutoff = _cutoffs()
+    students = select(Student.id).where(_students_due(student_cutoff)).scalar_subquery()
+    users = select(User.id).where(_users_due(user_cutoff, actor)).scalar_subquery()
     row = (
         await uow.session.execute(
-            select(
-                func.now() - text(f"interval '{STUDENT_YEARS} years'"),
-                func.now() - text(f"interval '{USER_YEARS} years'"),
-            )
+            select(student_cutoff, user_cutoff, func.array(students), func.array(users))
         )
     ).one()
-    return row[0], row[1]
+    return row[0], row[1], sorted(row[2]), sorted(row[3])
 
 
 async def _apply(uow: UnitOfWork, model: Any, due: ColumnElement[bool], values: Any) -> list[Any]:
@@ -105,23 +120,21 @@ async def _apply(uow: UnitOfWork, model: Any, due: ColumnElement[bool], values: 
 async def run_retention(*, uow: UnitOfWork, actor: Actor, dry_run: bool = False) -> RetentionReport:
     """Anonymise students and users past their retention period (admin only; dry run: count)."""
     require_admin(actor, resource="Retention")
-    student_cutoff, user_cutoff = await _cutoffs(uow)
-    students_due = _students_due(student_cutoff)
-    users_due = _users_due(user_cutoff, actor)
     if dry_run:
-        student_ids = sorted(await uow.session.scalars(select(Student.id).where(students_due)))
-        user_ids = sorted(await uow.session.scalars(select(User.id).where(users_due)))
+        student_cutoff, user_cutoff, student_ids, user_ids = await _due(uow, actor)
     else:
+        cutoffs = (await uow.session.execute(select(*_cutoffs()))).one()
+        student_cutoff, user_cutoff = cutoffs[0], cutoffs[1]
         student_ids = await _apply(
             uow,
             Student,
-            students_due,
+            _students_due(student_cutoff),
             {"first_name": REDACTED, "last_name": REDACTED, **dict.fromkeys(STUDENT_FIELDS[2:])},
         )
         user_ids = await _apply(
             uow,
             User,
-            users_due,
+            _users_due(user_cutoff, actor),
             {
                 "email": PLACEHOLDER_EMAIL,
                 "first_name": REDACTED,
