@@ -122,6 +122,19 @@ SCHOOL_SAID = {
     ("בביה״ס",): ("בבית", "הספר"), ('בביה"ס',): ("בבית", "הספר"),
     ("ביה״ס",): ("בית", "הספר"), ('ביה"ס',): ("בית", "הספר"),
 }  # fmt: skip
+# Questions about a grade, a class, a teacher or a student by its scope word ("how are things in
+# grade 5?", "מה המצב בשכבה 5?", "איך כיתה ה'1?", "מה קורה אצל המורה דנה?"): that scope's
+# summary. Only with a scope word after them (`SCOPE_LEADS` and Hebrew's glued ב may come
+# between): alone, "מה המצב" is small talk.
+ABOUT_A_SCOPE: tuple[tuple[str, ...], ...] = tuple(tuple(p.split()) for p in (
+    "how are things", "how is it going", "how is everything", "how are we doing",
+    "what is going on", "what is happening", "what is new", "what is up", "how was it",
+    "what was going on", "what happened", "how did it go",
+    "מה המצב", "מה מצב", "מה קורה", "מה נשמע", "מה חדש", "מה שלום", "מה העניינים", "מה היה",
+    "מה קרה", "איך", "איך הולך", "איך היה", "איך הלך", "איך עבר",
+))  # fmt: skip
+# Words between such a question and its scope word ("in grade 5", "עם המורה דנה").
+SCOPE_LEADS = frozenset("in at with for of on about עם אצל של לגבי".split())
 # "How many analyses ...?" with only these words around it (and a period, and for a principal a
 # scope: "in grade 5") asks for the number the summary reports; a teacher's own words ("did I
 # do") are among them.

@@ -25,13 +25,11 @@ from bot.everyday import (
     ABOUT_A_PERIOD,
     ABOUT_THE_SCHOOL,
     ASKING_FLAGGED,
-    COUNTING,
     FAREWELLS,
     FLAGGED_FORMS,
     GREETINGS,
     HELP_PHRASES,
     HOW_IS,
-    HOW_MANY,
     INTENTS,
     NAME_WORDS,
     NOT_A_NAME,
@@ -40,6 +38,8 @@ from bot.everyday import (
     THANKS,
 )
 from bot.phrasing import NAMING_VERBS, TRAILING, bare, known, unwrapped
+from bot.scope_asked import about_a_scope
+from bot.scope_asked import counted as counted_in
 from core.models import UserRole
 from core.scope_words import KINDS
 
@@ -159,28 +159,6 @@ def _asks_for_flagged(phrase: str) -> bool:
     )
 
 
-def _counted(words: list[str]) -> str | None:
-    """What "how many analyses ...?" counts: "school", or the scope named among the counting
-    words ("in grade 5", "בשכבה 5") as core reads it; None when `words` ask no such thing."""
-    lowered = _lowered(words)
-    for opener in HOW_MANY:
-        if lowered[: len(opener)] != opener:
-            continue
-        rest = words[len(opener) :]
-        while rest and rest[0].lower() in COUNTING:
-            rest = rest[1:]
-        while rest and rest[-1].lower() in COUNTING:
-            rest = rest[:-1]
-        if not rest:
-            return "school"
-        # "בשכבה 5": the scope word with "in" on it, read without it ("בית ספר" is as typed).
-        for first in (rest[0], rest[0].removeprefix("ב")):
-            request = request_in_english(" ".join([first, *rest[1:]]))
-            if request.split()[0] in KINDS:
-                return request
-    return None
-
-
 def _how_is(words: list[str]) -> tuple[str, str]:
     """The name in "how is NAME doing [PERIOD]?" as typed, and the period's keyword; ("", "")
     when `words` ask no such thing."""
@@ -218,14 +196,17 @@ def asked(text: str, role: UserRole) -> Parsed | None:
     about = " ".join(_lowered(rest))
     if summaries and (about in ABOUT_THE_SCHOOL or (period and about in ABOUT_A_PERIOD)):
         return Parsed("summary", f"school {period}".strip(), False)
-    counted = _counted(rest)
+    counted = counted_in(rest)
     if counted is not None and summaries:
         return Parsed("summary", f"{counted} {period}".strip(), False)
     if counted == "school":  # a teacher's own, whatever the words: no scope but theirs
         return Parsed("how_many", period, False)
-    name, period = _how_is(words)
+    name, said_period = _how_is(words)
     if name and summaries:
-        return Parsed("summary", f"{name} {period}".strip(), False)
+        return Parsed("summary", f"{name} {said_period}".strip(), False)
+    scope = about_a_scope(rest) if summaries else None
+    if scope is not None:  # "מה המצב בשכבה 5?" ("how is grade 5 doing" is read just above)
+        return Parsed("summary", f"{scope} {period}".strip(), False)
     if name and role in BY_VERB["history"].roles and not _names_a_scope(name):
         return Parsed("history", name, False)  # a student's, not "grade 5"'s
     return None

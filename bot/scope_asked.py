@@ -1,0 +1,68 @@
+"""A summary's scope as an everyday question names it: "how many analyses in grade 5?", "מה
+המצב בשכבה 5?", "what's going on in class 5-2?", "מה קורה אצל המורה דנה?".
+
+The question's words are `bot.everyday`'s; what the scope means is core's (`request_in_english`
+turns the words into the keywords it reads). `bot.reading` asks here only outside an interview
+and outside a text the bot waits for.
+"""
+
+from __future__ import annotations
+
+from bot.commands import request_in_english
+from bot.everyday import ABOUT_A_SCOPE, COUNTING, HOW_MANY, NAME_WORDS, SCOPE_LEADS
+from core.scope_words import KINDS
+
+# Hebrew glues "in" and "to" to the word ("בשכבה", "לכיתה"): read without it when the rest is
+# a scope word.
+_GLUED = ("ב", "ל")
+
+
+def _lowered(words: list[str]) -> tuple[str, ...]:
+    return tuple(w.lower() for w in words)
+
+
+def scope_in(words: list[str]) -> str | None:
+    """The summary request `words` name ("in grade 5", "בשכבה 5", "של המורה דנה"), in core's
+    keywords ("grade 5"); None when they do not start with a scope word."""
+    while words and words[0].lower() in SCOPE_LEADS:
+        words = words[1:]
+    if not words:
+        return None
+    first = words[0]
+    tried = [first] + [first[len(p) :] for p in _GLUED if first.startswith(p) and len(first) > 2]
+    for head in tried:
+        request = request_in_english(" ".join([head, *words[1:]])).split()
+        if request and request[0] in KINDS:
+            return " ".join(request)
+    return None
+
+
+def counted(words: list[str]) -> str | None:
+    """What "how many analyses ...?" counts: "school", or the scope named among the counting
+    words ("in grade 5", "בשכבה 5") as core reads it; None when `words` ask no such thing."""
+    lowered = _lowered(words)
+    for opener in HOW_MANY:
+        if lowered[: len(opener)] != opener:
+            continue
+        rest = words[len(opener) :]
+        while rest and rest[0].lower() in COUNTING:
+            rest = rest[1:]
+        while rest and rest[-1].lower() in COUNTING:
+            rest = rest[:-1]
+        return scope_in(rest) if rest else "school"
+    return None
+
+
+def about_a_scope(words: list[str]) -> str | None:
+    """The scope in "how are things in grade 5?", "מה המצב בשכבה 5?", "איך כיתה ה'1?" (the
+    period already taken off), as core reads it; None when `words` ask no such thing."""
+    lowered = _lowered(words)
+    for opener in ABOUT_A_SCOPE:
+        if lowered[: len(opener)] != opener:
+            continue
+        rest = words[len(opener) :]
+        request = scope_in(rest)
+        # A scope and its value, as a name is: a longer rest is a sentence about something else.
+        if request is not None and len(request.split()) <= NAME_WORDS + 1:
+            return request
+    return None
