@@ -6,6 +6,7 @@ admin's missing school), so callers pass the verb and its argument along with th
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from bot.admin_grammar import NotANumber
@@ -38,11 +39,21 @@ def field_words(language: str, field: str) -> str:
 
 
 def explain(
-    language: str, error: DomainError, *, role: UserRole, verb: str = "", argument: str = ""
+    language: str,
+    error: DomainError,
+    *,
+    role: UserRole,
+    verb: str = "",
+    argument: str = "",
+    choices: Sequence[str] | None = None,
 ) -> str:
-    """The sentence for `error`, raised while running `verb ARGUMENT` for a user of `role`."""
+    """The sentence for `error`, raised while running `verb ARGUMENT` for a user of `role`;
+    `choices` are what a missing value may be (the districts), when the caller looked them up."""
     if verb == "export":
         argument = argument.strip().partition(" ")[2]  # past the word "analyses"
+    if choices is not None and isinstance(error, InvalidInput):
+        # The districts themselves say what to write: no usage line after them.
+        return _choices(language, error.field, choices)
     words = argument.split()
     text = _sentence(language, error, role, verb, argument, words)
     # Not after "several match": that sentence already says what to write instead.
@@ -51,6 +62,14 @@ def explain(
         usage = "summary_usage_help" if verb == "summary" else "export_usage"
         text += "\n" + t(language, usage)
     return text
+
+
+def _choices(language: str, field: str, choices: Sequence[str]) -> str:
+    """Which `field` ("district") to write, and the ones there are; or that there are none."""
+    kind = offered(language, f"s_{field}") or field
+    if not choices:
+        return t(language, f"missing_{field}_none")
+    return t(language, f"missing_{field}_choices", kind=kind, choices=", ".join(choices))
 
 
 def _sentence(

@@ -23,7 +23,7 @@ from core.periods import KEYWORDS, SCHOOL_TZ, Period, parse_period
 from core.ports.charts import ChartSpec, Panel
 from core.scope_words import Scope, parse_request
 from core.sections import LIST_SECTIONS
-from core.services import exports, flagged, summaries
+from core.services import exports, flagged, schools, summaries
 
 if TYPE_CHECKING:
     from bot.deps import Deps
@@ -277,5 +277,22 @@ async def handle(engine: Deps, ctx: Context, verb: str, argument: str) -> list[R
         if verb == "export":
             return await _export(engine, ctx, argument)
     except DomainError as error:
-        return [_explain(ctx, error, verb, argument)]
+        return [await _explained(engine, ctx, error, verb, argument)]
     return [Reply(ctx.say("summary_usage_help"))]
+
+
+async def _explained(
+    engine: Deps, ctx: Context, error: DomainError, verb: str, argument: str
+) -> Reply:
+    """`error` as a sentence; a district left out is answered with the districts there are
+    (an admin can find a district's code nowhere else in the chat)."""
+    if not (isinstance(error, InvalidInput) and error.field == "district"):
+        return _explain(ctx, error, verb, argument)
+    try:
+        async with engine.read_uow() as uow:
+            found = await schools.list_districts(uow=uow, actor=ctx.user.actor)
+    except DomainError as refused:  # not an admin: that, not how to write a district's code
+        return _explain(ctx, refused, verb, argument)
+    choices = [f"{d.code} ({isolate(d.name)})" for d in found]
+    role = ctx.user.actor.role
+    return Reply(explain(ctx.language, error, role=role, verb=verb, choices=choices))

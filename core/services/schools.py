@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from core.actor import Actor
 from core.audit import record, service
-from core.errors import Conflict, InvalidInput, NotFound
+from core.errors import AccessDenied, Conflict, InvalidInput, NotFound
 from core.models import AuditAction, District, School, UserRole
 from core.ordering import name_order
 from core.policy import require_admin
@@ -132,6 +132,25 @@ async def create_school(
     record(uow, actor, AuditAction.CREATE, "School", school.id, changed_fields=fields)
     await uow.commit()
     return SchoolView.of(school)
+
+
+@service
+async def list_districts(*, uow: UnitOfWork, actor: Actor) -> list[DistrictView]:
+    """Live districts, by code (admin only: only an admin summarises a district)."""
+    if actor.role is not UserRole.ADMIN:  # the reason a district summary gives (core/scopes)
+        raise AccessDenied("admin_only", resource="District")
+    stmt = select(District).where(District.deleted_at.is_(None)).order_by(District.code)
+    views = [DistrictView.of(d) for d in (await uow.session.scalars(stmt)).all()]
+    record(
+        uow,
+        actor,
+        AuditAction.READ,
+        "District",
+        operation="list",
+        districtIds=[str(d.id) for d in views],
+    )
+    await uow.commit()
+    return views
 
 
 @service
