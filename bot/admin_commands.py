@@ -156,12 +156,14 @@ async def _roster(c: Call, a: dict[str, Any]) -> Replies:
     data = c.attachments[0].content
     kind = (a.get("kind") or sniff(data)[0]).lower()
     if kind not in KINDS:
-        raise InvalidInput("kind", f"one of {', '.join(KINDS)}")
+        kinds = ", ".join(KINDS)
+        values = {"value": kind, "kinds": kinds}
+        raise InvalidInput("kind", f"one of {kinds}", rule="kind_unknown", values=values)
     school = a.get("school")
     if school is None:  # the admin's own school
         own = [s for s in await c.run(schools.list_schools) if s.id == c.actor.school_id]
         if not own:
-            raise InvalidInput("school", "give the school's code")
+            raise InvalidInput("school", "give the school's code", rule="school_required")
         school = own[0].code
     r = await c.run(roster_import.import_roster, school_code=school, kind=kind, data=data)
     values = {**vars(r), "rows": c.count("n_rows", r.rows)}

@@ -38,6 +38,15 @@ def field_words(language: str, field: str) -> str:
     return t(language, key) if key in keys(language) else field
 
 
+def reason_words(language: str, error: InvalidInput) -> str:
+    """Why `error`'s input was refused, in `language` where the catalogue has words for its
+    rule (`reason_<rule>`); else core's own reason, which is English."""
+    key = f"reason_{error.rule}"
+    if not error.rule or key not in keys(language):
+        return error.reason
+    return t(language, key, **error.values)
+
+
 def explain(
     language: str,
     error: DomainError,
@@ -105,7 +114,8 @@ def _sentence(
                 return say(key, kind=offered(language, f"s_{error.field}"))
             if error.field == "id":
                 return say("bad_id", value=argument.strip())
-        return say("invalid", field=field_words(language, error.field), reason=error.reason)
+        reason = reason_words(language, error)
+        return say("invalid", field=field_words(language, error.field), reason=reason)
     if isinstance(error, AccessDenied):
         if error.reason in ("other_school", "admin_only"):
             return say(error.reason)

@@ -19,7 +19,12 @@ def parse_month(value: str | date, field: str = "month") -> date:
     try:
         return datetime.strptime(value.strip(), "%Y-%m").date()
     except ValueError:
-        raise InvalidInput(field, f"not a month: {value.strip()!r}; use YYYY-MM") from None
+        raise InvalidInput(
+            field,
+            f"not a month: {value.strip()!r}; use YYYY-MM",
+            rule="month_format",
+            values={"value": value.strip()},
+        ) from None
 
 
 def add_months(month: date, n: int) -> date:

@@ -42,14 +42,20 @@ class StudentNotFound(NotFound):
 
 
 class InvalidInput(DomainError):
-    """Bad input; `field` names what is wrong and `reason` says why."""
+    """Bad input; `field` names what is wrong and `reason` says why (in English, for logs and
+    the API). `rule` names the reason as a short machine-readable word, and `values` what fills
+    it, so an adapter can say it in the reader's language; "" when there is no such word."""
 
     code = "invalid_input"
 
-    def __init__(self, field: str, reason: str) -> None:
+    def __init__(
+        self, field: str, reason: str, *, rule: str = "", values: dict[str, object] | None = None
+    ) -> None:
         super().__init__(f"{field}: {reason}")
         self.field = field
         self.reason = reason
+        self.rule = rule
+        self.values = dict(values or {})
 
 
 class UnknownPeriod(InvalidInput):

@@ -103,7 +103,12 @@ def parse_month(month: str | None, now: datetime | None = None) -> date:
         return start.date()
     match = MONTH.fullmatch(month.strip())
     if not match or not 1 <= int(match[2]) <= 12:
-        raise InvalidInput("month", f"not a month: {month.strip()!r}; use YYYY-MM")
+        raise InvalidInput(
+            "month",
+            f"not a month: {month.strip()!r}; use YYYY-MM",
+            rule="month_format",
+            values={"value": month.strip()},
+        )
     return date(int(match[1]), int(match[2]), 1)
 
 
@@ -114,7 +119,12 @@ async def set_quota(
     """Set (or with None remove) a school's monthly analysis quota (admin only)."""
     require_admin(actor, resource="School")
     if monthly is not None and not 0 <= monthly <= MAX_QUOTA:
-        raise InvalidInput("quota", f"a whole number of analyses from 0 to {MAX_QUOTA}")
+        raise InvalidInput(
+            "quota",
+            f"a whole number of analyses from 0 to {MAX_QUOTA}",
+            rule="quota_range",
+            values={"max": MAX_QUOTA},
+        )
     # Row lock: the same lock `ensure_quota` takes, so a limit never changes mid-check.
     school = await uow.session.scalar(
         select(School)

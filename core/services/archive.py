@@ -36,7 +36,7 @@ async def archive_audit_logs(
     assert now is not None
     if day > now.astimezone(UTC).date():
         # A day still running may gain rows after the copy; the archive would be incomplete.
-        raise InvalidInput("before", "must be today or earlier (UTC)")
+        raise InvalidInput("before", "must be today or earlier (UTC)", rule="not_after_today")
     where = [TABLE.c.created_at < day_start(day)]
     copied = await copy_rows(
         uow.session, actor.email, directory, where, now, before=day.isoformat()

@@ -46,7 +46,7 @@ async def create_partitions(
     """Create the partitions from `start` (default this month) to `ahead` months on; names."""
     require_admin(actor, resource="AuditLog")
     if not 0 <= ahead <= 24:
-        raise InvalidInput("ahead", "between 0 and 24 months")
+        raise InvalidInput("ahead", "between 0 and 24 months", rule="ahead_range")
     this = (await utc_now(uow.session)).date().replace(day=1)
     month = parse_month(start, "from") if start is not None else this
     last = add_months(this, ahead)
@@ -95,7 +95,9 @@ async def archive_month(
     end = add_months(first, 1)
     now = await utc_now(uow.session)
     if month_start(end) > now:
-        raise InvalidInput("month", "has not ended yet (UTC); a month is archived whole")
+        raise InvalidInput(
+            "month", "has not ended yet (UTC); a month is archived whole", rule="month_not_ended"
+        )
     where = [TABLE.c.created_at >= month_start(first), TABLE.c.created_at < month_start(end)]
     copied = await copy_rows(
         uow.session, actor.email, directory, where, now,

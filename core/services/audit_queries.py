@@ -115,7 +115,9 @@ def parse_cursor(before: str | uuid.UUID | None, limit: int) -> uuid.UUID | None
     try:
         return uuid.UUID(before.strip())
     except ValueError:
-        raise InvalidInput("before", "the id given with the previous page") from None
+        raise InvalidInput(
+            "before", "the id given with the previous page", rule="before_id"
+        ) from None
 
 
 def newest_first(where: ColumnElement[bool], before: uuid.UUID | None, limit: int) -> AnySelect:
@@ -222,7 +224,10 @@ def parse_day(value: str | date, field: str = "date") -> date:
         return date.fromisoformat(value.strip())
     except ValueError:
         raise InvalidInput(
-            field, f"not a date: {value.strip()!r}; use YYYY-MM-DD, today or yesterday"
+            field,
+            f"not a date: {value.strip()!r}; use YYYY-MM-DD, today or yesterday",
+            rule="date_format",
+            values={"value": value.strip()},
         ) from None
 
 

@@ -34,7 +34,12 @@ def normalize_email(email: str) -> str:
     """The email stripped and lower-cased, or InvalidInput("email", ...) if malformed."""
     value = email.strip().lower()
     if len(value) > MAX_EMAIL or not EMAIL.fullmatch(value) or ".." in value:
-        raise InvalidInput("email", f"not a valid email address: {email.strip()!r}")
+        raise InvalidInput(
+            "email",
+            f"not a valid email address: {email.strip()!r}",
+            rule="email_format",
+            values={"value": email.strip()},
+        )
     return value
 
 
@@ -43,7 +48,12 @@ def parse_role(role: str | UserRole) -> UserRole:
     try:
         return UserRole(str(role).strip().upper())
     except ValueError:
-        raise InvalidInput("role", f"unknown role {role!r}; allowed: {ROLES}") from None
+        raise InvalidInput(
+            "role",
+            f"unknown role {role!r}; allowed: {ROLES}",
+            rule="role_unknown",
+            values={"value": str(role).strip(), "roles": ROLES},
+        ) from None
 
 
 # Private (not a use case): core/services exposes only @service coroutines.
@@ -110,7 +120,9 @@ async def create_user(
     elif actor.school_id is not None:
         school_id = actor.school_id
     else:
-        raise InvalidInput("school_code", "required when the acting admin has no school")
+        raise InvalidInput(
+            "school_code", "required when the acting admin has no school", rule="school_required"
+        )
     # Soft-deleted accounts keep their address: the unique index spans every row.
     if await uow.session.scalar(select(User.id).where(func.lower(User.email) == email)):
         raise Conflict(f"a user with email {email} already exists")
@@ -203,7 +215,7 @@ async def list_users(
     """Staff in Hebrew order: admins any school (default all), principals their own only."""
     require_role(actor, UserRole.ADMIN, UserRole.PRINCIPAL, resource="User")
     if page < 1 or not 1 <= page_size <= MAX_PAGE_SIZE:
-        raise InvalidInput("page", f"page >= 1 and page size 1..{MAX_PAGE_SIZE}")
+        raise InvalidInput("page", f"page >= 1 and page size 1..{MAX_PAGE_SIZE}", rule="page_range")
     school: School | None = None
     if school_code is not None:
         try:

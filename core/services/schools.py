@@ -57,7 +57,12 @@ def clean_code(field: str, code: str) -> str:
     """A code stripped and NFC-normalised; empty, blank-containing or overlong is InvalidInput."""
     value = nfc(code.strip())
     if not value or len(value) > MAX_CODE or any(c.isspace() for c in value):
-        raise InvalidInput(field, f"a code of 1..{MAX_CODE} characters without spaces")
+        raise InvalidInput(
+            field,
+            f"a code of 1..{MAX_CODE} characters without spaces",
+            rule="code_format",
+            values={"max": MAX_CODE},
+        )
     return value
 
 
@@ -65,7 +70,9 @@ def clean_name(field: str, name: str) -> str:
     """A display name stripped and NFC-normalised; empty or overlong is InvalidInput."""
     value = nfc(name.strip())
     if not value or len(value) > MAX_NAME:
-        raise InvalidInput(field, f"1..{MAX_NAME} characters")
+        raise InvalidInput(
+            field, f"1..{MAX_NAME} characters", rule="name_length", values={"max": MAX_NAME}
+        )
     return value
 
 
@@ -87,7 +94,9 @@ async def create_district(
     name = clean_name("name", name)
     country = country.strip().upper()
     if not COUNTRY.fullmatch(country):
-        raise InvalidInput("country", "a two-letter ISO 3166 code such as IL")
+        raise InvalidInput(
+            "country", "a two-letter ISO 3166 code such as IL", rule="country_format"
+        )
     # Soft-deleted districts keep their code: the unique index spans every row.
     if await uow.session.scalar(select(District.id).where(District.code == code)):
         raise Conflict(f"a district with code {code} already exists")

@@ -36,7 +36,7 @@ async def list_my_students(
 ) -> Page[StudentView]:
     """The students the actor may see, in Hebrew order, one page at a time."""
     if page < 1 or not 1 <= page_size <= MAX_PAGE_SIZE:
-        raise InvalidInput("page", f"page >= 1 and page size 1..{MAX_PAGE_SIZE}")
+        raise InvalidInput("page", f"page >= 1 and page size 1..{MAX_PAGE_SIZE}", rule="page_range")
     rows = (
         await uow.session.scalars(
             select(Student)

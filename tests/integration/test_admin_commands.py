@@ -179,14 +179,14 @@ async def test_user_add_role_deactivate_reactivate_and_list(
 @pytest.mark.parametrize(
     ("command", "message"),
     [
-        ("user add x@demo.school BOSS Xa Ya", "That did not work: role — unknown role 'BOSS'"),
+        ("user add x@demo.school BOSS Xa Ya", "That did not work: the role — “BOSS” is not"),
         ("user add x@demo.school TEACHER Xa Ya NOPE", "There is no school with the code “NOPE”."),
-        ("user add not-an-email TEACHER Xa Ya", "That did not work: email — not a valid email"),
-        ("user role teacher1@demo.school BOSS", "That did not work: role — unknown role 'BOSS'"),
+        ("user add not-an-email TEACHER Xa Ya", "That did not work: the email address — “"),
+        ("user role teacher1@demo.school BOSS", "That did not work: the role — “BOSS” is not"),
         ("user role nobody@demo.school ADMIN", "There is no user nobody@demo.school."),
-        ("user role teacher1@@demo TEACHER", "That did not work: email — not a valid email"),
+        ("user role teacher1@@demo TEACHER", "That did not work: the email address — “"),
         ("user deactivate nobody@demo.school", "There is no user nobody@demo.school."),
-        ("user deactivate bad@", "That did not work: email — not a valid email"),
+        ("user deactivate bad@", "That did not work: the email address — “"),
         ("user reactivate teacher1@demo.school", "That is not possible now: user teacher1@"),
         ("user list NOPE", "There is no school with the code “NOPE”."),
         ("user list --page x", "That did not work: the page number must be a whole number"),
@@ -219,7 +219,7 @@ async def test_district_and_school_add_and_list(say: Say, raw: asyncpg.Connectio
     [
         ("school add N-8 Eight NOPE", "There is no district with the code “NOPE”."),
         ("school add DEMO-01 Again", "That is not possible now: a school with code DEMO-01"),
-        ("school add 'A B' Name", "That did not work: code — a code of 1..64 characters"),
+        ("school add 'A B' Name", "That did not work: the code — 1 to 64 characters"),
         ("school add N-9", "Missing NAME. Usage:"),
         ("district add DEMO-DIST Again", "That is not possible now: a district with code"),
     ],
@@ -249,7 +249,7 @@ async def test_invite_gives_a_one_time_code_and_a_deep_link_valid_72_hours(
     ("command", "message"),
     [
         ("invite nobody@demo.school", "There is no user nobody@demo.school."),
-        ("invite nobody", "That did not work: email — not a valid email"),
+        ("invite nobody", "That did not work: the email address — “"),
     ],
 )
 async def test_invite_bad_arguments(say: Say, command: str, message: str) -> None:
@@ -290,7 +290,8 @@ async def test_a_rejected_roster_returns_the_line_numbered_report(
         ("roster import NOPE", (Attachment("s.csv", STUDENTS_CSV.encode(), "text/csv"),),
          "There is no school with the code “NOPE”."),
         ("roster import DEMO-01 teachers", (Attachment("s.csv", b"x", "text/csv"),),
-         "That did not work: kind — one of students, classes, enrollments"),
+         "That did not work: the kind of file — “teachers” is not one; write one of students, "
+         "classes, enrollments"),
     ],
 )  # fmt: skip
 async def test_roster_import_bad_arguments(
@@ -402,7 +403,7 @@ async def test_usage_by_school_and_teacher_for_a_month(say: Say, raw: asyncpg.Co
 
 async def test_usage_bad_month(say: Say) -> None:
     assert text(await say("usage 2026-13")).startswith(
-        "That did not work: month — not a month: '2026-13'; use YYYY-MM"
+        "That did not work: the month — write it as YYYY-MM, e.g. 2026-11, not “2026-13”"
     )
 
 
@@ -450,11 +451,13 @@ async def test_audit_by_student_user_and_date_newest_first_and_paginated(
 @pytest.mark.parametrize(
     ("command", "message"),
     [
-        ("audit since last-week", "That did not work: date — not a date: 'last-week'"),
-        ("audit user nobody@", "That did not work: email — not a valid email"),
+        ("audit since last-week",
+         "That did not work: the date — write it as YYYY-MM-DD, today or yesterday, not “last-w"),
+        ("audit user nobody@", "That did not work: the email address — “"),
         ("audit student Nobody Atall", "There is no student “Nobody Atall”."),
         ("audit student", "Missing STUDENT. Usage:"),
-        ("audit since 2020-01-01 --before 7", "That did not work: before — the id given"),
+        ("audit since 2020-01-01 --before 7",
+         "That did not work: the value after --before — the id given"),
     ],
 )
 async def test_audit_bad_arguments(say: Say, command: str, message: str) -> None:
@@ -524,7 +527,7 @@ async def test_the_cli_runs_the_same_commands_as_the_system_actor(
         await asyncio.to_thread(run_admin, _cli_args("user", "role", "x@", "ADMIN"), database_url)
         == 1
     )
-    assert "not a valid email" in capsys.readouterr().err
+    assert "“x@” is not an email address" in capsys.readouterr().err
     assert await asyncio.to_thread(run_admin, _cli_args("user", "add"), database_url) == 2
     who = await raw.fetch("SELECT DISTINCT user_email, metadata->'channel'->>'platform' AS p "
                           "FROM audit_logs WHERE resource IN ('Roster', 'Student')")  # fmt: skip
