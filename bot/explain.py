@@ -28,6 +28,7 @@ from core.scopes import AmbiguousClass, AmbiguousStudent, AmbiguousTeacher
 
 REPORT_LINES = 50  # of a rejected roster: enough to fix a file, short enough for one chat
 SUMMARY_VERBS = frozenset({"summary", "export", "flagged", "reviewed"})
+SUMMARY_USAGE = ("summary", "export")  # verbs whose bad input is followed by their usage
 ADMIN_NOT_FOUND = frozenset({"School", "District", "User", "Student"})
 
 
@@ -67,7 +68,9 @@ def explain(
     text = _sentence(language, error, role, verb, argument, words)
     # Not after "several match": that sentence already says what to write instead.
     ambiguous = isinstance(error, AmbiguousClass | AmbiguousStudent | AmbiguousTeacher)
-    if isinstance(error, InvalidInput) and not ambiguous and verb in ("summary", "export"):
+    # Nor after a missing value: that sentence names what to write, by example.
+    missing = isinstance(error, InvalidInput) and error.field in NEEDS_VALUE
+    if isinstance(error, InvalidInput) and not (ambiguous or missing) and verb in SUMMARY_USAGE:
         usage = "summary_usage_help" if verb == "summary" else "export_usage"
         text += "\n" + t(language, usage)
     return text
@@ -109,9 +112,8 @@ def _sentence(
                 # "summary of Moshe": the word that was not understood, not "of".
                 named = [w for w in words if w.lower() not in FILLER]
                 return say("bad_scope", value=named[0] if named else "")
-            if error.field in NEEDS_VALUE:  # a district by its code, the others by example
-                key = "bad_missing_district" if error.field == "district" else "bad_missing"
-                return say(key, kind=offered(language, f"s_{error.field}"))
+            if error.field in NEEDS_VALUE:  # each kind by its own example, not every kind's
+                return say(f"bad_missing_{error.field}", kind=offered(language, f"s_{error.field}"))
             if error.field == "id":
                 return say("bad_id", value=argument.strip())
         reason = reason_words(language, error)
