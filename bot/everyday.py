@@ -135,6 +135,16 @@ ABOUT_A_SCOPE: tuple[tuple[str, ...], ...] = tuple(tuple(p.split()) for p in (
 ))  # fmt: skip
 # Words between such a question and its scope word ("in grade 5", "עם המורה דנה").
 SCOPE_LEADS = frozenset("in at with for of on about עם אצל של לגבי".split())
+# An admin's lists asked for by name alone ("users", "show me the schools", "רשימת משתמשים"):
+# the admin command that lists them (read-only), as `admin users` would run it. Request words
+# (`bot.phrasing.LEADING`) may stand before the name.
+ADMIN_LISTS = {
+    "users": "users", "staff": "users", "accounts": "users", "schools": "schools",
+    "quotas": "quotas", "usage": "usage",
+    "משתמשים": "users", "המשתמשים": "users", "צוות": "users", "הצוות": "users",
+    "בתי ספר": "schools", "בתי הספר": "schools", "מכסות": "quotas", "המכסות": "quotas",
+    "שימוש": "usage",
+}  # fmt: skip
 # "How many analyses ...?" with only these words around it (and a period, and for a principal a
 # scope: "in grade 5") asks for the number the summary reports; a teacher's own words ("did I
 # do") are among them.

@@ -24,6 +24,7 @@ from bot.commands import (
 from bot.everyday import (
     ABOUT_A_PERIOD,
     ABOUT_THE_SCHOOL,
+    ADMIN_LISTS,
     ASKING_FLAGGED,
     FAREWELLS,
     FLAGGED_FORMS,
@@ -37,7 +38,7 @@ from bot.everyday import (
     SCHOOL_SAID,
     THANKS,
 )
-from bot.phrasing import NAMING_VERBS, TRAILING, bare, known, unwrapped
+from bot.phrasing import LEADING, NAMING_VERBS, TRAILING, bare, known, unwrapped
 from bot.scope_asked import about_a_scope
 from bot.scope_asked import counted as counted_in
 from core.models import UserRole
@@ -182,6 +183,15 @@ def _names_a_scope(name: str) -> bool:
     return request_in_english(name).split()[0] in KINDS
 
 
+def _admin_list(words: list[str]) -> str | None:
+    """The admin area `words` ask to list ("show me the users": "users"), or None."""
+    lowered = _lowered(words)
+    start = 0
+    while start < len(lowered) - 1 and lowered[start] in LEADING:
+        start += 1
+    return ADMIN_LISTS.get(" ".join(lowered[start:]))
+
+
 def asked(text: str, role: UserRole) -> Parsed | None:
     """The read-only command a question in everyday words asks for, for a person of `role`:
     the school's summary ("how is the school doing?"), with a period when one is said; the same
@@ -191,6 +201,9 @@ def asked(text: str, role: UserRole) -> Parsed | None:
     words = _said(text)
     if len(words) > 1 and words[0].lower() in GREETINGS:  # "hi, how is the school doing?"
         words = words[1:]
+    area = _admin_list(words) if role is UserRole.ADMIN else None
+    if area is not None:  # "users" alone: the list, as `admin users` shows it
+        return Parsed("admin", area, False)
     summaries = role in BY_VERB["summary"].roles
     rest, period = _without_period(words, at_end=False)
     about = " ".join(_lowered(rest))
