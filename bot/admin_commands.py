@@ -7,77 +7,31 @@ The chat hands `handle` what follows `admin`; the CLI (`growth-engine admin ...`
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from bot import admin_grammar
+from bot import admin_grammar, admin_records
+from bot.admin_call import Call, Replies, Runner, listed, one_sentence
 from bot.admin_grammar import Spec, UsageError, number, split, usage_text
+from bot.admin_records import RETENTION_CONFIRMED
 from bot.commands import BY_VERB, word
-from bot.events import Attachment, Button, Reply
+from bot.events import Attachment, Reply
 from bot.explain import explain
-from bot.i18n import isolate, money, t, tn
+from bot.i18n import isolate, money
 from bot.meant import offer_command
-from core.actor import Actor
 from core.errors import AccessDenied, DomainError, InvalidInput
 from core.roster_csv import KINDS, sniff
-from core.services import (
-    admin_usage,
-    audit_queries,
-    commands,
-    linking,
-    people,
-    records,
-    retention,
-    roster_import,
-    schools,
-)
-from core.uow import UnitOfWork
+from core.services import admin_usage, commands, linking, people, roster_import, schools
+
+# Imported by the CLI and the tests from here, where the command table is.
+__all__ = ["RETENTION_CONFIRMED", "SPECS", "Call", "Outcome", "execute", "handle", "parse", "split"]
 
 if TYPE_CHECKING:
     from bot.deps import Deps
     from bot.engine import Context
 
-Replies = list[Reply]
 INVITE_TTL = timedelta(hours=72)
-IDS_SHOWN = 20
-# The button under a retention preview: the same command, confirmed (the CLI's --yes).
-RETENTION_CONFIRMED = "admin:retention --yes"
-
-
-@dataclass(frozen=True)
-class Call:
-    """One admin command being run: units of work, who, language, files sent with it."""
-
-    uow: Callable[[], UnitOfWork]
-    actor: Actor
-    language: str
-    attachments: tuple[Attachment, ...] = ()
-    bot_username: str | None = None
-    # Read-only units (audit queries): the read replica when configured; else `uow`.
-    read_uow: Callable[[], UnitOfWork] | None = None
-
-    def say(self, sentence: str, /, **values: Any) -> str:
-        """A catalogue sentence in the caller's language."""
-        return t(self.language, sentence, **values)
-
-    def count(self, noun: str, n: int) -> str:
-        """`n` things in the plural form that fits (`n_analyses`: "1 analysis", "2 analyses")."""
-        return tn(self.language, noun, n)
-
-    async def run(self, fn: Callable[..., Awaitable[Any]], **kwargs: Any) -> Any:
-        """A service in its own unit of work, as the caller."""
-        async with self.uow() as uow:
-            return await fn(uow=uow, actor=self.actor, **kwargs)
-
-    async def run_read(self, fn: Callable[..., Awaitable[Any]], **kwargs: Any) -> Any:
-        """A read-only service in its own unit of work (on the replica when there is one)."""
-        async with (self.read_uow or self.uow)() as uow:
-            return await fn(uow=uow, actor=self.actor, **kwargs)
-
-
-Runner = Callable[[Call, dict[str, Any]], Awaitable[Replies]]
 
 
 @dataclass(frozen=True)
@@ -95,37 +49,18 @@ def parse(words: list[str]) -> tuple[Spec[Runner], dict[str, Any]]:
     return admin_grammar.parse(words, SPECS)
 
 
-def _more(c: Call, lines: list[str], items: list[Any], more: dict[str, Any] | None) -> Replies:
-    if not items:
-        lines.append(c.say("admin_none"))
-    elif more:
-        lines.append(c.say("admin_more", option=" ".join(f"--{k} {v}" for k, v in more.items())))
-    return [Reply("\n".join(lines))]
-
-
-def _say(fn: Callable[..., Awaitable[Any]], key: str, arguments: str) -> Runner:
-    """A runner: one service, arguments as `name` or `name=keyword`, one sentence back."""
-    pairs = [(w.split("=")[0], w.split("=")[-1]) for w in arguments.split()]
-
-    async def run(c: Call, a: dict[str, Any]) -> Replies:
-        view = await c.run(fn, **{keyword: a.get(name) for name, keyword in pairs})
-        values = {k: isolate(v) if k == "name" else v for k, v in vars(view).items()}
-        full_name = getattr(view, "full_name", "")
-        return [Reply(c.say(key, **values, full_name=isolate(full_name)))]
-
-    return run
-
-
-_user_add = _say(
+_user_add = one_sentence(
     people.create_user,
     "admin_user_added",
     "email role first=first_name last=last_name school=school_code",
 )
-_user_role = _say(people.update_user_role, "admin_user_role", "email role")
-_deactivate = _say(people.deactivate_user, "admin_deactivated", "email")
-_reactivate = _say(people.reactivate_user, "admin_reactivated", "email")
-_school_add = _say(schools.create_school, "admin_school_added", "code name district=district_code")
-_district_add = _say(schools.create_district, "admin_district_added", "code name")
+_user_role = one_sentence(people.update_user_role, "admin_user_role", "email role")
+_deactivate = one_sentence(people.deactivate_user, "admin_deactivated", "email")
+_reactivate = one_sentence(people.reactivate_user, "admin_reactivated", "email")
+_school_add = one_sentence(
+    schools.create_school, "admin_school_added", "code name district=district_code"
+)
+_district_add = one_sentence(schools.create_district, "admin_district_added", "code name")
 
 
 async def _user_list(c: Call, a: dict[str, Any]) -> Replies:
@@ -134,7 +69,7 @@ async def _user_list(c: Call, a: dict[str, Any]) -> Replies:
     for u in page.items:
         inactive = "" if u.is_active else f" ({c.say('admin_inactive')})"
         lines.append(f"• {isolate(u.full_name)} <{u.email}> {u.role}{inactive}")
-    return _more(c, lines, page.items, {"page": page.page + 1} if page.has_more else None)
+    return listed(c, lines, page.items, {"page": page.page + 1} if page.has_more else None)
 
 
 async def _school_list(c: Call, a: dict[str, Any]) -> Replies:
@@ -214,71 +149,6 @@ async def _usage(c: Call, a: dict[str, Any]) -> Replies:
     return [Reply("\n".join(lines))]
 
 
-def _entry(c: Call, e: audit_queries.AuditEntry) -> str:
-    mark = "" if e.outcome == "ok" else f" · {c.say('admin_' + e.outcome + '_mark')}"
-    what = f"{e.action} {e.resource} {e.resource_id or ''}".strip()
-    who = e.user_email or "system"
-    return f"{e.at:%Y-%m-%d %H:%M}Z · {who} · {what} · {e.platform or '-'}{mark}"
-
-
-async def _audit(c: Call, a: dict[str, Any]) -> Replies:
-    before = a.get("before")
-    if "student" in a:
-        found = await c.run_read(records.student_disclosures, student=a["student"], before=before)
-        entries = found.entries
-        title = c.say("admin_audit_student", name=isolate(found.student.full_name))
-    elif "email" in a:
-        entries = await c.run_read(audit_queries.audit_by_user, email=a["email"], before=before)
-        title = c.say("admin_audit_user", email=a["email"])
-    else:
-        entries = await c.run_read(audit_queries.audit_since, since=a["date"], before=before)
-        # The day itself, also when it was asked for as "yesterday".
-        title = c.say("admin_audit_since", date=audit_queries.parse_day(a["date"]))
-    lines = [title, *(_entry(c, e) for e in entries.items)]
-    more = entries.next_before and {"before": entries.next_before}
-    return _more(c, lines, entries.items, more)
-
-
-async def _retention(c: Call, a: dict[str, Any]) -> Replies:
-    dry = bool(a.get("dry_run"))
-    if not dry and not a.get("yes"):
-        return await _retention_question(c)
-    r = await c.run(retention.run_retention, dry_run=dry)
-    summary = "admin_retention_dry" if dry else "admin_retention"
-    students, users = c.count("n_students", len(r.student_ids)), c.count("n_users", len(r.user_ids))
-    lines = [c.say(summary, students=students, users=users)]
-    for key, ids in (("admin_student_ids", r.student_ids), ("admin_user_ids", r.user_ids)):
-        if ids:  # the audit row of the run lists them all
-            more = " …" if len(ids) > IDS_SHOWN else ""
-            lines.append(c.say(key, ids=", ".join(map(str, ids[:IDS_SHOWN])) + more))
-    return [Reply("\n".join(lines))]
-
-
-async def _retention_question(c: Call) -> Replies:
-    """What a run would anonymise, and a button that runs it: it cannot be undone."""
-    due = await c.run(retention.run_retention, dry_run=True)
-    if not (due.student_ids or due.user_ids):
-        return [Reply(c.say("admin_retention_nothing_due"))]
-    counts = {
-        "students": c.count("n_students", len(due.student_ids)),
-        "users": c.count("n_users", len(due.user_ids)),
-    }
-    button = Button(c.say("admin_retention_go"), RETENTION_CONFIRMED)
-    return [Reply(c.say("admin_retention_confirm", **counts), (button,))]
-
-
-async def _record(c: Call, a: dict[str, Any]) -> Replies:
-    r = await c.run(records.export_student_record, student=a["student"])
-    files = (
-        Attachment(f"{r.basename}.json", r.json_bytes(), "application/json"),
-        Attachment(f"{r.basename}-disclosures.csv", r.csv_bytes(), "text/csv"),
-    )
-    name = isolate(r.student.full_name)
-    analyses, entries = c.count("n_analyses", r.analyses), c.count("n_log_entries", r.disclosures)
-    text = c.say("admin_record", name=name, analyses=analyses, disclosures=entries)
-    return [Reply(text, attachments=files)]
-
-
 SPECS: list[Spec[Runner]] = [
     Spec(("user", "add"), "EMAIL ROLE FIRST LAST [SCHOOL]", _user_add),
     Spec(("user", "role"), "EMAIL ROLE", _user_role),
@@ -292,11 +162,11 @@ SPECS: list[Spec[Runner]] = [
     Spec(("roster", "import"), "[SCHOOL] [KIND]", _roster, attachment="CSV"),
     Spec(("quota",), "[SCHOOL] [N]", _quota),
     Spec(("usage",), "[MONTH]", _usage),
-    Spec(("audit", "student"), "STUDENT... [--before=ID]", _audit),
-    Spec(("audit", "user"), "EMAIL [--before=ID]", _audit),
-    Spec(("audit", "since"), "DATE [--before=ID]", _audit),
-    Spec(("retention",), "[--dry-run] [--yes]", _retention),
-    Spec(("record",), "STUDENT...", _record),
+    Spec(("audit", "student"), "STUDENT... [--before=ID]", admin_records.audit),
+    Spec(("audit", "user"), "EMAIL [--before=ID]", admin_records.audit),
+    Spec(("audit", "since"), "DATE [--before=ID]", admin_records.audit),
+    Spec(("retention",), "[--dry-run] [--yes]", admin_records.retention_run),
+    Spec(("record",), "STUDENT...", admin_records.record),
 ]
 
 
