@@ -20,7 +20,7 @@ from bot.events import Attachment, Reply
 from bot.explain import explain
 from bot.i18n import isolate, money
 from bot.meant import offer_command
-from core.errors import AccessDenied, DomainError, InvalidInput
+from core.errors import AccessDenied, DomainError, InvalidInput, NotFound
 from core.roster_csv import KINDS, sniff
 from core.services import admin_usage, commands, linking, people, roster_import, schools
 
@@ -184,13 +184,33 @@ async def execute(call: Call, command: str | list[str]) -> Outcome:
     except UsageError as error:
         if error.meant is not None:
             return _near_miss(call, words, error)
-        return Outcome([Reply(usage_text(error, call.say))], 2)
+        text = usage_text(error, call.say)
+        if error.key == "admin_extra" and any(_names(s) for s in error.specs):
+            text += "\n" + call.say("admin_quote_names")
+        return Outcome([Reply(text)], 2)
     if spec.attachment and not call.attachments:
         return Outcome([Reply(call.say("admin_roster_attach"))], 2)
     try:
         return Outcome(await spec.run(call, values), 0)
     except DomainError as error:
-        return Outcome([Reply(_explain(call, error))], 1)
+        text = _explain(call, error)
+        # "school add N-2 Second School": "School" was read as the district's code.
+        if isinstance(error, NotFound) and _spilt(error) and _names(spec):
+            text += "\n" + call.say("admin_quote_names")
+        return Outcome([Reply(text)], 1)
+
+
+def _spilt(error: NotFound) -> bool:
+    """True when the school or district not found looks like a word of a name, not a code:
+    codes are written in capitals ("DEMO-01"), names not ("School", "Cohen", "רביעי")."""
+    key = error.key
+    return error.resource in ("School", "District") and (not key.isascii() or key != key.upper())
+
+
+def _names(spec: Spec[Runner]) -> bool:
+    """True when `spec` takes a name a word at a time (NAME, FIRST, LAST): a name of several
+    words typed without quotes spills into the next parameter, or past the last."""
+    return bool({"NAME", "FIRST", "LAST"} & set(spec.params.split()))
 
 
 def _near_miss(call: Call, words: list[str], error: UsageError) -> Outcome:

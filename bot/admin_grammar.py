@@ -21,6 +21,9 @@ RunT = TypeVar("RunT")
 INNER_QUOTE = re.compile(r"(?<=\w)['\"](?=\w)")
 # Direction marks and isolates (ours included) come along when text is copied from a chat.
 INVISIBLE = dict.fromkeys(map(ord, "\u200e\u200f\u2066\u2067\u2068\u2069"))
+# Phones type curly quotes (“Second School”, Hebrew „בית ספר”, O’Brien): read as the
+# straight ones the shell-like split knows.
+CURLY = str.maketrans({"“": '"', "”": '"', "„": '"', "‟": '"', "‘": "'", "’": "'"})
 
 
 @dataclass(frozen=True)
@@ -61,7 +64,7 @@ class UsageError(Exception):
 
 def split(text: str) -> list[str]:
     """Shell-like words, without direction marks; a phone's em dash for `--` turned back."""
-    text = text.translate(INVISIBLE)
+    text = text.translate(INVISIBLE).translate(CURLY)
     try:  # inside a word ' and " are letters (O'Brien, ג'ודי, מנכ"ל), not quotes
         words = shlex.split(INNER_QUOTE.sub(r"\\\g<0>", text))
     except ValueError:
