@@ -86,6 +86,14 @@ INTENTS: dict[str, frozenset[str]] = {
         "זהו", "זה הכל", "זה הכול", "סיימנו", "אין עוד", "אין לי עוד מה להוסיף", "מספיק",
     }),
 }  # fmt: skip
+# What people write when a draft looks right to them, in the review ("looks good", "זהו",
+# "בסדר"): the draft is not saved on these, but they are asked whether to save it.
+APPROVING = frozenset({
+    "ok", "okay", "k", "yes", "yep", "yeah", "fine", "good", "great", "perfect", "looks good",
+    "looks fine", "looks great", "all good", "sounds good", "that's fine", "thats fine",
+    "כן", "בסדר", "בסדר גמור", "טוב", "מעולה", "יופי", "סבבה", "אוקיי", "אוקי", "נראה טוב",
+    "נראה מצוין", "מצוין", "מושלם",
+})  # fmt: skip
 # Questions about the school as a whole (a period may follow): its summary, for those who may
 # ask for one. How all the teachers or students are doing is the same summary: it lists the
 # teachers' analyses and each grade's and class's coverage (there is no per-teacher list).

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from bot import closing, flows, lookups, opened
 from bot.asides import IDLE_COMMANDS, REVIEW_ACTIONS, TEACHERS_OWN, Handler, aside
-from bot.commands import BY_VERB, Parsed
+from bot.commands import BY_VERB, Parsed, word
 from bot.deps import Deps
 from bot.events import Reply
 from bot.help import ask_to_choose, count_message, not_understood, on_help, role_help
@@ -23,6 +23,7 @@ from bot.meant import (
     name_alone,
     named_after_asking,
     near_miss,
+    offer_command,
     offer_export,
     picked_by_name,
     pressed,
@@ -32,7 +33,7 @@ from bot.meant import (
     yes_or_no,
 )
 from bot.not_answers import not_an_answer
-from bot.reading import farewell, greeting, intent, thanked
+from bot.reading import approving, farewell, greeting, intent, thanked
 from bot.render import (
     DISCARD_ASKED,
     menu_choice,
@@ -249,18 +250,23 @@ async def reviewing(deps: Deps, ctx: Context, parsed: Parsed) -> list[Reply]:
             return [Reply(ctx.say("edited", section=ctx.say(section))), flows.review(ctx, snapshot)]
     if verb is not None and verb not in ("finish", "choose", "run", "answer"):
         return await aside(deps, ctx, parsed)
+    if not awaiting and (verb == "finish" or (verb is None and approving(argument))):
+        # "done", "looks good", "זהו": asked whether to save, never saved on such words.
+        return [offer_command(ctx, word(ctx.language, "save"), ctx.say("review_save_offer"))]
     if verb is None and argument:  # text with nothing waiting for it: say it was not kept
         return [review_menu(ctx.language, ctx.say("review_text_ignored"))]
     return review_prompt(ctx.language, ctx.data.get("awaiting"))
 
 
 async def finish_elsewhere(deps: Deps, ctx: Context, parsed: Parsed) -> list[Reply]:
-    """`finish` outside an interview: there is nothing to finish; say what there is."""
+    """`finish` outside an interview: in the review, save?; elsewhere, what there is."""
     if ctx.state == INTERVIEWING:
         return await interviewing(deps, ctx, parsed)
     if ctx.state == GENERATING:
         return await generating(deps, ctx, parsed)
-    if ctx.state == REVIEWING:
+    if ctx.state == REVIEWING and not ctx.data.get("awaiting"):  # done: save it?
+        return await reviewing(deps, ctx, parsed)
+    if ctx.state == REVIEWING:  # a question or a text is due: that again
         return review_prompt(ctx.language, ctx.data.get("awaiting"))
     return [Reply(ctx.say("nothing_to_finish")), role_help(ctx)]
 

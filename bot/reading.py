@@ -25,6 +25,7 @@ from bot.everyday import (
     ABOUT_A_PERIOD,
     ABOUT_THE_SCHOOL,
     ADMIN_LISTS,
+    APPROVING,
     ASKING_FLAGGED,
     FAREWELLS,
     FLAGGED_FORMS,
@@ -147,6 +148,12 @@ def intent(text: str) -> str | None:
     """The verb `text` asks for in everyday words mid-interview (INTENTS), or None."""
     phrase = _phrase(text)
     return next((verb for verb, phrases in INTENTS.items() if phrase in phrases), None)
+
+
+def approving(text: str) -> bool:
+    """True when `text` says the draft is right, or that the teacher is done ("ok", "זהו")."""
+    phrase = _phrase(text)
+    return phrase in APPROVING or phrase in INTENTS["finish"]
 
 
 def _asks_for_flagged(phrase: str) -> bool:

@@ -128,7 +128,9 @@ TABLE: dict[str, dict[str, str]] = {
     "GENERATING+done": {
         # Text nothing waits for is not kept, and the reply says so.
         "REVIEWING review_text_ignored": "text",
-        "REVIEWING in_review": "empty finish btn:choose:1 btn:choose:99 btn:finish",
+        "REVIEWING in_review": "empty btn:choose:1 btn:choose:99",
+        # Done with the draft: asked whether to save it (nothing is saved on `finish` alone).
+        "REVIEWING review_save_offer": "finish btn:finish",
         "REVIEWING busy_review": "analyze retry btn:retry btn:zzz",
         "REVIEWING students_title": "students",
         "REVIEWING history_ask": "history",
@@ -151,7 +153,9 @@ TABLE: dict[str, dict[str, str]] = {
         # Every review action works typed, by button or by its number ("1" is Save).
         # Text nothing waits for is not kept, and the reply says so.
         "REVIEWING review_text_ignored": "text",
-        "REVIEWING in_review": "empty finish btn:choose:1 btn:choose:99 btn:finish",
+        "REVIEWING in_review": "empty btn:choose:1 btn:choose:99",
+        # Done with the draft: asked whether to save it (nothing is saved on `finish` alone).
+        "REVIEWING review_save_offer": "finish btn:finish",
         "REVIEWING busy_review": "analyze retry btn:retry btn:zzz",
         "REVIEWING students_title": "students",
         "REVIEWING history_ask": "history",
