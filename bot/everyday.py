@@ -153,6 +153,24 @@ ADMIN_LISTS = {
     "בתי ספר": "schools", "בתי הספר": "schools", "מכסות": "quotas", "המכסות": "quotas",
     "שימוש": "usage",
 }  # fmt: skip
+# A student's past analyses asked for in words: what stands before the name ("analyses of
+# Shira", "הניתוחים של שירה"), and what follows a name with 's ("Shira's analyses").
+HISTORY_BEFORE: tuple[tuple[str, ...], ...] = tuple(tuple(p.split()) for p in (
+    "analyses of", "past analyses of", "previous analyses of", "earlier analyses of",
+    "analyses for", "the history of", "what did i write about", "what have i written about",
+    "ניתוחים של", "הניתוחים של", "ניתוחים קודמים של", "הניתוחים הקודמים של", "ההיסטוריה של",
+    "ניתוחים על", "הניתוחים על", "מה כתבתי על",
+))  # fmt: skip
+HISTORY_AFTER: tuple[tuple[str, ...], ...] = tuple(tuple(p.split()) for p in (
+    "analyses", "past analyses", "previous analyses", "history", "analysis history",
+))  # fmt: skip
+# Asking who one's students are: the `students` list.
+MY_STUDENTS = frozenset({
+    "who are my students", "which students do i have", "what students do i have",
+    "who is in my class", "who are the students in my class", "who do i teach",
+    "מי התלמידים שלי", "אילו תלמידים יש לי", "איזה תלמידים יש לי", "מי בכיתה שלי",
+    "מי התלמידים בכיתה שלי", "מי התלמידים שלי השנה", "את מי אני מלמד", "את מי אני מלמדת",
+})  # fmt: skip
 # "How many analyses ...?" with only these words around it (and a period, and for a principal a
 # scope: "in grade 5") asks for the number the summary reports; a teacher's own words ("did I
 # do") are among them.

@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import re
 
+from bot.asked_for import admin_list, history_of, my_students
 from bot.commands import (
     BY_VERB,
     CONTROL,
@@ -24,7 +25,6 @@ from bot.commands import (
 from bot.everyday import (
     ABOUT_A_PERIOD,
     ABOUT_THE_SCHOOL,
-    ADMIN_LISTS,
     APPROVING,
     ASKING_FLAGGED,
     FAREWELLS,
@@ -39,7 +39,7 @@ from bot.everyday import (
     SCHOOL_SAID,
     THANKS,
 )
-from bot.phrasing import LEADING, NAMING_VERBS, TRAILING, bare, known, unwrapped
+from bot.phrasing import NAMING_VERBS, TRAILING, bare, known, unwrapped
 from bot.scope_asked import about_a_scope
 from bot.scope_asked import counted as counted_in
 from core.models import UserRole
@@ -190,15 +190,6 @@ def _names_a_scope(name: str) -> bool:
     return request_in_english(name).split()[0] in KINDS
 
 
-def _admin_list(words: list[str]) -> str | None:
-    """The admin area `words` ask to list ("show me the users": "users"), or None."""
-    lowered = _lowered(words)
-    start = 0
-    while start < len(lowered) - 1 and lowered[start] in LEADING:
-        start += 1
-    return ADMIN_LISTS.get(" ".join(lowered[start:]))
-
-
 def asked(text: str, role: UserRole) -> Parsed | None:
     """The read-only command a question in everyday words asks for, for a person of `role`:
     the school's summary ("how is the school doing?"), with a period when one is said; the same
@@ -208,9 +199,14 @@ def asked(text: str, role: UserRole) -> Parsed | None:
     words = _said(text)
     if len(words) > 1 and words[0].lower() in GREETINGS:  # "hi, how is the school doing?"
         words = words[1:]
-    area = _admin_list(words) if role is UserRole.ADMIN else None
+    area = admin_list(words) if role is UserRole.ADMIN else None
     if area is not None:  # "users" alone: the list, as `admin users` shows it
         return Parsed("admin", area, False)
+    if role in BY_VERB["students"].roles and my_students(words):
+        return Parsed("students", "", False)
+    named = history_of(words) if role in BY_VERB["history"].roles else None
+    if named is not None:  # "Shira's analyses", not "analyze Shira" (a near miss of analyses)
+        return Parsed("history", named, False)
     summaries = role in BY_VERB["summary"].roles
     rest, period = _without_period(words, at_end=False)
     about = " ".join(_lowered(rest))

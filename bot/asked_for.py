@@ -1,0 +1,59 @@
+"""Lists asked for in everyday words: a student's past analyses ("Shira's analyses", "הניתוחים
+של שירה"), one's own students ("who are my students?"), an admin's lists ("show me the users").
+
+The phrases are `bot.everyday`'s; `bot.reading.asked` asks here only outside an interview and
+outside a text the bot waits for, and only for someone whose role has the command.
+"""
+
+from __future__ import annotations
+
+from bot.everyday import ADMIN_LISTS, HISTORY_AFTER, HISTORY_BEFORE, MY_STUDENTS, NAME_WORDS
+from bot.phrasing import LEADING
+
+_POSSESSIVE = ("'s", "s'")
+
+
+def _lowered(words: list[str]) -> tuple[str, ...]:
+    return tuple(w.lower() for w in words)
+
+
+def _requested(words: list[str]) -> list[str]:
+    """`words` without the request words before them ("show me the", "תראה לי את")."""
+    start = 0
+    while start < len(words) - 1 and words[start].lower() in LEADING:
+        start += 1
+    return words[start:]
+
+
+def admin_list(words: list[str]) -> str | None:
+    """The admin area `words` ask to list ("show me the users": "users"), or None."""
+    return ADMIN_LISTS.get(" ".join(_lowered(_requested(words))))
+
+
+def my_students(words: list[str]) -> bool:
+    """True when `words` ask who one's students are ("who are my students?", "מי בכיתה שלי")."""
+    return " ".join(_lowered(words)) in MY_STUDENTS
+
+
+def history_of(words: list[str]) -> str | None:
+    """The name whose past analyses `words` ask for ("analyses of Shira", "Shira's history",
+    "הניתוחים של שירה"), as typed; None when they ask no such thing."""
+    words = _requested(words)
+    lowered = _lowered(words)
+    for opener in HISTORY_BEFORE:
+        if lowered[: len(opener)] == opener:
+            return _name(words[len(opener) :])
+    for closer in HISTORY_AFTER:
+        size = len(closer)
+        if len(words) > size and lowered[-size:] == closer:
+            name = words[:-size]
+            last = name[-1]
+            possessive = next((p for p in _POSSESSIVE if last.lower().endswith(p)), None)
+            if possessive is not None:  # "Shira's analyses": without the 's
+                return _name([*name[:-1], last[: -len(possessive)]])
+    return None
+
+
+def _name(words: list[str]) -> str | None:
+    """`words` as a name: a few words, not a sentence."""
+    return " ".join(words) if 0 < len(words) <= NAME_WORDS else None
