@@ -199,6 +199,10 @@ HOW_IS: tuple[tuple[tuple[str, ...], tuple[tuple[str, ...], ...]], ...] = (
     (("איך", "מתקדם"), ((),)),
     (("איך", "מתקדמת"), ((),)),
     (("איך",), (("מתקדם",), ("מתקדמת",))),
+    # A follow-up question ("and what about Noa?", "ומה עם נועה?").
+    (("what", "about"), ((),)), (("and", "what", "about"), ((),)), (("how", "about"), ((),)),
+    (("מה", "עם"), ((),)), (("ומה", "עם"), ((),)), (("מה", "לגבי"), ((),)),
+    (("ומה", "לגבי"), ((),)),
 )  # fmt: skip
 NAME_WORDS = 4  # "teacher Dana Levi", "grade 5": more words than that are a sentence, not a name
 # Words of everyday speech typed alone: no student's name, though one may be read as a name in
