@@ -1,5 +1,6 @@
 """Lists asked for in everyday words: a student's past analyses ("Shira's analyses", "הניתוחים
-של שירה"), one's own students ("who are my students?"), an admin's lists ("show me the users").
+של שירה"), one's own students ("who are my students?"), the flagged analyses ("any flagged
+students?"), an admin's lists ("show me the users").
 
 The phrases are `bot.everyday`'s; `bot.reading.asked` asks here only outside an interview and
 outside a text the bot waits for, and only for someone whose role has the command.
@@ -7,8 +8,17 @@ outside a text the bot waits for, and only for someone whose role has the comman
 
 from __future__ import annotations
 
-from bot.everyday import ADMIN_LISTS, HISTORY_AFTER, HISTORY_BEFORE, MY_STUDENTS, NAME_WORDS
-from bot.phrasing import LEADING
+from bot.commands import BY_VERB
+from bot.everyday import (
+    ADMIN_LISTS,
+    ASKING_FLAGGED,
+    FLAGGED_FORMS,
+    HISTORY_AFTER,
+    HISTORY_BEFORE,
+    MY_STUDENTS,
+    NAME_WORDS,
+)
+from bot.phrasing import LEADING, known
 
 _POSSESSIVE = ("'s", "s'")
 
@@ -57,3 +67,16 @@ def history_of(words: list[str]) -> str | None:
 def _name(words: list[str]) -> str | None:
     """`words` as a name: a few words, not a sentence."""
     return " ".join(words) if 0 < len(words) <= NAME_WORDS else None
+
+
+def asks_for_flagged(phrase: str) -> bool:
+    """True when `phrase` (lower-case, without punctuation) asks for the flagged list ("any
+    flagged students?", "יש תלמידים מסומנים?")."""
+    words = phrase.split()
+    forms = {*BY_VERB["flagged"].en, *BY_VERB["flagged"].he, *FLAGGED_FORMS}
+    flagged = [w for w in words if known(w, forms)]
+    return (
+        len(words) > 1
+        and len(flagged) == 1
+        and all(w in ASKING_FLAGGED for w in words if w not in flagged)
+    )

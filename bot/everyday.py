@@ -39,6 +39,14 @@ THANKS = frozenset({
     "many thanks", "thanks so much", "thx", "ty", "cheers",
     "תודה", "תודה רבה", "תודה לך", "תודה רבה לך", "תודה רבה רבה", "תנקס",
 })  # fmt: skip
+# "Wait", "רגע": a teacher asked to hold on mid-interview, which is no answer to the question.
+HOLD_ON = frozenset({
+    "wait", "wait a sec", "wait a second", "wait a minute", "one moment", "one sec", "a sec",
+    "one second", "just a moment", "just a sec", "just a second", "hold on", "hang on", "hmm",
+    "hmmm", "um", "umm", "let me think", "give me a moment", "give me a minute",
+    "רגע", "רק רגע", "רגע אחד", "שנייה", "שניה", "רק שנייה", "רק שניה", "חכה", "חכי", "רגע רגע",
+    "המממ", "הממ", "אממ", "אמממ", "תן לי לחשוב", "תני לי לחשוב", "אני חושב", "אני חושבת",
+})  # fmt: skip
 # Asking what the bot does is asking for help: the person's command list, not "I did not
 # understand" before it (the did-you-mean button itself says "מה אפשר לעשות").
 HELP_PHRASES = frozenset({

@@ -4,7 +4,8 @@ A command asked in everyday words ("stop", "זהו") or misspelt (`cancle`) is a
 (`bot.meant`). A greeting is greeted back with the question again; a goodbye leaves the
 interview open. A "1" or "yes" before any answer confirms the student: an analysis starts at
 once when the name is exact, and after "Reply 1 or yes to start" otherwise, so a teacher who
-expects that question (or sends twice) confirms in the interview. Stored, any of these would be
+expects that question (or sends twice) confirms in the interview. "Wait" or "רגע" is told to
+take their time. Stored, any of these would be
 an answer the analysis is written from; the confirmation is asked about instead, and the same
 message sent again is the answer (a question may be answered "1").
 """
@@ -17,7 +18,7 @@ from bot import flows
 from bot.deps import Deps
 from bot.events import Reply
 from bot.meant import command_in_answer, yes_or_no
-from bot.reading import farewell, greeting
+from bot.reading import farewell, greeting, holding
 from core.models import ConversationRole
 
 if TYPE_CHECKING:
@@ -57,10 +58,16 @@ async def _greeted(deps: Deps, ctx: Context, said: str) -> list[Reply] | None:
     return [Reply(ctx.say(f"greet_{kind}")), Reply(ctx.say("bye_interview", name=name))]
 
 
+def _holding(ctx: Context, said: str) -> list[Reply] | None:
+    """A "wait" or "רגע": the teacher is thinking; nothing stored, the question still waits."""
+    return [Reply(ctx.say("hold_on"))] if holding(said) else None
+
+
 async def not_an_answer(deps: Deps, ctx: Context, text: str) -> list[Reply] | None:
     """The reply to `text` typed mid-interview when it is no answer; None to store it."""
     return (
         command_in_answer(ctx, text)
         or await confirming(deps, ctx, text)
         or await _greeted(deps, ctx, text)
+        or _holding(ctx, text)
     )

@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import re
 
-from bot.asked_for import admin_list, history_of, my_students
+from bot.asked_for import admin_list, asks_for_flagged, history_of, my_students
 from bot.commands import (
     BY_VERB,
     CONTROL,
@@ -26,11 +26,10 @@ from bot.everyday import (
     ABOUT_A_PERIOD,
     ABOUT_THE_SCHOOL,
     APPROVING,
-    ASKING_FLAGGED,
     FAREWELLS,
-    FLAGGED_FORMS,
     GREETINGS,
     HELP_PHRASES,
+    HOLD_ON,
     HOW_IS,
     INTENTS,
     NAME_WORDS,
@@ -39,7 +38,7 @@ from bot.everyday import (
     SCHOOL_SAID,
     THANKS,
 )
-from bot.phrasing import NAMING_VERBS, TRAILING, bare, known, unwrapped
+from bot.phrasing import NAMING_VERBS, TRAILING, bare, unwrapped
 from bot.scope_asked import about_a_scope
 from bot.scope_asked import counted as counted_in
 from core.models import UserRole
@@ -144,6 +143,11 @@ def thanked(text: str) -> bool:
     return _phrase(text) in THANKS
 
 
+def holding(text: str) -> bool:
+    """True when `text` asks to wait ("one moment", "רגע") and nothing more."""
+    return _phrase(text) in HOLD_ON
+
+
 def intent(text: str) -> str | None:
     """The verb `text` asks for in everyday words mid-interview (INTENTS), or None."""
     phrase = _phrase(text)
@@ -154,17 +158,6 @@ def approving(text: str) -> bool:
     """True when `text` says the draft is right, or that the teacher is done ("ok", "זהו")."""
     phrase = _phrase(text)
     return phrase in APPROVING or phrase in INTENTS["finish"]
-
-
-def _asks_for_flagged(phrase: str) -> bool:
-    words = phrase.split()
-    forms = {*BY_VERB["flagged"].en, *BY_VERB["flagged"].he, *FLAGGED_FORMS}
-    flagged = [w for w in words if known(w, forms)]
-    return (
-        len(words) > 1
-        and len(flagged) == 1
-        and all(w in ASKING_FLAGGED for w in words if w not in flagged)
-    )
 
 
 def _how_is(words: list[str]) -> tuple[str, str]:
@@ -247,7 +240,7 @@ def read(
     if not awaiting_text and phrase in QUESTION_AGAIN:
         return Parsed("resume", "", False)
     free = interviewing or awaiting_text
-    if not free and _asks_for_flagged(phrase):
+    if not free and asks_for_flagged(phrase):
         return Parsed("flagged", "", False)
     question = asked(text, role) if role is not None and not free else None
     if question is not None:
