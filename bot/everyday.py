@@ -72,9 +72,9 @@ QUESTION_AGAIN = frozenset({
 ASKING_FLAGGED = frozenset(
     """which what who are is was were there any anything analyses analysis students student kids
     the show me
-    list of all do we have new now today right for review
+    list of all do we have new now today right for review something
     איזה אילו מה מי יש ניתוחים הניתוחים תלמידים התלמידים ילדים את כל חדשים עכשיו כרגע היום
-    לבדיקה עוד""".split()
+    לבדיקה עוד משהו""".split()
 )
 # "Flagged" as people write it in a question, besides the command's own words (`מסומנים`).
 FLAGGED_FORMS = frozenset({"סומנו", "שסומנו", "מסומן", "מסומנת", "מסומנות"})
