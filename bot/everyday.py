@@ -26,6 +26,7 @@ GREETINGS: dict[str, str] = {
     ),
     **dict.fromkeys(
         ("how are you", "how are you doing", "how is it going", "how is everything",
+         "how are things", "how are things going",
          "what is up", "wassup", "sup",
          "מה שלומך", "מה שלומכם", "מה נשמע", "מה קורה", "מה המצב", "מה העניינים", "מה איתך"),
         "well",
@@ -149,6 +150,10 @@ ABOUT_A_SCOPE: tuple[tuple[str, ...], ...] = tuple(tuple(p.split()) for p in (
     "מה המצב", "מה מצב", "מה קורה", "מה נשמע", "מה חדש", "מה שלום", "מה העניינים", "מה היה",
     "מה קרה", "איך", "איך הולך", "איך היה", "איך הלך", "איך עבר",
 ))  # fmt: skip
+# A teacher's people, named as theirs ("Dana's students", "הכיתות של דנה"): the teacher's
+# summary, which covers their classes and students.
+TEACHERS_PEOPLE_EN = frozenset("students pupils kids children class classes".split())
+TEACHERS_PEOPLE_HE = frozenset("התלמידים הילדים הכיתות הכיתה".split())
 # Words between such a question and its scope word ("in grade 5", "עם המורה דנה").
 SCOPE_LEADS = frozenset("in at with for of on about עם אצל של לגבי".split())
 # An admin's lists asked for by name alone ("users", "show me the schools", "רשימת משתמשים"):
@@ -198,6 +203,7 @@ HOW_IS: tuple[tuple[tuple[str, ...], tuple[tuple[str, ...], ...]], ...] = (
     (("how", "was"), (("doing",), ("getting", "on"), ("getting", "along"), ("progressing",),
                       ("coming", "along"), ())),
     (("how", "did"), (("do",), ("get", "on"), ("get", "along"))),  # "how did grade 5 do?"
+    (("how", "are"), (("doing",), ("getting", "on"), ("progressing",), ("coming", "along"))),
     (("how", "are", "things", "with"), ((),)),
     (("מה", "שלום"), ((),)),
     (("מה", "שלומו", "של"), ((),)),
@@ -222,7 +228,7 @@ SPEECH = frozenset(
 # Words that make "how is ..." small talk or a question about something else, not about a person.
 NOT_A_NAME = frozenset(
     """you u ya it everything everyone everybody things thing life she he they her him them we i us
-    this that your my our day work weather going today school doing getting progressing coming
+    this that your my our day work weather going today school doing getting progressing coming and
     in at with on הכל הכול כולם זה זאת הוא היא הם הן את אתה אתם לך לכם איתך אתכם העבודה היום
     הולך בית""".split()
 )

@@ -39,7 +39,7 @@ from bot.everyday import (
     THANKS,
 )
 from bot.phrasing import NAMING_VERBS, TRAILING, bare, unwrapped
-from bot.scope_asked import about_a_scope
+from bot.scope_asked import about_a_scope, of_a_teacher
 from bot.scope_asked import counted as counted_in
 from core.models import UserRole
 from core.scope_words import KINDS
@@ -211,7 +211,8 @@ def asked(text: str, role: UserRole) -> Parsed | None:
     if counted == "school":  # a teacher's own, whatever the words: no scope but theirs
         return Parsed("how_many", period, False)
     name, said_period = _how_is(words)
-    if name and summaries:
+    if name and summaries:  # "how are Dana's students doing?": Dana's summary
+        name = of_a_teacher(name.split()) or name
         return Parsed("summary", f"{name} {said_period}".strip(), False)
     scope = about_a_scope(rest) if summaries else None
     if scope is not None:  # "מה המצב בשכבה 5?" ("how is grade 5 doing" is read just above)

@@ -9,7 +9,15 @@ and outside a text the bot waits for.
 from __future__ import annotations
 
 from bot.commands import request_in_english
-from bot.everyday import ABOUT_A_SCOPE, COUNTING, HOW_MANY, NAME_WORDS, SCOPE_LEADS
+from bot.everyday import (
+    ABOUT_A_SCOPE,
+    COUNTING,
+    HOW_MANY,
+    NAME_WORDS,
+    SCOPE_LEADS,
+    TEACHERS_PEOPLE_EN,
+    TEACHERS_PEOPLE_HE,
+)
 from core.scope_words import KINDS
 
 # Hebrew glues "in" and "to" to the word ("בשכבה", "לכיתה"): read without it when the rest is
@@ -37,6 +45,22 @@ def scope_in(words: list[str]) -> str | None:
     return None
 
 
+def of_a_teacher(words: list[str]) -> str | None:
+    """The words "teacher NAME" when `words` name a teacher's students or classes ("Dana Levi's
+    students", "הכיתות של דנה"), whose summary covers them; else None."""
+    while words and words[0].lower() in SCOPE_LEADS:
+        words = words[1:]
+    lowered = _lowered(words)
+    name: list[str] = []
+    if len(words) >= 2 and lowered[-1] in TEACHERS_PEOPLE_EN and lowered[-2].endswith("'s"):
+        name = [*words[:-2], words[-2][:-2]]
+    elif len(words) >= 3 and lowered[0] in TEACHERS_PEOPLE_HE and lowered[1] == "של":
+        name = words[2:]
+    if not name or len(name) > NAME_WORDS:
+        return None
+    return " ".join(["teacher", *name])
+
+
 def counted(words: list[str]) -> str | None:
     """What "how many analyses ...?" counts: "school", or the scope named among the counting
     words ("in grade 5", "בשכבה 5") as core reads it; None when `words` ask no such thing."""
@@ -61,7 +85,7 @@ def about_a_scope(words: list[str]) -> str | None:
         if lowered[: len(opener)] != opener:
             continue
         rest = words[len(opener) :]
-        request = scope_in(rest)
+        request = scope_in(rest) or of_a_teacher(rest)
         # A scope and its value, as a name is: a longer rest is a sentence about something else.
         if request is not None and len(request.split()) <= NAME_WORDS + 1:
             return request
