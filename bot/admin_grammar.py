@@ -121,6 +121,12 @@ HEBREW_AREAS = {"משתמשים": "users", "משתמש": "user", "בתי ספר"
                 "רשומה": "record"}  # fmt: skip
 
 
+# A role as a Hebrew-speaking admin names it ("מורה", "מנהלת"), and the role core reads.
+HEBREW_ROLES = {"מורה": "TEACHER", "מנהל": "PRINCIPAL", "מנהלת": "PRINCIPAL",
+                "מנהל/ת": "PRINCIPAL", "אדמין": "ADMIN", "מנהל-מערכת": "ADMIN",
+                "מנהלת-מערכת": "ADMIN", "מנהל/ת-מערכת": "ADMIN"}  # fmt: skip
+
+
 def area_in_english(words: list[str]) -> list[str]:
     """`words` with a leading Hebrew area (the longest phrase) as its English word."""
     for phrase in sorted(HEBREW_AREAS, key=lambda p: -len(p.split())):
@@ -154,7 +160,10 @@ def parse(words: list[str], specs: list[Spec[RunT]]) -> tuple[Spec[RunT], dict[s
             raise UsageError(near, "admin_which", command=" ".join(typed))
         raise UsageError(near or specs, "admin_unknown", command=" ".join(typed[:2]))
     spec = max(matches, key=lambda s: len(s.words))
-    return spec, _bind(spec, words[len(spec.words) :])
+    values = _bind(spec, words[len(spec.words) :])
+    if "role" in values:  # "מורה": the role core reads, TEACHER
+        values["role"] = HEBREW_ROLES.get(values["role"], values["role"])
+    return spec, values
 
 
 # As alike as a misspelt chat command must be to be offered spelt right (bot/commands.py).
