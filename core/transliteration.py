@@ -76,15 +76,23 @@ def _from_latin(word: str) -> str | None:
 
 def across_scripts(folded: str) -> str | None:
     """An anchored pattern over folded names in the other script, written without their spaces,
-    or None (mixed scripts, digits, or too short to guess from).
+    or None (a word of mixed scripts, digits, or too short to guess from). Of several words,
+    each may be as typed or in the other script: names are written half in each (Ethan לוי).
 
     The query's words are joined without spaces too: `ge_fold` makes a hyphen a space, so
     `Ben-Zion`, `Ben Zion` and `BenZion` are one name, as בן-ציון (folded בנ ציונ) is."""
     words = folded.split()
     if not words or sum(len(w) for w in words) < MIN_LETTERS:
         return None
-    hebrew = all("\u05d0" <= letter <= "\u05ea" for w in words for letter in w)
-    patterns = [(_from_hebrew if hebrew else _from_latin)(w) for w in words]
+    patterns = [_in_the_other_script(w) for w in words]
     if any(p is None for p in patterns):
         return None
+    if len(words) > 1:  # a name half in each script (Ethan לוי): each word as typed, too
+        patterns = [f"(?:{re.escape(w)}|{p})" for w, p in zip(words, patterns, strict=True)]
     return "^" + "".join(p for p in patterns if p is not None) + "$"
+
+
+def _in_the_other_script(word: str) -> str | None:
+    """`word`'s pattern in the other script, or None for a word of mixed scripts or digits."""
+    hebrew = all("\u05d0" <= letter <= "\u05ea" for letter in word)
+    return (_from_hebrew if hebrew else _from_latin)(word)

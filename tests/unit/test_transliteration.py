@@ -72,3 +72,17 @@ def test_a_name_that_only_shares_letters_does_not(query: str, name: str) -> None
 @pytest.mark.parametrize("query", ["נח", "li", "liam5", "ליam", "o'b", ""])
 def test_no_pattern_for_what_cannot_be_read_as_a_name(query: str) -> None:
     assert across_scripts(query) is None
+
+
+@pytest.mark.parametrize(
+    ("query", "name"),
+    [
+        ("ethan levi", "ethan לוי"),  # a name stored half in each script, typed in one
+        ("איתן לוי", "ethan לוי"),
+        ("david smith", "דוד smith"),
+        ("sarah katz", "sarah כץ"),
+        ("levi ethan", "לוי ethan"),
+    ],
+)
+def test_a_name_half_in_each_script_matches_typed_in_one(query: str, name: str) -> None:
+    assert matches(query, name)
