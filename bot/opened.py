@@ -15,6 +15,7 @@ from bot.i18n import isolate
 from bot.lookups import note_on
 from bot.meant import offer_buttons
 from bot.render import render_analysis
+from bot.states import LAST_READ
 from core.analysis_records import InterviewSnapshot
 from core.models import AnalysisStatus
 from core.services import review
@@ -45,6 +46,7 @@ async def on_open(deps: Deps, ctx: Context, parsed: Parsed) -> Replies:
 def opened(ctx: Context, snapshot: InterviewSnapshot) -> Reply:
     """The analysis as text; for its author, their notes, its flag and the flag button."""
     name = student_name(snapshot)
+    ctx.data[LAST_READ] = str(snapshot.analysis_id)
     if snapshot.results is None:
         status = ctx.say("status_" + str(snapshot.status).lower())
         return Reply(ctx.say("opened_unfinished", name=name, status=status))

@@ -4,6 +4,7 @@ Arguments are read here (a bad one gets a sentence naming it), the services do t
 their own units of work, and text comes from the catalogue in the user's language. School,
 district and grade summaries carry a PNG chart when the engine has a chart renderer; exports
 carry the CSV. A summary without a period covers this school year; an export, all time.
+`flagged` and `reviewed` are answered by `bot.flagged_commands`.
 """
 
 from __future__ import annotations
@@ -12,29 +13,25 @@ import asyncio
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from bot.commands import in_export_words, request_in_english, word
-from bot.events import Attachment, Button, Reply
+from bot import flagged_commands
+from bot.commands import in_export_words, request_in_english
+from bot.events import Attachment, Reply
 from bot.explain import explain
 from bot.i18n import isolate, money
-from bot.meant import SHOWN, name_as_typed, offer_numbers
+from bot.meant import SHOWN, name_as_typed
 from core.errors import DomainError, InvalidInput, NotFound
 from core.models import AnalysisStatus
 from core.periods import KEYWORDS, SCHOOL_TZ, Period, parse_period
 from core.ports.charts import ChartSpec, Panel
 from core.scope_words import Scope, parse_request
 from core.sections import LIST_SECTIONS
-from core.services import exports, flagged, schools, summaries
+from core.services import exports, schools, summaries
 
 if TYPE_CHECKING:
     from bot.deps import Deps
     from bot.engine import Context
 
 CHARTED = ("school", "district", "grade")
-FLAGGED_BUTTONS = 10  # the newest; a chat of more buttons than that is no longer read
-# In the state: the references of the flagged list last shown, in its order ("reviewed 2").
-FLAGGED_LISTED = "flagged_listed"
-# A list number has a few digits; an analysis reference (8 hex digits) may be digits only.
-LIST_NUMBER = 3
 STATUSES = (AnalysisStatus.COMPLETED, AnalysisStatus.IN_PROGRESS, AnalysisStatus.FAILED)
 
 
@@ -207,44 +204,6 @@ async def _summary(engine: Deps, ctx: Context, argument: str) -> list[Reply]:
     return [Reply(text, attachments=attachments)]
 
 
-async def _flagged(engine: Deps, ctx: Context) -> list[Reply]:
-    async with engine.read_uow() as uow:
-        found = await flagged.list_flagged(uow=uow, actor=ctx.user.actor)
-    if not found:
-        return [Reply(ctx.say("flagged_none"))]
-    lines = [ctx.say("flagged_title")] + [
-        ctx.say("flagged_line", n=n, id=f.reference, student=isolate(f.student_name),
-                grade=f.grade_level, teacher=isolate(f.teacher_name), date=_date(f.flagged_at))
-        for n, f in enumerate(found, 1)
-    ]  # fmt: skip
-    ctx.data[FLAGGED_LISTED] = [f.reference for f in found]  # "reviewed 2": the second
-    # "2" reads the second: each item has two buttons, so a number is the list's, not a button's.
-    offer_numbers(ctx, [f"open:{f.analysis_id}" for f in found])
-    # Read each one, and mark it dealt with, by a button: the id need not be copied by hand.
-    buttons = tuple(
-        button
-        for f in found[:FLAGGED_BUTTONS]
-        for button in (
-            Button(ctx.say("flagged_open", student=f.student_name), f"open:{f.analysis_id}"),
-            Button(f"{word(ctx.language, 'reviewed')} {f.reference}", f"reviewed:{f.reference}"),
-        )
-    )
-    return [Reply("\n".join([*lines, "", ctx.say("flagged_hint")]), buttons)]
-
-
-async def _reviewed(engine: Deps, ctx: Context, argument: str) -> list[Reply]:
-    if not argument.strip():
-        return [Reply(ctx.say("reviewed_usage"))]
-    reference = argument.strip().lstrip("#")
-    listed = ctx.data.get(FLAGGED_LISTED, [])
-    numbered = len(reference) <= LIST_NUMBER and reference.isdecimal()
-    if numbered and 0 < int(reference) <= len(listed):
-        reference = listed[int(reference) - 1]  # its number in the flagged list last shown
-    async with engine.uow() as uow:
-        done = await flagged.mark_reviewed(uow=uow, actor=ctx.user.actor, reference=reference)
-    return [Reply(ctx.say("reviewed_done", student=isolate(done.student_name), id=done.reference))]
-
-
 async def _export(engine: Deps, ctx: Context, argument: str) -> list[Reply]:
     what, _, rest = argument.strip().partition(" ")
     if in_export_words(what):
@@ -271,9 +230,9 @@ async def handle(engine: Deps, ctx: Context, verb: str, argument: str) -> list[R
         if verb == "summary":
             return await _summary(engine, ctx, argument)
         if verb == "flagged":
-            return await _flagged(engine, ctx)
+            return await flagged_commands.flagged_list(engine, ctx)
         if verb == "reviewed":
-            return await _reviewed(engine, ctx, argument)
+            return await flagged_commands.reviewed(engine, ctx, argument)
         if verb == "export":
             return await _export(engine, ctx, argument)
     except DomainError as error:
