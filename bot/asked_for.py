@@ -15,6 +15,7 @@ from bot.everyday import (
     FLAGGED_FORMS,
     HISTORY_AFTER,
     HISTORY_BEFORE,
+    MARK_REVIEWED,
     MY_STUDENTS,
     NAME_WORDS,
 )
@@ -43,6 +44,12 @@ def admin_list(words: list[str]) -> str | None:
 def my_students(words: list[str]) -> bool:
     """True when `words` ask who one's students are ("who are my students?", "מי בכיתה שלי")."""
     return " ".join(_lowered(words)) in MY_STUDENTS
+
+
+def marks_reviewed(words: list[str]) -> bool:
+    """True when `words` ask to mark the flagged analysis read as dealt with ("mark it
+    reviewed", "סמני כנבדק")."""
+    return " ".join(_lowered(words)) in MARK_REVIEWED
 
 
 def history_of(words: list[str]) -> str | None:

@@ -184,6 +184,13 @@ MY_STUDENTS = frozenset({
     "מי התלמידים שלי", "אילו תלמידים יש לי", "איזה תלמידים יש לי", "מי בכיתה שלי",
     "מי התלמידים בכיתה שלי", "מי התלמידים שלי השנה", "את מי אני מלמד", "את מי אני מלמדת",
 })  # fmt: skip
+# Marking the flagged analysis just read as dealt with, in words: `reviewed` alone.
+MARK_REVIEWED = frozenset({
+    "mark it reviewed", "mark it as reviewed", "mark as reviewed", "mark reviewed",
+    "mark it done", "mark it as done", "mark as done", "it is reviewed", "dealt with", "handled",
+    "סמן כנבדק", "סמני כנבדק", "תסמן כנבדק", "תסמני כנבדק", "סמן שנבדק", "סמני שנבדק",
+    "טופל", "זה טופל", "סמן כטופל", "סמני כטופל",
+})  # fmt: skip
 # "How many analyses ...?" with only these words around it (and a period, and for a principal a
 # scope: "in grade 5") asks for the number the summary reports; a teacher's own words ("did I
 # do") are among them.

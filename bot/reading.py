@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import re
 
-from bot.asked_for import admin_list, asks_for_flagged, history_of, my_students
+from bot.asked_for import admin_list, asks_for_flagged, history_of, marks_reviewed, my_students
 from bot.commands import (
     BY_VERB,
     CONTROL,
@@ -197,6 +197,8 @@ def asked(text: str, role: UserRole) -> Parsed | None:
         return Parsed("admin", area, False)
     if role in BY_VERB["students"].roles and my_students(words):
         return Parsed("students", "", False)
+    if role in BY_VERB["reviewed"].roles and marks_reviewed(words):
+        return Parsed("reviewed", "", False)
     named = history_of(words) if role in BY_VERB["history"].roles else None
     if named is not None:  # "Shira's analyses", not "analyze Shira" (a near miss of analyses)
         return Parsed("history", named, False)
