@@ -201,6 +201,10 @@ COUNTING = frozenset(
     היו היה נעשו בוצעו נכתבו עשינו עשו עשיתי ביצעתי כתבתי יש לי לנו כבר עד עכשיו בבית הספר
     סך הכל הכול בסך בסה״כ סה״כ שלי של אצל""".split()
 )
+# Words among them that make the name left a teacher's ("how many analyses did Dana do?",
+# "כמה ניתוחים עשתה דנה?"): that teacher's summary counts them.
+TEACHER_DID = frozenset("did by made wrote עשתה עשה כתבה כתב ביצעה ביצע".split())
+COUNTING = COUNTING | TEACHER_DID
 # "How is NAME doing?": what stands before the name, and what may follow it ("" for nothing).
 # Tried longest first; "איך" needs its verb after the name ("איך שירה מתקדמת?").
 HOW_IS: tuple[tuple[tuple[str, ...], tuple[tuple[str, ...], ...]], ...] = (

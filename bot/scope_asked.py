@@ -15,6 +15,7 @@ from bot.everyday import (
     HOW_MANY,
     NAME_WORDS,
     SCOPE_LEADS,
+    TEACHER_DID,
     TEACHERS_PEOPLE_EN,
     TEACHERS_PEOPLE_HE,
 )
@@ -69,11 +70,17 @@ def counted(words: list[str]) -> str | None:
         if lowered[: len(opener)] != opener:
             continue
         rest = words[len(opener) :]
+        said = set(_lowered(rest))
         while rest and rest[0].lower() in COUNTING:
             rest = rest[1:]
         while rest and rest[-1].lower() in COUNTING:
             rest = rest[:-1]
-        return scope_in(rest) if rest else "school"
+        if not rest:
+            return "school"
+        request = scope_in(rest)
+        if request is None and said & TEACHER_DID and len(rest) <= NAME_WORDS:
+            request = f"teacher {' '.join(rest)}"  # "did Dana do": a name, and a teacher's
+        return request
     return None
 
 
