@@ -201,10 +201,12 @@ COUNTING = frozenset(
     היו היה נעשו בוצעו נכתבו עשינו עשו עשיתי ביצעתי כתבתי יש לי לנו כבר עד עכשיו בבית הספר
     סך הכל הכול בסך בסה״כ סה״כ שלי של אצל""".split()
 )
-# Words among them that make the name left a teacher's ("how many analyses did Dana do?",
-# "כמה ניתוחים עשתה דנה?"): that teacher's summary counts them.
-TEACHER_DID = frozenset("did by made wrote עשתה עשה כתבה כתב ביצעה ביצע".split())
-COUNTING = COUNTING | TEACHER_DID
+# Words before the name left among them that make it a teacher's ("made by Dana", "כמה ניתוחים
+# עשתה דנה?"), and after it ("did Dana do?"): that teacher's summary counts them. Not "did"
+# alone: "how many analyses did Liam get?" asks about a student.
+TEACHER_BEFORE = frozenset("by עשתה עשה כתבה כתב ביצעה ביצע".split())
+TEACHER_AFTER = frozenset({"do"})
+COUNTING = COUNTING | TEACHER_BEFORE
 # "How is NAME doing?": what stands before the name, and what may follow it ("" for nothing).
 # Tried longest first; "איך" needs its verb after the name ("איך שירה מתקדמת?").
 HOW_IS: tuple[tuple[tuple[str, ...], tuple[tuple[str, ...], ...]], ...] = (

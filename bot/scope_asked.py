@@ -15,7 +15,8 @@ from bot.everyday import (
     HOW_MANY,
     NAME_WORDS,
     SCOPE_LEADS,
-    TEACHER_DID,
+    TEACHER_AFTER,
+    TEACHER_BEFORE,
     TEACHERS_PEOPLE_EN,
     TEACHERS_PEOPLE_HE,
 )
@@ -70,15 +71,19 @@ def counted(words: list[str]) -> str | None:
         if lowered[: len(opener)] != opener:
             continue
         rest = words[len(opener) :]
-        said = set(_lowered(rest))
+        before: set[str] = set()
+        after: set[str] = set()
         while rest and rest[0].lower() in COUNTING:
+            before.add(rest[0].lower())
             rest = rest[1:]
         while rest and rest[-1].lower() in COUNTING:
+            after.add(rest[-1].lower())
             rest = rest[:-1]
         if not rest:
             return "school"
         request = scope_in(rest)
-        if request is None and said & TEACHER_DID and len(rest) <= NAME_WORDS:
+        teacher = before & TEACHER_BEFORE or after & TEACHER_AFTER
+        if request is None and teacher and len(rest) <= NAME_WORDS:
             request = f"teacher {' '.join(rest)}"  # "did Dana do": a name, and a teacher's
         return request
     return None
