@@ -126,7 +126,7 @@ async def probe(url: str, label: str, runs: int, *, owner: bool, profile: bool) 
     for n, total, wal, checkpoints in sorted(rows, key=lambda r: -r[1])[: max(3, runs // 20)]:
         print(f"{'':17}{n:>5}{total:>8.2f}{wal / 1024:>9.0f}{checkpoints:>5}")
     if profiler:
-        pstats.Stats(profiler).sort_stats("cumulative").print_stats(30)
+        pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
 
 
 def main() -> None:

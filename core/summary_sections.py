@@ -184,17 +184,26 @@ def _themes(
     if theme_range is None:
         # A few analyses, or analyses across schools: their items are read per analysis by its
         # key (OFFSET 0 keeps the planner from flattening the LATERAL into a join it may answer
-        # by scanning every school's items).
+        # by scanning every school's items). The analyses are the counted ones first (OFFSET 0
+        # again): planned generic, a class's items were read for every analysis of its school
+        # in the period and its enrollments asked only afterwards (MVP bench: 281 probes for
+        # 22 analyses, 2.4 of a class summary's 5 ms under row-level security).
+        counting = (
+            analyses(Analysis.id.label("analysis_id"))
+            .where(*where, COMPLETED)
+            .offset(0)
+            .subquery("counting")
+        )
         item: Any = (
             select(AnalysisTheme.section, AnalysisTheme.key, AnalysisTheme.phrase)
-            .where(AnalysisTheme.analysis_id == Analysis.id)
+            .where(AnalysisTheme.analysis_id == counting.c.analysis_id)
             .offset(0)
             .lateral("item")
         )
         items: Any = (
-            analyses(Analysis.id.label("analysis_id"), item)
+            select(counting.c.analysis_id, item)
+            .select_from(counting)
             .join(item, true())
-            .where(*where, COMPLETED)
             .subquery("items")
         )
     else:
