@@ -213,6 +213,16 @@ def _names(spec: Spec[Runner]) -> bool:
     return bool({"NAME", "FIRST", "LAST"} & set(spec.params.split()))
 
 
+def _reads_only(argument: str) -> bool:
+    """True when the admin command `argument` names changes nothing; words that name none (or
+    misspell one) change nothing either, and get the usage, as after `admin`."""
+    try:
+        spec, values = parse(split(argument))
+    except UsageError:
+        return True
+    return admin_grammar.reads_only(spec, values)
+
+
 def _near_miss(call: Call, words: list[str], error: UsageError) -> Outcome:
     """A misspelt admin command: the one it was near, spelt right, with its usage line."""
     admin = word(call.language, "admin")
@@ -229,14 +239,19 @@ async def handle(
     attachments: tuple[Attachment, ...] = (),
     *,
     bot_username: str | None = None,
+    unprefixed: bool = False,
 ) -> list[Reply]:
-    """`admin ARGUMENT` from a chat: admins only (refusals audited), files from the event."""
+    """`admin ARGUMENT` from a chat: admins only (refusals audited), files from the event;
+    `unprefixed` (typed without `admin`): run only if it changes nothing, else offered."""
     actor = ctx.user.actor
     try:
         async with engine.uow() as uow:
             await commands.authorize_command(uow=uow, actor=actor, command="admin")
     except AccessDenied:
         return [Reply(ctx.say("role_refused"))]
+    if unprefixed and not _reads_only(argument):  # "retention": asked, as a misspelt one is
+        command = f"{word(ctx.language, 'admin')} {argument}"
+        return [offer_command(ctx, command, ctx.say("admin_asked_first", word=command))]
     files = attachments or ctx.event.attachments
     call = Call(engine.uow, actor, ctx.language, files, bot_username, engine.read_uow)
     outcome = await execute(call, argument)

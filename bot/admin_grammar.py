@@ -121,6 +121,29 @@ HEBREW_AREAS = {"משתמשים": "users", "משתמש": "user", "בתי ספר"
                 "רשומה": "record"}  # fmt: skip
 
 
+# Every command's first word: a line an admin starts with one ("retention", "audit since
+# 2026-11-30", "מכסה") is that admin command without the word `admin`.
+AREAS = frozenset({*PLURALS.values(), "usage", "audit", "retention"})
+# The commands that only read, which such a line runs at once; any other is offered first (the
+# quotas without a limit to set and a retention dry run read, too: `reads_only`).
+READS = frozenset({("user", "list"), ("school", "list"), ("usage",), ("audit", "student"),
+                   ("audit", "user"), ("audit", "since")})  # fmt: skip
+
+
+def names_an_area(words: list[str]) -> bool:
+    """True when `words` start with an admin command's first word, English or Hebrew."""
+    return bool(words) and area_in_english(words)[0].lower() in AREAS | set(PLURALS)
+
+
+def reads_only(spec: Spec[Any], values: dict[str, Any]) -> bool:
+    """True when the command `spec` with its bound `values` changes nothing."""
+    if spec.words == ("quota",):
+        return values.get("n") is None
+    if spec.words == ("retention",):
+        return bool(values.get("dry_run")) and not values.get("yes")
+    return spec.words in READS
+
+
 # A role as a Hebrew-speaking admin names it ("מורה", "מנהלת"), and the role core reads.
 HEBREW_ROLES = {"מורה": "TEACHER", "מנהל": "PRINCIPAL", "מנהלת": "PRINCIPAL",
                 "מנהל/ת": "PRINCIPAL", "אדמין": "ADMIN", "מנהל-מערכת": "ADMIN",

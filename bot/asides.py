@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from bot import flows, lookups, opened
+from bot.asked_for import ADMIN_SAID
 from bot.commands import Parsed
 from bot.deps import Deps
 from bot.events import Reply
@@ -35,6 +36,7 @@ IDLE_COMMANDS: dict[str, Handler] = {
     "summary": lookups.on_role_command,
     "flagged": lookups.on_role_command,
     "admin": lookups.on_role_command,
+    ADMIN_SAID: lookups.on_role_command,
     "reviewed": lookups.on_role_command,
     "export": lookups.on_role_command,
 }

@@ -8,7 +8,8 @@ outside a text the bot waits for, and only for someone whose role has the comman
 
 from __future__ import annotations
 
-from bot.commands import BY_VERB
+from bot.admin_grammar import names_an_area, split
+from bot.commands import BY_VERB, Parsed
 from bot.everyday import (
     ADMIN_LISTS,
     ASKING_FLAGGED,
@@ -22,6 +23,9 @@ from bot.everyday import (
 from bot.phrasing import LEADING, known
 
 _POSSESSIVE = ("'s", "s'")
+# The verb of an admin command typed without `admin` (`admin_said`): run by
+# `bot.admin_commands.handle` when it only reads, offered first when it writes.
+ADMIN_SAID = "adminsaid"
 
 
 def _lowered(words: list[str]) -> tuple[str, ...]:
@@ -36,9 +40,14 @@ def _requested(words: list[str]) -> list[str]:
     return words[start:]
 
 
-def admin_list(words: list[str]) -> str | None:
-    """The admin area `words` ask to list ("show me the users": "users"), or None."""
-    return ADMIN_LISTS.get(" ".join(_lowered(_requested(words))))
+def admin_asked(text: str, words: list[str]) -> Parsed | None:
+    """An admin's line that asks for an admin command without `admin`: a list asked for by
+    name ("show me the users"), run as `admin users`; a line that starts with a command's word
+    ("retention --dry-run", "audit student Noa", "מכסה"), read as `ADMIN_SAID`; else None."""
+    area = ADMIN_LISTS.get(" ".join(_lowered(_requested(words))))
+    if area is not None:
+        return Parsed("admin", area, False)
+    return Parsed(ADMIN_SAID, text.strip(), False) if names_an_area(split(text)) else None
 
 
 def my_students(words: list[str]) -> bool:

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from bot import admin_commands, summary_commands
+from bot.asked_for import ADMIN_SAID
 from bot.commands import Parsed, language_named
 from bot.deps import Deps
 from bot.events import Button, Reply
@@ -182,9 +183,10 @@ async def on_lang(deps: Deps, ctx: Context, parsed: Parsed) -> Replies:
 
 async def on_role_command(deps: Deps, ctx: Context, parsed: Parsed) -> Replies:
     """`summary`, `flagged`, `reviewed`, `export`, `admin`: access-checked (and audited) in core."""
-    if parsed.verb == "admin":
+    if parsed.verb in ("admin", ADMIN_SAID):
+        unprefixed = parsed.verb == ADMIN_SAID  # "retention": a write is offered, not run
         return await admin_commands.handle(
-            deps, ctx, parsed.argument, bot_username=deps.bot_username()
+            deps, ctx, parsed.argument, bot_username=deps.bot_username(), unprefixed=unprefixed
         )
     async with deps.uow() as uow:
         try:

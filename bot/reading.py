@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import re
 
-from bot.asked_for import admin_list, asks_for_flagged, history_of, marks_reviewed, my_students
+from bot.asked_for import admin_asked, asks_for_flagged, history_of, marks_reviewed, my_students
 from bot.commands import (
     BY_VERB,
     CONTROL,
@@ -192,9 +192,9 @@ def asked(text: str, role: UserRole) -> Parsed | None:
     words = _said(text)
     if len(words) > 1 and words[0].lower() in GREETINGS:  # "hi, how is the school doing?"
         words = words[1:]
-    area = admin_list(words) if role is UserRole.ADMIN else None
-    if area is not None:  # "users" alone: the list, as `admin users` shows it
-        return Parsed("admin", area, False)
+    admin = admin_asked(text, words) if role is UserRole.ADMIN else None
+    if admin is not None:  # "users", "retention --dry-run": as after `admin` (or offered)
+        return admin
     if role in BY_VERB["students"].roles and my_students(words):
         return Parsed("students", "", False)
     if role in BY_VERB["reviewed"].roles and marks_reviewed(words):
