@@ -115,7 +115,9 @@ def _enrolled(class_ids: Any) -> ColumnElement[bool]:
 async def _school(uow: UnitOfWork, actor: Actor, scope: Scope) -> ResolvedScope:
     if scope.value is None:
         if actor.school_id is None:
-            raise InvalidInput("school", "write the school code after “school”")
+            raise InvalidInput(
+                "school", "write the school code after “school”", rule="school_code_after"
+            )
         found = await uow.session.get(School, actor.school_id)
     else:
         found = await uow.session.scalar(
@@ -274,4 +276,8 @@ async def resolve_scope(uow: UnitOfWork, actor: Actor, scope: Scope) -> Resolved
         return await _teacher(uow, actor, scope)
     if scope.kind == "student":
         return await _student(uow, actor, scope)
-    raise InvalidInput("scope", f"“{scope.kind}” is not one of {', '.join(KINDS)}")
+    kinds = ", ".join(KINDS)
+    values: dict[str, object] = {"value": scope.kind, "kinds": kinds}
+    raise InvalidInput(
+        "scope", f"“{scope.kind}” is not one of {kinds}", rule="scope_unknown", values=values
+    )

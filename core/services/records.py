@@ -87,7 +87,9 @@ async def _student(uow: UnitOfWork, actor: Actor, query: str) -> Student:
         return student
     folded = await fold(uow.session, raw) if raw else ""
     if not folded:
-        raise InvalidInput("student", "give a name, a student number or an id")
+        raise InvalidInput(
+            "student", "give a name, a student number or an id", rule="student_query"
+        )
     rows = (await uow.session.execute(search_statement(folded, raw, visible, 50))).all()
     if not rows:
         raise StudentNotFound(raw)
@@ -96,7 +98,11 @@ async def _student(uow: UnitOfWork, actor: Actor, query: str) -> Student:
         shown = "; ".join(
             f"{s.first_name} {s.last_name} ({s.grade_level}) {s.id}" for s in best[:MAX_CANDIDATES]
         )
-        raise InvalidInput("student", f"{len(best)} students match: {shown}; give the id")
+        values: dict[str, object] = {"n": len(best), "names": shown}
+        raise InvalidInput(
+            "student", f"{len(best)} students match: {shown}; give the id",
+            rule="students_match", values=values,
+        )  # fmt: skip
     return best[0]
 
 

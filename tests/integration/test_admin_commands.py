@@ -474,7 +474,7 @@ async def test_audit_since_takes_today_and_yesterday_in_either_language(
 
 async def test_an_ambiguous_student_name_asks_for_the_id(say: Say) -> None:
     reply = text(await say("audit student לוי"))
-    assert reply.startswith("That did not work: student — 2 students match:")
+    assert reply.startswith("That did not work: the student — 2 students match:")
     assert "give the id" in reply
 
 
