@@ -15,7 +15,7 @@ from bot import admin_grammar, admin_records
 from bot.admin_call import Call, Replies, Runner, listed, one_sentence
 from bot.admin_grammar import Spec, UsageError, number, split, usage_text
 from bot.admin_records import RETENTION_CONFIRMED
-from bot.commands import BY_VERB, word
+from bot.commands import BY_VERB, request_in_english, word
 from bot.events import Attachment, Reply
 from bot.explain import explain
 from bot.i18n import isolate, money
@@ -129,7 +129,9 @@ async def _quota(c: Call, a: dict[str, Any]) -> Replies:
 
 
 async def _usage(c: Call, a: dict[str, Any]) -> Replies:
-    report = await c.run(admin_usage.usage_report, month=a.get("month"))
+    month = a.get("month")  # "last month", "החודש שעבר": the keyword core reads
+    month = request_in_english(month) if month else None
+    report = await c.run(admin_usage.usage_report, month=month)
     if not report.rows:
         return [Reply(c.say("admin_usage_none", month=report.month))]
 
@@ -161,7 +163,7 @@ SPECS: list[Spec[Runner]] = [
     Spec(("invite",), "EMAIL", _invite),
     Spec(("roster", "import"), "[SCHOOL] [KIND]", _roster, attachment="CSV"),
     Spec(("quota",), "[SCHOOL] [N]", _quota),
-    Spec(("usage",), "[MONTH]", _usage),
+    Spec(("usage",), "[MONTH...]", _usage),
     Spec(("audit", "student"), "STUDENT... [--before=ID]", admin_records.audit),
     Spec(("audit", "user"), "EMAIL [--before=ID]", admin_records.audit),
     Spec(("audit", "since"), "DATE [--before=ID]", admin_records.audit),

@@ -16,9 +16,11 @@ from sqlalchemy import Float, cast, func, select
 
 from core.actor import Actor
 from core.audit import record, service
+from core.audit_partitions import add_months
 from core.errors import InvalidInput, NotFound
 from core.models import Analysis, AuditAction, District, School, Student, User
 from core.ordering import hebrew_order, name_order
+from core.periods import KEYWORDS
 from core.policy import require_admin
 from core.quota import month_bounds, monthly_limit
 from core.text import nfc
@@ -97,17 +99,29 @@ class UsageReport:
 
 
 def parse_month(month: str | None, now: datetime | None = None) -> date:
-    """The first day of `YYYY-MM`, or of the current UTC month when None."""
-    if month is None or not month.strip():
+    """The first day of `YYYY-MM`, or of the current UTC month when None or `this-month`; of
+    the month before it for `last-month`. Other periods are refused: usage is by month."""
+    shown = (month or "").strip()
+    said = shown.lower()
+    if said in ("", "this-month", "last-month"):
         start, _ = month_bounds(now or datetime.now(UTC))
-        return start.date()
-    match = MONTH.fullmatch(month.strip())
+        first = start.date()
+        return add_months(first, -1) if said == "last-month" else first
+    if said in KEYWORDS:  # "this-week", "last-term": usage is counted by calendar month
+        raise InvalidInput(
+            "month",
+            f"usage is counted by calendar month: use this-month, last-month or YYYY-MM, "
+            f"not {said!r}",
+            rule="month_period",
+            values={"value": said},
+        )
+    match = MONTH.fullmatch(said)
     if not match or not 1 <= int(match[2]) <= 12:
         raise InvalidInput(
             "month",
-            f"not a month: {month.strip()!r}; use YYYY-MM",
+            f"not a month: {shown!r}; use YYYY-MM",
             rule="month_format",
-            values={"value": month.strip()},
+            values={"value": shown},
         )
     return date(int(match[1]), int(match[2]), 1)
 
