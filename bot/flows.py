@@ -11,7 +11,8 @@ from bot.commands import Parsed
 from bot.deps import Deps
 from bot.events import Button, Reply
 from bot.i18n import isolate
-from bot.meant import ask_whom, named_as_typed, offer_buttons
+from bot.meant import ask_whom, offer_buttons
+from bot.names_typed import named_exactly
 from bot.render import review_reply
 from bot.states import CHOOSING, GENERATING, IDLE, INTERVIEWING, REVIEWING
 from core.analysis_records import InterviewSnapshot
@@ -212,7 +213,7 @@ async def on_analyze(deps: Deps, ctx: Context, parsed: Parsed) -> Replies:
         )
     if not found:
         return [Reply(ctx.say("no_match", query=parsed.argument))]
-    if len(found) == 1 and named_as_typed(parsed.argument, found[0]):
+    if len(found) == 1 and named_exactly(parsed.argument, found[0]):
         return await start(deps, ctx, found[0].id)
     # A guess (a typo, a name across scripts) is asked about before a record is started.
     ctx.go(CHOOSING, None, choices=[str(s.id) for s in found], names=[s.full_name for s in found])

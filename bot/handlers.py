@@ -25,13 +25,13 @@ from bot.meant import (
     near_miss,
     offer_command,
     offer_export,
-    picked_by_name,
     pressed,
     settle,
     take_pending,
     typo_in_text,
     yes_or_no,
 )
+from bot.names_typed import picked_by_name
 from bot.not_answers import not_an_answer
 from bot.reading import approving, farewell, greeting, intent, thanked
 from bot.render import (
@@ -99,7 +99,9 @@ async def choosing(deps: Deps, ctx: Context, parsed: Parsed) -> list[Reply]:
     pick = parsed.argument.strip().lstrip("#") if parsed.verb in (None, "choose") else ""
     if pick.isdecimal() and 1 <= int(pick) <= len(choices):  # isdigit() lets "²" crash int()
         return await flows.start(deps, ctx, uuid.UUID(choices[int(pick) - 1]))
-    named = picked_by_name(pick, ctx.data.get("names", [])) if parsed.verb is None else None
+    # "no" is an answer, not the start of a name ("Noah"): a no never picks by name.
+    by_name = parsed.verb is None and yes_or_no(pick) is None
+    named = picked_by_name(pick, ctx.data.get("names", [])) if by_name else None
     if named is not None:  # the name shown ("Olivia") rather than its number
         return await flows.start(deps, ctx, uuid.UUID(choices[named]))
     if len(choices) == 1 and parsed.verb is None:

@@ -15,7 +15,8 @@ from bot.deps import Deps
 from bot.events import Button, Reply
 from bot.flows import load, student_name
 from bot.i18n import isolate
-from bot.meant import SHOWN, ask_whom, named_as_typed, offer_buttons, yes_or_no
+from bot.meant import SHOWN, ask_whom, offer_buttons, yes_or_no
+from bot.names_typed import named_as_typed
 from bot.states import IDLE
 from core.analysis_records import CANCELLED
 from core.errors import AccessDenied

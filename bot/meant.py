@@ -4,7 +4,6 @@ name typed alone."""
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -13,12 +12,12 @@ from bot.deps import Deps
 from bot.events import Button, Reply
 from bot.everyday import SPEECH
 from bot.i18n import isolate
+from bot.names_typed import named_as_typed
 from bot.reading import greeting, intent, thanked
 from bot.states import IDLE
 from core.errors import InvalidInput
 from core.models import UserRole
 from core.services import students
-from core.views import StudentView
 
 if TYPE_CHECKING:
     from bot.engine import Context
@@ -267,38 +266,3 @@ def settle(parsed: Parsed, pending: Pending | None) -> Parsed:
     if parsed.verb == "answer":
         return Parsed(None, pending.text, False)
     return parsed
-
-
-# Apostrophes as keyboards write them (phones type ’ for '), and the geresh: "O’Brien",
-# "O'Brien" and "OBrien" are the same name as typed.
-_APOSTROPHES = dict.fromkeys(map(ord, "'’‘ʼ`׳"))
-
-
-def _words(text: str) -> list[str]:
-    # Niqqud and accents are marks: "אֵלִיָּהוּ" is read as "אליהו", "José" as "jose".
-    plain = "".join(
-        c for c in unicodedata.normalize("NFD", text) if unicodedata.category(c) != "Mn"
-    )
-    return plain.translate(_APOSTROPHES).casefold().replace("-", " ").split()
-
-
-def named_as_typed(query: str, student: StudentView) -> bool:
-    """`query` names `student` as written (each word the start of a word of the name, or the
-    school number): a typo or a name read across scripts ("Sarah" for שירה) is a guess."""
-    if student.student_id and query.strip() == student.student_id:
-        return True
-    return name_as_typed(query, student.full_name)
-
-
-def picked_by_name(query: str, names: list[str]) -> int | None:
-    """The index of the one name among `names` that `query` names as written, else None."""
-    picked = [i for i, name in enumerate(names) if query.strip() and name_as_typed(query, name)]
-    return picked[0] if len(picked) == 1 else None
-
-
-def name_as_typed(query: str, full_name: str) -> bool:
-    """`query` names `full_name` as written: each word the start of a word of the name, or of
-    words of it run together ("BenZion" for Ben-Zion: a hyphen is typed, a space or neither)."""
-    name = _words(full_name)
-    runs = ["".join(name[at:]) for at in range(len(name))]
-    return all(any(run.startswith(word) for run in runs) for word in _words(query))

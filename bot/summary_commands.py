@@ -18,7 +18,8 @@ from bot.commands import in_export_words, request_in_english
 from bot.events import Attachment, Reply
 from bot.explain import explain
 from bot.i18n import isolate, money
-from bot.meant import SHOWN, name_as_typed
+from bot.meant import SHOWN
+from bot.names_typed import name_as_typed
 from core.errors import DomainError, InvalidInput, NotFound
 from core.models import AnalysisStatus
 from core.periods import KEYWORDS, SCHOOL_TZ, Period, parse_period
