@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from bot import flows, lookups, opened
-from bot.asked_for import ADMIN_SAID
+from bot.asked_for import ADMIN_SAID, HOW_THEY_DO
 from bot.commands import Parsed
 from bot.deps import Deps
 from bot.events import Reply
@@ -24,6 +24,7 @@ Handler = Callable[[Deps, "Context", Parsed], Awaitable[list[Reply]]]
 IDLE_COMMANDS: dict[str, Handler] = {
     "analyze": flows.on_analyze,
     "students": lookups.on_students,
+    HOW_THEY_DO: lookups.on_students,
     "resume": flows.on_resume,
     "history": lookups.on_history,
     "open": opened.on_open,

@@ -11,6 +11,7 @@ from __future__ import annotations
 from bot.admin_grammar import names_an_area, split
 from bot.commands import BY_VERB, Parsed
 from bot.everyday import (
+    ABOUT_THE_STUDENTS,
     ADMIN_LISTS,
     ASKING_FLAGGED,
     FLAGGED_FORMS,
@@ -21,11 +22,15 @@ from bot.everyday import (
     NAME_WORDS,
 )
 from bot.phrasing import LEADING, known
+from core.models import UserRole
 
 _POSSESSIVE = ("'s", "s'")
 # The verb of an admin command typed without `admin` (`admin_said`): run by
 # `bot.admin_commands.handle` when it only reads, offered first when it writes.
 ADMIN_SAID = "adminsaid"
+# The verb of a teacher's "how are my students doing?": their list, and where each one's
+# analyses are (a teacher has no summary).
+HOW_THEY_DO = "studentshow"
 
 
 def _lowered(words: list[str]) -> tuple[str, ...]:
@@ -50,9 +55,18 @@ def admin_asked(text: str, words: list[str]) -> Parsed | None:
     return Parsed(ADMIN_SAID, text.strip(), False) if names_an_area(split(text)) else None
 
 
-def my_students(words: list[str]) -> bool:
-    """True when `words` ask who one's students are ("who are my students?", "מי בכיתה שלי")."""
-    return " ".join(_lowered(words)) in MY_STUDENTS
+def students_asked(words: list[str], role: UserRole) -> Parsed | None:
+    """`students` when `words` ask who one's students are ("who are my students?", "מי בכיתה
+    שלי"); `HOW_THEY_DO` when they ask how they are doing and the person has no summary (a
+    teacher: "how are my students doing?", "איך התלמידים שלי"); else None."""
+    if role not in BY_VERB["students"].roles:
+        return None
+    said = " ".join(_lowered(words))
+    if said in MY_STUDENTS:
+        return Parsed("students", "", False)
+    if role not in BY_VERB["summary"].roles and said in ABOUT_THE_STUDENTS:
+        return Parsed(HOW_THEY_DO, "", False)
+    return None
 
 
 def marks_reviewed(words: list[str]) -> bool:

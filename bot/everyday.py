@@ -122,8 +122,15 @@ ABOUT_THE_SCHOOL = frozenset({
     "מה קורה בבית הספר", "מה המצב בבית הספר", "מה נשמע בבית הספר", "מה חדש בבית הספר",
     "איך בית הספר", "איך הולך בבית הספר", "מה שלום בית הספר", "מה מצב בית הספר",
     "מה שלום המורים", "מה שלום המורים שלי", "איך המורים", "מה עם המורים", "איך המורים שלי",
-    "מה שלום התלמידים", "איך התלמידים", "מה שלום התלמידים שלי",
+    "מה שלום התלמידים", "איך התלמידים", "מה שלום התלמידים שלי", "איך התלמידים שלי",
+    "how are my students", "how were my students doing",
+    "מה מצב התלמידים שלי", "איך הולך לתלמידים שלי",
 })  # fmt: skip
+# Of those, the ones about the students: a teacher, who has no summary, gets their students'
+# list and where each one's analyses are (`students` with `HOW_THEY_DO`).
+ABOUT_THE_STUDENTS = frozenset(
+    p for p in ABOUT_THE_SCHOOL if "students" in p.split() or "התלמידים" in p.split()
+)
 # The same question about a period, which the words name ("how was this week?", "מה היה בחודש
 # שעבר?"): only with a period said, since alone they ask about nothing in particular.
 ABOUT_A_PERIOD = frozenset({

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from bot import admin_commands, summary_commands
-from bot.asked_for import ADMIN_SAID
+from bot.asked_for import ADMIN_SAID, HOW_THEY_DO
 from bot.commands import Parsed, language_named
 from bot.deps import Deps
 from bot.events import Button, Reply
@@ -50,6 +50,8 @@ async def on_students(deps: Deps, ctx: Context, parsed: Parsed) -> Replies:
     lines = [ctx.say(title.get(ctx.user.actor.role, "students_title"))] + [
         f"• {isolate(s.full_name)} ({s.grade_level})" for s in found
     ]
+    if parsed.verb == HOW_THEY_DO:  # "how are my students doing?": where that is said
+        lines.append(ctx.say("students_how_they_do"))
     return [Reply("\n".join(lines))]
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import re
 
-from bot.asked_for import admin_asked, asks_for_flagged, history_of, marks_reviewed, my_students
+from bot.asked_for import admin_asked, asks_for_flagged, history_of, marks_reviewed, students_asked
 from bot.commands import (
     BY_VERB,
     CONTROL,
@@ -195,14 +195,15 @@ def asked(text: str, role: UserRole) -> Parsed | None:
     admin = admin_asked(text, words) if role is UserRole.ADMIN else None
     if admin is not None:  # "users", "retention --dry-run": as after `admin` (or offered)
         return admin
-    if role in BY_VERB["students"].roles and my_students(words):
-        return Parsed("students", "", False)
+    summaries = role in BY_VERB["summary"].roles
+    listed = students_asked(words, role)
+    if listed is not None:  # "who are my students?"; a teacher's "how are my students doing?"
+        return listed
     if role in BY_VERB["reviewed"].roles and marks_reviewed(words):
         return Parsed("reviewed", "", False)
     named = history_of(words) if role in BY_VERB["history"].roles else None
     if named is not None:  # "Shira's analyses", not "analyze Shira" (a near miss of analyses)
         return Parsed("history", named, False)
-    summaries = role in BY_VERB["summary"].roles
     rest, period = _without_period(words, at_end=False)
     about = " ".join(_lowered(rest))
     if summaries and (about in ABOUT_THE_SCHOOL or (period and about in ABOUT_A_PERIOD)):
