@@ -18,6 +18,7 @@ from bot.admin_records import RETENTION_CONFIRMED
 from bot.commands import BY_VERB, request_in_english, word
 from bot.events import Attachment, Reply
 from bot.explain import explain
+from bot.help import not_understood
 from bot.i18n import isolate, money
 from bot.meant import offer_command
 from core.errors import AccessDenied, DomainError, InvalidInput, NotFound
@@ -215,13 +216,15 @@ def _names(spec: Spec[Runner]) -> bool:
     return bool({"NAME", "FIRST", "LAST"} & set(spec.params.split()))
 
 
-def _reads_only(argument: str) -> bool:
-    """True when the admin command `argument` names changes nothing; words that name none (or
-    misspell one) change nothing either, and get the usage, as after `admin`."""
+def _reads_only(argument: str) -> bool | None:
+    """True when the admin command `argument` names changes nothing (a misspelt one, or one
+    short of a word, only gets its usage, as after `admin`); None when the words go on past
+    any command ("usage is high") or name no action of it: a sentence, not a command."""
     try:
         spec, values = parse(split(argument))
-    except UsageError:
-        return True
+    except UsageError as error:
+        sentence = error.key in ("admin_extra", "admin_unknown") and error.meant is None
+        return None if sentence else True
     return admin_grammar.reads_only(spec, values)
 
 
@@ -251,7 +254,10 @@ async def handle(
             await commands.authorize_command(uow=uow, actor=actor, command="admin")
     except AccessDenied:
         return [Reply(ctx.say("role_refused"))]
-    if unprefixed and not _reads_only(argument):  # "retention": asked, as a misspelt one is
+    reads = _reads_only(argument) if unprefixed else True
+    if reads is None:  # "usage is high", "רשימה של תלמידים": words, not a command
+        return [not_understood(ctx, argument)]
+    if not reads:  # "retention": asked first, as a misspelt command is
         command = f"{word(ctx.language, 'admin')} {argument}"
         return [offer_command(ctx, command, ctx.say("admin_asked_first", word=command))]
     files = attachments or ctx.event.attachments
