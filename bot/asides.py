@@ -47,8 +47,9 @@ TEACHERS_OWN = frozenset({"resume", "retry", "note"})
 # The review menu's words, which act on the analysis in review only.
 REVIEW_ACTIONS = frozenset({"save", "edit", "flag", "discard"})
 # Commands that leave an interview or a review where it is; anything else must wait.
-ASIDE = frozenset({"students", "history", "open", "note", "noteon", "summary", "flagged",
-                   "admin", "reviewed", "export", "flagon", "unflagon"})  # fmt: skip
+ASIDE = frozenset({"students", HOW_THEY_DO, "history", "open", "note", "noteon", "summary",
+                   "flagged", "admin", ADMIN_SAID, "reviewed", "export", "flagon",
+                   "unflagon"})  # fmt: skip
 
 
 async def aside(deps: Deps, ctx: Context, parsed: Parsed) -> list[Reply]:
