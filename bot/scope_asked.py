@@ -20,7 +20,7 @@ from bot.everyday import (
     TEACHERS_PEOPLE_EN,
     TEACHERS_PEOPLE_HE,
 )
-from core.scope_words import KINDS
+from core.scope_words import KINDS, grade_number
 
 # Hebrew glues "in" and "to" to the word ("בשכבה", "לכיתה"): read without it when the rest is
 # a scope word.
@@ -36,6 +36,11 @@ def scope_in(words: list[str]) -> str | None:
     keywords ("grade 5"); None when they do not start with a scope word."""
     while words and words[0].lower() in SCOPE_LEADS:
         words = words[1:]
+    if words and words[0].lower() == "the" and len(words) > 2:
+        words = words[1:]  # "in the 5th grade"
+    number = grade_number(words[0]) if len(words) >= 2 and words[1].lower() == "grade" else None
+    if number is not None:
+        words = ["grade", str(number), *words[2:]]  # "5th grade", "fifth grade": grade 5
     if not words:
         return None
     first = words[0]

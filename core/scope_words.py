@@ -15,6 +15,12 @@ KINDS = ("school", "district", "grade", "class", "teacher", "student")
 # type either, with or without a geresh (ה, ה׳, ה').
 _HEBREW_GRADES = ("א", "ב", "ג", "ד", "ה", "ו", "ז", "ח", "ט", "י", "יא", "יב")
 NEEDS_VALUE = ("district", "grade", "class", "teacher", "student")
+# English says a grade by its ordinal ("5th grade", "fifth grade") or its number in words.
+_ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth",
+             "ninth", "tenth", "eleventh", "twelfth")  # fmt: skip
+_NUMBERS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+            "eleven", "twelve")  # fmt: skip
+_SUFFIXES = ("st", "nd", "rd", "th")
 
 
 @dataclass(frozen=True)
@@ -45,6 +51,8 @@ def parse_request(argument: str, *, now: datetime) -> tuple[Scope, Period | None
         period = parse_period(said, now=now)
     if not words:
         return Scope(), period
+    if len(words) == 2 and words[1].lower() == "grade" and grade_number(words[0]) is not None:
+        words = ["grade", str(grade_number(words[0]))]  # "5th grade", "fifth grade": grade 5
     kind = words[0].lower()
     if kind not in KINDS:
         raise InvalidInput("scope", f"“{words[0]}” is not one of {', '.join(KINDS)}")
@@ -54,15 +62,27 @@ def parse_request(argument: str, *, now: datetime) -> tuple[Scope, Period | None
     return Scope(kind, value), period
 
 
+def grade_number(value: str) -> int | None:
+    """The grade `value` spells ("5", "ה", "ה'", "ה׳" -> 5), or None when it spells none."""
+    bare = nfc(value).strip().rstrip("'׳״\"")
+    lowered = bare.lower()
+    if lowered in _ORDINALS:
+        return _ORDINALS.index(lowered) + 1
+    if lowered in _NUMBERS:
+        return _NUMBERS.index(lowered) + 1
+    if lowered[-2:] in _SUFFIXES and lowered[:-2].isdecimal():
+        bare = lowered[:-2]  # "5th"
+    if bare.isdecimal() and 1 <= int(bare) <= len(_HEBREW_GRADES):
+        return int(bare)
+    if bare in _HEBREW_GRADES:
+        return _HEBREW_GRADES.index(bare) + 1
+    return None
+
+
 def grade_spellings(value: str) -> list[str]:
     """Every way a roster may spell the grade `value` names: "5", "ה", "ה'", "ה׳"."""
     written = nfc(value).strip()
-    bare = written.rstrip("'׳״\"")
-    number = None
-    if bare.isdecimal() and 1 <= int(bare) <= len(_HEBREW_GRADES):
-        number = int(bare)
-    elif bare in _HEBREW_GRADES:
-        number = _HEBREW_GRADES.index(bare) + 1
+    number = grade_number(written)
     if number is None:
         return [written]
     letters = _HEBREW_GRADES[number - 1]

@@ -32,7 +32,7 @@ from core.models import (
 from core.ordering import name_order
 from core.policy import teaches_student, visible_classes
 from core.scope_people import MAX_CANDIDATES, find_students, find_teachers
-from core.scope_words import KINDS, Scope, grade_spellings
+from core.scope_words import KINDS, Scope, grade_number, grade_spellings
 from core.text import nfc
 from core.uow import UnitOfWork
 
@@ -176,9 +176,24 @@ async def _classes(uow: UnitOfWork, actor: Actor, named: ColumnElement[bool]) ->
     return list((await uow.session.execute(statement)).all())
 
 
+def _grade(scope: Scope) -> ResolvedScope:
+    level = (scope.value or "").strip()
+    spellings = list(grade_spellings(level))
+    named = bindparam("scope_grades", spellings, type_=ARRAY(Text))
+    grade = Student.grade_level == any_(named)
+    return ResolvedScope(
+        scope, level, grade, grade, Class.grade_level == any_(named),
+        values={"scope_grades": spellings},
+    )  # fmt: skip
+
+
 async def _class(uow: UnitOfWork, actor: Actor, scope: Scope) -> ResolvedScope:
     typed = (scope.value or "").strip()
     rows = await _classes(uow, actor, func.ge_fold(Class.name) == func.ge_fold(typed))
+    if not rows and grade_number(typed) is not None:
+        # "כיתה ה" is how Hebrew speakers say fifth grade (its classes are ה'1, ה'2): a class
+        # value that spells a grade, where no class is called that, is the grade.
+        return _grade(Scope("grade", typed))
     if not rows and typed:
         # "ה'1" for "מתמטיקה ה'1": part of a name finds the class when only one has it, and
         # names the ones that do when several have it.
@@ -262,14 +277,7 @@ async def resolve_scope(uow: UnitOfWork, actor: Actor, scope: Scope) -> Resolved
     if scope.kind == "district":
         return await _district(uow, actor, scope)
     if scope.kind == "grade":
-        level = (scope.value or "").strip()
-        spellings = list(grade_spellings(level))
-        named = bindparam("scope_grades", spellings, type_=ARRAY(Text))
-        grade = Student.grade_level == any_(named)
-        return ResolvedScope(
-            scope, level, grade, grade, Class.grade_level == any_(named),
-            values={"scope_grades": spellings},
-        )  # fmt: skip
+        return _grade(scope)
     if scope.kind == "class":
         return await _class(uow, actor, scope)
     if scope.kind == "teacher":
