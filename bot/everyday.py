@@ -125,6 +125,14 @@ ABOUT_THE_SCHOOL = frozenset({
     "מה שלום התלמידים", "איך התלמידים", "מה שלום התלמידים שלי", "איך התלמידים שלי",
     "how are my students", "how were my students doing",
     "מה מצב התלמידים שלי", "איך הולך לתלמידים שלי",
+    # Which teachers analyse most: the summary's analyses per teacher, busiest first.
+    "who are the most active teachers", "which teachers are the most active",
+    "which teachers are most active", "who are the busiest teachers",
+    "which teachers did the most analyses", "who did the most analyses",
+    "which teachers are using it", "who is using it", "which teachers use the bot",
+    "מי המורים הכי פעילים", "מי המורים הפעילים", "אילו מורים הכי פעילים",
+    "איזה מורים הכי פעילים", "מי עשה הכי הרבה ניתוחים", "אילו מורים עשו הכי הרבה ניתוחים",
+    "מי משתמש בבוט", "אילו מורים משתמשים בבוט", "מי מהמורים משתמש בבוט",
 })  # fmt: skip
 # Of those, the ones about the students: a teacher, who has no summary, gets their students'
 # list and where each one's analyses are (`students` with `HOW_THEY_DO`).

@@ -208,6 +208,8 @@ def asked(text: str, role: UserRole) -> Parsed | None:
     about = " ".join(_lowered(rest))
     if summaries and (about in ABOUT_THE_SCHOOL or (period and about in ABOUT_A_PERIOD)):
         return Parsed("summary", f"school {period}".strip(), False)
+    if about in ABOUT_THE_SCHOOL:  # a teacher's: `summary` says whose it is and what is theirs
+        return Parsed("summary", "school", False)
     counted = counted_in(rest)
     if counted is not None and summaries:
         return Parsed("summary", f"{counted} {period}".strip(), False)

@@ -113,7 +113,7 @@ def test_a_principals_everyday_question_is_the_read_only_command_that_answers_it
         ("מה שלום שירה?", "history", "שירה"),
         ("how many analyses did I do this month?", "how_many", "this-month"),
         ("כמה ניתוחים עשיתי השנה?", "how_many", "this-year"),
-        ("what's going on in the school?", None, "what's going on in the school?"),
+        ("what's going on in the school?", "summary", "school"),  # told it is a principal's
         ("how is grade 5 doing?", None, "how is grade 5 doing?"),  # no student's history
         ("how many analyses in grade 5?", None, "how many analyses in grade 5?"),
     ],
