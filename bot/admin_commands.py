@@ -219,12 +219,15 @@ def _names(spec: Spec[Runner]) -> bool:
 def _reads_only(argument: str) -> bool | None:
     """True when the admin command `argument` names changes nothing (a misspelt one, or one
     short of a word, only gets its usage, as after `admin`); None when the words go on past
-    any command ("usage is high") or name no action of it: a sentence, not a command."""
+    any command ("users are complaining"), name no action of it, or are no values of it
+    ("usage is high this month"): a sentence, not a command."""
     try:
         spec, values = parse(split(argument))
     except UsageError as error:
         sentence = error.key in ("admin_extra", "admin_unknown") and error.meant is None
         return None if sentence else True
+    if not admin_grammar.values_fit(values):  # "usage is high this month": a remark
+        return None
     return admin_grammar.reads_only(spec, values)
 
 
@@ -255,7 +258,7 @@ async def handle(
     except AccessDenied:
         return [Reply(ctx.say("role_refused"))]
     reads = _reads_only(argument) if unprefixed else True
-    if reads is None:  # "usage is high", "רשימה של תלמידים": words, not a command
+    if reads is None:  # "usage is high this month", "רשימה של תלמידים": words, not a command
         return [not_understood(ctx, argument)]
     if not reads:  # "retention": asked first, as a misspelt command is
         command = f"{word(ctx.language, 'admin')} {argument}"

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+from bot.commands import request_in_english
 from core.errors import InvalidInput
 
 RunT = TypeVar("RunT")
@@ -142,6 +143,18 @@ def reads_only(spec: Spec[Any], values: dict[str, Any]) -> bool:
     if spec.words == ("retention",):
         return bool(values.get("dry_run")) and not values.get("yes")
     return spec.words in READS
+
+
+def values_fit(values: dict[str, Any]) -> bool:
+    """True when the words bound to a command typed without `admin` read as its values: a month
+    is one word once its period words are read ("last month", "2026-11", "החודש"), a quota a
+    number or off. A remark about the thing ("usage is high this month", "quota is low") binds
+    its words to those values too, and is no command."""
+    month = values.get("month")
+    if month is not None and len(request_in_english(month).split()) != 1:
+        return False
+    n = values.get("n")
+    return n is None or n.isdecimal() or n.lower() in ("off", "none")
 
 
 # A role as a Hebrew-speaking admin names it ("מורה", "מנהלת"), and the role core reads.
