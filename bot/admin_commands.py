@@ -21,6 +21,7 @@ from bot.explain import explain
 from bot.help import not_understood
 from bot.i18n import isolate, money
 from bot.meant import offer_command
+from bot.student_guess import guess_text, guesses
 from core.errors import AccessDenied, DomainError, InvalidInput, NotFound
 from core.roster_csv import KINDS, sniff
 from core.services import admin_usage, commands, linking, people, roster_import, schools
@@ -38,7 +39,8 @@ INVITE_TTL = timedelta(hours=72)
 @dataclass(frozen=True)
 class Outcome:
     """The replies, and 0 (done), 1 (refused or failed) or 2 (bad usage) for an exit code;
-    `meant`: the command a misspelt one was near (`user list` for `usr list`), to offer."""
+    `meant`: the command to offer, a misspelt one spelt right (`user list` for `usr list`) or
+    one on the student a name was a guess at (`audit student Noah Williams` for `Noa`)."""
 
     replies: Replies
     status: int
@@ -194,6 +196,8 @@ async def execute(call: Call, command: str | list[str]) -> Outcome:
     if spec.attachment and not call.attachments:
         return Outcome([Reply(call.say("admin_roster_attach"))], 2)
     try:
+        if (asked := await _guessed(call, spec, values)) is not None:
+            return asked
         return Outcome(await spec.run(call, values), 0)
     except DomainError as error:
         text = _explain(call, error)
@@ -201,6 +205,21 @@ async def execute(call: Call, command: str | list[str]) -> Outcome:
         if isinstance(error, NotFound) and _spilt(error) and _names(spec):
             text += "\n" + call.say("admin_quote_names")
         return Outcome([Reply(text)], 1)
+
+
+async def _guessed(call: Call, spec: Spec[Runner], values: dict[str, Any]) -> Outcome | None:
+    """A student named by a guess ("audit student Noa" for Noah Williams): asked about, as
+    `analyze` asks, before their disclosure log is read or their record exported (at the CLI,
+    said with exit code 1); None for a name in whole words, an id, or no student."""
+    query = values.get("student")
+    if query is None:
+        return None
+    found = await guesses(call.read_uow or call.uow, call.actor, query)
+    if not found:
+        return None
+    command = " ".join([word(call.language, "admin"), *spec.words, found[0].full_name])
+    text = guess_text(call.language, query, found, command)
+    return Outcome([Reply(text)], 1, meant=command if len(found) == 1 else None)
 
 
 def _spilt(error: NotFound) -> bool:

@@ -16,8 +16,9 @@ from bot.events import Button, Reply
 from bot.flows import load, student_name
 from bot.i18n import isolate
 from bot.meant import SHOWN, ask_whom, offer_buttons, yes_or_no
-from bot.names_typed import named_as_typed
+from bot.names_typed import named_exactly
 from bot.states import IDLE
+from bot.student_guess import ask_about
 from core.analysis_records import CANCELLED
 from core.errors import AccessDenied
 from core.models import AnalysisStatus, UserRole
@@ -70,14 +71,13 @@ async def on_history(deps: Deps, ctx: Context, parsed: Parsed) -> Replies:
         names = ", ".join(isolate(s.full_name) for s in found)
         ask_whom(ctx, "history")  # the fuller name sent next is history's
         return [Reply(ctx.say("be_specific", names=names))]
+    if not named_exactly(parsed.argument, found[0]):
+        # A guess (a part of a word, a typo, a name across scripts): asked about before the
+        # student's analyses are read, as `analyze` asks before it starts one.
+        return ask_about(ctx, "history", parsed.argument, parsed.argument.strip(), found)
     async with deps.read_uow() as uow:
         items = await history.student_history(uow=uow, actor=ctx.user.actor, student_id=found[0].id)
     title = ctx.say("history_title", name=isolate(found[0].full_name))
-    if not named_as_typed(parsed.argument, found[0]):
-        # A read, so it is shown at once; but a guess (a typo, a name across scripts) says so.
-        guess = ctx.say("read_as_guess", query=isolate(parsed.argument[:40]),
-                        name=isolate(found[0].full_name))  # fmt: skip
-        title = f"{guess}\n{title}"
     if not items:
         return [Reply(f"{title}\n{ctx.say('history_empty')}")]
     lines = [title] + [

@@ -201,8 +201,11 @@ async def name_alone(deps: Deps, ctx: Context, said: str) -> list[Reply] | None:
     if guessed and any(w in SPEECH for w in said.lower().split()):  # "sorry" read as שירה
         return None
     verbs = NAME_VERBS if ctx.user.actor.role is UserRole.TEACHER else ("history",)
-    buttons = tuple(Button(f"{word(ctx.language, v)} {said}", f"run:{v}") for v in verbs)
-    _offer(ctx, said, buttons)
+    # One student named: the buttons name them in full, so a press is no guess to ask about
+    # again ("noa", "נוח": Noah Williams, who is shown); of several, the words as typed.
+    named = found[0].full_name if len(found) == 1 else said
+    buttons = tuple(Button(f"{word(ctx.language, v)} {named}", f"run:{v}") for v in verbs)
+    _offer(ctx, named, buttons)
     names = ", ".join(isolate(s.full_name) for s in found)
     return [Reply(ctx.say("name_alone", text=said, names=names), buttons)]
 

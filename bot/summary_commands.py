@@ -18,8 +18,7 @@ from bot.commands import in_export_words, request_in_english
 from bot.events import Attachment, Reply
 from bot.explain import explain
 from bot.i18n import isolate, money
-from bot.meant import SHOWN
-from bot.names_typed import name_as_typed
+from bot.student_guess import ask_about, guesses
 from core.errors import DomainError, InvalidInput, NotFound
 from core.models import AnalysisStatus
 from core.periods import KEYWORDS, SCHOOL_TZ, Period, parse_period
@@ -155,32 +154,36 @@ async def _summarize(
 
 
 async def _of_a_name(
-    engine: Deps, ctx: Context, request: str, unread: InvalidInput
-) -> summaries.Summary:
+    engine: Deps, ctx: Context, argument: str, request: str, unread: InvalidInput
+) -> summaries.Summary | list[Reply]:
     """A request that starts with a name, no scope word ("summary of Shira", "סיכום של דנה
-    לוי"): the student of that name, else the teacher; a student found only by a guess ("Dana"
-    read as דהן) after the teacher named as typed; else what was wrong with it."""
-    guess = None
-    for kind in ("student", "teacher"):
-        scope, period = parse_request(f"{kind} {request}", now=ctx.event.received_at)
+    לוי"): the student of that name as written, else the teacher; a student found only by a
+    guess ("Dana" read as דהן) after the teacher named as typed, and asked about before it is
+    read; else what was wrong with it."""
+    now = ctx.event.received_at
+    named, _period = parse_request(f"student {request}", now=now)
+    query = named.value or ""
+    found = await guesses(engine.read_uow, ctx.user.actor, query)
+    for kind in ("teacher",) if found else ("student", "teacher"):
+        scope, period = parse_request(f"{kind} {request}", now=now)
         try:
-            summary = await _summarize(engine, ctx, scope, period)
+            return await _summarize(engine, ctx, scope, period)
         except NotFound:
             continue
-        if not _guessed(summary):
-            return summary
-        guess = summary
-    if guess is None:
-        raise unread
-    return guess
+    if found:
+        return ask_about(ctx, "summary", argument, query, found)
+    raise unread
 
 
-def _guessed(summary: summaries.Summary) -> bool:
-    """A student's summary found by a name not as typed (a typo, a name across scripts)."""
-    query = summary.scope.value or ""
-    if summary.scope.kind != "student" or any(c.isdigit() for c in query):
-        return False  # a school number is exact: names have no digits
-    return not name_as_typed(query, summary.name)
+async def _guessed(
+    engine: Deps, ctx: Context, verb: str, argument: str, scope: Scope
+) -> list[Reply] | None:
+    """The question when `scope` is a student named by a guess ("summary student noa" for Noah
+    Williams), asked before their summary or export is read; None when it is no such thing."""
+    if scope.kind != "student" or not scope.value:
+        return None
+    found = await guesses(engine.read_uow, ctx.user.actor, scope.value)
+    return ask_about(ctx, verb, argument, scope.value, found) if found else None
 
 
 async def _summary(engine: Deps, ctx: Context, argument: str) -> list[Reply]:
@@ -190,19 +193,19 @@ async def _summary(engine: Deps, ctx: Context, argument: str) -> list[Reply]:
     except InvalidInput as unread:
         if unread.field != "scope":
             raise
-        summary = await _of_a_name(engine, ctx, request, unread)
-        scope = summary.scope
+        named = await _of_a_name(engine, ctx, argument, request, unread)
+        if isinstance(named, list):  # a student found by a guess: asked about
+            return named
+        summary, scope = named, named.scope
     else:
+        if (asked := await _guessed(engine, ctx, "summary", argument, scope)) is not None:
+            return asked
         summary = await _summarize(engine, ctx, scope, period)
-    text = _render(ctx, summary)
-    if _guessed(summary):  # a read, so shown at once; but a guess says so, as `history` does
-        said = isolate((summary.scope.value or "")[:SHOWN])
-        text = f"{ctx.say('read_as_guess', query=said, name=isolate(summary.name))}\n{text}"
     attachments: tuple[Attachment, ...] = ()
     if engine.charts is not None and scope.kind in CHARTED and not summary.empty:
         png = await asyncio.to_thread(engine.charts.render_png, chart_spec(ctx, summary))
         attachments = (Attachment(f"summary-{scope.kind}.png", png, "image/png"),)
-    return [Reply(text, attachments=attachments)]
+    return [Reply(_render(ctx, summary), attachments=attachments)]
 
 
 async def _export(engine: Deps, ctx: Context, argument: str) -> list[Reply]:
@@ -216,6 +219,8 @@ async def _export(engine: Deps, ctx: Context, argument: str) -> list[Reply]:
             scope, period = parse_request(request_in_english(argument), now=ctx.event.received_at)
         except InvalidInput:
             return [Reply(ctx.say("export_usage"))]
+    if (asked := await _guessed(engine, ctx, "export", argument, scope)) is not None:
+        return asked  # a file about a student the person may not have meant
     async with engine.read_uow() as uow:
         exported = await exports.export_analyses(
             uow=uow, actor=ctx.user.actor, scope=scope, period=period

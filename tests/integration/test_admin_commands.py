@@ -443,9 +443,11 @@ async def test_audit_by_student_user_and_date_newest_first_and_paginated(
     assert len(rest) == 1 + expected and rest[-1].endswith(" · system · CREATE Demo DEMO-01 · CLI")
     liam = text(await say("audit student Liam O'Brien")).splitlines()
     assert liam[0] == "Disclosure log of \u2066Liam O'Brien\u2069, newest first:"
-    assert liam[1].endswith(" · system · CREATE Demo DEMO-01 · CLI")  # the seed lists him
+    # The search that found him by his name (asked about, had it been a guess), then the seed.
+    assert liam[1].endswith(" · admin@demo.school · READ Student · SHELL")
+    assert liam[2].endswith(" · system · CREATE Demo DEMO-01 · CLI")
     again = text(await say("audit student Liam O'Brien")).splitlines()
-    assert " · admin@demo.school · READ AuditLog " in again[1]  # reading his log is logged too
+    assert " · admin@demo.school · READ AuditLog " in again[2]  # reading his log is logged too
 
 
 @pytest.mark.parametrize(
