@@ -22,6 +22,7 @@ from bot.student_guess import ask_about
 from core.analysis_records import CANCELLED
 from core.errors import AccessDenied
 from core.models import AnalysisStatus, UserRole
+from core.periods import SCHOOL_TZ
 from core.services import commands, history, people, review, students
 
 if TYPE_CHECKING:
@@ -80,19 +81,18 @@ async def on_history(deps: Deps, ctx: Context, parsed: Parsed) -> Replies:
     title = ctx.say("history_title", name=isolate(found[0].full_name))
     if not items:
         return [Reply(f"{title}\n{ctx.say('history_empty')}")]
+    # Two analyses of one day are told apart by their time (the list's and the buttons').
+    shown = list(zip(items, moments([i.created_at for i in items]), strict=True))
     lines = [title] + [
-        f"{n}. {i.created_at:%Y-%m-%d} · {_status(ctx, i)} · "
+        f"{n}. {at} · {_status(ctx, i)} · "
         f"{isolate(i.teacher_name)}" + (f" · {ctx.say('flagged_mark')}" if i.flagged else "")
-        for n, i in enumerate(items, 1)
+        for n, (i, at) in enumerate(shown, 1)
     ]
     buttons = tuple(
-        Button(
-            f"{n}. "
-            + ctx.say("open_button", date=f"{i.created_at:%Y-%m-%d}", status=_status(ctx, i)),
-            f"open:{i.analysis_id}",
-        )
-        for n, i in enumerate(items, 1)
-    )
+        Button(f"{n}. " + ctx.say("open_button", date=at, status=_status(ctx, i)),
+               f"open:{i.analysis_id}")
+        for n, (i, at) in enumerate(shown, 1)
+    )  # fmt: skip
     offer_buttons(ctx, buttons)  # "1" opens the first, as the numbered list invites
     return [Reply("\n".join([*lines, "", ctx.say("history_open")]), buttons)]
 
@@ -103,12 +103,22 @@ def _status(ctx: Context, item: history.HistoryItem | history.RecentAnalysis) ->
     return ctx.say("status_cancelled" if cancelled else "status_" + item.status.lower())
 
 
-def _when(ctx: Context, item: history.RecentAnalysis) -> str:
-    """The analysis's date, and its status unless it is complete (a draft, a cancelled one):
-    two analyses of one student on one day are told apart."""
-    date = f"{item.updated_at:%Y-%m-%d}"
+def moments(times: list[datetime]) -> list[str]:
+    """Each time as the school's clock reads it, to the minute ("2026-12-01 09:05"); to the
+    second where two of `times` fall in one minute, so that no two read alike."""
+    local = [moment.astimezone(SCHOOL_TZ) for moment in times]
+    minutes = [f"{moment:%Y-%m-%d %H:%M}" for moment in local]
+    return [
+        f"{moment:%Y-%m-%d %H:%M:%S}" if minutes.count(minute) > 1 else minute
+        for moment, minute in zip(local, minutes, strict=True)
+    ]
+
+
+def _when(ctx: Context, item: history.RecentAnalysis, moment: str) -> str:
+    """When the analysis was last touched (`moment`), and its status unless it is complete (a
+    draft, a cancelled one)."""
     done = item.status == str(AnalysisStatus.COMPLETED)
-    return date if done else f"{date}, {_status(ctx, item)}"
+    return moment if done else f"{moment}, {_status(ctx, item)}"
 
 
 async def note_on(deps: Deps, ctx: Context, analysis_id: uuid.UUID, text: str) -> Replies:
@@ -137,8 +147,10 @@ async def on_note(deps: Deps, ctx: Context, parsed: Parsed) -> Replies:
     if not recent:
         return [Reply(ctx.say("note_nothing"))]
     ctx.data[NOTE] = parsed.argument
+    touched = moments([r.updated_at for r in recent])
+    when = [_when(ctx, r, at) for r, at in zip(recent, touched, strict=True)]
     buttons = tuple(
-        Button(f"{n}. {r.student_name} · {_when(ctx, r)}", f"noteon:{r.analysis_id}")
+        Button(f"{n}. {r.student_name} · {when[n - 1]}", f"noteon:{r.analysis_id}")
         for n, r in enumerate(recent, 1)
     )
     latest = recent[0]
@@ -149,7 +161,7 @@ async def on_note(deps: Deps, ctx: Context, parsed: Parsed) -> Replies:
     # student's): named with its date, it takes a yes, and the others are a number away.
     offer_buttons(ctx, buttons, yes=True)
     name = isolate(latest.student_name)
-    return [Reply(ctx.say("note_confirm", name=name, date=_when(ctx, latest)), buttons)]
+    return [Reply(ctx.say("note_confirm", name=name, date=when[0]), buttons)]
 
 
 def note_refused(ctx: Context, parsed: Parsed) -> Replies | None:
