@@ -34,13 +34,8 @@ from bot.meant import (
 from bot.names_typed import picked_by_name
 from bot.not_answers import not_an_answer
 from bot.reading import approving, farewell, greeting, intent, thanked
-from bot.render import (
-    DISCARD_ASKED,
-    menu_choice,
-    review_menu,
-    review_prompt,
-    section_buttons,
-)
+from bot.render import DISCARD_ASKED, menu_choice, review_menu, review_prompt, section_buttons
+from bot.review_answers import answered_nothing
 from bot.section_words import section_and_text
 from bot.states import CHOOSING, GENERATING, IDLE, INTERVIEWING, REVIEWING
 from core.models import ConversationRole
@@ -200,9 +195,12 @@ async def reviewing(deps: Deps, ctx: Context, parsed: Parsed) -> list[Reply]:
     awaiting = ctx.data.get("awaiting")
     if parsed.verb in ANYWHERE and parsed.verb != "finish":  # a misspelt control word, yes
         return await ANYWHERE[parsed.verb](deps, ctx, parsed)
-    if parsed.verb is None and parsed.argument and pending is None:
-        # `svae` in review, or `cancle` where a note is due: the command, not text lost or kept.
-        asked = typo_in_text(ctx, parsed.argument) if awaiting else near_miss(ctx, parsed.argument)
+    if parsed.verb is None and (text := parsed.argument) and pending is None:
+        # A yes or a no to no question (`nope` is no `note`); `svae` in review, or `cancle` where
+        # a note is due: the command, not text lost or kept.
+        asked = answered_nothing(ctx, text) or (
+            typo_in_text(ctx, text) if awaiting else near_miss(ctx, text)
+        )
         if asked:
             return asked
     verb, argument = parsed.verb, parsed.argument
