@@ -15,12 +15,13 @@ from bot import admin_grammar, admin_records
 from bot.admin_call import Call, Replies, Runner, listed, one_sentence
 from bot.admin_grammar import Spec, UsageError, number, split, usage_text
 from bot.admin_records import RETENTION_CONFIRMED
-from bot.commands import BY_VERB, request_in_english, word
+from bot.commands import BY_VERB, word
 from bot.events import Attachment, Reply
 from bot.explain import explain
 from bot.help import not_understood
 from bot.i18n import isolate, money
 from bot.meant import offer_command
+from bot.request_words import request_in_english
 from bot.student_guess import guess_text, guesses
 from core.errors import AccessDenied, DomainError, InvalidInput, NotFound
 from core.roster_csv import KINDS, sniff

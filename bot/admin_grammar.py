@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from bot.commands import request_in_english
+from bot.request_words import request_in_english
 from core.errors import InvalidInput
 
 RunT = TypeVar("RunT")
@@ -202,7 +202,7 @@ def parse(words: list[str], specs: list[Spec[RunT]]) -> tuple[Spec[RunT], dict[s
     return spec, values
 
 
-# As alike as a misspelt chat command must be to be offered spelt right (bot/commands.py).
+# As alike as a misspelt chat command must be to be offered spelt right (bot/nearest_command.py).
 NEAR_MISS = 0.75
 
 

@@ -10,8 +10,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from bot.admin_grammar import NotANumber
-from bot.commands import FILLER, offered
 from bot.i18n import keys, t
+from bot.request_words import FILLER, offered
 from core.errors import (
     AccessDenied,
     Conflict,

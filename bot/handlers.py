@@ -1,6 +1,6 @@
 """The transition table: for each state, what each kind of input does.
 
-How a message becomes a verb (or free text) is `bot.commands.read`; the words are the
+How a message becomes a verb (or free text) is `bot.reading.read`; the words are the
 vocabulary's. Control words (help, cancel, finish, lang) work in every state (`ANYWHERE`);
 the commands that run the same in any state, and aside, are `bot.asides`.
 """

@@ -72,7 +72,7 @@ def sentence(language: str, key: str, count: int | None = None) -> str:
 
 
 def _fill(language: str, text: str, values: dict[str, Any]) -> str:
-    from bot.commands import offered  # the vocabulary imports nothing from here
+    from bot.request_words import offered  # the vocabulary imports nothing from here
 
     wanted = {name for _, name, _, _ in Formatter().parse(text) if name and name not in values}
     words = {name: offered(language, name) for name in wanted}

@@ -7,13 +7,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from bot.commands import Parsed, from_action, nearest, offered, parse, word
+from bot.commands import Parsed, from_action, parse, word
 from bot.deps import Deps
 from bot.events import Button, Reply
 from bot.everyday import SPEECH
 from bot.i18n import isolate
 from bot.names_typed import named_as_typed
+from bot.nearest_command import nearest
 from bot.reading import greeting, intent, thanked
+from bot.request_words import offered
 from bot.states import IDLE
 from core.errors import InvalidInput
 from core.models import UserRole

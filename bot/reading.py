@@ -12,16 +12,7 @@ import functools
 import re
 
 from bot.asked_for import admin_asked, asks_for_flagged, history_of, marks_reviewed, students_asked
-from bot.commands import (
-    BY_VERB,
-    CONTROL,
-    PERIOD_WORDS,
-    WORDS,
-    Parsed,
-    is_control,
-    parse,
-    request_in_english,
-)
+from bot.commands import BY_VERB, CONTROL, WORDS, Parsed, is_control, parse
 from bot.everyday import (
     ABOUT_A_PERIOD,
     ABOUT_THE_SCHOOL,
@@ -39,6 +30,7 @@ from bot.everyday import (
     THANKS,
 )
 from bot.phrasing import NAMING_VERBS, TRAILING, bare, unwrapped
+from bot.request_words import PERIOD_WORDS, request_in_english
 from bot.scope_asked import about_a_scope, of_a_teacher
 from bot.scope_asked import counted as counted_in
 from core.models import UserRole

@@ -8,7 +8,6 @@ and outside a text the bot waits for.
 
 from __future__ import annotations
 
-from bot.commands import request_in_english
 from bot.everyday import (
     ABOUT_A_SCOPE,
     COUNTING,
@@ -20,6 +19,7 @@ from bot.everyday import (
     TEACHERS_PEOPLE_EN,
     TEACHERS_PEOPLE_HE,
 )
+from bot.request_words import request_in_english
 from core.scope_words import KINDS, grade_number
 
 # Hebrew glues "in" and "to" to the word ("בשכבה", "לכיתה"): read without it when the rest is

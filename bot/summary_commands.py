@@ -14,10 +14,10 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from bot import flagged_commands
-from bot.commands import in_export_words, request_in_english
 from bot.events import Attachment, Reply
 from bot.explain import explain
 from bot.i18n import isolate, money
+from bot.request_words import in_export_words, request_in_english
 from bot.student_guess import ask_about, guesses
 from core.errors import DomainError, InvalidInput, NotFound
 from core.models import AnalysisStatus

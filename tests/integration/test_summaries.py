@@ -18,7 +18,7 @@ import asyncpg
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.commands import request_in_english
+from bot.request_words import request_in_english
 from core.actor import Actor, Channel, system_actor
 from core.audit import record
 from core.errors import AccessDenied, InvalidInput, NotFound, StudentNotFound

@@ -10,9 +10,10 @@ from string import Formatter
 import pytest
 from babel.messages.pofile import read_po
 
-from bot.commands import (
-    BY_VERB,
-    COMMANDS,
+from bot.commands import BY_VERB, COMMANDS
+from bot.i18n import LOCALE_DIR, keys, plural_keys, sentence, t, tn
+from bot.i18n_port import port
+from bot.request_words import (
     EXPORT_WORDS,
     OFFERED,
     PERIOD_WORDS,
@@ -20,8 +21,6 @@ from bot.commands import (
     offered,
     request_in_english,
 )
-from bot.i18n import LOCALE_DIR, keys, plural_keys, sentence, t, tn
-from bot.i18n_port import port
 from core.periods import KEYWORDS
 
 

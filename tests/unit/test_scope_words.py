@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.commands import request_in_english
+from bot.request_words import request_in_english
 from core.scope_words import grade_spellings
 
 
