@@ -31,8 +31,8 @@ from core.services import admin_usage, commands, linking, people, roster_import,
 __all__ = ["RETENTION_CONFIRMED", "SPECS", "Call", "Outcome", "execute", "handle", "parse", "split"]
 
 if TYPE_CHECKING:
+    from bot.context import Context
     from bot.deps import Deps
-    from bot.engine import Context
 
 INVITE_TTL = timedelta(hours=72)
 

@@ -17,7 +17,7 @@ from bot.render import review_prompt
 from bot.states import INTERVIEWING, REVIEWING
 
 if TYPE_CHECKING:
-    from bot.engine import Context
+    from bot.context import Context
 
 Handler = Callable[[Deps, "Context", Parsed], Awaitable[list[Reply]]]
 

@@ -16,7 +16,7 @@ from core.errors import AccessDenied
 from core.services import analyses
 
 if TYPE_CHECKING:
-    from bot.engine import Context
+    from bot.context import Context
 
 Replies = list[Reply]
 

@@ -10,7 +10,8 @@ from core.ports.charts import ChartRenderer
 from core.uow import UnitOfWork
 
 if TYPE_CHECKING:
-    from bot.engine import Context, DialogueSettings
+    from bot.context import Context
+    from bot.engine import DialogueSettings
     from bot.interview import Interviewer
 
 

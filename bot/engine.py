@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -12,11 +11,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import handlers, outgoing
 from bot.commands import Parsed, from_action
+from bot.context import Context
 from bot.deps import Deps
 from bot.events import Incoming, Reply
 from bot.explain import explain
-from bot.help import LISTED
-from bot.i18n import LANGUAGES, t, tn
+from bot.i18n import LANGUAGES, t
 from bot.interview import Interviewer, PriceTable
 from bot.reading import read
 from bot.render import DISCARD_ASKED
@@ -24,7 +23,6 @@ from bot.slots import AIOutsideSlots, Slots, turn_deadline
 from bot.states import IDLE, INTERVIEWING, REVIEWING
 from core import dialogue_states, identity
 from core.actor import Channel
-from core.dialogue_states import ConversationState
 from core.errors import AccessDenied, AnalysisClosed, DomainError, NotFound
 from core.inbox import Answer, RecordedReply
 from core.ports.ai import AIProvider
@@ -53,70 +51,6 @@ class DialogueSettings:
     def expired(self, updated_at: datetime | None) -> bool:
         """True when an interview last touched at `updated_at` has waited past the timeout."""
         return updated_at is not None and datetime.now(UTC) - updated_at > self.idle_timeout
-
-
-@dataclass
-class Context:
-    """One event being handled: who, where, and the conversation's state record."""
-
-    event: Incoming
-    user: identity.ChatUser
-    state: str = IDLE
-    analysis_id: uuid.UUID | None = None
-    data: dict[str, Any] = field(default_factory=dict)
-    updated_at: datetime | None = None
-    # The state record as this event already stored it (None: not stored yet).
-    stored: ConversationState | None = None
-    # Set when the state record belonged to another user (the account was re-linked).
-    ended: bool = False
-    # For the exchange's last write: the event answered with these replies (set by the engine).
-    closing: Callable[[list[Reply]], Answer | None] | None = None
-    # The replies already recorded by a write that answered the event (see flows.advance).
-    answered: list[Reply] | None = None
-    # Replies that go before the exchange's own (a platform's welcome at first contact).
-    before: tuple[Reply, ...] = ()
-
-    @property
-    def language(self) -> str:
-        """The language to answer in."""
-        return str(self.data.get("language") or self.user.language)
-
-    def say(self, key: str, **values: Any) -> str:
-        """A catalogue sentence in the user's language."""
-        return t(self.language, key, **values)
-
-    def tn(self, key: str, count: int, **values: Any) -> str:
-        """A catalogue sentence in the plural form that fits `count`."""
-        return tn(self.language, key, count, **values)
-
-    def go(self, state: str, analysis_id: uuid.UUID | None = None, **data: Any) -> None:
-        """Move to `state`, keeping only the language among the old data (and, staying idle,
-        when the command list was shown: "cancel" with nothing to cancel is no new start)."""
-        staying_idle = state == self.state == IDLE
-        kept = {k: v for k, v in self.data.items()
-                if k == "language" or (staying_idle and k == LISTED)}  # fmt: skip
-        self.state, self.analysis_id = state, analysis_id
-        self.data = {**kept, **data}
-
-    def planned(
-        self, state: str, analysis_id: uuid.UUID | None, *, keep_data: bool = False
-    ) -> ConversationState:
-        """The state record after `go(state, analysis_id)` (or as it is, with `keep_data`)."""
-        if keep_data:
-            data = dict(self.data)
-        else:
-            language = self.data.get("language")
-            data = {"language": language} if language else {}
-        event = self.event
-        return ConversationState(
-            event.platform,
-            event.workspace_id,
-            event.external_user_id,
-            self.user.actor.user_id,
-            state,
-            analysis_id,
-            data,
-        )
 
 
 class DialogueEngine:

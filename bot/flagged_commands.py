@@ -15,8 +15,8 @@ from core.periods import SCHOOL_TZ
 from core.services import flagged
 
 if TYPE_CHECKING:
+    from bot.context import Context
     from bot.deps import Deps
-    from bot.engine import Context
 
 FLAGGED_BUTTONS = 10  # the newest; a chat of more buttons than that is no longer read
 # In the state: the references of the flagged list last shown, in its order ("reviewed 2").

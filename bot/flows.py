@@ -23,7 +23,7 @@ from core.prompts import system_prompt
 from core.services import analyses, commands, students
 
 if TYPE_CHECKING:
-    from bot.engine import Context
+    from bot.context import Context
 
 Replies = list[Reply]
 # In the state: the waiting question as asked again in another language (its turn number,

@@ -42,7 +42,7 @@ from core.models import ConversationRole
 from core.services import review, turns
 
 if TYPE_CHECKING:
-    from bot.engine import Context
+    from bot.context import Context
 
 
 async def idle(deps: Deps, ctx: Context, parsed: Parsed) -> list[Reply]:

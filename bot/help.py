@@ -15,7 +15,7 @@ from bot.states import CHOOSING, INTERVIEWING, REVIEWING
 from core.models import UserRole
 
 if TYPE_CHECKING:
-    from bot.engine import Context
+    from bot.context import Context
 
 # The state notes how many messages ago the whole list was shown (in IDLE, where it is; moving
 # to another state clears it). Within this many, a message not understood gets one line.

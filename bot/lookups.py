@@ -26,7 +26,7 @@ from core.periods import SCHOOL_TZ
 from core.services import commands, history, people, review, students
 
 if TYPE_CHECKING:
-    from bot.engine import Context
+    from bot.context import Context
 
 Replies = list[Reply]
 # A note without an analysis is offered, for a yes, to the one touched this recently.

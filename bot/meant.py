@@ -22,7 +22,7 @@ from core.models import UserRole
 from core.services import students
 
 if TYPE_CHECKING:
-    from bot.engine import Context
+    from bot.context import Context
 
 SHOWN = 40  # characters of a message quoted back; a pasted paragraph is cut
 NAME_WORDS = 3  # a name alone is a few words; a sentence is not looked up as one

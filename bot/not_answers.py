@@ -22,7 +22,7 @@ from bot.reading import farewell, greeting, holding
 from core.models import ConversationRole
 
 if TYPE_CHECKING:
-    from bot.engine import Context
+    from bot.context import Context
 
 CONFIRMING = frozenset({"1", "#1", "1."})
 # In the state: the "1" was asked about once; sent again, it is the answer.

@@ -21,7 +21,7 @@ from core.models import AnalysisStatus
 from core.services import review
 
 if TYPE_CHECKING:
-    from bot.engine import Context
+    from bot.context import Context
 
 Replies = list[Reply]
 # In the state: the teacher's own saved analysis just opened, which `flag` and `note` act on.

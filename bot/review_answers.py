@@ -13,7 +13,7 @@ from bot.meant import SHOWN, offer_command, yes_or_no
 from bot.render import review_buttons, review_prompt
 
 if TYPE_CHECKING:
-    from bot.engine import Context
+    from bot.context import Context
 
 
 def answered_nothing(ctx: Context, said: str) -> list[Reply] | None:

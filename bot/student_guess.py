@@ -21,7 +21,7 @@ from core.uow import UnitOfWork
 from core.views import StudentView
 
 if TYPE_CHECKING:
-    from bot.engine import Context
+    from bot.context import Context
 
 GUESSES = 5  # as many as `analyze` offers to choose from
 

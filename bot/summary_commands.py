@@ -28,8 +28,8 @@ from core.sections import LIST_SECTIONS
 from core.services import exports, schools, summaries
 
 if TYPE_CHECKING:
+    from bot.context import Context
     from bot.deps import Deps
-    from bot.engine import Context
 
 CHARTED = ("school", "district", "grade")
 STATUSES = (AnalysisStatus.COMPLETED, AnalysisStatus.IN_PROGRESS, AnalysisStatus.FAILED)

@@ -18,7 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from adapters.cli_admin import add_admin_parser, run_admin
 from bot import admin_commands
 from bot.admin_commands import Call, execute, handle, parse, split
-from bot.engine import Context, DialogueEngine
+from bot.context import Context
+from bot.engine import DialogueEngine
 from bot.events import Attachment, Incoming, Reply
 from bot.i18n import CATALOGUE
 from core import identity

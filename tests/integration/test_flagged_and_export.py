@@ -14,7 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from adapters.charts import PNG_SIGNATURE, MatplotlibCharts
 from bot import summary_commands
-from bot.engine import Context, DialogueEngine
+from bot.context import Context
+from bot.engine import DialogueEngine
 from bot.events import Incoming
 from core.actor import Actor
 from core.errors import AccessDenied, Conflict, InvalidInput, NotFound

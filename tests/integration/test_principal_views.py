@@ -16,7 +16,8 @@ from adapters.charts import MatplotlibCharts
 from bot import summary_commands
 from bot.admin_commands import RETENTION_CONFIRMED, Call, execute
 from bot.commands import from_action
-from bot.engine import Context, DialogueEngine
+from bot.context import Context
+from bot.engine import DialogueEngine
 from bot.events import Incoming
 from core.actor import Actor, Channel, system_actor
 from core.audit import record
