@@ -32,7 +32,7 @@ from bot.meant import (
     yes_or_no,
 )
 from bot.names_typed import picked_by_name
-from bot.not_answers import not_an_answer
+from bot.not_answers import not_an_answer, small_talk
 from bot.reading import approving, farewell, greeting, intent, thanked
 from bot.render import DISCARD_ASKED, menu_choice, review_menu, review_prompt, section_buttons
 from bot.review_answers import answered_nothing
@@ -124,7 +124,8 @@ async def interviewing(deps: Deps, ctx: Context, parsed: Parsed) -> list[Reply]:
     if parsed.verb == "finish":
         snapshot = await flows.load(deps, ctx, ctx.analysis_id)
         if not any(turn.role is ConversationRole.USER for turn in snapshot.turns):
-            return [Reply(ctx.say("in_interview")), *await flows.ask_again(deps, ctx)]
+            # They did write finish: "answer, or write finish" read as if they had not.
+            return [Reply(ctx.say("finish_before_answers")), *await flows.ask_again(deps, ctx)]
         return await flows.generate(deps, ctx, snapshot)
     if parsed.verb == "ask":  # a bare command word: which did the teacher mean?
         return did_you_mean(ctx, parsed.argument)
@@ -142,11 +143,14 @@ async def interviewing(deps: Deps, ctx: Context, parsed: Parsed) -> list[Reply]:
     text = parsed.argument
     if not text:
         return [Reply(ctx.say("in_interview")), *await flows.ask_again(deps, ctx)]
-    if pending is None and (asked := await not_an_answer(deps, ctx, text)):
-        return asked  # `cancle`, "good morning" or a confirming "1" stored as the answer
     # A did-you-mean question answered by a new message instead: its message is neither run nor
     # stored, and the teacher is told so rather than left to think it was.
     dropped = pending.text if pending is not None and text != pending.text else None
+    if pending is None and (asked := await not_an_answer(deps, ctx, text)):
+        return asked  # `cancle`, "good morning" or a confirming "1" stored as the answer
+    if dropped and (aside_said := await small_talk(deps, ctx, text)):
+        # "thanks!" after "Did you mean save?": no answer either ("Build on what works: thanks!")
+        return [Reply(ctx.say("pending_dropped_only", text=dropped[:SHOWN])), *aside_said]
     async with deps.uow() as uow:
         snapshot = await turns.append_turn(
             uow=uow,

@@ -5,7 +5,7 @@ A command asked in everyday words ("stop", "זהו") or misspelt (`cancle`) is a
 interview open. A "1" or "yes" before any answer confirms the student: an analysis starts at
 once when the name is exact, and after "Reply 1 or yes to start" otherwise, so a teacher who
 expects that question (or sends twice) confirms in the interview. "Wait" or "רגע" is told to
-take their time. Stored, any of these would be
+take their time, and a "thanks" is welcomed. Stored, any of these would be
 an answer the analysis is written from; the confirmation is asked about instead, and the same
 message sent again is the answer (a question may be answered "1").
 """
@@ -18,7 +18,7 @@ from bot import flows
 from bot.deps import Deps
 from bot.events import Reply
 from bot.meant import command_in_answer, yes_or_no
-from bot.reading import farewell, greeting, holding
+from bot.reading import farewell, greeting, holding, thanked
 from core.models import ConversationRole
 
 if TYPE_CHECKING:
@@ -58,9 +58,23 @@ async def _greeted(deps: Deps, ctx: Context, said: str) -> list[Reply] | None:
     return [Reply(ctx.say(f"greet_{kind}")), Reply(ctx.say("bye_interview", name=name))]
 
 
+async def _thanked(deps: Deps, ctx: Context, said: str) -> list[Reply] | None:
+    """A "thanks" alone: kept as an answer, it became a strength ("• thanks!")."""
+    if not thanked(said):
+        return None
+    return [Reply(ctx.say("welcome_interview")), *await flows.ask_again(deps, ctx)]
+
+
 def _holding(ctx: Context, said: str) -> list[Reply] | None:
     """A "wait" or "רגע": the teacher is thinking; nothing stored, the question still waits."""
     return [Reply(ctx.say("hold_on"))] if holding(said) else None
+
+
+async def small_talk(deps: Deps, ctx: Context, text: str) -> list[Reply] | None:
+    """The reply to a greeting, thanks, goodbye or "wait" mid-interview; None for other text."""
+    return (
+        await _greeted(deps, ctx, text) or await _thanked(deps, ctx, text) or _holding(ctx, text)
+    )
 
 
 async def not_an_answer(deps: Deps, ctx: Context, text: str) -> list[Reply] | None:
@@ -68,6 +82,5 @@ async def not_an_answer(deps: Deps, ctx: Context, text: str) -> list[Reply] | No
     return (
         command_in_answer(ctx, text)
         or await confirming(deps, ctx, text)
-        or await _greeted(deps, ctx, text)
-        or _holding(ctx, text)
+        or await small_talk(deps, ctx, text)
     )
