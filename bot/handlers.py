@@ -214,7 +214,9 @@ async def reviewing(deps: Deps, ctx: Context, parsed: Parsed) -> list[Reply]:
         if verb == "save":
             await review.save_analysis(uow=uow, actor=actor, analysis_id=analysis_id)
             snapshot = await flows.load(deps, ctx, analysis_id)
+            # "flag it" said next is about this one, as right after opening it
             ctx.go(IDLE)
+            ctx.data[opened.SAVED] = str(analysis_id)
             return [Reply(ctx.say("saved", name=flows.student_name(snapshot)))]
         if verb == "discard":
             await review.discard_analysis(uow=uow, actor=actor, analysis_id=analysis_id)

@@ -26,6 +26,8 @@ if TYPE_CHECKING:
 Replies = list[Reply]
 # In the state: the teacher's own saved analysis just opened, which `flag` and `note` act on.
 OPENED = "opened"
+# The analysis just saved: a "flag" said next is about it (a note still asks which: it is text).
+SAVED = "saved"
 
 
 def _analysis_id(parsed: Parsed) -> uuid.UUID | None:
@@ -74,14 +76,16 @@ def opened(ctx: Context, snapshot: InterviewSnapshot) -> Reply:
 
 
 async def on_opened_word(deps: Deps, ctx: Context, parsed: Parsed) -> Replies | None:
-    """`flag` or `note TEXT` typed right after opening one's own analysis: on that analysis
-    (not "no review is open", nor a note on whichever is newest); None for anything else."""
-    opened_id = ctx.data.pop(OPENED, None)
+    """`flag` or `note TEXT` typed right after opening one's own analysis, or `flag` right after
+    saving one: on that analysis (not "no review is open", nor a note on whichever is newest);
+    None for anything else."""
+    saved_id = ctx.data.pop(SAVED, None)
+    opened_id = ctx.data.pop(OPENED, None) or saved_id
     if opened_id is None:
         return None
     if parsed.verb == "flag" and not parsed.argument:
         return await on_flag_on(deps, ctx, Parsed("flagon", opened_id, True))
-    if parsed.verb == "note" and parsed.argument:
+    if parsed.verb == "note" and parsed.argument and saved_id is None:
         return await note_on(deps, ctx, uuid.UUID(opened_id), parsed.argument)
     return None
 

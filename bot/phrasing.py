@@ -17,11 +17,13 @@ from collections.abc import Collection
 LEADING = frozenset(
     """please pls plz kindly can could would will you u i i'd id want wanna need like to let
     let's lets us me my our all the a an show list give get see view display open do start begin
-    בבקשה אפשר אני רוצה רוצים צריך צריכה תן תני לי את כל הראה הראי תראה תראי הצג הציגי
+    add write put leave make
+    בבקשה הוסף הוסיפי תוסיף תוסיפי להוסיף כתוב כתבי תכתוב תכתבי לכתוב
+    אפשר אני רוצה רוצים צריך צריכה תן תני לי את כל הראה הראי תראה תראי הצג הציגי
     תציג תציגי בוא בואי בואו נא רשימת רשימה""".split()
 )
 # Words that may close a request after its command word and argument.
-TRAILING = frozenset("please pls plz thanks thx me שלי שלנו בבקשה תודה".split())
+TRAILING = frozenset("please pls plz thanks thx me it שלי שלנו בבקשה תודה אותו אותה".split())
 # Words that may stand between the verb and what it is about.
 OBJECT_WORDS = frozenset("את my of about the all כל של על".split())
 # Verbs whose argument names what they act on ("history of Noa", "export all my analyses").
