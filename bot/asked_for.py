@@ -8,6 +8,7 @@ outside a text the bot waits for, and only for someone whose role has the comman
 
 from __future__ import annotations
 
+from bot.admin_asked import admin_in_words
 from bot.admin_grammar import names_an_area, split
 from bot.commands import BY_VERB, Parsed
 from bot.everyday import (
@@ -48,11 +49,15 @@ def _requested(words: list[str]) -> list[str]:
 def admin_asked(text: str, words: list[str]) -> Parsed | None:
     """An admin's line that asks for an admin command without `admin`: a list asked for by
     name ("show me the users"), run as `admin users`; a line that starts with a command's word
-    ("retention --dry-run", "audit student Noa", "מכסה"), read as `ADMIN_SAID`; else None."""
+    ("retention --dry-run", "audit student Noa", "מכסה"), or a request in everyday words ("add
+    a teacher named ..."), read as `ADMIN_SAID`; else None."""
     area = ADMIN_LISTS.get(" ".join(_lowered(_requested(words))))
     if area is not None:
         return Parsed("admin", area, False)
-    return Parsed(ADMIN_SAID, text.strip(), False) if names_an_area(split(text)) else None
+    if names_an_area(split(text)):
+        return Parsed(ADMIN_SAID, text.strip(), False)
+    said = admin_in_words(text)
+    return None if said is None else Parsed(ADMIN_SAID, said, False)
 
 
 def students_asked(words: list[str], role: UserRole) -> Parsed | None:

@@ -1,0 +1,129 @@
+"""An admin's requests in everyday words, read as the admin command each stands for: adding an
+account ("add a teacher named Ruth Cohen ruth@demo.school", "הוסף מורה רות כהן ...").
+
+`bot.asked_for.admin_asked` asks here for admins only, and what comes back is handled as an
+admin command typed without `admin` (`bot.admin_commands.handle`): one that changes data is
+offered first with a button, never run unasked; one that only reads runs.
+"""
+
+from __future__ import annotations
+
+import re
+
+from bot.admin_grammar import CURLY, INVISIBLE
+from bot.phrasing import LEADING, known
+
+# What the words of an address look like: something@somewhere.tld.
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]{2,}")
+# Quotes, brackets and sentence punctuation around a word ("(dan@demo.school),", "Levi,").
+_AROUND = re.compile(r"^[\"'“”„(\[<]+|[\"'“”)\]>.,;:!?…]+$")
+# A school's code as codes are written: capitals and digits, with a digit ("DEMO-01", "N-3"); a
+# name has none. Hebrew glues "to" or "in" to it ("ל-DEMO-01", "בDEMO-01").
+_CODE = re.compile(r"^(?:[לב]-?)?([A-Z][A-Z0-9]*(?:-[A-Z0-9]+)*)$")
+_NAME_MARKS = frozenset("'-’׳״\".")  # inside a name: O'Brien, Ben-Zion, ג'ודי, J.
+NAME_WORDS = 4  # first and last names of two words each; more is a sentence
+
+# "Add", as people ask it: the imperative, asked of a woman, the future, the infinitive.
+ADD_VERBS = frozenset("""add create register onboard
+    הוסף הוסיפי תוסיף תוסיפי להוסיף צור צרי תיצור תיצרי ליצור
+    רשום רשמי תרשום תרשמי לרשום""".split())
+# A role as people name it in such a request, and the word the command is given: English ones
+# as the usage writes them, Hebrew ones as `bot.admin_grammar.HEBREW_ROLES` reads them.
+ROLE_WORDS: dict[tuple[str, ...], str] = {
+    ("teacher",): "TEACHER",
+    **dict.fromkeys((("principal",), ("headteacher",), ("head", "teacher"), ("headmaster",),
+                     ("headmistress",), ("school", "principal")), "PRINCIPAL"),
+    **dict.fromkeys((("admin",), ("administrator",), ("system", "admin"),
+                     ("system", "administrator")), "ADMIN"),
+    ("מורה",): "מורה", ("מנהל",): "מנהל", ("מנהלת",): "מנהלת", ("מנהל/ת",): "מנהל/ת",
+    ("מנהל", "בית", "ספר"): "מנהל", ("מנהלת", "בית", "ספר"): "מנהלת",
+    ("מנהל", "בית", "הספר"): "מנהל", ("מנהלת", "בית", "הספר"): "מנהלת",
+    ("אדמין",): "אדמין", ("מנהל", "מערכת"): "מנהל-מערכת", ("מנהלת", "מערכת"): "מנהלת-מערכת",
+}  # fmt: skip
+_ROLES_LONGEST_FIRST = sorted(ROLE_WORDS, key=len, reverse=True)
+# Hebrew glues "as" or "the" to the role ("כמורה", "המורה").
+_ROLE_PREFIXES = ("כ", "ה")
+# Words around the person's name, address and role that say nothing more ("a new teacher named
+# ..., with the email ...", "מורה חדשה בשם ... עם המייל ...").
+ADD_FILLERS = frozenset("""a an new the named called name is with email e-mail mail address as
+    user account staff member whose their his her and to in at for of school
+    חדש חדשה בשם ששמו ששמה שם עם מייל המייל אימייל האימייל דוא"ל דוא״ל כתובת בכתובת בתור משתמש
+    משתמשת חשבון את של ו לבית בבית בית ספר הספר לצוות""".split())
+
+
+def _tokens(text: str) -> list[str]:
+    """`text`'s words as typed, without the punctuation and brackets around them."""
+    spaced = text.translate(INVISIBLE).translate(CURLY).split()
+    return [w for w in (_AROUND.sub("", w) for w in spaced) if w]
+
+
+def _requested(tokens: list[str]) -> list[str]:
+    """`tokens` without the request words before them ("please", "can you", "אני רוצה")."""
+    start = 0
+    while start < len(tokens) and tokens[start].lower() in LEADING:
+        start += 1
+    return tokens[start:]
+
+
+def _role(tokens: list[str]) -> tuple[str | None, list[str]]:
+    """The role the words name (the longest phrase, once) and the words without it; None when
+    they name none, or more than one."""
+    found: str | None = None
+    rest: list[str] = []
+    at = 0
+    while at < len(tokens):
+        for phrase in _ROLES_LONGEST_FIRST:
+            typed = [w.lower() for w in tokens[at : at + len(phrase)]]
+            if typed and len(phrase) == 1:
+                typed[0] = known(typed[0], {phrase[0]}, _ROLE_PREFIXES) or typed[0]
+            if tuple(typed) == phrase:
+                if found is not None:
+                    return None, tokens
+                found, at = ROLE_WORDS[phrase], at + len(phrase)
+                break
+        else:
+            rest.append(tokens[at])
+            at += 1
+    return found, rest
+
+
+def _code(word: str) -> str | None:
+    """The school code `word` is ("DEMO-01", "ל-DEMO-01"), or None."""
+    found = _CODE.match(word)
+    return found[1] if found and any(c.isdigit() for c in found[1]) else None
+
+
+def _a_name_word(word: str) -> bool:
+    return any(c.isalpha() for c in word) and all(c.isalpha() or c in _NAME_MARKS for c in word)
+
+
+def _quoted(words: list[str]) -> str:
+    """A part of a name as one argument: quoted when it has several words."""
+    return " ".join(words) if len(words) == 1 else f'"{" ".join(words)}"'
+
+
+def account_added(text: str) -> str | None:
+    """`user add EMAIL ROLE FIRST LAST [SCHOOL]` for "add a teacher named Ruth Cohen
+    ruth@demo.school" (the last word of the name is the last name); None unless the words are
+    an add verb, one address, one role and a name, with the words around them that say
+    nothing more."""
+    tokens = _requested(_tokens(text))
+    if not tokens or tokens[0].lower() not in ADD_VERBS:
+        return None
+    emails = [w for w in tokens[1:] if _EMAIL.fullmatch(w)]
+    if len(emails) != 1:
+        return None
+    role, rest = _role([w for w in tokens[1:] if w != emails[0]])
+    codes = [code for code in map(_code, rest) if code is not None]
+    name = [w for w in rest if w.lower() not in ADD_FILLERS and _code(w) is None]
+    if role is None or len(codes) > 1 or not 0 < len(name) <= NAME_WORDS:
+        return None
+    if not all(_a_name_word(w) for w in name):
+        return None
+    person = [_quoted(name[:-1]), name[-1]] if len(name) > 1 else name
+    return " ".join(["user", "add", emails[0], role, *person, *codes])
+
+
+def admin_in_words(text: str) -> str | None:
+    """The admin command (without `admin`) an admin's sentence asks for, or None."""
+    return account_added(text)

@@ -1,0 +1,56 @@
+"""An admin's requests in everyday words are read as the admin command each stands for, and a
+sentence that is not one of them as no command at all."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.admin_asked import ROLE_WORDS, admin_in_words
+from bot.admin_commands import parse, split
+from bot.admin_grammar import HEBREW_ROLES
+from core.services.people import parse_role
+
+
+@pytest.mark.parametrize(
+    ("text", "command"),
+    [
+        ("add a teacher named Ruth Cohen ruth@demo.school",
+         "user add ruth@demo.school TEACHER Ruth Cohen"),
+        ("Add a principal named Dan Levi dan@demo.school.",
+         "user add dan@demo.school PRINCIPAL Dan Levi"),
+        ("please add a new principal, Dan Levi (dan@demo.school)",
+         "user add dan@demo.school PRINCIPAL Dan Levi"),
+        ("can you create an admin account for Moshe Peretz, moshe@demo.school?",
+         "user add moshe@demo.school ADMIN Moshe Peretz"),
+        ("add Ruth Ann Cohen ruth@demo.school as a teacher to DEMO-01",
+         'user add ruth@demo.school TEACHER "Ruth Ann" Cohen DEMO-01'),
+        ("הוסף מורה רות כהן ruth@demo.school", "user add ruth@demo.school מורה רות כהן"),
+        ("הוסף את רות כהן כמורה ruth@demo.school", "user add ruth@demo.school מורה רות כהן"),
+        ("תוסיפי מנהלת חדשה בשם שרה לוי sara@demo.school",
+         "user add sara@demo.school מנהלת שרה לוי"),
+        ("הוסף מנהל מערכת דן לוי dan@demo.school", "user add dan@demo.school מנהל-מערכת דן לוי"),
+    ],
+)  # fmt: skip
+def test_adding_a_person_in_words_is_user_add(text: str, command: str) -> None:
+    assert admin_in_words(text) == command
+    spec, values = parse(split(command))
+    assert spec.words == ("user", "add") and values["email"] in command
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "add a teacher to my class",  # no address
+        "add Ruth Cohen ruth@demo.school",  # no role
+        "add a teacher ruth@demo.school and a principal dan@demo.school",  # two of each
+        "add a teacher named Ruth Cohen ruth@demo.school from room 12b",  # not a name
+        "I think we should add a teacher ruth@demo.school",  # a remark
+    ],
+)
+def test_a_sentence_about_adding_someone_is_no_command(text: str) -> None:
+    assert admin_in_words(text) is None
+
+
+def test_every_role_word_is_written_as_a_role_the_command_reads() -> None:
+    for written in ROLE_WORDS.values():
+        assert parse_role(HEBREW_ROLES.get(written, written))
