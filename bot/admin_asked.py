@@ -1,5 +1,7 @@
 """An admin's requests in everyday words, read as the admin command each stands for: adding an
-account ("add a teacher named Ruth Cohen ruth@demo.school", "הוסף מורה רות כהן ...").
+account ("add a teacher named Ruth Cohen ruth@demo.school", "הוסף מורה רות כהן ..."), and
+deactivating or reactivating one by its address ("deactivate teacher2@demo.school", "השבת את
+...").
 
 `bot.asked_for.admin_asked` asks here for admins only, and what comes back is handled as an
 admin command typed without `admin` (`bot.admin_commands.handle`): one that changes data is
@@ -49,6 +51,19 @@ ADD_FILLERS = frozenset("""a an new the named called name is with email e-mail m
     user account staff member whose their his her and to in at for of school
     חדש חדשה בשם ששמו ששמה שם עם מייל המייל אימייל האימייל דוא"ל דוא״ל כתובת בכתובת בתור משתמש
     משתמשת חשבון את של ו לבית בבית בית ספר הספר לצוות""".split())
+
+# Switching an account off or on again, as people ask it, and the command's action.
+SWITCH_VERBS = {
+    **dict.fromkeys("""deactivate disable suspend
+        השבת השביתי תשבית תשביתי להשבית""".split(), "deactivate"),
+    **dict.fromkeys("""reactivate re-activate activate re-enable reenable enable unsuspend
+        הפעל הפעילי תפעיל תפעילי להפעיל""".split(), "reactivate"),
+}  # fmt: skip
+# Words around the address there that say nothing more ("the account of", "את המשתמש").
+SWITCH_FILLERS = frozenset("""the user account of for teacher principal admin staff member his
+    her their access login again back now with email address
+    את המשתמש המשתמשת החשבון של המורה המנהל המנהלת מחדש עכשיו הגישה גישה ל עם המייל
+    כתובת""".split())
 
 
 def _tokens(text: str) -> list[str]:
@@ -124,6 +139,20 @@ def account_added(text: str) -> str | None:
     return " ".join(["user", "add", emails[0], role, *person, *codes])
 
 
+def account_switched(text: str) -> str | None:
+    """`user deactivate EMAIL` for "deactivate teacher2@demo.school" ("השבת את ..."), `user
+    reactivate EMAIL` for "reactivate ..." ("הפעל מחדש את ..."); None unless the words are such
+    a verb, one address and the words around it that say nothing more."""
+    tokens = _requested(_tokens(text))
+    action = SWITCH_VERBS.get(tokens[0].lower()) if tokens else None
+    emails = [w for w in tokens[1:] if _EMAIL.fullmatch(w)]
+    if action is None or len(emails) != 1:
+        return None
+    if any(w.lower() not in SWITCH_FILLERS for w in tokens[1:] if w != emails[0]):
+        return None  # "disable ... until the end of the year": a sentence, not the command
+    return f"user {action} {emails[0]}"
+
+
 def admin_in_words(text: str) -> str | None:
     """The admin command (without `admin`) an admin's sentence asks for, or None."""
-    return account_added(text)
+    return account_added(text) or account_switched(text)

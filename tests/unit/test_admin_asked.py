@@ -54,3 +54,27 @@ def test_a_sentence_about_adding_someone_is_no_command(text: str) -> None:
 def test_every_role_word_is_written_as_a_role_the_command_reads() -> None:
     for written in ROLE_WORDS.values():
         assert parse_role(HEBREW_ROLES.get(written, written))
+
+
+@pytest.mark.parametrize(
+    ("text", "command"),
+    [
+        ("deactivate teacher2@demo.school", "user deactivate teacher2@demo.school"),
+        ("please disable the account of teacher2@demo.school",
+         "user deactivate teacher2@demo.school"),
+        ("השבת את teacher2@demo.school", "user deactivate teacher2@demo.school"),
+        ("reactivate teacher2@demo.school", "user reactivate teacher2@demo.school"),
+        ("הפעל מחדש את המשתמש teacher2@demo.school", "user reactivate teacher2@demo.school"),
+    ],
+)  # fmt: skip
+def test_switching_an_account_off_or_on_in_words_is_the_user_command(
+    text: str, command: str
+) -> None:
+    assert admin_in_words(text) == command
+
+
+@pytest.mark.parametrize(
+    "text", ["deactivate", "deactivate teacher2@demo.school until June", "השבת את המורה דנה"]
+)
+def test_a_sentence_about_switching_an_account_is_no_command(text: str) -> None:
+    assert admin_in_words(text) is None
