@@ -1,7 +1,8 @@
 """An admin's requests in everyday words, read as the admin command each stands for: adding an
 account ("add a teacher named Ruth Cohen ruth@demo.school", "הוסף מורה רות כהן ..."), and
 deactivating or reactivating one by its address ("deactivate teacher2@demo.school", "השבת את
-...").
+..."), and what the analyses cost in a month ("how much did we spend this month?", "כמה הוצאנו
+החודש?").
 
 `bot.asked_for.admin_asked` asks here for admins only, and what comes back is handled as an
 admin command typed without `admin` (`bot.admin_commands.handle`): one that changes data is
@@ -14,6 +15,8 @@ import re
 
 from bot.admin_grammar import CURLY, INVISIBLE
 from bot.phrasing import LEADING, known
+from bot.request_words import request_in_english
+from core.periods import KEYWORDS
 
 # What the words of an address look like: something@somewhere.tld.
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]{2,}")
@@ -26,9 +29,11 @@ _NAME_MARKS = frozenset("'-’׳״\".")  # inside a name: O'Brien, Ben-Zion, ג'
 NAME_WORDS = 4  # first and last names of two words each; more is a sentence
 
 # "Add", as people ask it: the imperative, asked of a woman, the future, the infinitive.
-ADD_VERBS = frozenset("""add create register onboard
+ADD_VERBS = frozenset(
+    """add create register onboard
     הוסף הוסיפי תוסיף תוסיפי להוסיף צור צרי תיצור תיצרי ליצור
-    רשום רשמי תרשום תרשמי לרשום""".split())
+    רשום רשמי תרשום תרשמי לרשום""".split()
+)
 # A role as people name it in such a request, and the word the command is given: English ones
 # as the usage writes them, Hebrew ones as `bot.admin_grammar.HEBREW_ROLES` reads them.
 ROLE_WORDS: dict[tuple[str, ...], str] = {
@@ -47,10 +52,12 @@ _ROLES_LONGEST_FIRST = sorted(ROLE_WORDS, key=len, reverse=True)
 _ROLE_PREFIXES = ("כ", "ה")
 # Words around the person's name, address and role that say nothing more ("a new teacher named
 # ..., with the email ...", "מורה חדשה בשם ... עם המייל ...").
-ADD_FILLERS = frozenset("""a an new the named called name is with email e-mail mail address as
+ADD_FILLERS = frozenset(
+    """a an new the named called name is with email e-mail mail address as
     user account staff member whose their his her and to in at for of school
     חדש חדשה בשם ששמו ששמה שם עם מייל המייל אימייל האימייל דוא"ל דוא״ל כתובת בכתובת בתור משתמש
-    משתמשת חשבון את של ו לבית בבית בית ספר הספר לצוות""".split())
+    משתמשת חשבון את של ו לבית בבית בית ספר הספר לצוות""".split()
+)
 
 # Switching an account off or on again, as people ask it, and the command's action.
 SWITCH_VERBS = {
@@ -60,10 +67,39 @@ SWITCH_VERBS = {
         הפעל הפעילי תפעיל תפעילי להפעיל""".split(), "reactivate"),
 }  # fmt: skip
 # Words around the address there that say nothing more ("the account of", "את המשתמש").
-SWITCH_FILLERS = frozenset("""the user account of for teacher principal admin staff member his
+SWITCH_FILLERS = frozenset(
+    """the user account of for teacher principal admin staff member his
     her their access login again back now with email address
     את המשתמש המשתמשת החשבון של המורה המנהל המנהלת מחדש עכשיו הגישה גישה ל עם המייל
-    כתובת""".split())
+    כתובת""".split()
+)
+
+# Asking what the analyses cost (`usage`: analyses, tokens and estimated cost of a month), as
+# the question starts ("what's" is read as "what is"); a period may follow.
+SPENDING: tuple[tuple[str, ...], ...] = tuple(sorted((tuple(p.split()) for p in (
+    "how much did we spend", "how much have we spent", "how much are we spending",
+    "how much do we spend", "how much money did we spend", "how much money have we spent",
+    "how much did we pay", "how much have we paid", "how much do we pay", "how much are we paying",
+    "how much did it cost", "how much does it cost", "how much has it cost",
+    "how much is it costing", "how much did it cost us", "how much does it cost us",
+    "how much did the ai cost", "how much does the ai cost", "how much did the bot cost",
+    "how much does the bot cost", "how much did the analyses cost",
+    "how much do the analyses cost", "what did we spend", "what have we spent",
+    "what are we spending", "what did it cost", "what does it cost", "what is the cost",
+    "what are the costs", "what is our spend", "what is our spending", "what is the bill",
+    "how much did we use", "how much have we used", "what is our usage", "what is the usage",
+    "כמה הוצאנו", "כמה כסף הוצאנו", "כמה אנחנו מוציאים", "כמה זה עולה", "כמה זה עלה",
+    "כמה זה עולה לנו", "כמה זה עלה לנו", "כמה עלה לנו", "כמה עולה לנו", "כמה שילמנו",
+    "כמה אנחנו משלמים", "כמה עלו הניתוחים", "כמה עולים הניתוחים", "מה העלות", "מה העלויות",
+    "מה ההוצאות", "מה ההוצאה", "כמה השתמשנו", "מה השימוש",
+)), key=len, reverse=True))  # fmt: skip
+# Words after such a question that do not change it ("so far", "on the AI", "עד עכשיו").
+SPENDING_EXTRA = frozenset(
+    """so far until now up to in total overall altogether all on the ai
+    bot model for during עד עכשיו כה כאן בסך הכל הכול סה"כ סה״כ בסה"כ בסה״כ על הבוט בוט הבינה
+    בינה המלאכותית מלאכותית""".split()
+)
+_MONTH = re.compile(r"\d{4}-\d{2}")
 
 
 def _tokens(text: str) -> list[str]:
@@ -153,6 +189,23 @@ def account_switched(text: str) -> str | None:
     return f"user {action} {emails[0]}"
 
 
-def admin_in_words(text: str) -> str | None:
-    """The admin command (without `admin`) an admin's sentence asks for, or None."""
-    return account_added(text) or account_switched(text)
+def spending_asked(words: list[str]) -> str | None:
+    """`usage [MONTH]` for "how much did we spend (this month)?" ("כמה הוצאנו החודש?"); None
+    unless the words are such a question with at most a period after it."""
+    lowered = tuple(w.lower() for w in words)
+    phrase = next((p for p in SPENDING if lowered[: len(p)] == p), None)
+    if phrase is None:
+        return None
+    rest = [w for w in words[len(phrase) :] if w.lower() not in SPENDING_EXTRA]
+    if not rest:
+        return "usage"
+    # The month as usage reads it ("last month", "החודש", "2026-11"); another period (this
+    # year) is said to it too, and usage answers that it counts by the month.
+    period = request_in_english(" ".join(rest))
+    return f"usage {period}" if period in KEYWORDS or _MONTH.fullmatch(period) else None
+
+
+def admin_in_words(text: str, words: list[str]) -> str | None:
+    """The admin command (without `admin`) an admin's sentence asks for, or None; `words` are
+    the sentence's words without punctuation, "what's" read as "what is"."""
+    return account_added(text) or account_switched(text) or spending_asked(words)

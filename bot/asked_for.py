@@ -56,7 +56,7 @@ def admin_asked(text: str, words: list[str]) -> Parsed | None:
         return Parsed("admin", area, False)
     if names_an_area(split(text)):
         return Parsed(ADMIN_SAID, text.strip(), False)
-    said = admin_in_words(text)
+    said = admin_in_words(text, words)
     return None if said is None else Parsed(ADMIN_SAID, said, False)
 
 

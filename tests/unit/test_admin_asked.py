@@ -5,10 +5,19 @@ from __future__ import annotations
 
 import pytest
 
-from bot.admin_asked import ROLE_WORDS, admin_in_words
+from bot.admin_asked import ROLE_WORDS
 from bot.admin_commands import parse, split
 from bot.admin_grammar import HEBREW_ROLES
+from bot.asked_for import ADMIN_SAID
+from bot.reading import read
+from core.models import UserRole
 from core.services.people import parse_role
+
+
+def _command(text: str) -> str | None:
+    """The admin command (without `admin`) an admin's `text` is read as, or None."""
+    parsed = read(text, interviewing=False, awaiting_text=False, role=UserRole.ADMIN)
+    return parsed.argument if parsed.verb == ADMIN_SAID else None
 
 
 @pytest.mark.parametrize(
@@ -32,7 +41,7 @@ from core.services.people import parse_role
     ],
 )  # fmt: skip
 def test_adding_a_person_in_words_is_user_add(text: str, command: str) -> None:
-    assert admin_in_words(text) == command
+    assert _command(text) == command
     spec, values = parse(split(command))
     assert spec.words == ("user", "add") and values["email"] in command
 
@@ -48,7 +57,7 @@ def test_adding_a_person_in_words_is_user_add(text: str, command: str) -> None:
     ],
 )
 def test_a_sentence_about_adding_someone_is_no_command(text: str) -> None:
-    assert admin_in_words(text) is None
+    assert _command(text) is None
 
 
 def test_every_role_word_is_written_as_a_role_the_command_reads() -> None:
@@ -70,11 +79,44 @@ def test_every_role_word_is_written_as_a_role_the_command_reads() -> None:
 def test_switching_an_account_off_or_on_in_words_is_the_user_command(
     text: str, command: str
 ) -> None:
-    assert admin_in_words(text) == command
+    assert _command(text) == command
 
 
 @pytest.mark.parametrize(
     "text", ["deactivate", "deactivate teacher2@demo.school until June", "השבת את המורה דנה"]
 )
 def test_a_sentence_about_switching_an_account_is_no_command(text: str) -> None:
-    assert admin_in_words(text) is None
+    assert _command(text) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "command"),
+    [
+        ("how much did we spend this month?", "usage this-month"),
+        ("how much does it cost?", "usage"),
+        ("what's the cost so far?", "usage"),
+        ("how much did we spend on the AI last month?", "usage last-month"),
+        ("how much did we spend in 2026-10?", "usage 2026-10"),
+        ("how much did we spend this year?", "usage this-year"),  # usage says: by the month
+        ("כמה הוצאנו החודש?", "usage this-month"),
+        ("כמה זה עלה לנו בחודש שעבר?", "usage last-month"),
+        ("מה העלות עד עכשיו?", "usage"),
+    ],
+)
+def test_asking_what_it_cost_is_usage(text: str, command: str) -> None:
+    assert _command(text) == command
+
+
+@pytest.mark.parametrize(
+    "text", ["how much did we spend on pizza?", "how much does it cost to add a school?"]
+)
+def test_a_question_about_another_cost_is_no_command(text: str) -> None:
+    parsed = read(text, interviewing=False, awaiting_text=False, role=UserRole.ADMIN)
+    assert parsed.verb is None
+
+
+def test_only_an_admin_is_read_asking_what_it_cost() -> None:
+    for role in (UserRole.PRINCIPAL, UserRole.TEACHER):
+        parsed = read("how much did we spend this month?", interviewing=False,
+                      awaiting_text=False, role=role)  # fmt: skip
+        assert parsed.verb is None
