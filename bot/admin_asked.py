@@ -1,12 +1,14 @@
 """An admin's requests in everyday words, read as the admin command each stands for: adding an
 account ("add a teacher named Ruth Cohen ruth@demo.school", "הוסף מורה רות כהן ..."), and
 deactivating or reactivating one by its address ("deactivate teacher2@demo.school", "השבת את
-..."), and what the analyses cost in a month ("how much did we spend this month?", "כמה הוצאנו
-החודש?").
+..."), what the analyses cost in a month ("how much did we spend this month?", "כמה הוצאנו
+החודש?") and who read a student's record ("who looked at Noah's record?", "מי צפה בתיק של
+נועה?").
 
 `bot.asked_for.admin_asked` asks here for admins only, and what comes back is handled as an
 admin command typed without `admin` (`bot.admin_commands.handle`): one that changes data is
-offered first with a button, never run unasked; one that only reads runs.
+offered first with a button, never run unasked; one that only reads runs (a student named by a
+guess is asked about first, as the command typed would be).
 """
 
 from __future__ import annotations
@@ -14,6 +16,19 @@ from __future__ import annotations
 import re
 
 from bot.admin_grammar import CURLY, INVISIBLE
+from bot.admin_words import (
+    ADD_FILLERS,
+    ADD_VERBS,
+    READ_BY,
+    RECORD_EN,
+    RECORD_HE,
+    ROLE_WORDS,
+    SPENDING,
+    SPENDING_EXTRA,
+    SWITCH_FILLERS,
+    SWITCH_VERBS,
+)
+from bot.everyday import NOT_A_NAME, SPEECH
 from bot.phrasing import LEADING, known
 from bot.request_words import request_in_english
 from core.periods import KEYWORDS
@@ -27,79 +42,15 @@ _AROUND = re.compile(r"^[\"'“”„(\[<]+|[\"'“”)\]>.,;:!?…]+$")
 _CODE = re.compile(r"^(?:[לב]-?)?([A-Z][A-Z0-9]*(?:-[A-Z0-9]+)*)$")
 _NAME_MARKS = frozenset("'-’׳״\".")  # inside a name: O'Brien, Ben-Zion, ג'ודי, J.
 NAME_WORDS = 4  # first and last names of two words each; more is a sentence
-
-# "Add", as people ask it: the imperative, asked of a woman, the future, the infinitive.
-ADD_VERBS = frozenset(
-    """add create register onboard
-    הוסף הוסיפי תוסיף תוסיפי להוסיף צור צרי תיצור תיצרי ליצור
-    רשום רשמי תרשום תרשמי לרשום""".split()
-)
-# A role as people name it in such a request, and the word the command is given: English ones
-# as the usage writes them, Hebrew ones as `bot.admin_grammar.HEBREW_ROLES` reads them.
-ROLE_WORDS: dict[tuple[str, ...], str] = {
-    ("teacher",): "TEACHER",
-    **dict.fromkeys((("principal",), ("headteacher",), ("head", "teacher"), ("headmaster",),
-                     ("headmistress",), ("school", "principal")), "PRINCIPAL"),
-    **dict.fromkeys((("admin",), ("administrator",), ("system", "admin"),
-                     ("system", "administrator")), "ADMIN"),
-    ("מורה",): "מורה", ("מנהל",): "מנהל", ("מנהלת",): "מנהלת", ("מנהל/ת",): "מנהל/ת",
-    ("מנהל", "בית", "ספר"): "מנהל", ("מנהלת", "בית", "ספר"): "מנהלת",
-    ("מנהל", "בית", "הספר"): "מנהל", ("מנהלת", "בית", "הספר"): "מנהלת",
-    ("אדמין",): "אדמין", ("מנהל", "מערכת"): "מנהל-מערכת", ("מנהלת", "מערכת"): "מנהלת-מערכת",
-}  # fmt: skip
 _ROLES_LONGEST_FIRST = sorted(ROLE_WORDS, key=len, reverse=True)
 # Hebrew glues "as" or "the" to the role ("כמורה", "המורה").
 _ROLE_PREFIXES = ("כ", "ה")
-# Words around the person's name, address and role that say nothing more ("a new teacher named
-# ..., with the email ...", "מורה חדשה בשם ... עם המייל ...").
-ADD_FILLERS = frozenset(
-    """a an new the named called name is with email e-mail mail address as
-    user account staff member whose their his her and to in at for of school
-    חדש חדשה בשם ששמו ששמה שם עם מייל המייל אימייל האימייל דוא"ל דוא״ל כתובת בכתובת בתור משתמש
-    משתמשת חשבון את של ו לבית בבית בית ספר הספר לצוות""".split()
-)
-
-# Switching an account off or on again, as people ask it, and the command's action.
-SWITCH_VERBS = {
-    **dict.fromkeys("""deactivate disable suspend
-        השבת השביתי תשבית תשביתי להשבית""".split(), "deactivate"),
-    **dict.fromkeys("""reactivate re-activate activate re-enable reenable enable unsuspend
-        הפעל הפעילי תפעיל תפעילי להפעיל""".split(), "reactivate"),
-}  # fmt: skip
-# Words around the address there that say nothing more ("the account of", "את המשתמש").
-SWITCH_FILLERS = frozenset(
-    """the user account of for teacher principal admin staff member his
-    her their access login again back now with email address
-    את המשתמש המשתמשת החשבון של המורה המנהל המנהלת מחדש עכשיו הגישה גישה ל עם המייל
-    כתובת""".split()
-)
-
-# Asking what the analyses cost (`usage`: analyses, tokens and estimated cost of a month), as
-# the question starts ("what's" is read as "what is"); a period may follow.
-SPENDING: tuple[tuple[str, ...], ...] = tuple(sorted((tuple(p.split()) for p in (
-    "how much did we spend", "how much have we spent", "how much are we spending",
-    "how much do we spend", "how much money did we spend", "how much money have we spent",
-    "how much did we pay", "how much have we paid", "how much do we pay", "how much are we paying",
-    "how much did it cost", "how much does it cost", "how much has it cost",
-    "how much is it costing", "how much did it cost us", "how much does it cost us",
-    "how much did the ai cost", "how much does the ai cost", "how much did the bot cost",
-    "how much does the bot cost", "how much did the analyses cost",
-    "how much do the analyses cost", "what did we spend", "what have we spent",
-    "what are we spending", "what did it cost", "what does it cost", "what is the cost",
-    "what are the costs", "what is our spend", "what is our spending", "what is the bill",
-    "how much did we use", "how much have we used", "what is our usage", "what is the usage",
-    "כמה הוצאנו", "כמה כסף הוצאנו", "כמה אנחנו מוציאים", "כמה זה עולה", "כמה זה עלה",
-    "כמה זה עולה לנו", "כמה זה עלה לנו", "כמה עלה לנו", "כמה עולה לנו", "כמה שילמנו",
-    "כמה אנחנו משלמים", "כמה עלו הניתוחים", "כמה עולים הניתוחים", "מה העלות", "מה העלויות",
-    "מה ההוצאות", "מה ההוצאה", "כמה השתמשנו", "מה השימוש",
-)), key=len, reverse=True))  # fmt: skip
-# Words after such a question that do not change it ("so far", "on the AI", "עד עכשיו").
-SPENDING_EXTRA = frozenset(
-    """so far until now up to in total overall altogether all on the ai
-    bot model for during עד עכשיו כה כאן בסך הכל הכול סה"כ סה״כ בסה"כ בסה״כ על הבוט בוט הבינה
-    בינה המלאכותית מלאכותית""".split()
-)
-_MONTH = re.compile(r"\d{4}-\d{2}")
+_MONTH = re.compile(r"\d{4}-\d{2}")  # a month as usage reads it, 2026-11
+# Between what was read and whose it is ("the record of Noah", "התיק של נועה").
+_OF = frozenset({"of", "for", "on", "about", "של", "על"})
+# Before what was read: "at" after "looked", "את" or "על" before the Hebrew object.
+_BEFORE = frozenset({"at", "the", "את", "על", "ל"})
+_POSSESSIVE = ("'s", "'")  # Noah's, Williams'
 
 
 def _tokens(text: str) -> list[str]:
@@ -205,7 +156,44 @@ def spending_asked(words: list[str]) -> str | None:
     return f"usage {period}" if period in KEYWORDS or _MONTH.fullmatch(period) else None
 
 
+def _whose(words: list[str]) -> str | None:
+    """The name in what was read ("Noah's record", "the file of Noah", "בתיק של נועה", or the
+    name alone, "Noah"), as typed; None when the words name no one."""
+    lowered = [w.lower() for w in words]
+    if words and known(lowered[0], RECORD_EN | RECORD_HE, ("ב", "ה", "ל")):
+        name = words[2:] if len(words) > 2 and lowered[1] in _OF else []  # not "בתיק שלה"
+    elif len(words) > 1 and lowered[-1] in RECORD_EN:
+        last = words[-2]
+        ending = next((p for p in _POSSESSIVE if last.lower().endswith(p)), None)
+        name = [*words[:-2], last[: -len(ending)]] if ending else []
+    else:
+        name = words
+    said = {w.lower() for w in name}
+    if not 0 < len(name) <= NAME_WORDS or said & (NOT_A_NAME | SPEECH | RECORD_EN | _BEFORE):
+        return None
+    return " ".join(name)
+
+
+def readers_asked(words: list[str]) -> str | None:
+    """`audit student NAME` for "who looked at Noah's record?" ("מי צפה בתיק של נועה?"): the
+    student's disclosure log; None unless the words ask who saw a named student's record."""
+    lowered = tuple(w.lower() for w in words)
+    opener = next((p for p in READ_BY if lowered[: len(p)] == p), None)
+    if opener is None:
+        return None
+    rest = words[len(opener) :]
+    while rest and rest[0].lower() in _BEFORE:
+        rest = rest[1:]
+    name = _whose(rest)
+    return None if name is None else f"audit student {name}"
+
+
 def admin_in_words(text: str, words: list[str]) -> str | None:
     """The admin command (without `admin`) an admin's sentence asks for, or None; `words` are
     the sentence's words without punctuation, "what's" read as "what is"."""
-    return account_added(text) or account_switched(text) or spending_asked(words)
+    return (
+        account_added(text)
+        or account_switched(text)
+        or spending_asked(words)
+        or readers_asked(words)
+    )

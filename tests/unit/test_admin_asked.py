@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot.admin_asked import ROLE_WORDS
 from bot.admin_commands import parse, split
 from bot.admin_grammar import HEBREW_ROLES
+from bot.admin_words import ROLE_WORDS
 from bot.asked_for import ADMIN_SAID
 from bot.reading import read
 from core.models import UserRole
@@ -120,3 +120,29 @@ def test_only_an_admin_is_read_asking_what_it_cost() -> None:
         parsed = read("how much did we spend this month?", interviewing=False,
                       awaiting_text=False, role=role)  # fmt: skip
         assert parsed.verb is None
+
+
+@pytest.mark.parametrize(
+    ("text", "command"),
+    [
+        ("who looked at Noah's record?", "audit student Noah"),
+        ("who saw Noah's analyses?", "audit student Noah"),
+        ("who has seen the file of Liam O'Brien?", "audit student Liam O'Brien"),
+        ("who looked at Noah Williams' record", "audit student Noah Williams"),
+        ("who looked at Noah?", "audit student Noah"),
+        ("מי צפה בתיק של נועה?", "audit student נועה"),
+        ("מי ראה את הניתוחים של שירה גבאי", "audit student שירה גבאי"),
+        ("מי פתחה את התיק של Noah", "audit student Noah"),
+    ],
+)
+def test_asking_who_read_a_record_is_the_students_disclosure_log(text: str, command: str) -> None:
+    assert _command(text) == command
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["who looked at it?", "who saw the flagged analyses?", "who looked at her record?",
+     "who read my note", "מי צפה בתיק שלה?", "who saw that coming"],
+)  # fmt: skip
+def test_asking_who_read_something_of_no_one_named_is_no_command(text: str) -> None:
+    assert _command(text) is None
