@@ -15,7 +15,7 @@ from bot.asides import IDLE_COMMANDS, REVIEW_ACTIONS, TEACHERS_OWN, Handler, asi
 from bot.commands import BY_VERB, Parsed, word
 from bot.deps import Deps
 from bot.events import Reply
-from bot.help import ask_to_choose, count_message, not_understood, on_help, role_help
+from bot.help import ask_to_choose, count_message, on_help, role_help
 from bot.interview import estimate_tokens
 from bot.meant import (
     SHOWN,
@@ -38,6 +38,7 @@ from bot.render import DISCARD_ASKED, menu_choice, review_menu, review_prompt, s
 from bot.review_answers import answered_nothing
 from bot.section_words import section_and_text
 from bot.states import CHOOSING, GENERATING, IDLE, INTERVIEWING, REVIEWING
+from bot.unclear import unclear
 from core.models import ConversationRole
 from core.services import review, turns
 
@@ -83,9 +84,9 @@ async def idle(deps: Deps, ctx: Context, parsed: Parsed) -> list[Reply]:
     if yes_or_no(said) is not None:  # "yes" after the question it answered was settled
         return [Reply(ctx.say("nothing_to_answer"))]
     # A name, or a word the person meant as a command (the nearest command, if one is near);
-    # else say it was not understood.
+    # else say it was not understood (or that no such button is offered now).
     meant = await name_alone(deps, ctx, said) or near_miss(ctx, said)
-    return meant or [not_understood(ctx, said)]
+    return meant or [unclear(ctx, said)]
 
 
 async def choosing(deps: Deps, ctx: Context, parsed: Parsed) -> list[Reply]:

@@ -5,7 +5,8 @@ A command asked in everyday words ("stop", "זהו") or misspelt (`cancle`) is a
 interview open. A "1" or "yes" before any answer confirms the student: an analysis starts at
 once when the name is exact, and after "Reply 1 or yes to start" otherwise, so a teacher who
 expects that question (or sends twice) confirms in the interview. "Wait" or "רגע" is told to
-take their time, and a "thanks" is welcomed. Stored, any of these would be
+take their time, and a "thanks" is welcomed. A "#2" is a press of a button no reply shows now
+(the terminal's way to press one), said so. Stored, any of these would be
 an answer the analysis is written from; the confirmation is asked about instead, and the same
 message sent again is the answer (a question may be answered "1").
 """
@@ -19,6 +20,7 @@ from bot.deps import Deps
 from bot.events import Reply
 from bot.meant import command_in_answer, yes_or_no
 from bot.reading import farewell, greeting, holding, thanked
+from bot.unclear import button_number
 from core.models import ConversationRole
 
 if TYPE_CHECKING:
@@ -77,10 +79,20 @@ async def small_talk(deps: Deps, ctx: Context, text: str) -> list[Reply] | None:
     )
 
 
+async def _no_button(deps: Deps, ctx: Context, said: str) -> list[Reply] | None:
+    """A "#2" when no button 2 is shown: not the answer; the question again. A number alone may
+    be an answer ("3 out of 5"), so only the terminal's way of pressing one is read so."""
+    number = button_number(said, alone=False)
+    if number is None:
+        return None
+    return [Reply(ctx.say("no_button_interview", n=number)), *await flows.ask_again(deps, ctx)]
+
+
 async def not_an_answer(deps: Deps, ctx: Context, text: str) -> list[Reply] | None:
     """The reply to `text` typed mid-interview when it is no answer; None to store it."""
     return (
         command_in_answer(ctx, text)
         or await confirming(deps, ctx, text)
         or await small_talk(deps, ctx, text)
+        or await _no_button(deps, ctx, text)
     )

@@ -60,7 +60,9 @@ INPUTS: dict[str, tuple[str, str | None]] = {
 # GENERATING+done: the crash came after the result was stored.
 TABLE: dict[str, dict[str, str]] = {
     "IDLE": {
-        "IDLE not_understood": "text number",
+        "IDLE not_understood": "text",
+        # A number with nothing numbered offered (no list, no buttons): said so.
+        "IDLE no_number": "number",
         "IDLE help_teacher": "empty help btn:choose:1 btn:choose:99 btn:zzz",
         # An old review button, or a review word, with no review open: where it is done.
         "IDLE no_review_open": "btn:save btn:edit:strengths btn:edit:bogus btn:flag btn:discard",
