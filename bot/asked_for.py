@@ -1,6 +1,7 @@
 """Lists asked for in everyday words: a student's past analyses ("Shira's analyses", "הניתוחים
 של שירה"), one's own students ("who are my students?"), the flagged analyses ("any flagged
-students?"), an admin's lists ("show me the users").
+students?"), an admin's lists ("show me the users"); and an analysis asked for as a talk about a
+student ("I want to talk about a student").
 
 The phrases are `bot.everyday`'s; `bot.reading.asked` asks here only outside an interview and
 outside a text the bot waits for, and only for someone whose role has the command.
@@ -21,9 +22,17 @@ from bot.everyday import (
     MARK_REVIEWED,
     MY_STUDENTS,
     NAME_WORDS,
+    NAMING,
+    NOT_A_NAME,
+    NOT_SOMEONE,
+    SOMEONE,
+    SPEECH,
+    TALK_ABOUT,
 )
-from bot.phrasing import LEADING, known
+from bot.phrasing import LEADING, bare, known
+from bot.request_words import request_in_english
 from core.models import UserRole
+from core.scope_words import KINDS
 
 _POSSESSIVE = ("'s", "s'")
 # The verb of an admin command typed without `admin` (`admin_said`): run by
@@ -115,3 +124,36 @@ def asks_for_flagged(phrase: str) -> bool:
         and len(flagged) == 1
         and all(w in ASKING_FLAGGED for w in words if w not in flagged)
     )
+
+
+def someone_named(argument: str) -> str:
+    """`argument` of `analyze` as the student it names: "" for a student not named yet ("a
+    student", "one of my students", "תלמידה"; `analyze` then asks whom), the name after a
+    naming word ("a student named Noa", "תלמיד בשם נועם"); any other argument as it is."""
+    words = argument.split()
+    lowered = tuple(bare(w) for w in words)
+    phrase = next((p for p in SOMEONE if lowered[: len(p)] == p), None)
+    if phrase is None:
+        return argument
+    rest = words[len(phrase) :]  # "a student who ...", "תלמיד שמתקשה ...": whom, then
+    named = _name(rest[1:]) if rest and bare(rest[0]) in NAMING else None
+    return named.rstrip("?!.…") if named else ""
+
+
+def talked_about(words: list[str]) -> Parsed | None:
+    """`analyze` for "I want to talk about a student" ("אני רוצה לדבר על תלמיד"), on the
+    student when one is named ("can we discuss Noa?"); None when the words ask no such thing,
+    or the talk is about something else ("my class", "something")."""
+    words = _requested(words)
+    lowered = _lowered(words)
+    opener = next((p for p in TALK_ABOUT if lowered[: len(p)] == p), None)
+    if opener is None or len(words) == len(opener):
+        return None
+    about = " ".join(words[len(opener) :])
+    named = someone_named(about)
+    if named != about:  # "a student", "a student named Noa"
+        return Parsed("analyze", named, False)
+    said = {w.lower() for w in about.split()}
+    if said & (NOT_A_NAME | SPEECH | NOT_SOMEONE) or request_in_english(about).split()[0] in KINDS:
+        return None  # "my class", "how she is doing", "the school", "הכיתה": no one student
+    return None if _name(about.split()) is None else Parsed("analyze", about, False)

@@ -192,6 +192,33 @@ HISTORY_BEFORE: tuple[tuple[str, ...], ...] = tuple(tuple(p.split()) for p in (
 HISTORY_AFTER: tuple[tuple[str, ...], ...] = tuple(tuple(p.split()) for p in (
     "analyses", "past analyses", "previous analyses", "history", "analysis history",
 ))  # fmt: skip
+# Wanting to talk about a student is wanting to analyze one (an interview is that talk): what
+# stands before the student ("I want to talk about ...", "אני רוצה לדבר על ..."), after the
+# request words.
+TALK_ABOUT: tuple[tuple[str, ...], ...] = tuple(sorted({
+    *(tuple(f"{verb} {about}".split())
+      for verb in ("talk", "talk to you", "talk with you", "speak", "chat", "tell you",
+                   "we talk", "we speak")
+      for about in ("about", "to you about")),
+    ("discuss",), ("we", "discuss"), ("consult", "about"),
+    *(tuple(f"{verb} {about}".split())
+      for verb in ("לדבר", "לדבר איתך", "לספר", "לספר לך", "לשוחח", "להתייעץ", "נדבר", "נשוחח",
+                   "רציתי לדבר", "רציתי לספר", "רציתי להתייעץ")
+      for about in ("על", "לגבי")),
+}, key=len, reverse=True))  # fmt: skip
+# A student not yet named ("a student", "one of my students", "תלמידה"): `analyze` asks whom,
+# as it does alone; a name may follow a naming word ("a student named Noa", "תלמיד בשם נועם").
+SOMEONE: tuple[tuple[str, ...], ...] = tuple(sorted((tuple(p.split()) for p in (
+    "a student", "student", "the student", "one student", "a pupil", "a kid", "a child",
+    "someone", "somebody", "one of my students", "one of my pupils", "one of my kids",
+    "one of the students", "my student", "a certain student", "a particular student",
+    "תלמיד", "תלמידה", "התלמיד", "התלמידה", "תלמיד אחד", "תלמידה אחת", "אחד התלמידים",
+    "אחת התלמידות", "אחד מהתלמידים", "אחת מהתלמידות", "מישהו", "מישהי", "ילד", "ילדה",
+    "ילד אחד", "ילדה אחת",
+)), key=len, reverse=True))  # fmt: skip
+NAMING = frozenset("named called בשם ששמו ששמה".split())
+# Talked about, but no student ("I want to talk about something").
+NOT_SOMEONE = frozenset("something anything nothing stuff משהו כלום דבר".split())
 # Asking who one's students are: the `students` list.
 MY_STUDENTS = frozenset({
     "who are my students", "which students do i have", "what students do i have",

@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from bot.asked_for import someone_named
 from bot.commands import Parsed
 from bot.deps import Deps
 from bot.events import Button, Reply
@@ -192,6 +193,7 @@ async def start(deps: Deps, ctx: Context, student_id: uuid.UUID) -> Replies:
 
 async def on_analyze(deps: Deps, ctx: Context, parsed: Parsed) -> Replies:
     """`analyze NAME`: one match starts at once; several are offered as numbered choices."""
+    parsed = Parsed(parsed.verb, someone_named(parsed.argument), parsed.slashed)  # "a student"
     try:
         async with deps.uow() as uow:
             await commands.authorize_command(uow=uow, actor=ctx.user.actor, command="analyze")
@@ -200,7 +202,7 @@ async def on_analyze(deps: Deps, ctx: Context, parsed: Parsed) -> Replies:
             # A principal naming a student wants to read about them: say how.
             return [Reply(ctx.say("analyze_not_yours", name=isolate(parsed.argument[:40])))]
         return [Reply(ctx.say("role_refused"))]
-    if not parsed.argument:
+    if not parsed.argument:  # alone, or "a student": whom?
         ask_whom(ctx, "analyze")
         return [Reply(ctx.say("analyze_ask"))]
     async with deps.uow() as uow:

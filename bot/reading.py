@@ -11,7 +11,14 @@ from __future__ import annotations
 import functools
 import re
 
-from bot.asked_for import admin_asked, asks_for_flagged, history_of, marks_reviewed, students_asked
+from bot.asked_for import (
+    admin_asked,
+    asks_for_flagged,
+    history_of,
+    marks_reviewed,
+    students_asked,
+    talked_about,
+)
 from bot.commands import BY_VERB, CONTROL, WORDS, Parsed, is_control, parse
 from bot.everyday import (
     ABOUT_A_PERIOD,
@@ -191,6 +198,9 @@ def asked(text: str, role: UserRole) -> Parsed | None:
     listed = students_asked(words, role)
     if listed is not None:  # "who are my students?"; a teacher's "how are my students doing?"
         return listed
+    talked = talked_about(words) if role in BY_VERB["analyze"].roles else None
+    if talked is not None:  # "I want to talk about a student": an analysis, of whom?
+        return talked
     if role in BY_VERB["reviewed"].roles and marks_reviewed(words):
         return Parsed("reviewed", "", False)
     named = history_of(words) if role in BY_VERB["history"].roles else None

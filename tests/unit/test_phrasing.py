@@ -3,6 +3,7 @@ principal's questions, greetings and thanks, never in an interview or a text awa
 
 import pytest
 
+from bot.asked_for import someone_named
 from bot.reading import greeting, read, thanked
 from core.models import UserRole
 
@@ -193,3 +194,44 @@ def test_a_greeting_is_read_with_its_kind(text: str, kind: str | None) -> None:
 @pytest.mark.parametrize("text", ["thanks!", "Thank you very much", "תודה רבה", "ok thanks"])
 def test_thanks_are_thanks(text: str) -> None:
     assert thanked(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "argument"),
+    [
+        ("I want to talk about a student", ""),
+        ("אני רוצה לדבר על תלמיד", ""),
+        ("אני רוצה להתייעץ לגבי תלמידה שמתקשה בקריאה", ""),
+        ("can we discuss Noa?", "Noa"),
+        ("I want to talk about a student named Noa", "Noa"),
+        ("I want to talk about Noah Williams", "Noah Williams"),
+    ],
+)
+def test_a_teacher_who_wants_to_talk_about_a_student_asks_for_an_analysis(
+    text: str, argument: str
+) -> None:
+    parsed = read(text, interviewing=False, awaiting_text=False, role=TEACHER)
+    assert (parsed.verb, parsed.argument) == ("analyze", argument)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["I want to talk about my class", "I want to talk about something", "אני רוצה לדבר על הכיתה",
+     "I want to talk about how Noa is doing", "talk about"],
+)  # fmt: skip
+def test_a_talk_about_no_one_student_is_no_analysis(text: str) -> None:
+    assert read(text, interviewing=False, awaiting_text=False, role=TEACHER).verb is None
+
+
+@pytest.mark.parametrize(
+    ("argument", "named"),
+    [("a student", ""), ("one of my students", ""), ("תלמידה", ""), ("a student named Noa", "Noa"),
+     ("תלמיד בשם נועם", "נועם"), ("Noa", "Noa"), ("Studentson", "Studentson")],
+)  # fmt: skip
+def test_analyze_a_student_not_named_yet_is_analyze_alone(argument: str, named: str) -> None:
+    assert someone_named(argument) == named
+
+
+def test_in_an_interview_a_talk_about_a_student_is_the_answer() -> None:
+    parsed = read("I want to talk about a student", interviewing=True, awaiting_text=False)
+    assert parsed.verb is None
