@@ -84,9 +84,10 @@ async def idle(deps: Deps, ctx: Context, parsed: Parsed) -> list[Reply]:
     if yes_or_no(said) is not None:  # "yes" after the question it answered was settled
         return [Reply(ctx.say("nothing_to_answer"))]
     # A name, or a word the person meant as a command (the nearest command, if one is near);
-    # else say it was not understood (or that no such button is offered now).
+    # else say it was not understood (or that no such button is offered now, or that the
+    # analysis a name was offered for has not started).
     meant = await name_alone(deps, ctx, said) or near_miss(ctx, said)
-    return meant or [unclear(ctx, said)]
+    return meant or [unclear(ctx, said, pending)]
 
 
 async def choosing(deps: Deps, ctx: Context, parsed: Parsed) -> list[Reply]:

@@ -202,14 +202,20 @@ async def name_alone(deps: Deps, ctx: Context, said: str) -> list[Reply] | None:
     guessed = not any(named_as_typed(said, s) for s in found)
     if guessed and any(w in SPEECH for w in said.lower().split()):  # "sorry" read as שירה
         return None
-    verbs = NAME_VERBS if ctx.user.actor.role is UserRole.TEACHER else ("history",)
     # One student named: the buttons name them in full, so a press is no guess to ask about
     # again ("noa", "נוח": Noah Williams, who is shown); of several, the words as typed.
-    named = found[0].full_name if len(found) == 1 else said
-    buttons = tuple(Button(f"{word(ctx.language, v)} {named}", f"run:{v}") for v in verbs)
-    _offer(ctx, named, buttons)
+    buttons = offer_name(ctx, found[0].full_name if len(found) == 1 else said)
     names = ", ".join(isolate(s.full_name) for s in found)
     return [Reply(ctx.say("name_alone", text=said, names=names), buttons)]
+
+
+def offer_name(ctx: Context, named: str) -> tuple[Button, ...]:
+    """The buttons of what can be done with the student `named` (`analyze`, then `history`;
+    `history` only for those who start no analyses), held until the next message."""
+    verbs = NAME_VERBS if ctx.user.actor.role is UserRole.TEACHER else ("history",)
+    buttons = tuple(Button(f"{word(ctx.language, v)} {named}", f"run:{v}") for v in verbs)
+    _offer(ctx, named, buttons)
+    return buttons
 
 
 def ask_whom(ctx: Context, verb: str) -> None:
