@@ -7,6 +7,8 @@ Phrases are lower-case, without punctuation, as `bot.admin_asked` compares them 
 
 from __future__ import annotations
 
+# Words that close a request politely ("..., please", "בבקשה").
+POLITE = frozenset("please pls plz thanks thx thank you בבקשה תודה".split())
 # "Add", as people ask it: the imperative, asked of a woman, the future, the infinitive.
 ADD_VERBS = frozenset(
     """add create register onboard
@@ -28,7 +30,7 @@ ROLE_WORDS: dict[tuple[str, ...], str] = {
 }  # fmt: skip
 # Words around the person's name, address and role that say nothing more ("a new teacher named
 # ..., with the email ...", "מורה חדשה בשם ... עם המייל ...").
-ADD_FILLERS = frozenset(
+ADD_FILLERS = POLITE | frozenset(
     """a an new the named called name is with email e-mail mail address as
     user account staff member whose their his her and to in at for of school
     חדש חדשה בשם ששמו ששמה שם עם מייל המייל אימייל האימייל דוא"ל דוא״ל כתובת בכתובת בתור משתמש
@@ -43,7 +45,7 @@ SWITCH_VERBS = {
         הפעל הפעילי תפעיל תפעילי להפעיל""".split(), "reactivate"),
 }  # fmt: skip
 # Words around the address there that say nothing more ("the account of", "את המשתמש").
-SWITCH_FILLERS = frozenset(
+SWITCH_FILLERS = POLITE | frozenset(
     """the user account of for teacher principal admin staff member his
     her their access login again back now with email address
     את המשתמש המשתמשת החשבון של המורה המנהל המנהלת מחדש עכשיו הגישה גישה ל עם המייל

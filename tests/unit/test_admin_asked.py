@@ -146,3 +146,16 @@ def test_asking_who_read_a_record_is_the_students_disclosure_log(text: str, comm
 )  # fmt: skip
 def test_asking_who_read_something_of_no_one_named_is_no_command(text: str) -> None:
     assert _command(text) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "command"),
+    [
+        ("deactivate ruth@demo.school please", "user deactivate ruth@demo.school"),
+        ("add a teacher named Ruth Cohen ruth@demo.school, thanks",
+         "user add ruth@demo.school TEACHER Ruth Cohen"),
+        ("השבת את teacher2@demo.school בבקשה", "user deactivate teacher2@demo.school"),
+    ],
+)  # fmt: skip
+def test_a_polite_word_after_the_request_changes_nothing(text: str, command: str) -> None:
+    assert _command(text) == command
