@@ -17,10 +17,13 @@ from collections.abc import Collection
 LEADING = frozenset(
     """please pls plz kindly can could would will you u i i'd id want wanna need like to let
     let's lets us me my our all the a an show list give get see view display open do start begin
-    add write put leave make
-    בבקשה הוסף הוסיפי תוסיף תוסיפי להוסיף כתוב כתבי תכתוב תכתבי לכתוב
-    אפשר אני רוצה רוצים צריך צריכה תן תני לי את כל הראה הראי תראה תראי הצג הציגי
+    בבקשה אפשר אני רוצה רוצים צריך צריכה תן תני לי את כל הראה הראי תראה תראי הצג הציגי
     תציג תציגי בוא בואי בואו נא רשימת רשימה""".split()
+)
+# Verbs of writing that may also stand before a command word ("add a note: ...", "תוסיף הערה"),
+# only there: an admin's "add a teacher ..." is read for its own words (`bot.admin_asked`).
+WRITING = frozenset(
+    "add write put leave make הוסף הוסיפי תוסיף תוסיפי להוסיף כתוב כתבי תכתוב תכתבי לכתוב".split()
 )
 # Words that may close a request after its command word and argument.
 TRAILING = frozenset("please pls plz thanks thx me it שלי שלנו בבקשה תודה אותו אותה".split())
@@ -56,7 +59,7 @@ def unwrapped(text: str, words: dict[str, str]) -> str | None:
     when no command word follows the request words. `words` maps command words to verbs."""
     parts = text.split()
     start = 0
-    while start < len(parts) and bare(parts[start]) in LEADING:
+    while start < len(parts) and bare(parts[start]) in LEADING | WRITING:
         start += 1
     if start == len(parts):
         return None

@@ -53,7 +53,9 @@ EXPECTED: dict[str, tuple[str, ...]] = {
     "export": ("export_usage", "export_done", "did_you_mean"),
     "admin": ("admin_help", "did_you_mean"),
     "cancel": ("nothing_to_cancel", "cancelled", "choice_cancelled", "cancelled_pending"),
-    "finish": ("generating", "in_interview", "nothing_to_finish", "in_review"),
+    "finish": (
+        "generating", "in_interview", "finish_before_answers", "nothing_to_finish", "in_review"
+    ),
     "lang": ("lang_bad",),
     "help": ("help_teacher", "help_principal", "help_admin", "help_interview", "help_review"),
     "save": ("saved", "busy_interview", "did_you_mean"),
