@@ -32,7 +32,7 @@ from bot.meant import (
     yes_or_no,
 )
 from bot.names_typed import picked_by_name
-from bot.not_answers import not_an_answer, small_talk
+from bot.not_answers import not_an_answer
 from bot.reading import approving, farewell, greeting, intent, thanked
 from bot.render import DISCARD_ASKED, menu_choice, review_menu, review_prompt, section_buttons
 from bot.review_answers import answered_nothing
@@ -148,11 +148,11 @@ async def interviewing(deps: Deps, ctx: Context, parsed: Parsed) -> list[Reply]:
     # A did-you-mean question answered by a new message instead: its message is neither run nor
     # stored, and the teacher is told so rather than left to think it was.
     dropped = pending.text if pending is not None and text != pending.text else None
-    if pending is None and (asked := await not_an_answer(deps, ctx, text)):
-        return asked  # `cancle`, "good morning" or a confirming "1" stored as the answer
-    if dropped and (aside_said := await small_talk(deps, ctx, text)):
-        # "thanks!" after "Did you mean save?": no answer either ("Build on what works: thanks!")
-        return [Reply(ctx.say("pending_dropped_only", text=dropped[:SHOWN])), *aside_said]
+    # `cancle`, "good morning" or a confirming "1" is no answer, after a did-you-mean question
+    # too ("cancle" there was stored, and the draft written from it)
+    if (pending is None or dropped) and (asked := await not_an_answer(deps, ctx, text)):
+        lead = [Reply(ctx.say("pending_dropped_only", text=dropped[:SHOWN]))] if dropped else []
+        return [*lead, *asked]
     async with deps.uow() as uow:
         snapshot = await turns.append_turn(
             uow=uow,
