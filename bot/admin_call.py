@@ -66,6 +66,8 @@ def one_sentence(fn: Callable[..., Awaitable[Any]], key: str, arguments: str) ->
     async def run(c: Call, a: dict[str, Any]) -> Replies:
         view = await c.run(fn, **{keyword: a.get(name) for name, keyword in pairs})
         values = {k: isolate(v) if k == "name" else v for k, v in vars(view).items()}
+        if "role" in values:  # "מורה" in a Hebrew reply; the word the command takes in English
+            values["role"] = c.say(f"role_{values['role']}")
         full_name = getattr(view, "full_name", "")
         return [Reply(c.say(key, **values, full_name=isolate(full_name)))]
 

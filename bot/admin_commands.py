@@ -72,7 +72,7 @@ async def _user_list(c: Call, a: dict[str, Any]) -> Replies:
     lines = [c.say("admin_users_title", page=page.page)]
     for u in page.items:
         inactive = "" if u.is_active else f" ({c.say('admin_inactive')})"
-        lines.append(f"• {isolate(u.full_name)} <{u.email}> {u.role}{inactive}")
+        lines.append(f"• {isolate(u.full_name)} <{u.email}> {c.say(f'role_{u.role}')}{inactive}")
     return listed(c, lines, page.items, {"page": page.page + 1} if page.has_more else None)
 
 
