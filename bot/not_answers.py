@@ -72,7 +72,7 @@ def _holding(ctx: Context, said: str) -> list[Reply] | None:
     return [Reply(ctx.say("hold_on"))] if holding(said) else None
 
 
-async def small_talk(deps: Deps, ctx: Context, text: str) -> list[Reply] | None:
+async def _small_talk(deps: Deps, ctx: Context, text: str) -> list[Reply] | None:
     """The reply to a greeting, thanks, goodbye or "wait" mid-interview; None for other text."""
     return (
         await _greeted(deps, ctx, text) or await _thanked(deps, ctx, text) or _holding(ctx, text)
@@ -93,6 +93,6 @@ async def not_an_answer(deps: Deps, ctx: Context, text: str) -> list[Reply] | No
     return (
         command_in_answer(ctx, text)
         or await confirming(deps, ctx, text)
-        or await small_talk(deps, ctx, text)
+        or await _small_talk(deps, ctx, text)
         or await _no_button(deps, ctx, text)
     )
