@@ -171,7 +171,7 @@ async def _classes(uow: UnitOfWork, actor: Actor, named: ColumnElement[bool]) ->
     statement = (
         select(Class.id, Class.name, Class.school_id)
         .where(visible_classes(actor), Class.is_active.is_(True), named)
-        .order_by(name_order(Class.name), Class.id)
+        .order_by(name_order(Class), Class.id)
     )
     return list((await uow.session.execute(statement)).all())
 

@@ -13,6 +13,8 @@ from core.models.base import Base, created_at, deleted_at, updated_at, uuid_pk
 from core.models.enums import AuthProvider, UserRole
 
 SORT_KEY_SQL = "ge_sort_key(last_name, first_name)"
+# A one-part name (a school, a class) sorts as a person's last name with no first name.
+NAME_SORT_KEY_SQL = "ge_sort_key(name, '')"
 
 
 class District(Base):
@@ -46,6 +48,10 @@ class School(Base):
     email: Mapped[str | None]
     principal: Mapped[str | None]
     settings: Mapped[dict[str, Any] | None]
+    # Hebrew alphabetical order of the name, stored (0026): see core/ordering.name_order.
+    sort_key: Mapped[str] = mapped_column(
+        Text(collation="C"), Computed(NAME_SORT_KEY_SQL, persisted=True)
+    )
     created_at: Mapped[datetime] = created_at()
     updated_at: Mapped[datetime] = updated_at()
     deleted_at: Mapped[datetime | None] = deleted_at()

@@ -9,7 +9,7 @@ from sqlalchemy import Computed, ForeignKey, Index, Text, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.models.base import Base, created_at, deleted_at, school_key, updated_at, uuid_pk
-from core.models.org import SORT_KEY_SQL
+from core.models.org import NAME_SORT_KEY_SQL, SORT_KEY_SQL
 
 SEARCH_TEXT_SQL = (
     "ge_fold(first_name || ' ' || last_name) || ' ' || ge_fold(last_name || ' ' || first_name)"
@@ -91,6 +91,10 @@ class Class(Base):
     school_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("schools.id"))
     academic_year: Mapped[str | None]
     is_active: Mapped[bool] = mapped_column(server_default=text("true"))
+    # Hebrew alphabetical order of the name, stored (0026): see core/ordering.name_order.
+    sort_key: Mapped[str] = mapped_column(
+        Text(collation="C"), Computed(NAME_SORT_KEY_SQL, persisted=True)
+    )
     created_at: Mapped[datetime] = created_at()
     updated_at: Mapped[datetime] = updated_at()
     deleted_at: Mapped[datetime | None] = deleted_at()

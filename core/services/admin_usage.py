@@ -184,7 +184,7 @@ async def list_quotas(
         select(School.code, School.name, School.settings, District.settings, used)
         .outerjoin(District, District.id == School.district_id)
         .where(School.deleted_at.is_(None))
-        .order_by(name_order(School.name), School.code)
+        .order_by(name_order(School), School.code)
     )
     if school_code is not None:
         stmt = stmt.where(School.code == nfc(school_code.strip()))
@@ -230,7 +230,7 @@ async def usage_report(*, uow: UnitOfWork, actor: Actor, month: str | None = Non
         .join(User, User.id == Analysis.teacher_id)
         .where(Analysis.created_at >= start, Analysis.created_at < end)
         .group_by(School.id, User.id)
-        .order_by(name_order(School.name), School.code, *hebrew_order(User))
+        .order_by(name_order(School), School.code, *hebrew_order(User))
     )
     rows = [
         UsageRow(code, name, email, f"{fn} {ln}", int(n or 0), int(tokens or 0), float(cost or 0))

@@ -67,7 +67,7 @@ async def teacher_classes(
         await uow.session.scalars(
             select(Class)
             .where(Class.teacher_id == teacher.id, visible_classes(actor))
-            .order_by(Class.academic_year.desc(), name_order(Class.name), Class.id)
+            .order_by(Class.academic_year.desc(), name_order(Class), Class.id)
         )
     ).all()
     views = [ClassView.of(c) for c in classes]

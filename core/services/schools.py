@@ -168,7 +168,7 @@ async def list_schools(*, uow: UnitOfWork, actor: Actor) -> list[SchoolView]:
     stmt = select(School).where(School.deleted_at.is_(None))
     if actor.role is not UserRole.ADMIN:
         stmt = stmt.where(School.id == actor.school_id)
-    schools = (await uow.session.scalars(stmt.order_by(name_order(School.name), School.code))).all()
+    schools = (await uow.session.scalars(stmt.order_by(name_order(School), School.code))).all()
     views = [SchoolView.of(s) for s in schools]
     record(
         uow,

@@ -131,7 +131,7 @@ async def student_classes(
             .join(ClassEnrollment, ClassEnrollment.class_id == Class.id)
             .join(User, User.id == Class.teacher_id)
             .where(ClassEnrollment.student_id == student.id, visible_classes(actor))
-            .order_by(name_order(Class.name), Class.id)
+            .order_by(name_order(Class), Class.id)
         )
     ).all()
     result = [StudentClass(ClassView.of(c), UserView.of(u), d is not None) for c, u, d in rows]

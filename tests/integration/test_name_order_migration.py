@@ -74,3 +74,45 @@ async def test_upgrade_recomputes_keys_and_downgrade_restores_the_old_ones(
         )
     finally:
         await conn.close()
+
+
+async def test_0026_stores_class_and_school_keys_for_existing_rows_and_renames(
+    empty_database_url: str,
+) -> None:
+    await asyncio.to_thread(schema.upgrade, empty_database_url, "0025")
+    conn = await asyncpg.connect(asyncpg_dsn(empty_database_url))
+    try:
+        school = await conn.fetchval(
+            "INSERT INTO schools (name, code) VALUES ('בית ספר', 'M26') RETURNING id"
+        )
+        teacher = await conn.fetchval(
+            "INSERT INTO users (email, role, first_name, last_name, school_id) "
+            "VALUES ('t@x.test', 'TEACHER', 'אבי', 'כהן', $1) RETURNING id",
+            school,
+        )
+        for name in ("ה׳2", "ה'1", "Art"):
+            await conn.execute(
+                "INSERT INTO classes (name, teacher_id, school_id) VALUES ($1, $2, $3)",
+                name, teacher, school,
+            )  # fmt: skip
+
+        await asyncio.to_thread(schema.upgrade, empty_database_url, "0026")
+        for table in ("classes", "schools"):
+            stored = await conn.fetchval(
+                f"SELECT bool_and(sort_key = ge_sort_key(name, '')) FROM {table}"
+            )
+            assert stored is True
+        await conn.execute("UPDATE classes SET name = 'א1' WHERE name = 'Art'")
+        ordered = await conn.fetch('SELECT name FROM classes ORDER BY sort_key COLLATE "C"')
+        assert [r["name"] for r in ordered] == ["א1", "ה'1", "ה׳2"]
+
+        await asyncio.to_thread(schema.downgrade, empty_database_url, "0025")
+        assert (
+            await conn.fetchval(
+                "SELECT count(*) FROM information_schema.columns "
+                "WHERE table_name IN ('classes', 'schools') AND column_name = 'sort_key'"
+            )
+            == 0
+        )
+    finally:
+        await conn.close()

@@ -16,6 +16,7 @@ from typing import Any
 
 import asyncpg
 import pytest
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.request_words import request_in_english
@@ -246,6 +247,24 @@ async def test_principal_school_summary_has_the_known_numbers(
     )
     assert row["action"] == "READ" and row["user_email"] == "principal@a.test"
     assert '"scope": "school"' in row["metadata"]
+
+
+async def test_a_class_whose_members_all_left_has_no_row_in_the_school_summary(
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    # ו'1's members are counted per class from their enrollments; the class itself is read
+    # only for the counted ones, so one with members but none active must still be left out.
+    world = await seed(session_factory)
+    async with seeding(session_factory) as uow:
+        await uow.session.execute(
+            update(Student)
+            .where(Student.id.in_([world.students["s5"], world.students["s6"]]))
+            .values(is_active=False)
+        )
+        record(uow, system_actor(), AuditAction.UPDATE, "Student", deactivated=2)
+        await uow.commit()
+    summary = await run(session_factory, world.actors["principal_a"], "school this-term")
+    assert [(c.label, c.active, c.covered) for c in summary.by_class] == [("ה'1", 3, 2)]
 
 
 async def test_admin_sees_any_school_and_the_district(
