@@ -133,6 +133,22 @@ ABOUT_THE_SCHOOL = frozenset({
     "מי המורים הכי פעילים", "מי המורים הפעילים", "אילו מורים הכי פעילים",
     "איזה מורים הכי פעילים", "מי עשה הכי הרבה ניתוחים", "אילו מורים עשו הכי הרבה ניתוחים",
     "מי משתמש בבוט", "אילו מורים משתמשים בבוט", "מי מהמורים משתמש בבוט",
+    "who is the busiest teacher", "who is the most active teacher",
+    "which teacher is the most active", "which teacher is most active",
+    "which teacher did the most analyses",
+    "מי המורה הכי פעיל", "מי המורה הכי פעילה", "מי המורה הכי עסוק", "מי המורה הכי עסוקה",
+    "איזה מורה הכי פעיל", "איזו מורה הכי פעילה",
+    # How many students have no analysis yet: each grade's and class's coverage.
+    *(f"how many students {verb}{yet}"
+      for verb in ("have no analysis", "have no analyses", "have not been analyzed",
+                   "have not been analysed", "were not analyzed", "were not analysed",
+                   "are not analyzed", "still have no analysis", "do not have an analysis",
+                   "don't have an analysis", "dont have an analysis", "have no analysis at all")
+      for yet in ("", " yet")),
+    *(f"{how} {verb}"
+      for how in ("כמה תלמידים", "כמה מהתלמידים")
+      for verb in ("עוד לא נותחו", "לא נותחו", "עדיין לא נותחו", "בלי ניתוח", "ללא ניתוח",
+                   "אין להם ניתוח", "עוד אין להם ניתוח", "עדיין אין להם ניתוח")),
 })  # fmt: skip
 # Of those, the ones about the students: a teacher, who has no summary, gets their students'
 # list and where each one's analyses are (`students` with `HOW_THEY_DO`).
