@@ -249,6 +249,20 @@ MARK_REVIEWED = frozenset({
     "סמן כנבדק", "סמני כנבדק", "תסמן כנבדק", "תסמני כנבדק", "סמן שנבדק", "סמני שנבדק",
     "טופל", "זה טופל", "סמן כטופל", "סמני כטופל",
 })  # fmt: skip
+# What a flag is for, said after the command ("flag for review", "סמן לבדיקה", "flag it for the
+# principal"): no argument, since `flag` takes none; the flag is for the principal's review.
+FLAG_FOR = frozenset({
+    *(f"{it}{purpose}"
+      for it in ("", "it ", "this ", "this one ")
+      for purpose in ("for review", "for a review", "for follow up", "for follow-up",
+                      "for followup", "for the principal", "for my principal",
+                      "for the principal's review", "for principal review")),
+    *(f"{it}{purpose}"
+      for it in ("", "אותו ", "אותה ", "את זה ", "את הניתוח ")
+      for purpose in ("לבדיקה", "למעקב", "למנהל", "למנהלת", "לבדיקת המנהל", "לבדיקת המנהלת",
+                      "לבדיקה של המנהל", "לבדיקה של המנהלת", "להמשך טיפול")),
+    "this", "this one", "את זה", "את הניתוח",
+})  # fmt: skip
 # "How many analyses ...?" with only these words around it (and a period, and for a principal a
 # scope: "in grade 5") asks for the number the summary reports; a teacher's own words ("did I
 # do") are among them.
