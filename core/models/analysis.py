@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import (
     CheckConstraint,
+    Computed,
     Enum,
     FetchedValue,
     ForeignKey,
@@ -22,6 +23,8 @@ from sqlalchemy.orm import Mapped, mapped_column, query_expression
 from core.models.base import Base, created_at, deleted_at, school_key, updated_at, uuid_pk
 from core.models.enums import AnalysisStatus, ConversationRole
 from core.models.types import NFCText
+
+EXPORT_SECTIONS_SQL = "public.ge_export_sections(results, teacher_edits)"
 
 
 class Analysis(Base):
@@ -49,6 +52,11 @@ class Analysis(Base):
     # Why a FAILED analysis failed (`cancelled`, `ai_unavailable`, `discarded`...), written with
     # the status (0021): reads of it never search the audit trail. NULL unless FAILED.
     failure_reason: Mapped[str | None]
+    # The five sections as the export writes them (0027: `ge_export_sections`), kept by the
+    # database from the results and the edits; only the export reads it.
+    export_sections: Mapped[str | None] = mapped_column(
+        Text, Computed(EXPORT_SECTIONS_SQL, persisted=True), deferred=True
+    )
     created_at: Mapped[datetime] = created_at()
     updated_at: Mapped[datetime] = updated_at()
     deleted_at: Mapped[datetime | None] = deleted_at()

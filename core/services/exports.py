@@ -23,7 +23,6 @@ from sqlalchemy import (
     cast,
     column,
     func,
-    literal,
     literal_column,
     select,
 )
@@ -40,9 +39,7 @@ from core.planning import Settings
 from core.scope_words import Scope
 from core.scoped_statements import read_scoped
 from core.scopes import ResolvedScope, resolve_scope
-from core.sections import LIST_SECTIONS, SECTIONS
 from core.summary_queries import analysis_filter
-from core.themes import edited, effective_confidence, effective_text, joined
 from core.uow import UnitOfWork
 
 BOM = "\ufeff"
@@ -102,7 +99,6 @@ def _cells() -> tuple[tuple[ColumnElement[Any], Writer], ...]:
     Building these expressions (the list sections' sub-SELECTs, the guards) took ~12-28 ms of
     Python per export, more than the audit row; they name no actor, scope or period.
     """
-    edited_sections = func.concat_ws(";", *[case((edited(s), literal(s))) for s in SECTIONS])
     # (the text of a column, how it is written): free text guarded and quoted, a number
     # guarded (a negative one starts with "-"), the rest (ids, times, fixed words) bare.
     free = (
@@ -113,16 +109,15 @@ def _cells() -> tuple[tuple[ColumnElement[Any], Writer], ...]:
         Student.grade_level,
         User.email,
         User.first_name + " " + User.last_name,
-        *[joined(section) for section in LIST_SECTIONS],
-        effective_text("learningStyle"),
     )
     cells: list[tuple[SQLColumnExpression[Any], Writer]] = [
         (cast(Analysis.id, Text), _bare),
         (func.to_char(Analysis.created_at, 'YYYY-MM-DD"T"HH24:MI:SSTZH:TZM'), _bare),
         (cast(Analysis.status, Text), _bare),
         *[(value, text_cell) for value in free],
-        (fixed(effective_confidence(), 2), guarded),
-        (edited_sections, _bare),
+        # strengths .. edited_sections, six cells already written, stored with the analysis
+        # (0027): worked out here, they were half of a Year-3 school export's SQL.
+        (Analysis.export_sections, _bare),
         (case((Analysis.flagged_for_review.is_(True), "yes"), else_="no"), _bare),
         (cast(func.coalesce(Analysis.total_tokens, 0), Text), _bare),
         (fixed(func.coalesce(Analysis.estimated_cost, 0), 4), guarded),

@@ -288,7 +288,16 @@ class World:
         key = state.replace("+", "_").lower()
         if state in self.reached:
             for table in DIALOGUE_TABLES:
-                await self.raw.execute(f"INSERT INTO {table} SELECT * FROM kept_{key}_{table}")
+                # Generated columns (analyses.export_sections) are the database's to write.
+                columns = await self.raw.fetchval(
+                    "SELECT string_agg(quote_ident(column_name), ', ' ORDER BY ordinal_position) "
+                    "FROM information_schema.columns WHERE table_schema = 'public' "
+                    "AND table_name = $1 AND is_generated = 'NEVER'",
+                    table,
+                )
+                await self.raw.execute(
+                    f"INSERT INTO {table} ({columns}) SELECT {columns} FROM kept_{key}_{table}"
+                )
             return
         await SETUPS[state][0](self)
         for table in DIALOGUE_TABLES:

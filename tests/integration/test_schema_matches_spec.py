@@ -38,6 +38,7 @@ EXTRA_COLUMNS = {
     ("schools", "sort_key"),  # the name's Hebrew-order key, stored by 0026
     ("analyses", "school_id"),  # the student's school, kept by 0017's trigger for RLS
     ("analyses", "failure_reason"),  # why a FAILED one failed, written with its status (0021)
+    ("analyses", "export_sections"),  # the sections as CSV cells, generated (0027)
     ("class_enrollments", "school_id"),  # the class's school, kept by 0022's trigger for RLS
 }
 
