@@ -1,8 +1,9 @@
 """The transition table: for each state, what each kind of input does.
 
 How a message becomes a verb (or free text) is `bot.reading.read`; the words are the
-vocabulary's. Control words (help, cancel, finish, lang) work in every state (`ANYWHERE`);
-the commands that run the same in any state, and aside, are `bot.asides`.
+vocabulary's. Control words (help, cancel, finish, lang) work in every state (`ANYWHERE`,
+all but finish in `bot.control_words`); the review is `bot.review_state`; the commands that
+run the same in any state, and aside, are `bot.asides`.
 """
 
 from __future__ import annotations
@@ -12,10 +13,11 @@ from typing import TYPE_CHECKING
 
 from bot import closing, flows, lookups, opened
 from bot.asides import IDLE_COMMANDS, REVIEW_ACTIONS, TEACHERS_OWN, Handler, aside
-from bot.commands import BY_VERB, Parsed, word
+from bot.commands import BY_VERB, Parsed
+from bot.control_words import CONTROL
 from bot.deps import Deps
 from bot.events import Reply
-from bot.help import ask_to_choose, count_message, on_help, role_help
+from bot.help import ask_to_choose, count_message, role_help
 from bot.interview import estimate_tokens
 from bot.meant import (
     SHOWN,
@@ -23,24 +25,21 @@ from bot.meant import (
     name_alone,
     named_after_asking,
     near_miss,
-    offer_command,
     offer_export,
     pressed,
     settle,
     take_pending,
-    typo_in_text,
     yes_or_no,
 )
 from bot.names_typed import picked_by_name
 from bot.not_answers import not_an_answer
-from bot.reading import approving, farewell, greeting, intent, thanked
-from bot.render import DISCARD_ASKED, menu_choice, review_menu, review_prompt, section_buttons
-from bot.review_answers import answered_nothing
-from bot.section_words import section_and_text
+from bot.reading import farewell, greeting, intent, thanked
+from bot.render import review_prompt
+from bot.review_state import reviewing
 from bot.states import CHOOSING, GENERATING, IDLE, INTERVIEWING, REVIEWING
 from bot.unclear import unclear
 from core.models import ConversationRole
-from core.services import review, turns
+from core.services import turns
 
 if TYPE_CHECKING:
     from bot.context import Context
@@ -177,95 +176,6 @@ async def generating(deps: Deps, ctx: Context, parsed: Parsed) -> list[Reply]:
     return await flows.generate(deps, ctx, snapshot)
 
 
-async def reviewing(deps: Deps, ctx: Context, parsed: Parsed) -> list[Reply]:
-    """Save, edit a section, flag, add a private note or discard; every reply shows the menu."""
-    assert ctx.analysis_id is not None
-    actor, analysis_id = ctx.user.actor, ctx.analysis_id
-    pending = take_pending(ctx)
-    if ctx.data.get("awaiting") == DISCARD_ASKED:
-        answer = closing.discard_answer(parsed)
-        if answer:
-            return await closing.on_cancel(deps, ctx, parsed)
-        ctx.data.pop("awaiting")  # no, or another message: the draft stays as it was
-        if answer is False:
-            parsed = Parsed("resume", "", True)
-    if parsed.verb == "ask":  # a bare command word while a note or a section's text is due
-        return did_you_mean(ctx, parsed.argument)
-    if parsed.verb == "unknown":  # `/sumary` there: the nearest command, else what is due
-        said = ctx.say("not_a_command", text=parsed.argument[:SHOWN])
-        awaiting = ctx.data.get("awaiting")
-        return near_miss(ctx, parsed.argument) or review_prompt(ctx.language, awaiting, said)
-    if parsed.verb == "run" and pending:  # the command instead of the text it interrupted
-        ctx.data.pop("awaiting", None)
-    parsed = settle(menu_choice(parsed, ctx.data.get("awaiting"), ctx.language), pending)
-    awaiting = ctx.data.get("awaiting")
-    if parsed.verb in ANYWHERE and parsed.verb != "finish":  # a misspelt control word, yes
-        return await ANYWHERE[parsed.verb](deps, ctx, parsed)
-    if parsed.verb is None and (text := parsed.argument) and pending is None:
-        # A yes or a no to no question (`nope` is no `note`); `svae` in review, or `cancle` where
-        # a note is due: the command, not text lost or kept.
-        asked = answered_nothing(ctx, text) or (
-            typo_in_text(ctx, text) if awaiting else near_miss(ctx, text)
-        )
-        if asked:
-            return asked
-    verb, argument = parsed.verb, parsed.argument
-    if verb is None and awaiting == "section":
-        verb, argument = "edit", argument
-    async with deps.uow() as uow:
-        if verb == "save":
-            await review.save_analysis(uow=uow, actor=actor, analysis_id=analysis_id)
-            snapshot = await flows.load(deps, ctx, analysis_id)
-            # "flag it" said next is about this one, as right after opening it
-            ctx.go(IDLE)
-            ctx.data[opened.SAVED] = str(analysis_id)
-            return [Reply(ctx.say("saved", name=flows.student_name(snapshot)))]
-        if verb == "discard":
-            await review.discard_analysis(uow=uow, actor=actor, analysis_id=analysis_id)
-            ctx.go(IDLE)
-            return [Reply(ctx.say("discarded"))]
-        if verb == "resume":  # back to the review as it stands, dropping a pending edit/note
-            ctx.data.pop("awaiting", None)
-            return [flows.review(ctx, await flows.load(deps, ctx, analysis_id))]
-        if verb == "flag":
-            await review.flag_for_review(uow=uow, actor=actor, analysis_id=analysis_id)
-            return [review_menu(ctx.language, ctx.say("flagged"))]
-        if verb == "edit":
-            section, text = section_and_text(argument)
-            if section is None:
-                ctx.data["awaiting"] = "section"
-                return [section_buttons(ctx.language)]
-            if not text:  # the section named (a button, a number): its text comes next
-                ctx.data["awaiting"] = f"edit:{section}"
-                return [Reply(ctx.say("edit_prompt", section=ctx.say(section)))]
-            verb, argument, awaiting = None, text, f"edit:{section}"  # "edit strengths Reads well"
-        if verb == "note" and not argument:
-            ctx.data["awaiting"] = "note"
-            return [Reply(ctx.say("note_prompt"))]
-        if verb == "note" or (verb is None and awaiting == "note"):
-            await review.add_private_note(
-                uow=uow, actor=actor, analysis_id=analysis_id, text=argument
-            )
-            ctx.data.pop("awaiting", None)
-            return [review_menu(ctx.language, ctx.say("noted"))]
-        if verb is None and awaiting and awaiting.startswith("edit:"):
-            section = awaiting.split(":", 1)[1]
-            await review.edit_section(
-                uow=uow, actor=actor, analysis_id=analysis_id, section=section, text=argument
-            )
-            ctx.data.pop("awaiting", None)
-            snapshot = await flows.load(deps, ctx, analysis_id)
-            return [Reply(ctx.say("edited", section=ctx.say(section))), flows.review(ctx, snapshot)]
-    if verb is not None and verb not in ("finish", "choose", "run", "answer"):
-        return await aside(deps, ctx, parsed)
-    if not awaiting and (verb == "finish" or (verb is None and approving(argument))):
-        # "done", "looks good", "זהו": asked whether to save, never saved on such words.
-        return [offer_command(ctx, word(ctx.language, "save"), ctx.say("review_save_offer"))]
-    if verb is None and argument:  # text with nothing waiting for it: say it was not kept
-        return [review_menu(ctx.language, ctx.say("review_text_ignored"))]
-    return review_prompt(ctx.language, ctx.data.get("awaiting"))
-
-
 async def finish_elsewhere(deps: Deps, ctx: Context, parsed: Parsed) -> list[Reply]:
     """`finish` outside an interview: in the review, save?; elsewhere, what there is."""
     if ctx.state == INTERVIEWING:
@@ -279,21 +189,7 @@ async def finish_elsewhere(deps: Deps, ctx: Context, parsed: Parsed) -> list[Rep
     return [Reply(ctx.say("nothing_to_finish")), role_help(ctx)]
 
 
-async def lang_then_back(deps: Deps, ctx: Context, parsed: Parsed) -> list[Reply]:
-    """`lang he|en` anywhere, then the question or the review menu again in the new language."""
-    before = ctx.language
-    replies = await lookups.on_lang(deps, ctx, parsed)
-    if ctx.state == REVIEWING:
-        return [*replies, *review_prompt(ctx.language, ctx.data.get("awaiting"))]
-    return [*replies, *await flows.ask_again(deps, ctx, restate=ctx.language != before)]
-
-
-ANYWHERE: dict[str, Handler] = {
-    "cancel": closing.on_cancel,
-    "lang": lang_then_back,
-    "help": on_help,
-    "finish": finish_elsewhere,
-}
+ANYWHERE: dict[str, Handler] = {**CONTROL, "finish": finish_elsewhere}
 BY_STATE: dict[str, Handler] = {
     IDLE: idle,
     CHOOSING: choosing,
