@@ -18,6 +18,7 @@ from bot.explain import explain
 from bot.i18n import LANGUAGES, t
 from bot.interview import Interviewer, PriceTable
 from bot.reading import read
+from bot.remarks import after_a_remark
 from bot.render import DISCARD_ASKED
 from bot.slots import AIOutsideSlots, Slots, turn_deadline
 from bot.states import IDLE, INTERVIEWING, REVIEWING
@@ -254,7 +255,11 @@ class DialogueEngine:
         waits = ctx.data.get("awaiting")
         awaiting = ctx.state == REVIEWING and waits not in (None, "section", DISCARD_ASKED)
         interviewing, role = ctx.state == INTERVIEWING, ctx.user.actor.role
-        return read(event.text, interviewing=interviewing, awaiting_text=awaiting, role=role)
+        parsed = read(event.text, interviewing=interviewing, awaiting_text=awaiting, role=role)
+        if parsed.verb is None and not interviewing and waits is None:
+            # "ok I talked to the teacher, mark it as reviewed": the request the remark hid
+            return after_a_remark(event.text, role) or parsed
+        return parsed
 
     async def _dispatch(self, ctx: Context) -> list[Reply]:
         parsed = self._read(ctx)
