@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from bot import flows, lookups, opened
-from bot.asked_for import ADMIN_SAID, HOW_THEY_DO
+from bot.asked_for import ADMIN_SAID, HOW_THEY_DO, READERS
 from bot.commands import Parsed
 from bot.deps import Deps
 from bot.events import Reply
@@ -40,6 +40,7 @@ IDLE_COMMANDS: dict[str, Handler] = {
     ADMIN_SAID: lookups.on_role_command,
     "reviewed": lookups.on_role_command,
     "export": lookups.on_role_command,
+    READERS: lookups.on_readers,
 }
 # A teacher's own analyses: other roles hear the command is not theirs (the commands that reach
 # core's authorize_command are refused, and audited, there).
@@ -49,7 +50,7 @@ REVIEW_ACTIONS = frozenset({"save", "edit", "flag", "discard"})
 # Commands that leave an interview or a review where it is; anything else must wait.
 ASIDE = frozenset({"students", HOW_THEY_DO, "history", "open", "note", "noteon", "summary",
                    "flagged", "admin", ADMIN_SAID, "reviewed", "export", "flagon",
-                   "unflagon"})  # fmt: skip
+                   "unflagon", READERS})  # fmt: skip
 
 
 async def aside(deps: Deps, ctx: Context, parsed: Parsed) -> list[Reply]:

@@ -1,7 +1,8 @@
 """Lists asked for in everyday words: a student's past analyses ("Shira's analyses", "הניתוחים
 של שירה"), one's own students ("who are my students?"), the flagged analyses ("any flagged
-students?"), an admin's lists ("show me the users"); and an analysis asked for as a talk about a
-student ("I want to talk about a student").
+students?"), an admin's lists ("show me the users"), who saw a student's record ("who saw Noah's
+analyses?"); and an analysis asked for as a talk about a student ("I want to talk about a
+student").
 
 The phrases are `bot.everyday`'s; `bot.reading.asked` asks here only outside an interview and
 outside a text the bot waits for, and only for someone whose role has the command.
@@ -9,7 +10,7 @@ outside a text the bot waits for, and only for someone whose role has the comman
 
 from __future__ import annotations
 
-from bot.admin_asked import admin_in_words
+from bot.admin_asked import admin_in_words, readers_asked
 from bot.admin_grammar import names_an_area, split
 from bot.commands import BY_VERB, Parsed
 from bot.everyday import (
@@ -41,6 +42,9 @@ ADMIN_SAID = "adminsaid"
 # The verb of a teacher's "how are my students doing?": their list, and where each one's
 # analyses are (a teacher has no summary).
 HOW_THEY_DO = "studentshow"
+# The verb of "who saw Noah's analyses?" from someone who is not an admin (an admin's is read as
+# `admin audit student NAME`): the student's disclosure log, which core decides who may read.
+READERS = "readers"
 
 
 def _lowered(words: list[str]) -> tuple[str, ...]:
@@ -67,6 +71,13 @@ def admin_asked(text: str, words: list[str]) -> Parsed | None:
         return Parsed(ADMIN_SAID, text.strip(), False)
     said = admin_in_words(text, words)
     return None if said is None else Parsed(ADMIN_SAID, said, False)
+
+
+def readers_of(words: list[str]) -> Parsed | None:
+    """`READERS` on the name when `words` ask who viewed a student's record ("who saw Noah's
+    analyses?", "מי צפה בתיק של נועה?"); else None."""
+    asked = readers_asked(words)  # the admin's command on that name: `audit student NAME`
+    return None if asked is None else Parsed(READERS, asked.removeprefix("audit student "), False)
 
 
 def students_asked(words: list[str], role: UserRole) -> Parsed | None:

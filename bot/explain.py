@@ -121,6 +121,8 @@ def _sentence(
     if isinstance(error, AccessDenied):
         if error.reason in ("other_school", "admin_only"):
             return say(error.reason)
+        if error.resource == "AuditLog":  # "who saw Noah's analyses?": who may read the log
+            return say("audit_log_admin_only")
         if verb in SUMMARY_VERBS or (verb == "admin" and role is not UserRole.ADMIN):
             return say("role_refused")
         return say("denied")

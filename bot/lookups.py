@@ -1,5 +1,6 @@
 """Commands that look things up or add to them without moving the dialogue: students, history,
-opening a past analysis, notes, language, and the principal's and admin's commands."""
+opening a past analysis, notes, language, who saw a student's record, and the principal's and
+admin's commands."""
 
 from __future__ import annotations
 
@@ -8,11 +9,13 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from bot import admin_commands, summary_commands
-from bot.asked_for import ADMIN_SAID, HOW_THEY_DO
+from bot import admin_commands, admin_records, summary_commands
+from bot.admin_call import Call
+from bot.asked_for import ADMIN_SAID, HOW_THEY_DO, READERS
 from bot.commands import Parsed, language_named
 from bot.deps import Deps
 from bot.events import Button, Reply
+from bot.explain import explain
 from bot.flows import load, student_name
 from bot.i18n import isolate
 from bot.meant import SHOWN, ask_whom, offer_buttons, yes_or_no
@@ -214,3 +217,16 @@ async def on_role_command(deps: Deps, ctx: Context, parsed: Parsed) -> Replies:
                 return [Reply(ctx.say("role_refused_teacher"))]
             return [Reply(ctx.say("role_refused"))]
     return await summary_commands.handle(deps, ctx, parsed.verb or "", parsed.argument)
+
+
+async def on_readers(deps: Deps, ctx: Context, parsed: Parsed) -> Replies:
+    """"Who saw Noah's analyses?" from someone who is not an admin: the student's disclosure log,
+    read as the admin's `audit student NAME` is, so core decides (and audits) who may read it;
+    refused, the sentence says who can. (An admin's question is read as the admin command, which
+    asks about a guessed name first.)"""
+    actor = ctx.user.actor
+    call = Call(deps.uow, actor, ctx.language, read_uow=deps.read_uow)
+    try:
+        return await admin_records.audit(call, {"student": parsed.argument})
+    except AccessDenied as error:
+        return [Reply(explain(ctx.language, error, role=actor.role, verb=READERS))]

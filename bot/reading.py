@@ -16,6 +16,7 @@ from bot.asked_for import (
     asks_for_flagged,
     history_of,
     marks_reviewed,
+    readers_of,
     students_asked,
     talked_about,
 )
@@ -191,9 +192,9 @@ def asked(text: str, role: UserRole) -> Parsed | None:
     words = _said(text)
     if len(words) > 1 and words[0].lower() in GREETINGS:  # "hi, how is the school doing?"
         words = words[1:]
-    admin = admin_asked(text, words) if role is UserRole.ADMIN else None
+    admin = admin_asked(text, words) if role is UserRole.ADMIN else readers_of(words)
     if admin is not None:  # "users", "retention --dry-run": as after `admin` (or offered)
-        return admin
+        return admin  # (not an admin: "who saw Noah's analyses?", not Noah's history)
     summaries = role in BY_VERB["summary"].roles
     listed = students_asked(words, role)
     if listed is not None:  # "who are my students?"; a teacher's "how are my students doing?"
