@@ -154,6 +154,7 @@ async def chat(
             action=action,
             event_id=f"shell-{run}-{counter}",
             language=language,
+            new_screen=counter == 1,
         )
         buttons = ()
         for reply in await engine.handle(event):

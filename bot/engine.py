@@ -20,6 +20,7 @@ from bot.interview import Interviewer, PriceTable
 from bot.reading import read
 from bot.remarks import after_a_remark
 from bot.render import DISCARD_ASKED
+from bot.screen import forget_offers
 from bot.slots import AIOutsideSlots, Slots, turn_deadline
 from bot.states import IDLE, INTERVIEWING, REVIEWING
 from core import dialogue_states, identity
@@ -262,6 +263,7 @@ class DialogueEngine:
         return parsed
 
     async def _dispatch(self, ctx: Context) -> list[Reply]:
+        forget_offers(ctx)  # a new terminal screen shows none of them
         parsed = self._read(ctx)
         handler = handlers.ANYWHERE.get(parsed.verb or "") or handlers.BY_STATE[ctx.state]
         return await handler(self.deps, ctx, parsed)

@@ -28,6 +28,9 @@ class Incoming:
     # The person's language as the platform knows it (Telegram language_code, Slack locale,
     # the terminal's LANG), for someone who has not chosen one with `lang`.
     language: str | None = None
+    # The first message of a new terminal chat: the screen shows no earlier reply, so nothing
+    # offered before it is there to press (Slack and Telegram keep the old messages in view).
+    new_screen: bool = False
 
     @property
     def conversation_key(self) -> str:

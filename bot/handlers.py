@@ -36,6 +36,7 @@ from bot.not_answers import not_an_answer
 from bot.reading import farewell, greeting, intent, thanked
 from bot.render import review_prompt
 from bot.review_state import reviewing
+from bot.screen import choice_again, unseen_press
 from bot.states import CHOOSING, GENERATING, IDLE, INTERVIEWING, REVIEWING
 from bot.unclear import unclear
 from core.models import ConversationRole
@@ -91,6 +92,8 @@ async def idle(deps: Deps, ctx: Context, parsed: Parsed) -> list[Reply]:
 
 async def choosing(deps: Deps, ctx: Context, parsed: Parsed) -> list[Reply]:
     """A number (typed or a button) picks the student; a command runs; else ask again."""
+    if (unseen := unseen_press(ctx, parsed)) is not None:  # the list is not on this screen
+        return [unseen, choice_again(ctx)]
     choices = ctx.data.get("choices", [])
     pick = parsed.argument.strip().lstrip("#") if parsed.verb in (None, "choose") else ""
     if pick.isdecimal() and 1 <= int(pick) <= len(choices):  # isdigit() lets "²" crash int()

@@ -23,6 +23,7 @@ from bot.meant import (
 from bot.reading import approving
 from bot.render import DISCARD_ASKED, menu_choice, review_menu, review_prompt, section_buttons
 from bot.review_answers import answered_nothing
+from bot.screen import unseen_press
 from bot.section_words import section_and_text
 from bot.states import IDLE
 from core.services import review
@@ -43,6 +44,8 @@ async def reviewing(deps: Deps, ctx: Context, parsed: Parsed) -> list[Reply]:
         ctx.data.pop("awaiting")  # no, or another message: the draft stays as it was
         if answer is False:
             parsed = Parsed("resume", "", True)
+    if ctx.data.get("awaiting") is None and (unseen := unseen_press(ctx, parsed)):
+        return [unseen, flows.review(ctx, await flows.load(deps, ctx, analysis_id))]  # the menu
     if parsed.verb == "ask":  # a bare command word while a note or a section's text is due
         return did_you_mean(ctx, parsed.argument)
     if parsed.verb == "unknown":  # `/sumary` there: the nearest command, else what is due
