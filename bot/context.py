@@ -41,8 +41,10 @@ class Context:
 
     @property
     def language(self) -> str:
-        """The language to answer in."""
-        return str(self.data.get("language") or self.user.language)
+        """The language to answer in: the person's (chosen, or their platform's), else the
+        one their messages were written in (`bot.written_in`), else the school's."""
+        followed = None if self.user.language_settled else self.data.get("language")
+        return str(followed or self.user.language)
 
     def say(self, key: str, **values: Any) -> str:
         """A catalogue sentence in the user's language."""

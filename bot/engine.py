@@ -23,6 +23,7 @@ from bot.render import DISCARD_ASKED
 from bot.screen import forget_offers
 from bot.slots import AIOutsideSlots, Slots, turn_deadline
 from bot.states import IDLE, INTERVIEWING, REVIEWING
+from bot.written_in import follow
 from core import dialogue_states, identity
 from core.actor import Channel
 from core.errors import AccessDenied, AnalysisClosed, DomainError, NotFound
@@ -264,9 +265,11 @@ class DialogueEngine:
 
     async def _dispatch(self, ctx: Context) -> list[Reply]:
         forget_offers(ctx)  # a new terminal screen shows none of them
+        followed = follow(ctx)  # "who are my students?" answered in English: said first
         parsed = self._read(ctx)
         handler = handlers.ANYWHERE.get(parsed.verb or "") or handlers.BY_STATE[ctx.state]
-        return await handler(self.deps, ctx, parsed)
+        replies = await handler(self.deps, ctx, parsed)
+        return replies if followed is None else [followed, *replies]
 
     def expired(self, ctx: Context) -> bool:
         """True when an interview has waited longer than the idle timeout."""

@@ -21,6 +21,9 @@ class ChatUser:
     actor: Actor
     language: str
     display_name: str
+    # False when `language` is only the school's or the default: the person neither chose one
+    # nor has a platform that reports theirs, so the dialogue may follow what they write.
+    language_settled: bool = True
 
 
 _USERS, _SCHOOLS, _ACCOUNTS = User.__table__, School.__table__, ChatIdentity.__table__
@@ -51,12 +54,15 @@ THIS_ACCOUNT = (
 _RESOLVE = select(*CHAT_USER_COLUMNS).select_from(LINKED_USER).where(THIS_ACCOUNT)
 
 
-def _language(row: AnyRow, default: str, hint: str | None) -> str:
-    """The person's own choice, else their platform's language, else the school's, else default."""
-    for settings in (row.user_settings, {"language": hint}, row.school_settings):
+def _language(row: AnyRow, default: str, hint: str | None) -> tuple[str, bool]:
+    """The person's own choice, else their platform's language (settled, True), else the
+    school's, else default (not settled, False)."""
+    for settled, settings in (
+        (True, row.user_settings), (True, {"language": hint}), (False, row.school_settings)
+    ):  # fmt: skip
         if isinstance(settings, dict) and settings.get("language") in ("he", "en"):
-            return str(settings["language"])
-    return default
+            return str(settings["language"]), settled
+    return default, False
 
 
 def chat_user(
@@ -78,11 +84,8 @@ def chat_user(
         channel,
         verified=live,
     )
-    return ChatUser(
-        actor,
-        _language(row, default_language, hint),
-        f"{row.user_first_name} {row.user_last_name}",
-    )
+    language, settled = _language(row, default_language, hint)
+    return ChatUser(actor, language, f"{row.user_first_name} {row.user_last_name}", settled)
 
 
 async def resolve(

@@ -428,6 +428,9 @@ async def test_every_input_in_every_state_gets_a_reply_and_a_defined_next_state(
 
     text, action = INPUTS[kind]
     replies = await world.chat.say(text, action=action)
+    # Teacher1 chose no language: English text is answered in English, and the line saying so
+    # comes first (bot/written_in.py); the table is about what follows it.
+    replies = [r for r in replies if not _is(r, "lang_followed")]
 
     resulting, reply = EXPECTED[state, kind]
     assert replies, "no reply at all"

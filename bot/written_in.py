@@ -1,0 +1,58 @@
+"""Following the language a person writes in, when they chose none and their platform reports
+none (the terminal without a locale): an English "who are my students?" in a school that
+answers in Hebrew is answered in English, and a Hebrew message in Hebrew.
+
+Only plain signs count: Hebrew letters, or an English word of prose ("how", "my", "the"). A
+command word ("summary", "analyze") or a name ("Liam") is no sign: the English command words
+work in either language, and Hebrew speakers type them. What was followed is kept with the
+conversation (`lang` chooses for good); an interview keeps the language it started in.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from bot.events import Reply
+from bot.states import INTERVIEWING
+
+if TYPE_CHECKING:
+    from bot.context import Context
+
+_HEBREW = re.compile(r"[\u05d0-\u05ea]")
+# A word, with its apostrophe or hyphens ("what's", "this-year": a period, one word).
+_WORD = re.compile(r"[a-z]+(?:['-][a-z]+)*")
+# Words of English prose that no name or command is: one of them and no Hebrew letter is a
+# message written in English. Not "ok", "yes" or "no", which Hebrew speakers write too, nor
+# the words of a command's scope or period ("this month", "last term", "all").
+_ENGLISH = frozenset(
+    """i i'm i'd i've you you're we he she he's she's it it's they my our your his her their
+    me us them the a an is are was were am be been do does did have has had how what what's
+    who whom which when where why can could would will should please thanks thank hi hello hey
+    good morning evening want need like to of in on at for with and but not about there many
+    much from so just""".split()
+)
+FOLLOWED = "language"  # in the state: the language followed (Context.language reads it first)
+
+
+def written_in(text: str) -> str | None:
+    """"he" for a message with Hebrew letters, "en" for one with an English word of prose and
+    none; None when it shows no language (a command, a name, a number)."""
+    if _HEBREW.search(text):
+        return "he"
+    words = _WORD.findall(text.lower().replace("’", "'"))
+    return "en" if any(w in _ENGLISH for w in words) else None
+
+
+def follow(ctx: Context) -> Reply | None:
+    """For a person whose language is not settled (`ChatUser.language_settled`): the language
+    of their message, kept for the conversation, and a line saying so and how to choose; None
+    when it changes nothing."""
+    event = ctx.event
+    if ctx.user.language_settled or event.action or event.literal or ctx.state == INTERVIEWING:
+        return None
+    written = written_in(event.text)
+    if written is None or written == ctx.language:
+        return None
+    ctx.data[FOLLOWED] = written
+    return Reply(ctx.say("lang_followed"))

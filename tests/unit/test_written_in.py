@@ -1,0 +1,28 @@
+"""The language a message is written in: only plain signs count."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.written_in import written_in
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("who are my students?", "en"),
+        ("hi", "en"),
+        ("He reads well.", "en"),
+        ("תודה", "he"),
+        ("נתח Liam", "he"),
+        # A command word, a period, a name, a number or a word both languages write: no sign.
+        ("analyze Liam", None),
+        ("summary school this-year", None),
+        ("summary school this month", None),
+        ("Liam O'Brien", None),
+        ("#1", None),
+        ("ok", None),
+    ],
+)
+def test_written_in(text: str, language: str | None) -> None:
+    assert written_in(text) == language
