@@ -101,7 +101,8 @@ APPROVING = frozenset({
     "ok", "okay", "k", "yes", "yep", "yeah", "fine", "good", "great", "perfect", "looks good",
     "looks fine", "looks great", "all good", "sounds good", "that's fine", "thats fine",
     "כן", "בסדר", "בסדר גמור", "טוב", "מעולה", "יופי", "סבבה", "אוקיי", "אוקי", "נראה טוב",
-    "נראה מצוין", "מצוין", "מושלם",
+    "נראה מצוין", "מצוין", "מושלם", "זה נראה טוב", "זה נראה מצוין", "זה בסדר", "זה טוב",
+    "זה מצוין", "זה מושלם",
 })  # fmt: skip
 # Questions about the school as a whole (a period may follow): its summary, for those who may
 # ask for one. How all the teachers or students are doing is the same summary: it lists the

@@ -22,7 +22,7 @@ from bot.meant import (
 )
 from bot.reading import approving
 from bot.render import DISCARD_ASKED, menu_choice, review_menu, review_prompt, section_buttons
-from bot.review_answers import answered_nothing
+from bot.review_answers import answered_nothing, thanks_in_review
 from bot.screen import unseen_press
 from bot.section_words import section_and_text
 from bot.states import IDLE
@@ -61,8 +61,10 @@ async def reviewing(deps: Deps, ctx: Context, parsed: Parsed) -> list[Reply]:
     if parsed.verb is None and (text := parsed.argument) and pending is None:
         # A yes or a no to no question (`nope` is no `note`); `svae` in review, or `cancle` where
         # a note is due: the command, not text lost or kept.
-        asked = answered_nothing(ctx, text) or (
-            typo_in_text(ctx, text) if awaiting else near_miss(ctx, text)
+        asked = (
+            answered_nothing(ctx, text)
+            or thanks_in_review(ctx, text)
+            or (typo_in_text(ctx, text) if awaiting else near_miss(ctx, text))
         )
         if asked:
             return asked
