@@ -134,5 +134,9 @@ def _sentence(
             return say("scope_not_found", what=what, value=error.key)
         return say("not_found")
     if isinstance(error, Conflict):
-        return say("not_flagged") if verb == "reviewed" else say("conflict", what=error.what)
+        if verb == "reviewed":
+            return say("not_flagged")
+        if error.rule and f"conflict_{error.rule}" in keys(language):
+            return say(f"conflict_{error.rule}", **error.values)
+        return say("conflict", what=error.what)  # core's English: no sentence names it yet
     return say("admin_failed", error=str(error))

@@ -69,13 +69,19 @@ class UnknownPeriod(InvalidInput):
 
 
 class Conflict(DomainError):
-    """The change clashes with existing data (a duplicate email, say)."""
+    """The change clashes with existing data (a duplicate email, say); `what` says so in
+    English (logs, the API), `rule` and `values` name the clash for a sentence in the reader's
+    language, as InvalidInput's do ("" when there is no such word)."""
 
     code = "conflict"
 
-    def __init__(self, what: str) -> None:
+    def __init__(
+        self, what: str, *, rule: str = "", values: dict[str, object] | None = None
+    ) -> None:
         super().__init__(what)
         self.what = what
+        self.rule = rule
+        self.values = dict(values or {})
 
 
 class AnalysisClosed(Conflict):

@@ -124,8 +124,11 @@ async def create_user(
             "school_code", "required when the acting admin has no school", rule="school_required"
         )
     # Soft-deleted accounts keep their address: the unique index spans every row.
+    taken = Conflict(
+        f"a user with email {email} already exists", rule="email_taken", values={"email": email}
+    )
     if await uow.session.scalar(select(User.id).where(func.lower(User.email) == email)):
-        raise Conflict(f"a user with email {email} already exists")
+        raise taken
     password_hash = None if password is None else await _hash_password(password)
     user = User(
         email=email,
@@ -140,7 +143,7 @@ async def create_user(
     try:
         await uow.session.flush()
     except IntegrityError as error:  # a concurrent create of the same address
-        raise Conflict(f"a user with email {email} already exists") from error
+        raise taken from error
     fields = ["email", "role", "first_name", "last_name", "school_id", "is_active"]
     if password_hash is not None:
         fields.append("password_hash")
@@ -172,7 +175,12 @@ async def _set_active(uow: UnitOfWork, actor: Actor, email: str, active: bool) -
     if user.id == actor.user_id and not active:
         raise AccessDenied("cannot_deactivate_self", resource="User", resource_id=str(user.id))
     if user.is_active is active:
-        raise Conflict(f"user {user.email} is already {'active' if active else 'inactive'}")
+        state = "active" if active else "inactive"
+        raise Conflict(
+            f"user {user.email} is already {state}",
+            rule="already_active" if active else "already_inactive",
+            values={"email": user.email},
+        )
     user.is_active = active
     record(uow, actor, AuditAction.UPDATE, "User", user.id, changed_fields=["is_active"])
     await uow.commit()

@@ -76,12 +76,17 @@ def clean_name(field: str, name: str) -> str:
     return value
 
 
-async def _flush_unique(uow: UnitOfWork, what: str) -> None:
+def _code_taken(kind: str, code: str, *, rule: str) -> Conflict:
+    """A district's or school's `code` already in use (`kind`: "district", "school")."""
+    return Conflict(f"a {kind} with code {code} already exists", rule=rule, values={"code": code})
+
+
+async def _flush_unique(uow: UnitOfWork, taken: Conflict) -> None:
     # A concurrent insert of the same code slips past the pre-check; the unique index decides.
     try:
         await uow.session.flush()
     except IntegrityError as error:
-        raise Conflict(what) from error
+        raise taken from error
 
 
 @service
@@ -99,10 +104,10 @@ async def create_district(
         )
     # Soft-deleted districts keep their code: the unique index spans every row.
     if await uow.session.scalar(select(District.id).where(District.code == code)):
-        raise Conflict(f"a district with code {code} already exists")
+        raise _code_taken("district", code, rule="district_code_taken")
     district = District(code=code, name=name, country=country)
     uow.session.add(district)
-    await _flush_unique(uow, f"a district with code {code} already exists")
+    await _flush_unique(uow, _code_taken("district", code, rule="district_code_taken"))
     record(
         uow,
         actor,
@@ -133,10 +138,10 @@ async def create_school(
         if district_id is None:
             raise NotFound("District", district_code)
     if await uow.session.scalar(select(School.id).where(School.code == code)):
-        raise Conflict(f"a school with code {code} already exists")
+        raise _code_taken("school", code, rule="school_code_taken")
     school = School(code=code, name=name, district_id=district_id)
     uow.session.add(school)
-    await _flush_unique(uow, f"a school with code {code} already exists")
+    await _flush_unique(uow, _code_taken("school", code, rule="school_code_taken"))
     fields = ["code", "name"] + (["district_id"] if district_id else [])
     record(uow, actor, AuditAction.CREATE, "School", school.id, changed_fields=fields)
     await uow.commit()

@@ -188,7 +188,7 @@ async def test_user_add_role_deactivate_reactivate_and_list(
         ("user role teacher1@@demo TEACHER", "That did not work: the email address — “"),
         ("user deactivate nobody@demo.school", "There is no user nobody@demo.school."),
         ("user deactivate bad@", "That did not work: the email address — “"),
-        ("user reactivate teacher1@demo.school", "That is not possible now: user teacher1@"),
+        ("user reactivate teacher1@demo.school", "teacher1@demo.school is already active; nothing"),
         ("user list NOPE", "There is no school with the code “NOPE”."),
         ("user list --page x", "That did not work: the page number must be a whole number"),
     ],
@@ -219,10 +219,10 @@ async def test_district_and_school_add_and_list(say: Say, raw: asyncpg.Connectio
     ("command", "message"),
     [
         ("school add N-8 Eight NOPE", "There is no district with the code “NOPE”."),
-        ("school add DEMO-01 Again", "That is not possible now: a school with code DEMO-01"),
+        ("school add DEMO-01 Again", "There is already a school with the code DEMO-01;"),
         ("school add 'A B' Name", "That did not work: the code — 1 to 64 characters"),
         ("school add N-9", "Missing NAME. Usage:"),
-        ("district add DEMO-DIST Again", "That is not possible now: a district with code"),
+        ("district add DEMO-DIST Again", "There is already a district with the code DEMO-D"),
     ],
 )
 async def test_school_and_district_bad_arguments(say: Say, command: str, message: str) -> None:

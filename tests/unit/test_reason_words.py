@@ -1,4 +1,4 @@
-"""Every reason core gives a rule word for is said in both languages (bot/explain.reason_words)."""
+"""Every reason or clash core gives a rule word for is said in both languages (bot/explain)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 
 from bot.explain import explain, reason_words
 from bot.i18n import keys
-from core.errors import InvalidInput
+from core.errors import Conflict, InvalidInput
 from core.models import UserRole
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -30,8 +30,19 @@ def test_the_walk_finds_the_rules() -> None:
 
 @pytest.mark.parametrize("language", ["he", "en"])
 def test_every_rule_has_words_in_both_languages(language: str) -> None:
-    missing = sorted(r for r in _rules() if f"reason_{r}" not in keys(language))
+    said = keys(language)
+    # An InvalidInput's reason is `reason_RULE`; a Conflict's whole sentence is `conflict_RULE`.
+    missing = sorted(r for r in _rules() if not {f"reason_{r}", f"conflict_{r}"} & said)
     assert not missing, missing
+
+
+def test_a_hebrew_reader_gets_no_english_clash() -> None:
+    error = Conflict(
+        "a user with email dana@demo.school already exists", rule="email_taken",
+        values={"email": "dana@demo.school"},
+    )  # fmt: skip
+    text = explain("he", error, role=UserRole.ADMIN, verb="admin")
+    assert "already exists" not in text and "dana@demo.school" in text
 
 
 def test_a_hebrew_reader_gets_no_english_reason() -> None:
