@@ -123,6 +123,8 @@ def _sentence(
             return say(error.reason)
         if error.resource == "AuditLog":  # "who saw Noah's analyses?": who may read the log
             return say("audit_log_admin_only")
+        if f"denied_{error.reason}" in keys(language):  # "your own role": why, not only no
+            return say(f"denied_{error.reason}")
         if verb in SUMMARY_VERBS or (verb == "admin" and role is not UserRole.ADMIN):
             return say("role_refused")
         return say("denied")
