@@ -76,7 +76,9 @@ def _fill(language: str, text: str, values: dict[str, Any]) -> str:
 
     wanted = {name for _, name, _, _ in Formatter().parse(text) if name and name not in values}
     words = {name: offered(language, name) for name in wanted}
-    return text.format(**{k: v for k, v in words.items() if v is not None}, **values)
+    numbers = {k: grouped(v) for k, v in values.items() if type(v) is int}  # not a bool
+    filled = {**values, **numbers}
+    return text.format(**{k: v for k, v in words.items() if v is not None}, **filled)
 
 
 def t(language: str, key: str, **values: Any) -> str:
@@ -92,6 +94,11 @@ def tn(language: str, key: str, count: int, **values: Any) -> str:
 def isolate(text: str) -> str:
     """Wrap a name so mixed Hebrew/English renders in the right order inside RTL text."""
     return f"{LRI}{text}{PDI}" if any("a" <= c.lower() <= "z" for c in text) else text
+
+
+def grouped(n: int) -> str:
+    """A count as every reply writes it, in both languages: thousands apart ("12,793")."""
+    return f"{n:,}"
 
 
 def money(cost: float) -> str:

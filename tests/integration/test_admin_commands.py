@@ -392,13 +392,13 @@ async def test_usage_by_school_and_teacher_for_a_month(say: Say, raw: asyncpg.Co
     )
     lines = text(await say("usage 2026-03")).splitlines()
     assert lines[0] == "Usage in 2026-03:"
-    assert lines[1] == "DEMO-01: 3 analyses, 3500 tokens, $1.750"
+    assert lines[1] == "DEMO-01: 3 analyses, 3,500 tokens, $1.750"
     assert (
-        "  • \u2066Michael Green\u2069 <teacher2@demo.school>: 1 analysis, 2000 tokens, $1.000"
+        "  • \u2066Michael Green\u2069 <teacher2@demo.school>: 1 analysis, 2,000 tokens, $1.000"
         in lines
     )
-    assert "  • דנה לוי <teacher1@demo.school>: 2 analyses, 1500 tokens, $0.750" in lines
-    assert lines[-1] == "Total: 3 analyses, 3500 tokens, $1.750"
+    assert "  • דנה לוי <teacher1@demo.school>: 2 analyses, 1,500 tokens, $0.750" in lines
+    assert lines[-1] == "Total: 3 analyses, 3,500 tokens, $1.750"
     assert text(await say("usage 2025-01")) == "No analyses in 2025-01."
 
 
