@@ -134,6 +134,7 @@ async def _admin(
         "en",
         attachments,
         args.telegram_bot,
+        cli=True,
     )
     try:
         outcome = await execute(call, words)

@@ -19,6 +19,7 @@ from bot.admin_grammar import CURLY, INVISIBLE
 from bot.admin_words import (
     ADD_FILLERS,
     ADD_VERBS,
+    MORE,
     READ_BY,
     RECORD_EN,
     RECORD_HE,
@@ -27,6 +28,7 @@ from bot.admin_words import (
     SPENDING_EXTRA,
     SWITCH_FILLERS,
     SWITCH_VERBS,
+    asked_for_more,
 )
 from bot.everyday import NOT_A_NAME, SPEECH
 from bot.phrasing import LEADING, known
@@ -196,4 +198,5 @@ def admin_in_words(text: str, words: list[str]) -> str | None:
         or account_switched(text)
         or spending_asked(words)
         or readers_asked(words)
+        or (MORE if asked_for_more(words) else None)  # the rest of the list just shown
     )

@@ -5,7 +5,7 @@ work, and the runners that turn a service's result into a reply. The command tab
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from bot.events import Attachment, Reply
@@ -27,6 +27,10 @@ class Call:
     bot_username: str | None = None
     # Read-only units (audit queries): the read replica when configured; else `uow`.
     read_uow: Callable[[], UnitOfWork] | None = None
+    cli: bool = False  # run by `growth-engine admin`: a next page is a shell command
+    in_words: bool = False  # asked in everyday words: a next page is "more", no command
+    # The options of the next page of a list shown (`{"before": ID}`), for the reply to name.
+    pages: list[dict[str, Any]] = field(default_factory=list)
 
     def say(self, sentence: str, /, **values: Any) -> str:
         """A catalogue sentence in the caller's language."""
@@ -51,11 +55,12 @@ Runner = Callable[[Call, dict[str, Any]], Awaitable[Replies]]
 
 
 def listed(c: Call, lines: list[str], items: list[Any], more: dict[str, Any] | None) -> Replies:
-    """A list's lines, then "none" when it is empty, or the option that shows the next page."""
+    """A list's lines, then "none" when it is empty; the options of its next page, when there
+    is one, are kept on `c` (how to ask for it depends on how this one was asked for)."""
     if not items:
         lines.append(c.say("admin_none"))
     elif more:
-        lines.append(c.say("admin_more", option=" ".join(f"--{k} {v}" for k, v in more.items())))
+        c.pages.append(more)
     return [Reply("\n".join(lines))]
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from bot import admin_grammar, admin_records
+from bot import admin_grammar, admin_pages, admin_records
 from bot.admin_call import Call, Replies, Runner, listed, one_sentence
 from bot.admin_grammar import Spec, UsageError, number, split, usage_text
 from bot.admin_records import RETENTION_CONFIRMED
@@ -46,6 +46,7 @@ class Outcome:
     replies: Replies
     status: int
     meant: str | None = None
+    next_page: str | None = None  # a list's next page, as a command (English, no `admin`)
 
 
 def parse(words: list[str]) -> tuple[Spec[Runner], dict[str, Any]]:
@@ -199,7 +200,8 @@ async def execute(call: Call, command: str | list[str]) -> Outcome:
     try:
         if (asked := await _guessed(call, spec, values)) is not None:
             return asked
-        return Outcome(await spec.run(call, values), 0)
+        replies = await spec.run(call, values)
+        return Outcome(replies, 0, next_page=admin_pages.said_more(call, spec, values, replies))
     except DomainError as error:
         text = _explain(call, error)
         # "school add N-2 Second School": "School" was read as the district's code.
@@ -277,6 +279,11 @@ async def handle(
             await commands.authorize_command(uow=uow, actor=actor, command="admin")
     except AccessDenied:
         return [Reply(ctx.say("role_refused"))]
+    in_words = not admin_pages.typed_a_command(ctx.event.text)
+    if (more := admin_pages.continued(ctx, argument)) is not None:  # "more", "עוד"
+        if not more[0]:
+            return [Reply(ctx.say("admin_more_none"))]
+        (argument, in_words), unprefixed = more, False
     reads = _reads_only(argument) if unprefixed else True
     if reads is None:  # "usage is high this month", "רשימה של תלמידים": words, not a command
         return [not_understood(ctx, argument)]
@@ -284,8 +291,10 @@ async def handle(
         command = f"{word(ctx.language, 'admin')} {argument}"
         return [offer_command(ctx, command, ctx.say("admin_asked_first", word=command))]
     files = attachments or ctx.event.attachments
-    call = Call(engine.uow, actor, ctx.language, files, bot_username, engine.read_uow)
+    call = Call(engine.uow, actor, ctx.language, files, bot_username, engine.read_uow,
+                in_words=in_words)  # fmt: skip
     outcome = await execute(call, argument)
     if outcome.meant is not None:  # a button (or yes) runs it, as a misspelt command's does
         return [offer_command(ctx, outcome.meant, outcome.replies[0].text)]
+    admin_pages.offer_more(ctx, outcome.replies, outcome.next_page, in_words)
     return outcome.replies

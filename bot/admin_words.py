@@ -101,3 +101,18 @@ RECORD_EN = frozenset(
 RECORD_HE = frozenset(
     "תיק ניתוחים ניתוח נתונים מידע פרטים רשומה רשומות היסטוריה הערות דוח דו״ח".split()
 )
+
+# The rest of a list just shown (`bot.admin_pages`).
+MORE = "more"  # `admin more`, and what every word below is read as
+# A request for the rest of a list, said on its own after one ("more", "העמוד הבא"); "המשך" is
+# a teacher's `resume`, so it is not among them.
+MORE_WORDS = frozenset({
+    "more", "show more", "more please", "next", "next page", "older", "older entries",
+    "the rest", "show the rest", "עוד", "עוד בבקשה", "הבא", "העמוד הבא", "הצג עוד", "תראה עוד",
+    "תראי עוד", "הראה עוד", "ישנים יותר", "את השאר", "השאר",
+})  # fmt: skip
+
+
+def asked_for_more(words: list[str]) -> bool:
+    """True when `words` (without punctuation) ask for the rest of a list, and nothing else."""
+    return " ".join(w.lower() for w in words) in MORE_WORDS

@@ -57,7 +57,9 @@ def say(engine: DialogueEngine, session_factory: Factory) -> Say:
     async def send(
         text: str, *, who: str = "admin", language: str = "en", files: tuple[Attachment, ...] = ()
     ) -> list[Reply]:
-        event = Incoming(ChatPlatform.SHELL, "local", who, f"chat-{who}", attachments=files)
+        event = Incoming(
+            ChatPlatform.SHELL, "local", who, f"chat-{who}", f"admin {text}", attachments=files
+        )
         channel = Channel("SHELL", event.chat_id, "local")
         async with seeding(session_factory) as uow:
             user = await identity.resolve(uow, ChatPlatform.SHELL, "local", who, channel, "he")
@@ -432,7 +434,9 @@ async def test_audit_by_student_user_and_date_newest_first_and_paginated(
     since = text(await say("audit since 2020-01-01")).splitlines()
     assert since[0] == "Audit trail since 2020-01-01, newest first:"
     assert len(since) == 1 + 20 + 1
-    cursor = since[-1].removeprefix("There is more: repeat the command with --before ")[:-1]
+    hint = "There is more: write “more” to see it, or copy the command: admin audit since "
+    assert since[-1].startswith(hint + "2020-01-01 --before ")
+    cursor = since[-1].rsplit(" ", 1)[-1]
     page_one = await raw.fetch("SELECT id FROM audit_logs ORDER BY created_at DESC, id DESC")
     assert str(page_one[20]["id"]) == cursor  # the last one shown (the newest is this read's)
     rest = text(await say(f"audit since 2020-01-01 --before {cursor}")).splitlines()
