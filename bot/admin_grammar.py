@@ -172,18 +172,29 @@ def area_in_english(words: list[str]) -> list[str]:
     return words
 
 
-def _singular(words: list[str]) -> tuple[str, ...]:
-    lowered = tuple(w.lower() for w in words)
-    if not lowered or lowered[0] not in PLURALS:
-        return lowered
-    head = (PLURALS[lowered[0]],)
-    return LISTS.get(head, head) if len(lowered) == 1 else head + lowered[1:]
+def _singular(words: list[str], specs: list[Spec[Any]]) -> list[str]:
+    """`words` with a leading plural as its command's word ("users add" as `user add`); a
+    list's plural alone, or before what is no action of it but is written as a school code or
+    an option is ("users DEMO-01", "users --page 2"), is that list. A word in lower case after
+    it ("users are complaining") is left to be refused: a sentence, not a command."""
+    if not words or words[0].lower() not in PLURALS:
+        return words
+    head = PLURALS[words[0].lower()]
+    listed = LISTS.get((head,))
+    rest = words[1:]
+    actions = {s.words[1] for s in specs if s.words[0] == head and len(s.words) > 1}
+    argument = bool(rest) and rest[0].lower() not in actions and _code_or_option(rest[0])
+    return [*listed, *rest] if listed and (not rest or argument) else [head, *rest]
+
+
+def _code_or_option(word: str) -> bool:
+    return word.startswith("--") or (word == word.upper() and any(c.isalnum() for c in word))
 
 
 def parse(words: list[str], specs: list[Spec[RunT]]) -> tuple[Spec[RunT], dict[str, Any]]:
     """The command of `specs` the words name (longest match) and its bound arguments."""
-    typed, words = words, area_in_english(words)
-    lowered = _singular(words)  # a bare plural may grow a word: its arguments are still none
+    typed, words = words, _singular(area_in_english(words), specs)
+    lowered = tuple(w.lower() for w in words)
     matches = [s for s in specs if lowered[: len(s.words)] == s.words]
     if not matches and (meant := _spelt_right(words, specs)) is not None:
         # `usr list`: asked about, as a misspelt command is elsewhere, not run unasked.
