@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+from bot.admin_hebrew import HEBREW_ROLES, area_in_english
 from bot.request_words import request_in_english
 from core.errors import InvalidInput
 
@@ -113,15 +114,6 @@ PLURALS = {"users": "user", "schools": "school", "rosters": "roster", "quotas": 
 LISTS = {("user",): ("user", "list"), ("school",): ("school", "list")}
 
 
-# The areas as the Hebrew help names them ("משתמשים, בתי ספר, ..."): read as the English words
-# (the commands' own words stay English, as their usage lines show them).
-HEBREW_AREAS = {"משתמשים": "users", "משתמש": "user", "בתי ספר": "schools", "בית ספר": "school",
-                "רשימות": "rosters", "רשימה": "roster", "מכסות": "quotas", "מכסה": "quota",
-                "שימוש": "usage", "ביקורת": "audit", "שמירת נתונים": "retention",
-                "מחוז": "district", "מחוזות": "districts", "הזמנה": "invite",
-                "רשומה": "record"}  # fmt: skip
-
-
 # Every command's first word: a line an admin starts with one ("retention", "audit since
 # 2026-11-30", "מכסה") is that admin command without the word `admin`.
 AREAS = frozenset({*PLURALS.values(), "usage", "audit", "retention"})
@@ -155,21 +147,6 @@ def values_fit(values: dict[str, Any]) -> bool:
         return False
     n = values.get("n")
     return n is None or n.isdecimal() or n.lower() in ("off", "none")
-
-
-# A role as a Hebrew-speaking admin names it ("מורה", "מנהלת"), and the role core reads.
-HEBREW_ROLES = {"מורה": "TEACHER", "מנהל": "PRINCIPAL", "מנהלת": "PRINCIPAL",
-                "מנהל/ת": "PRINCIPAL", "אדמין": "ADMIN", "מנהל-מערכת": "ADMIN",
-                "מנהלת-מערכת": "ADMIN", "מנהל/ת-מערכת": "ADMIN"}  # fmt: skip
-
-
-def area_in_english(words: list[str]) -> list[str]:
-    """`words` with a leading Hebrew area (the longest phrase) as its English word."""
-    for phrase in sorted(HEBREW_AREAS, key=lambda p: -len(p.split())):
-        size = len(phrase.split())
-        if words[:size] == phrase.split():
-            return [HEBREW_AREAS[phrase], *words[size:]]
-    return words
 
 
 def _singular(words: list[str], specs: list[Spec[Any]]) -> list[str]:

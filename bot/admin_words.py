@@ -16,7 +16,7 @@ ADD_VERBS = frozenset(
     רשום רשמי תרשום תרשמי לרשום""".split()
 )
 # A role as people name it in such a request, and the word the command is given: English ones
-# as the usage writes them, Hebrew ones as `bot.admin_grammar.HEBREW_ROLES` reads them.
+# as the usage writes them, Hebrew ones as `bot.admin_hebrew.HEBREW_ROLES` reads them.
 ROLE_WORDS: dict[tuple[str, ...], str] = {
     ("teacher",): "TEACHER",
     **dict.fromkeys((("principal",), ("headteacher",), ("head", "teacher"), ("headmaster",),
