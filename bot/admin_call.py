@@ -29,6 +29,7 @@ class Call:
     read_uow: Callable[[], UnitOfWork] | None = None
     cli: bool = False  # run by `growth-engine admin`: a next page is a shell command
     in_words: bool = False  # asked in everyday words: a next page is "more", no command
+    files: bool = True  # the chat can carry a file with the command (the terminal cannot)
     # The options of the next page of a list shown (`{"before": ID}`), for the reply to name.
     pages: list[dict[str, Any]] = field(default_factory=list)
 

@@ -24,6 +24,7 @@ from bot.meant import offer_command
 from bot.request_words import request_in_english
 from bot.student_guess import guess_text, guesses
 from core.errors import AccessDenied, DomainError, InvalidInput, NotFound
+from core.models import ChatPlatform
 from core.roster_csv import KINDS, sniff
 from core.services import admin_usage, commands, linking, people, roster_import, schools
 
@@ -177,8 +178,13 @@ SPECS: list[Spec[Runner]] = [
 ]
 
 
-def _explain(c: Call, error: DomainError) -> str:
-    return explain(c.language, error, role=c.actor.role, verb="admin")
+def _attach(c: Call, spec: Spec[Runner], values: dict[str, Any]) -> str:
+    """How to send the file the command needs: with the message, or, where the chat cannot
+    carry one (the terminal), from the shell."""
+    if c.files:
+        return c.say("admin_roster_attach")
+    line = admin_pages.command_line(spec, values, {})
+    return c.say("admin_roster_shell", command=f"growth-engine admin {line} --attach FILE.csv")
 
 
 async def execute(call: Call, command: str | list[str]) -> Outcome:
@@ -196,14 +202,14 @@ async def execute(call: Call, command: str | list[str]) -> Outcome:
             text += "\n" + call.say("admin_quote_names")
         return Outcome([Reply(text)], 2)
     if spec.attachment and not call.attachments:
-        return Outcome([Reply(call.say("admin_roster_attach"))], 2)
+        return Outcome([Reply(_attach(call, spec, values))], 2)
     try:
         if (asked := await _guessed(call, spec, values)) is not None:
             return asked
         replies = await spec.run(call, values)
         return Outcome(replies, 0, next_page=admin_pages.said_more(call, spec, values, replies))
     except DomainError as error:
-        text = _explain(call, error)
+        text = explain(call.language, error, role=call.actor.role, verb="admin")
         # "school add N-2 Second School": "School" was read as the district's code.
         if isinstance(error, NotFound) and _spilt(error) and _names(spec):
             text += "\n" + call.say("admin_quote_names")
@@ -238,21 +244,6 @@ def _names(spec: Spec[Runner]) -> bool:
     return bool({"NAME", "FIRST", "LAST"} & set(spec.params.split()))
 
 
-def _reads_only(argument: str) -> bool | None:
-    """True when the admin command `argument` names changes nothing (a misspelt one, or one
-    short of a word, only gets its usage, as after `admin`); None when the words go on past
-    any command ("users are complaining"), name no action of it, or are no values of it
-    ("usage is high this month"): a sentence, not a command."""
-    try:
-        spec, values = parse(split(argument))
-    except UsageError as error:
-        sentence = error.key in ("admin_extra", "admin_unknown") and error.meant is None
-        return None if sentence else True
-    if not admin_grammar.values_fit(values):  # "usage is high this month": a remark
-        return None
-    return admin_grammar.reads_only(spec, values)
-
-
 def _near_miss(call: Call, words: list[str], error: UsageError) -> Outcome:
     """A misspelt admin command: the one it was near, spelt right, with its usage line."""
     admin = word(call.language, "admin")
@@ -284,7 +275,7 @@ async def handle(
         if not more[0]:
             return [Reply(ctx.say("admin_more_none"))]
         (argument, in_words), unprefixed = more, False
-    reads = _reads_only(argument) if unprefixed else True
+    reads = admin_grammar.line_reads_only(split(argument), SPECS) if unprefixed else True
     if reads is None:  # "usage is high this month", "רשימה של תלמידים": words, not a command
         return [not_understood(ctx, argument)]
     if not reads:  # "retention": asked first, as a misspelt command is
@@ -292,7 +283,7 @@ async def handle(
         return [offer_command(ctx, command, ctx.say("admin_asked_first", word=command))]
     files = attachments or ctx.event.attachments
     call = Call(engine.uow, actor, ctx.language, files, bot_username, engine.read_uow,
-                in_words=in_words)  # fmt: skip
+                in_words=in_words, files=ctx.event.platform is not ChatPlatform.SHELL)  # fmt: skip
     outcome = await execute(call, argument)
     if outcome.meant is not None:  # a button (or yes) runs it, as a misspelt command's does
         return [offer_command(ctx, outcome.meant, outcome.replies[0].text)]

@@ -137,6 +137,19 @@ def reads_only(spec: Spec[Any], values: dict[str, Any]) -> bool:
     return spec.words in READS
 
 
+def line_reads_only(words: list[str], specs: list[Spec[Any]]) -> bool | None:
+    """True when the admin command `words` name changes nothing (a misspelt one, or one short
+    of a word, only gets its usage, as after `admin`); None when the words go on past any
+    command ("users are complaining"), name no action of it, or are no values of it ("usage is
+    high this month"): a sentence, not a command."""
+    try:
+        spec, values = parse(words, specs)
+    except UsageError as error:
+        sentence = error.key in ("admin_extra", "admin_unknown") and error.meant is None
+        return None if sentence else True
+    return reads_only(spec, values) if values_fit(values) else None
+
+
 def values_fit(values: dict[str, Any]) -> bool:
     """True when the words bound to a command typed without `admin` read as its values: a month
     is one word once its period words are read ("last month", "2026-11", "החודש"), a quota a

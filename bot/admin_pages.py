@@ -33,8 +33,8 @@ def typed_a_command(text: str) -> bool:
     return names_an_area(words)
 
 
-def next_command(spec: Spec[Any], values: dict[str, Any], more: dict[str, Any]) -> str:
-    """The words of `spec` with its bound `values`, the page options replaced by `more`."""
+def command_line(spec: Spec[Any], values: dict[str, Any], more: dict[str, Any]) -> str:
+    """The words of `spec` with its bound `values`, options replaced by those of `more`."""
     merged = {**values, **more}
     words = list(spec.words)
     for param in spec.params.split():
@@ -67,7 +67,7 @@ def said_more(
     what to write for it; else None."""
     if not call.pages:
         return None
-    command = next_command(spec, values, call.pages[-1])
+    command = command_line(spec, values, call.pages[-1])
     last = replies[-1]
     replies[-1] = replace(last, text=f"{last.text}\n{_more_line(call, command)}")
     return command

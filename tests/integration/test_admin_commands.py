@@ -152,6 +152,18 @@ async def test_a_refused_service_answers_with_the_refusal_even_without_the_gate(
     assert (text(outcome.replies), outcome.status) == (REFUSED, 1)
 
 
+async def test_a_chat_that_carries_files_is_asked_to_attach_the_roster(
+    engine: DialogueEngine, session_factory: Factory
+) -> None:
+    async with seeding(session_factory) as uow:
+        admin = await identity.resolve(
+            uow, ChatPlatform.SHELL, "local", "admin", Channel("SHELL"), "en"
+        )
+    assert admin is not None
+    outcome = await execute(Call(engine.uow, admin.actor, "en"), "roster import DEMO-01")
+    assert (text(outcome.replies), outcome.status) == (EN["admin_roster_attach"], 2)
+
+
 # --- users -------------------------------------------------------------------------------------
 
 
@@ -289,7 +301,8 @@ async def test_a_rejected_roster_returns_the_line_numbered_report(
 @pytest.mark.parametrize(
     ("command", "files", "message"),
     [
-        ("roster import", (), "Attach the roster CSV file"),
+        ("roster import", (), "The terminal chat cannot attach a file: import it from the "
+         "shell with growth-engine admin roster import --attach FILE.csv"),
         ("roster import NOPE", (Attachment("s.csv", STUDENTS_CSV.encode(), "text/csv"),),
          "There is no school with the code “NOPE”."),
         ("roster import DEMO-01 teachers", (Attachment("s.csv", b"x", "text/csv"),),

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from bot.admin_commands import parse, split
-from bot.admin_pages import next_command, typed_a_command
+from bot.admin_pages import command_line, typed_a_command
 
 
 def _next(line: str, more: dict[str, object]) -> str:
     spec, values = parse(split(line))
-    return next_command(spec, values, more)
+    return command_line(spec, values, more)
 
 
 def test_the_page_option_is_replaced_and_the_rest_kept() -> None:
