@@ -107,7 +107,7 @@ async def _roster(c: Call, a: dict[str, Any]) -> Replies:
             raise InvalidInput("school", "give the school's code", rule="school_required")
         school = own[0].code
     r = await c.run(roster_import.import_roster, school_code=school, kind=kind, data=data)
-    values = {**vars(r), "rows": c.count("n_rows", r.rows)}
+    values = {**vars(r), "rows": c.count("n_rows", r.rows), "kind": c.say(f"roster_kind_{r.kind}")}
     return [Reply(c.say("admin_roster_done", **values))]
 
 

@@ -84,6 +84,20 @@ def _choices(language: str, field: str, choices: Sequence[str]) -> str:
     return t(language, f"missing_{field}_choices", kind=kind, choices=", ".join(choices))
 
 
+def _roster_report(language: str, error: RosterRejected) -> str:
+    """The file's problems, one a line in file order, each in `language` where the catalogue
+    has words for its rule (else core's English reason); at most REPORT_LINES, then a count."""
+    lines = []
+    for e in error.errors[:REPORT_LINES]:
+        key = f"roster_{e.rule}"
+        reason = t(language, key, **e.values) if key in keys(language) else e.reason
+        where = "roster_at_column" if e.column else "roster_at_line"
+        lines.append(t(language, where, line=str(e.line), column=e.column, reason=reason))
+    if len(error.errors) > REPORT_LINES:
+        lines.append(t(language, "roster_and_more", n=len(error.errors) - REPORT_LINES))
+    return "\n".join(lines)
+
+
 def _sentence(
     language: str, error: DomainError, role: UserRole, verb: str, argument: str, words: list[str]
 ) -> str:
@@ -93,7 +107,7 @@ def _sentence(
     if isinstance(error, NotANumber):  # before InvalidInput, which it is too
         return say("bad_number", field=field_words(language, error.field), value=error.value)
     if isinstance(error, RosterRejected):  # before InvalidInput, which it is too
-        return say("admin_roster_rejected", report=error.report(REPORT_LINES))
+        return say("admin_roster_rejected", report=_roster_report(language, error))
     if isinstance(error, AmbiguousStudent):
         return say("bad_student", value=error.query, names=", ".join(error.candidates))
     if isinstance(error, AmbiguousTeacher):

@@ -104,6 +104,14 @@ class Roster:
     rows: list[Row]
 
 
+class BadDate(ValueError):
+    """A birth date that is none, or not a plausible one; `rule` names which."""
+
+    def __init__(self, value: str, reason: str, rule: str) -> None:
+        super().__init__(reason)
+        self.value, self.rule = value, rule
+
+
 def parse_date(value: str) -> date:
     """A birth date, YYYY-MM-DD or DD/MM/YYYY; ValueError with the reason otherwise."""
     # Regular expressions rather than strptime: 15,000 rows, and no locale-dependent parsing.
@@ -112,13 +120,13 @@ def parse_date(value: str) -> date:
     elif day_first := DAY_FIRST_DATE.fullmatch(value):
         day, month, year = map(int, day_first.groups())
     else:
-        raise ValueError(f"'{value}' is not a date; {DATE_HINT}")
+        raise BadDate(value, f"'{value}' is not a date; {DATE_HINT}", "date_format")
     try:
         parsed = date(year, month, day)
     except ValueError:
-        raise ValueError(f"'{value}' is not a date; {DATE_HINT}") from None
+        raise BadDate(value, f"'{value}' is not a date; {DATE_HINT}", "date_format") from None
     if year < OLDEST_BIRTH_YEAR or parsed > date.today():
-        raise ValueError(f"'{value}' is not a plausible birth date")
+        raise BadDate(value, f"'{value}' is not a plausible birth date", "date_implausible")
     return parsed
 
 
@@ -127,14 +135,15 @@ def _row(kind: Kind, line: int, v: dict[str, str], errors: list[RowError]) -> Ro
     before = len(errors)
     for column in COLUMNS[kind]:
         if not v[column] and column not in OPTIONAL[kind]:
-            errors.append(RowError(line, column, "empty; a value is required"))
+            errors.append(RowError(line, column, "empty; a value is required", rule="required"))
     if kind == "students":
         born = None
         if v["date_of_birth"]:
             try:
                 born = parse_date(v["date_of_birth"])
-            except ValueError as exc:
-                errors.append(RowError(line, "date_of_birth", str(exc)))
+            except BadDate as exc:
+                value = {"value": exc.value}
+                errors.append(RowError(line, "date_of_birth", str(exc), exc.rule, value))
         if len(errors) > before:
             return None
         return StudentRow(
@@ -149,7 +158,8 @@ def _row(kind: Kind, line: int, v: dict[str, str], errors: list[RowError]) -> Ro
     if kind == "classes":
         email = v["teacher_email"].lower()
         if email and not EMAIL.match(email):
-            errors.append(RowError(line, "teacher_email", f"'{email}' is not an email address"))
+            reason, value = f"'{email}' is not an email address", {"value": email}
+            errors.append(RowError(line, "teacher_email", reason, "email_format", value))
         if len(errors) > before:
             return None
         return ClassRow(
@@ -166,15 +176,19 @@ def _row(kind: Kind, line: int, v: dict[str, str], errors: list[RowError]) -> Ro
     return EnrollmentRow(line, v["student_id"], v["class_name"], v["academic_year"])
 
 
-def _key(row: Row) -> tuple[str, str, str]:
-    """What must be unique within a file, and how to name it in a reason."""
+def _key(row: Row) -> tuple[str, str, str, str, dict[str, str]]:
+    """What must be unique within a file, how to name it in a reason, and as a rule."""
     if isinstance(row, StudentRow):
-        return "student_id", row.student_id, f"student_id '{row.student_id}'"
+        said = {"id": row.student_id}
+        return "student_id", row.student_id, f"student_id '{row.student_id}'", "student", said
     if isinstance(row, ClassRow):
         key = f"{row.name}\x00{row.academic_year}"
-        return "name", key, f"class '{row.name}' for {row.academic_year}"
+        said = {"name": row.name, "year": row.academic_year}
+        return "name", key, f"class '{row.name}' for {row.academic_year}", "class", said
     key = f"{row.student_id}\x00{row.class_name}\x00{row.academic_year}"
-    return "student_id", key, f"enrollment of '{row.student_id}' in '{row.class_name}'"
+    said = {"id": row.student_id, "name": row.class_name}
+    label = f"enrollment of '{row.student_id}' in '{row.class_name}'"
+    return "student_id", key, label, "enrollment", said
 
 
 def parse_roster(data: bytes, kind: Kind | None = None) -> Roster:
@@ -186,19 +200,19 @@ def parse_roster(data: bytes, kind: Kind | None = None) -> Roster:
     if errors:
         raise RosterRejected(errors)
     if not records:
-        raise RosterRejected([RowError(2, None, "no data lines after the header")])
+        raise RosterRejected([RowError(2, None, "no data lines after the header", rule="no_rows")])
     rows: list[Row] = []
     first_seen: dict[str, int] = {}
     for line, cells in records:
         extra = cells[len(header) :]
         named = cells[: len(header)]
         if len(named) < len(header) or any(extra):
-            errors.append(
-                RowError(line, None, f"{len(cells)} values, but the header has {len(header)}")
-            )
+            counts = {"n": len(cells), "header": len(header)}
+            reason = f"{len(cells)} values, but the header has {len(header)}"
+            errors.append(RowError(line, None, reason, rule="cell_count", values=counts))
             continue
         errors.extend(
-            RowError(line, None, "a value under a column with no header")
+            RowError(line, None, "a value under a column with no header", rule="no_header_cell")
             for name, cell in zip(header, named, strict=True)
             if cell and not name
         )
@@ -208,11 +222,12 @@ def parse_roster(data: bytes, kind: Kind | None = None) -> Roster:
         row = _row(kind, line, values, errors)
         if row is None:
             continue
-        column, key, label = _key(row)
+        column, key, label, what, said = _key(row)
         if key in first_seen:
-            errors.append(
-                RowError(line, column, f"duplicate {label}, first on line {first_seen[key]}")
-            )
+            first = first_seen[key]
+            reason = f"duplicate {label}, first on line {first}"
+            values = {**said, "first": str(first)}  # a line number, written as the sheet does
+            errors.append(RowError(line, column, reason, f"duplicate_{what}", values))
             continue
         first_seen[key] = line
         rows.append(row)

@@ -11,7 +11,8 @@ from __future__ import annotations
 import csv
 import io
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Literal, get_args
 
 from core.errors import InvalidInput
@@ -24,6 +25,7 @@ COLUMNS: dict[Kind, tuple[str, ...]] = {
     "classes": ("name", "subject", "grade_level", "section", "academic_year", "teacher_email"),
     "enrollments": ("student_id", "class_name", "academic_year"),
 }
+SAVE_AS = "save the file as 'CSV UTF-8' and try again"
 # cp1255 decodes almost any byte, so a Latin-1 file would "succeed" with Hebrew letters
 # glued to Latin ones ("Josי"); real Hebrew text never mixes scripts inside a word.
 MIXED_SCRIPT = re.compile(r"[A-Za-z][\u05d0-\u05ea]|[\u05d0-\u05ea][A-Za-z]")
@@ -31,11 +33,16 @@ MIXED_SCRIPT = re.compile(r"[A-Za-z][\u05d0-\u05ea]|[\u05d0-\u05ea][A-Za-z]")
 
 @dataclass(frozen=True)
 class RowError:
-    """One problem: spreadsheet line (header = 1), column (None: the whole line) and why."""
+    """One problem: spreadsheet line (header = 1), column (None: the whole line) and why, in
+    English (`reason`, for logs and the CLI) and as a rule word with the values that fill it,
+    so the chat can say it in the reader's language."""
 
     line: int
     column: str | None
     reason: str
+    # How the problem is said, not which problem it is: no part of comparing two of them.
+    rule: str = field(default="", compare=False)
+    values: Mapping[str, object] = field(default_factory=dict, compare=False)
 
     def __str__(self) -> str:
         where = f"line {self.line}" + (f", column {self.column}" if self.column else "")
@@ -77,19 +84,21 @@ def decode(data: bytes) -> tuple[str, str]:
         text = data.decode(encoding)
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        raise RosterRejected([RowError(line, None, _not_text(encoding))]) from None
+        raise RosterRejected([_not_text(line, encoding)]) from None
     if "\x00" in text:
         line = text[: text.index("\x00")].count("\n") + 1
-        raise RosterRejected([RowError(line, None, _not_text(encoding))])
+        raise RosterRejected([_not_text(line, encoding)])
     if encoding == "cp1255" and (mixed := MIXED_SCRIPT.search(text)):
         line = text[: mixed.start()].count("\n") + 1
-        raise RosterRejected([RowError(line, None, _not_text(encoding))])
+        raise RosterRejected([_not_text(line, encoding)])
     return nfc(text), encoding
 
 
-def _not_text(encoding: str) -> str:
-    found = "invalid UTF-16" if encoding == "utf-16" else "neither UTF-8 nor Windows-1255 text"
-    return f"{found}; save the file as 'CSV UTF-8' and try again"
+def _not_text(line: int, encoding: str) -> RowError:
+    if encoding == "utf-16":
+        return RowError(line, None, f"invalid UTF-16; {SAVE_AS}", rule="not_utf16")
+    found = "neither UTF-8 nor Windows-1255 text"
+    return RowError(line, None, f"{found}; {SAVE_AS}", rule="not_text")
 
 
 def _records(text: str) -> list[tuple[int, list[str]]]:
@@ -102,7 +111,10 @@ def _records(text: str) -> list[tuple[int, list[str]]]:
         for record in reader:
             records.append((len(records) + 1, [cell.strip() for cell in record]))
     except csv.Error as exc:
-        raise RosterRejected([RowError(len(records) + 1, None, f"unreadable CSV: {exc}")]) from None
+        line, detail = len(records) + 1, str(exc)
+        problem = RowError(line, None, f"unreadable CSV: {detail}", rule="unreadable",
+                           values={"detail": detail})  # fmt: skip
+        raise RosterRejected([problem]) from None
     return records
 
 
@@ -113,9 +125,9 @@ def infer_kind(header: list[str]) -> Kind:
     winners = [kind for kind, score in scores.items() if score == best]
     if best == 0 or len(winners) > 1:
         formats = "; ".join(f"{k}: {', '.join(COLUMNS[k])}" for k in KINDS)
-        raise RosterRejected(
-            [RowError(1, None, f"cannot tell the kind of file from its header ({formats})")]
-        )
+        reason = f"cannot tell the kind of file from its header ({formats})"
+        values = {"formats": formats}
+        raise RosterRejected([RowError(1, None, reason, rule="kind_unknown", values=values)])
     return winners[0]
 
 
@@ -123,7 +135,8 @@ def read_header(text: str) -> tuple[list[str], list[tuple[int, list[str]]]]:
     """The lower-cased header cells, and (line, cells) of every non-blank record after it."""
     records = [(line, cells) for line, cells in _records(text) if any(cells)]
     if not records:
-        raise RosterRejected([RowError(1, None, "the file is empty: expected a header line")])
+        reason = "the file is empty: expected a header line"
+        raise RosterRejected([RowError(1, None, reason, rule="empty_file")])
     return [cell.lower() for cell in records[0][1]], records[1:]
 
 
@@ -137,18 +150,24 @@ def sniff(data: bytes) -> tuple[Kind, int]:
 def check_header(kind: Kind, header: list[str]) -> list[RowError]:
     """Problems of a header for this kind: missing, unknown or repeated columns."""
     expected = COLUMNS[kind]
+    has = {"kind": kind, "columns": ", ".join(expected)}
     errors = [
-        RowError(1, None, f"missing column '{c}' (a {kind} file has: {', '.join(expected)})")
+        RowError(
+            1,
+            None,
+            f"missing column '{c}' (a {kind} file has: {has['columns']})",
+            rule="missing_column",
+            values={"column": c, **has},
+        )
         for c in expected
         if c not in header
     ]
     seen: set[str] = set()
     for name in filter(None, header):
         if name not in expected:
-            errors.append(
-                RowError(1, name, f"unknown column (a {kind} file has: {', '.join(expected)})")
-            )
+            reason = f"unknown column (a {kind} file has: {has['columns']})"
+            errors.append(RowError(1, name, reason, rule="unknown_column", values=has))
         elif name in seen:
-            errors.append(RowError(1, name, "column appears twice"))
+            errors.append(RowError(1, name, "column appears twice", rule="column_twice"))
         seen.add(name)
     return errors

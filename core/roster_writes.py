@@ -82,7 +82,8 @@ async def write_students(
     deleted = [r for r in rows if (e := existing.get(r.student_id)) and e.deleted_at is not None]
     if deleted:
         reason = "belongs to a deleted student; restore the student first"
-        raise RosterRejected([RowError(r.line, "student_id", reason) for r in deleted])
+        rule = "deleted_student"
+        raise RosterRejected([RowError(r.line, "student_id", reason, rule=rule) for r in deleted])
     out = Written()
     for chunk in _chunks(rows):
         values = []
@@ -110,15 +111,16 @@ async def write_students(
     return out
 
 
-def _teacher_problem(user: Any, school_id: uuid.UUID) -> str | None:
+def _teacher_problem(user: Any, school_id: uuid.UUID) -> tuple[str, str] | None:
+    """Why the class's teacher cannot teach it, in English and as a rule word; None if they can."""
     if user is None:
-        return "no user has this email"
+        return "no user has this email", "teacher_unknown"
     if user.school_id != school_id:
-        return "not on the staff of this school"
+        return "not on the staff of this school", "teacher_other_school"
     if not user.is_active or user.deleted_at is not None:
-        return "the account is inactive"
+        return "the account is inactive", "teacher_inactive"
     if user.role is not UserRole.TEACHER:
-        return f"a {user.role.lower()}, not a teacher"
+        return f"a {user.role.lower()}, not a teacher", "teacher_not_teacher"
     return None
 
 
@@ -142,7 +144,7 @@ async def _existing_classes(
 
 def _ambiguous(line: int, column: str, count: int) -> RowError:
     reason = f"{count} classes of the school have this name and year; delete the extra ones"
-    return RowError(line, column, reason)
+    return RowError(line, column, reason, rule="classes_ambiguous", values={"count": count})
 
 
 async def write_classes(
@@ -160,7 +162,10 @@ async def write_classes(
     errors = []
     for r in rows:
         if problem := _teacher_problem(users.get(r.teacher_email), school_id):
-            errors.append(RowError(r.line, "teacher_email", f"'{r.teacher_email}': {problem}"))
+            reason, rule = f"'{r.teacher_email}': {problem[0]}", problem[1]
+            user = users.get(r.teacher_email)
+            said = {"email": r.teacher_email, "role": user.role.lower() if user else ""}
+            errors.append(RowError(r.line, "teacher_email", reason, rule, said))
         if (count := len(existing.get((r.name, r.academic_year), []))) > 1:
             errors.append(_ambiguous(r.line, "name", count))
     if errors:
@@ -220,11 +225,12 @@ async def write_enrollments(
     for r in rows:
         if r.student_id not in students:
             reason = "no student with this student_id in the school (import students first)"
-            errors.append(RowError(r.line, "student_id", reason))
+            errors.append(RowError(r.line, "student_id", reason, rule="student_unknown"))
         matches = classes.get((r.class_name, r.academic_year), [])
         if not matches:
             reason = f"no class '{r.class_name}' for {r.academic_year} (import classes first)"
-            errors.append(RowError(r.line, "class_name", reason))
+            named = {"name": r.class_name, "year": r.academic_year}
+            errors.append(RowError(r.line, "class_name", reason, "class_unknown", named))
         elif len(matches) > 1:
             errors.append(_ambiguous(r.line, "class_name", len(matches)))
     if errors:

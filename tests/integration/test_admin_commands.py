@@ -298,6 +298,21 @@ async def test_a_rejected_roster_returns_the_line_numbered_report(
     assert await raw.fetchval("SELECT count(*) FROM students WHERE student_id LIKE 'T%'") == 0
 
 
+async def test_a_hebrew_admin_reads_a_roster_import_in_hebrew(say: Say) -> None:
+    enrollments = "student_id,class_name,academic_year\nNOPE-1,5X,2026\n"
+    csv_file = Attachment("e.csv", enrollments.encode(), "text/csv")
+    reply = text(await say("roster import DEMO-01", language="he", files=(csv_file,)))
+    assert reply.splitlines() == [
+        "הקובץ נדחה; דבר לא יובא:",
+        "שורה 2, עמודה class_name: אין כיתה „5X” לשנת 2026 (ייבאו קודם את הכיתות)",
+        "שורה 2, עמודה student_id: אין בבית הספר תלמיד/ה עם ה-student_id הזה (ייבאו קודם את "
+        "התלמידים)",
+    ]
+    students = Attachment("s.csv", STUDENTS_CSV.encode(), "text/csv")
+    done = text(await say("roster import DEMO-01", language="he", files=(students,)))
+    assert done.startswith("יובאו תלמידים אל DEMO-01 (")
+
+
 @pytest.mark.parametrize(
     ("command", "files", "message"),
     [

@@ -31,8 +31,10 @@ def test_the_walk_finds_the_rules() -> None:
 @pytest.mark.parametrize("language", ["he", "en"])
 def test_every_rule_has_words_in_both_languages(language: str) -> None:
     said = keys(language)
-    # An InvalidInput's reason is `reason_RULE`; a Conflict's whole sentence is `conflict_RULE`.
-    missing = sorted(r for r in _rules() if not {f"reason_{r}", f"conflict_{r}"} & said)
+    # An InvalidInput's reason is `reason_RULE`; a Conflict's whole sentence `conflict_RULE`; a
+    # rejected roster's problem `roster_RULE`.
+    forms = ("reason_", "conflict_", "roster_")
+    missing = sorted(r for r in _rules() if not {f + r for f in forms} & said)
     assert not missing, missing
 
 
