@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from bot.admin_hebrew import HEBREW_ROLES, area_in_english
+from bot.admin_hebrew import HEBREW_AREAS, HEBREW_ROLES, area_in_english
 from bot.request_words import request_in_english
 from core.errors import InvalidInput
 
@@ -188,7 +188,8 @@ def parse(words: list[str], specs: list[Spec[RunT]]) -> tuple[Spec[RunT], dict[s
     matches = [s for s in specs if lowered[: len(s.words)] == s.words]
     if not matches and (meant := _spelt_right(words, specs)) is not None:
         # `usr list`: asked about, as a misspelt command is elsewhere, not run unasked.
-        spec = max((s for s in specs if meant[: len(s.words)] == list(s.words)),
+        said = [w.lower() for w in _singular(area_in_english(meant), specs)]  # as matched
+        spec = max((s for s in specs if said[: len(s.words)] == list(s.words)),
                    key=lambda s: len(s.words))  # fmt: skip
         raise UsageError([spec], "admin_unknown", command=" ".join(typed[:2]), meant=meant)
     if not matches:
@@ -215,18 +216,24 @@ def _near(word: str, words: set[str]) -> str | None:
 
 
 def _spelt_right(words: list[str], specs: list[Spec[Any]]) -> list[str] | None:
-    """`words` with their area and action spelt as a command's (`usr lst` as `user list`), the
-    rest as typed; None when no command is near."""
+    """`words` with their area and action spelt as a command's (`usr lst` as `user list`, a
+    Hebrew area as the Hebrew word: `מכסא` as `מכסה`), the rest as typed; None when no command
+    is near."""
     areas = {s.words[0] for s in specs}
-    head = _near(words[0].lower(), areas | set(PLURALS))
-    if head is None:
+    hebrew = {p for p in HEBREW_AREAS if " " not in p}
+    typed = _near(words[0].lower(), areas | set(PLURALS) | hebrew)
+    if typed is None:
         return None
-    head = PLURALS.get(head, head)
+    english = HEBREW_AREAS.get(typed, typed)
+    head = PLURALS.get(english, english)
+    spelt = typed if typed in hebrew else head
     actions = {s.words[1] for s in specs if s.words[0] == head and len(s.words) > 1}
     if not actions:
-        return [head, *words[1:]]
+        return [spelt, *words[1:]]
     action = _near(words[1].lower(), actions) if len(words) > 1 else None
-    return None if action is None else [head, action, *words[2:]]
+    if action is None and len(words) == 1 and (PLURALS.get(english, ""),) in LISTS:
+        return [typed]  # "usrs", "משתמשם" alone: the list, as "users" alone is
+    return None if action is None else [spelt, action, *words[2:]]
 
 
 class NotANumber(InvalidInput):
