@@ -24,6 +24,7 @@ from adapters.roles import ensure_app_login
 from adapters.settings import load_settings
 from core.db import make_driver_pool, make_engine, make_session_factory
 from tests.ai_clients import close_all
+from tests.database_pool import DatabasePool
 
 ROOT = Path(__file__).resolve().parent.parent
 TEST_DATA_DIR = ROOT / ".data" / "test"
@@ -80,8 +81,9 @@ async def _admin(server_url: str, *statements: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def template_database(pg_server_url: str) -> Iterator[str]:
-    """A database migrated to head once per test process; each test copies it."""
+def database_pool(pg_server_url: str) -> Iterator[DatabasePool]:
+    """A database migrated to head once per test process, and copies of it made ahead of the
+    tests and dropped behind them."""
     # The pid keeps concurrent runs on one server (two checkouts, CI) out of each other's way.
     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
     name = f"ge_test_template_{worker}_{os.getpid()}"
@@ -94,17 +96,24 @@ def template_database(pg_server_url: str) -> Iterator[str]:
     )
     schema.upgrade(with_database(pg_server_url, name))
     asyncio.run(ensure_app_login(with_database(pg_server_url, name), TEST_APP_LOGIN))
-    yield name
-    asyncio.run(_admin(pg_server_url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+    pool = DatabasePool(asyncpg_dsn(with_database(pg_server_url, "postgres")), name)
+    yield pool
+    # The template goes with the last copies, their drops waiting on one checkpoint.
+    pool.close(also=[name])
+
+
+@pytest.fixture(scope="session")
+def template_database(database_pool: DatabasePool) -> str:
+    """The migrated database each test's copy is made from."""
+    return database_pool.template
 
 
 @pytest.fixture
-async def owner_database_url(pg_server_url: str, template_database: str) -> AsyncIterator[str]:
+async def owner_database_url(pg_server_url: str, database_pool: DatabasePool) -> AsyncIterator[str]:
     """A fresh, migrated database for one test, as its owner; dropped afterwards."""
-    name = f"ge_test_{uuid.uuid4().hex[:12]}"
-    await _admin(pg_server_url, f"CREATE DATABASE {name} TEMPLATE {template_database}")
+    name = await database_pool.take()
     yield with_database(pg_server_url, name)
-    await _admin(pg_server_url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    database_pool.give_back(name)
 
 
 @pytest.fixture
@@ -114,12 +123,14 @@ def database_url(owner_database_url: str) -> str:
 
 
 @pytest.fixture
-async def empty_database_url(pg_server_url: str) -> AsyncIterator[str]:
+async def empty_database_url(
+    pg_server_url: str, database_pool: DatabasePool
+) -> AsyncIterator[str]:
     """A fresh database with nothing in it (for migration tests)."""
     name = f"ge_test_{uuid.uuid4().hex[:12]}"
     await _admin(pg_server_url, f"CREATE DATABASE {name} ENCODING 'UTF8' TEMPLATE template0")
     yield with_database(pg_server_url, name)
-    await _admin(pg_server_url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    database_pool.give_back(name)
 
 
 @pytest.fixture

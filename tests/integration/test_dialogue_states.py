@@ -19,6 +19,7 @@ from bot.events import Reply
 from bot.i18n import CATALOGUE
 from core.db import make_engine, make_session_factory
 from tests.conftest import asyncpg_dsn, with_database
+from tests.database_pool import DatabasePool
 from tests.dialogue_fixtures import Chat, seed_and_link
 from tests.dialogue_fixtures import make_engine as make_dialogue_engine
 from tests.fakes.openai_server import FakeOpenAI
@@ -305,21 +306,14 @@ class World:
         self.reached.add(state)
 
 
-async def _admin(server_url: str, statement: str) -> None:
-    conn = await asyncpg.connect(asyncpg_dsn(with_database(server_url, "postgres")))
-    try:
-        await conn.execute(statement)
-    finally:
-        await conn.close()
-
-
 @pytest.fixture(scope="module")
-async def world(pg_server_url: str, template_database: str, redis_url: str) -> AsyncIterator[World]:
+async def world(
+    pg_server_url: str, database_pool: DatabasePool, redis_url: str
+) -> AsyncIterator[World]:
     """Built once: a test database costs seconds, a case here must take a fraction of one."""
     from adapters.redis_store import redis_client
 
-    name = f"ge_test_{uuid.uuid4().hex[:12]}"
-    await _admin(pg_server_url, f"CREATE DATABASE {name} TEMPLATE {template_database}")
+    name = await database_pool.take()
     url = with_database(pg_server_url, name)
     db = make_engine(url, pool_size=5)
     client = redis_client(redis_url)
@@ -340,7 +334,7 @@ async def world(pg_server_url: str, template_database: str, redis_url: str) -> A
             await client.unlink(*keys)
         await client.aclose()
         await db.dispose()
-        await _admin(pg_server_url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        database_pool.give_back(name)
 
 
 async def _interviewing(world: World) -> None:
