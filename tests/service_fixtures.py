@@ -66,3 +66,18 @@ async def demo_staff(factory: Factory, raw: asyncpg.Connection) -> dict[str, asy
         await seed_demo(uow=uow)
     rows = await raw.fetch("SELECT id, school_id, role::text AS role, email FROM users")
     return {row["email"].split("@")[0]: row for row in rows}
+
+
+async def copy_rows(raw: asyncpg.Connection, table: str, source: str) -> None:
+    """INSERT the rows of `source` (a kept copy of `table`) back into `table`.
+
+    Generated columns (`analyses.export_sections`, 0027) are the database's to write, so the
+    columns are named: `INSERT ... SELECT *` is refused on such a table.
+    """
+    columns = await raw.fetchval(
+        "SELECT string_agg(quote_ident(column_name), ', ' ORDER BY ordinal_position) "
+        "FROM information_schema.columns WHERE table_schema = 'public' "
+        "AND table_name = $1 AND is_generated = 'NEVER'",
+        table,
+    )
+    await raw.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {source}")

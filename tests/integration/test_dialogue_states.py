@@ -23,6 +23,7 @@ from tests.database_pool import DatabasePool
 from tests.dialogue_fixtures import Chat, seed_and_link
 from tests.dialogue_fixtures import make_engine as make_dialogue_engine
 from tests.fakes.openai_server import FakeOpenAI
+from tests.service_fixtures import copy_rows
 
 # Teacher1 sees Olivia Brown and Liam O'Brien for "O" ("Cohen" finds only David Cohen: the
 # other Cohen, בן-ציון כהן, is spelled in Hebrew).
@@ -289,16 +290,7 @@ class World:
         key = state.replace("+", "_").lower()
         if state in self.reached:
             for table in DIALOGUE_TABLES:
-                # Generated columns (analyses.export_sections) are the database's to write.
-                columns = await self.raw.fetchval(
-                    "SELECT string_agg(quote_ident(column_name), ', ' ORDER BY ordinal_position) "
-                    "FROM information_schema.columns WHERE table_schema = 'public' "
-                    "AND table_name = $1 AND is_generated = 'NEVER'",
-                    table,
-                )
-                await self.raw.execute(
-                    f"INSERT INTO {table} ({columns}) SELECT {columns} FROM kept_{key}_{table}"
-                )
+                await copy_rows(self.raw, table, f"kept_{key}_{table}")
             return
         await SETUPS[state][0](self)
         for table in DIALOGUE_TABLES:

@@ -24,6 +24,7 @@ from bot.events import Reply
 from bot.i18n import keys, plural_keys, sentence
 from tests.dialogue_fixtures import Chat
 from tests.fakes.openai_server import FakeOpenAI
+from tests.service_fixtures import copy_rows
 
 LANGUAGES = ("he", "en")
 # The rows a conversation is made of, restored before each probe (test_dialogue_states does so).
@@ -146,7 +147,7 @@ class Walk:
             "DELETE FROM dialogue_states; DELETE FROM analysis_conversations; DELETE FROM analyses"
         )
         for table in KEPT:
-            await self.raw.execute(f"INSERT INTO {table} SELECT * FROM kept_{table}")
+            await copy_rows(self.raw, table, f"kept_{table}")
 
     async def step(self, text: str = "", action: str | None = None) -> list[Reply]:
         """Send one message, then probe everything its replies offer."""
