@@ -32,9 +32,11 @@ def render_analysis(
     edits: dict[str, Any] | None,
     *,
     unsaved: str | None = None,
+    in_review: bool = False,
 ) -> str:
     """The analysis text, ending with the draft line naming the reviewing teacher (or, for a
-    draft its teacher never saved, the teacher and what became of it: `unsaved`, a status)."""
+    draft its teacher never saved, the teacher and what became of it: `unsaved`, a status; or,
+    `in_review`, that the teacher is reviewing it now and nothing is saved yet)."""
     data = effective(results, edits)
     lines = [t(language, "review_title", name=student_name), ""]  # the caller isolates names
     for section in LIST_SECTIONS:
@@ -44,7 +46,9 @@ def render_analysis(
     lines.append(f"{t(language, 'learningStyle')}: {data.get('learningStyle', '')}")
     lines.append(f"{t(language, 'confidence')}: {round(float(data.get('confidence', 0)) * 100)}%")
     lines.append("")
-    if unsaved is None:
+    if in_review:  # not "reviewed by": the teacher has not saved it yet
+        lines.append(t(language, "draft_in_review_line"))
+    elif unsaved is None:
         lines.append(t(language, "draft_line", teacher=isolate(teacher_name)))
     else:
         teacher = isolate(teacher_name)
@@ -113,7 +117,7 @@ def review_reply(
     edits: dict[str, Any] | None,
 ) -> Reply:
     """The analysis with its review menu."""
-    text = render_analysis(language, student_name, teacher_name, results, edits)
+    text = render_analysis(language, student_name, teacher_name, results, edits, in_review=True)
     return review_menu(language, text, "")
 
 

@@ -36,7 +36,7 @@ async def test_whole_english_interview_from_analyze_to_save(
     fake_ai.push_analysis({**HEBREW_ANALYSIS, "strengths": ["Student A reads fluently"]})
     replies = await chat.say("Long written tasks are hard for him.")
     assert "Liam reads fluently" in replies[1].text
-    assert "AI-generated draft, reviewed by" in replies[1].text
+    assert "AI-generated draft for you to review" in replies[1].text
     assert {b.action for b in replies[1].buttons} >= {"save", "flag", "note", "discard"}
     assert "complete" in (await chat.say(action="save"))[0].text
 
