@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from bot.commands import parse
 from bot.events import Reply
 from bot.states import INTERVIEWING
 
@@ -50,6 +51,8 @@ def follow(ctx: Context) -> Reply | None:
     when it changes nothing."""
     event = ctx.event
     if ctx.user.language_settled or event.action or event.literal or ctx.state == INTERVIEWING:
+        return None
+    if parse(event.text).verb == "lang":  # "lang he" chooses; its "he" is no English word
         return None
     written = written_in(event.text)
     if written is None or written == ctx.language:
