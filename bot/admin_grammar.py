@@ -181,9 +181,20 @@ def _code_or_option(word: str) -> bool:
     return word.startswith("--") or (word == word.upper() and any(c.isalnum() for c in word))
 
 
+# "quota set DEMO-01 50", "מכסה קבע ...": the verb people say when setting a limit, which the
+# command (`quota SCHOOL N`) does not need.
+_SET = frozenset({"set", "קבע", "קבעי", "תקבע", "תקבעי"})
+
+
+def _set_said(words: list[str]) -> list[str]:
+    head = area_in_english(words[:1])
+    said = bool(head) and head[0].lower() in ("quota", "quotas") and len(words) > 2
+    return [words[0], *words[2:]] if said and words[1].lower() in _SET else words
+
+
 def parse(words: list[str], specs: list[Spec[RunT]]) -> tuple[Spec[RunT], dict[str, Any]]:
     """The command of `specs` the words name (longest match) and its bound arguments."""
-    typed, words = words, _singular(area_in_english(words), specs)
+    typed, words = _set_said(words), _singular(area_in_english(_set_said(words)), specs)
     lowered = tuple(w.lower() for w in words)
     matches = [s for s in specs if lowered[: len(s.words)] == s.words]
     if not matches and (meant := _spelt_right(words, specs)) is not None:
