@@ -194,7 +194,8 @@ def _set_said(words: list[str]) -> list[str]:
 
 def parse(words: list[str], specs: list[Spec[RunT]]) -> tuple[Spec[RunT], dict[str, Any]]:
     """The command of `specs` the words name (longest match) and its bound arguments."""
-    typed, words = _set_said(words), _singular(area_in_english(_set_said(words)), specs)
+    typed = _set_said(words)
+    words = _singular(area_in_english(typed), specs)
     lowered = tuple(w.lower() for w in words)
     matches = [s for s in specs if lowered[: len(s.words)] == s.words]
     if not matches and (meant := _spelt_right(words, specs)) is not None:

@@ -10,11 +10,11 @@ from typing import TYPE_CHECKING
 from bot.commands import Parsed
 from bot.deps import Deps
 from bot.events import Button, Reply
-from bot.everyday import FLAG_FOR
 from bot.flows import load, student_name
 from bot.i18n import isolate
 from bot.lookups import note_on
 from bot.meant import offer_buttons
+from bot.reading import flag_purpose
 from bot.render import render_analysis
 from bot.states import LAST_READ
 from core.analysis_records import InterviewSnapshot
@@ -84,17 +84,11 @@ async def on_opened_word(deps: Deps, ctx: Context, parsed: Parsed) -> Replies | 
     opened_id = ctx.data.pop(OPENED, None) or saved_id
     if opened_id is None:
         return None
-    if parsed.verb == "flag" and _no_argument(parsed.argument):
+    if parsed.verb == "flag" and flag_purpose(parsed.argument):
         return await on_flag_on(deps, ctx, Parsed("flagon", opened_id, True))
     if parsed.verb == "note" and parsed.argument and saved_id is None:
         return await note_on(deps, ctx, uuid.UUID(opened_id), parsed.argument)
     return None
-
-
-def _no_argument(argument: str) -> bool:
-    # "סמן לבדיקה" says what a flag is for, which is all a flag is for
-    said = " ".join(argument.lower().replace("’", "'").strip(" .!?,").split())
-    return not said or said in FLAG_FOR
 
 
 async def on_flag_on(deps: Deps, ctx: Context, parsed: Parsed) -> Replies:

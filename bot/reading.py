@@ -26,6 +26,7 @@ from bot.everyday import (
     ABOUT_THE_SCHOOL,
     APPROVING,
     FAREWELLS,
+    FLAG_FOR,
     GREETINGS,
     HELP_PHRASES,
     HOLD_ON,
@@ -152,6 +153,13 @@ def intent(text: str) -> str | None:
     """The verb `text` asks for in everyday words mid-interview (INTENTS), or None."""
     phrase = _phrase(text)
     return next((verb for verb, phrases in INTENTS.items() if phrase in phrases), None)
+
+
+def flag_purpose(text: str) -> bool:
+    """True when `text`, said after `flag`, only says what a flag is for ("for review", "לבדיקה")
+    or nothing at all: `flag` takes no argument."""
+    phrase = _phrase(text)
+    return not phrase or phrase in FLAG_FOR
 
 
 def approving(text: str) -> bool:
