@@ -96,8 +96,8 @@ def _bare(cell: SQLColumnExpression[Any]) -> SQLColumnExpression[Any]:
 def _cells() -> tuple[tuple[ColumnElement[Any], Writer], ...]:
     """Each CSV column's value (labelled c0, c1, ...) and how it is written, built once.
 
-    Building these expressions (the list sections' sub-SELECTs, the guards) took ~12-28 ms of
-    Python per export, more than the audit row; they name no actor, scope or period.
+    Built per export (with the list sections, before 0027 stored those) they took ~12-28 ms of
+    Python, more than the audit row; they name no actor, scope or period.
     """
     # (the text of a column, how it is written): free text guarded and quoted, a number
     # guarded (a negative one starts with "-"), the rest (ids, times, fixed words) bare.
