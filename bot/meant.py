@@ -141,17 +141,36 @@ def _run_or_help(ctx: Context, command: str, text: str) -> Reply:
     return Reply(text, buttons)
 
 
+# The commands whose argument is a student's name: a misspelt one before a name is asked about.
+ON_A_STUDENT = frozenset({"analyze", "history", "students"})
+
+
 def _typo(said: str, role: UserRole) -> str | None:
-    """The command word `said` misspells (`cancle`, `hlep`, `histroy`); None for more words, a
+    """The command word `said` misspells (`cancle`, `hlep`, `histroy`), with a student's name
+    after it for the commands that take one (`histroy Liam`); None for other words, a
     word of three letters (a one-word answer "טוב" is one letter from "שוב"), or one inside the
     command word or around it ("story" in "history", "notes"): words in their own right."""
     plain = said.strip().lower().rstrip(".!?…")
-    if len(plain.split()) != 1 or len(plain) < 4:
+    if " " in plain:
+        return _typo_before_a_name(said, role)
+    if len(plain) < 4:
         return None
     meant = nearest(plain, role)
     if meant is None or plain in meant or meant in plain:
         return None
     return meant
+
+
+def _typo_before_a_name(said: str, role: UserRole) -> str | None:
+    """`histroy Liam`: a misspelt command that acts on a student, then a name (the command as
+    meant, with the name as typed); None for anything else, which is text."""
+    first, _, name = said.strip().rstrip(".!?…").partition(" ")
+    if not name or len(name.split()) > NAME_WORDS:
+        return None
+    meant = _typo(first, role)
+    if meant is None or parse(meant).verb not in ON_A_STUDENT:
+        return None
+    return f"{meant} {name.strip()}"
 
 
 def _ask(ctx: Context, said: str, meant: str | None) -> list[Reply]:
