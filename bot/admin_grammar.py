@@ -145,7 +145,8 @@ def line_reads_only(words: list[str], specs: list[Spec[Any]]) -> bool | None:
     try:
         spec, values = parse(words, specs)
     except UsageError as error:
-        sentence = error.key in ("admin_extra", "admin_unknown") and error.meant is None
+        sentence = error.key in ("admin_extra", "admin_unknown", "admin_not_a_command")
+        sentence = sentence and error.meant is None
         return None if sentence else True
     return reads_only(spec, values) if values_fit(values) else None
 
@@ -208,12 +209,28 @@ def parse(words: list[str], specs: list[Spec[RunT]]) -> tuple[Spec[RunT], dict[s
         near = [s for s in specs if s.words[0] == lowered[0]]
         if near and len(words) == 1:  # `admin audit`: a known command, its kind not yet named
             raise UsageError(near, "admin_which", command=" ".join(typed))
-        raise UsageError(near or specs, "admin_unknown", command=" ".join(typed[:2]))
+        if near:
+            raise UsageError(near, "admin_unknown", command=" ".join(typed[:2]))
+        # "admin cancel": no admin command's word at all. Every usage line would bury the answer;
+        # the commands a little alike (if any) and `admin help` say it in a few lines.
+        raise UsageError(_alike(lowered[0], specs), "admin_not_a_command", command=typed[0])
     spec = max(matches, key=lambda s: len(s.words))
     values = _bind(spec, words[len(spec.words) :])
     if "role" in values:  # "מורה": the role core reads, TEACHER
         values["role"] = HEBREW_ROLES.get(values["role"], values["role"])
     return spec, values
+
+
+# As alike as a word must be to a command's for that command to be named as the closest to it,
+# when it is not so near as to be offered spelt right (NEAR_MISS).
+ALIKE = 0.6
+
+
+def _alike(word: str, specs: list[Spec[RunT]]) -> list[Spec[RunT]]:
+    """The commands whose first word is a little like `word` (two areas at most)."""
+    areas = sorted({s.words[0] for s in specs})
+    close = difflib.get_close_matches(word, areas, n=2, cutoff=ALIKE)
+    return [s for s in specs if s.words[0] in close]
 
 
 # As alike as a misspelt chat command must be to be offered spelt right (bot/nearest_command.py).
@@ -273,4 +290,7 @@ def usage_text(error: UsageError, say: Callable[..., str]) -> str:
     )
     if not error.key:
         return say("admin_help", commands=usage)
+    if error.key == "admin_not_a_command":
+        closest = [say("admin_closest", usage=usage)] if error.specs else []
+        return "\n".join([say(error.key, **error.values), *closest, say("admin_help_lists")])
     return say("admin_bad_usage", problem=say(error.key, **error.values), usage=usage)

@@ -93,7 +93,8 @@ async def test_help_and_usage_errors_show_the_command_syntax(say: Say) -> None:
     missing = text(await say("user add x@demo.school"))
     assert missing.startswith("Missing ROLE. Usage:")
     assert "admin user add EMAIL ROLE FIRST LAST [SCHOOL]" in missing
-    assert "Unknown admin command “frobnicate”" in text(await say("frobnicate"))
+    assert "“frobnicate” is not an admin command." in text(await say("frobnicate"))
+    assert "admin user add" not in text(await say("frobnicate"))
     assert "Unknown option --force" in text(await say("retention --force"))
     assert "Too many words" in text(await say("school list now"))
 
