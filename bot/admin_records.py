@@ -7,7 +7,7 @@ from typing import Any
 
 from bot.admin_call import Call, Replies, listed
 from bot.events import Attachment, Button, Reply
-from bot.i18n import isolate
+from bot.i18n import isolate, keys
 from core.services import audit_queries, records, retention
 
 IDS_SHOWN = 20
@@ -17,9 +17,30 @@ RETENTION_CONFIRMED = "admin:retention --yes"
 
 def _entry(c: Call, e: audit_queries.AuditEntry) -> str:
     mark = "" if e.outcome == "ok" else f" · {c.say('admin_' + e.outcome + '_mark')}"
-    what = f"{e.action} {e.resource} {e.resource_id or ''}".strip()
-    who = e.user_email or "system"
-    return f"{e.at:%Y-%m-%d %H:%M}Z · {who} · {what} · {e.platform or '-'}{mark}"
+    # The seed and other jobs are written by "system" (no account): said in the reader's words.
+    who = c.say("audit_system") if e.user_email in (None, "system") else e.user_email
+    via = _said(c, f"audit_via_{e.platform}") or e.platform or "-"
+    return f"{e.at:%Y-%m-%d %H:%M}Z · {who} · {_what(c, e)} · {via}{mark}"
+
+
+def _what(c: Call, e: audit_queries.AuditEntry) -> str:
+    """What was done, in words ("read a student's record"); English keeps the row's codes
+    after them ("(READ Student)"), which operators grep the console's output for."""
+    resource, _, command = e.resource.partition(":")  # "Command:admin"
+    noun = _said(c, f"audit_res_{resource}") or isolate(e.resource)
+    words = (
+        _said(c, f"audit_{e.action}_{resource}", command=command)
+        or _said(c, f"audit_act_{e.action}", what=noun)
+        or f"{e.action} {noun}"
+    )
+    code = f"{e.action} {e.resource} {e.resource_id or ''}".strip()
+    shown_id = f" {isolate(e.resource_id)}" if e.resource_id else ""
+    return c.say("audit_line_what", words=words, code=code, id=shown_id)
+
+
+def _said(c: Call, key: str, **values: Any) -> str:
+    """The catalogue's sentence `key`, or "" when it has none (a resource named by an error)."""
+    return c.say(key, **values) if key in keys(c.language) else ""
 
 
 async def audit(c: Call, a: dict[str, Any]) -> Replies:

@@ -454,10 +454,11 @@ async def test_audit_by_student_user_and_date_newest_first_and_paginated(
     by_admin = text(await say("audit user Admin@Demo.School")).splitlines()
     assert by_admin[0] == "Audit trail of Admin@Demo.School, newest first:"
     # Newest first, each command after its authorisation: audit user, user role, user add.
-    assert " · admin@demo.school · READ Command:admin · SHELL" in by_admin[1]
-    assert " · admin@demo.school · READ AuditLog " in by_admin[2]
-    assert " · admin@demo.school · UPDATE User " in by_admin[4]
-    assert " · admin@demo.school · CREATE User " in by_admin[6]
+    used = " · admin@demo.school · used the admin command (READ Command:admin) · SHELL"
+    assert used in by_admin[1]
+    assert " · admin@demo.school · read the audit trail (READ AuditLog " in by_admin[2]
+    assert " · admin@demo.school · changed a user (UPDATE User " in by_admin[4]
+    assert " · admin@demo.school · created a user (CREATE User " in by_admin[6]
     for _ in range(5):
         await say("school list")  # two rows each: more than one page in all
     since = text(await say("audit since 2020-01-01")).splitlines()
@@ -474,14 +475,16 @@ async def test_audit_by_student_user_and_date_newest_first_and_paginated(
         "(SELECT created_at, id FROM audit_logs WHERE id = $1)",
         uuid.UUID(cursor),
     )
-    assert len(rest) == 1 + expected and rest[-1].endswith(" · system · CREATE Demo DEMO-01 · CLI")
+    seed = " · system · set up the demo school (CREATE Demo DEMO-01) · CLI"
+    assert len(rest) == 1 + expected and rest[-1].endswith(seed)
     liam = text(await say("audit student Liam O'Brien")).splitlines()
     assert liam[0] == "Disclosure log of \u2066Liam O'Brien\u2069, newest first:"
     # The search that found him by his name (asked about, had it been a guess), then the seed.
-    assert liam[1].endswith(" · admin@demo.school · READ Student · SHELL")
-    assert liam[2].endswith(" · system · CREATE Demo DEMO-01 · CLI")
+    assert liam[1].endswith(" · admin@demo.school · read a student's record (READ Student) · SHELL")
+    assert liam[2].endswith(seed)
     again = text(await say("audit student Liam O'Brien")).splitlines()
-    assert " · admin@demo.school · READ AuditLog " in again[2]  # reading his log is logged too
+    # Reading his log is logged too.
+    assert " · admin@demo.school · read the audit trail (READ AuditLog " in again[2]
 
 
 @pytest.mark.parametrize(
