@@ -37,6 +37,10 @@ class Call:
         """A catalogue sentence in the caller's language."""
         return t(self.language, sentence, **values)
 
+    def say_n(self, sentence: str, n: int, /, **values: Any) -> str:
+        """A sentence with plural forms, in the form that fits `n` ("1 analysis of 30 used")."""
+        return tn(self.language, sentence, n, **values)
+
     def count(self, noun: str, n: int) -> str:
         """`n` things in the plural form that fits (`n_analyses`: "1 analysis", "2 analyses")."""
         return tn(self.language, noun, n)

@@ -87,7 +87,8 @@ async def _school_list(c: Call, a: dict[str, Any]) -> Replies:
 async def _invite(c: Call, a: dict[str, Any]) -> Replies:
     code = await c.run(linking.create_link_code, email=a["email"], ttl=INVITE_TTL)
     hours = int(INVITE_TTL.total_seconds() // 3600)
-    lines = [c.say("admin_invite", email=a["email"].strip().lower(), hours=hours, code=code)]
+    email = a["email"].strip().lower()
+    lines = [c.say_n("admin_invite", hours, email=email, hours=hours, code=code)]
     if c.bot_username:  # known to the Telegram adapter (getMe) or given on the CLI
         lines.append(c.say("admin_invite_link", link=f"https://t.me/{c.bot_username}?start={code}"))
     return [Reply("\n".join(lines))]
@@ -122,7 +123,8 @@ async def _quota(c: Call, a: dict[str, Any]) -> Replies:
                 lines.append(c.say("admin_quota_unlimited", school=school, name=name, used=used))
             else:
                 key = "admin_quota_line" if r.own else "admin_quota_line_district"
-                lines.append(c.say(key, school=school, name=name, used=r.used, limit=r.limit))
+                values = {"school": school, "name": name, "used": r.used, "limit": r.limit}
+                lines.append(c.say_n(key, r.used, **values))  # "נוצל ניתוח אחד"
         return [Reply("\n".join(lines))]
     off = a["n"].lower() in ("off", "none")
     q = await c.run(

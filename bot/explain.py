@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from bot.admin_grammar import NotANumber
-from bot.i18n import keys, t
+from bot.i18n import keys, plural_keys, t, tn
 from bot.request_words import FILLER, offered
 from core.errors import (
     AccessDenied,
@@ -90,7 +90,10 @@ def _roster_report(language: str, error: RosterRejected) -> str:
     lines = []
     for e in error.errors[:REPORT_LINES]:
         key = f"roster_{e.rule}"
-        reason = t(language, key, **e.values) if key in keys(language) else e.reason
+        if key in plural_keys(language):  # "1 value, but the header has 3"
+            reason = tn(language, key, int(str(e.values["n"])), **e.values)
+        else:
+            reason = t(language, key, **e.values) if key in keys(language) else e.reason
         where = "roster_at_column" if e.column else "roster_at_line"
         lines.append(t(language, where, line=str(e.line), column=e.column, reason=reason))
     if len(error.errors) > REPORT_LINES:
@@ -115,7 +118,7 @@ def _sentence(
     if isinstance(error, AmbiguousClass):
         return say("bad_class", value=error.value, names=", ".join(error.names))
     if isinstance(error, QuotaExceeded):
-        return say("quota", limit=error.limit, resets_on=error.resets_on)
+        return tn(language, "quota", error.limit, limit=error.limit, resets_on=error.resets_on)
     if isinstance(error, UnknownPeriod):  # names the words it could not read, whatever the verb
         return say("bad_period", value=error.value)
     if isinstance(error, InvalidInput):

@@ -368,14 +368,14 @@ async def test_quota_without_a_limit_shows_each_schools_limit_and_what_it_used(
     assert shown.startswith("Monthly analysis quotas, ")
     assert "• DEMO-01 " in shown and ": 2 analyses, no limit" in shown
     await say("quota DEMO-01 25")
-    assert ": 2 of 25 analyses used" in text(await say("quota DEMO-01"))
+    assert ": 2 analyses of 25 used" in text(await say("quota DEMO-01"))
     await say("quota DEMO-01 off")
     await raw.execute(
         "UPDATE districts SET settings = '{\"analysisQuota\": {\"monthly\": 40}}'::jsonb"
     )
-    assert "2 of 40 analyses used (the district's limit)" in text(await say("quota"))
+    assert "2 analyses of 40 used (the district's limit)" in text(await say("quota"))
     hebrew = text(await say("quota", language="he"))
-    assert "נוצלו 2 מתוך 40 ניתוחים (המכסה של המחוז)" in hebrew
+    assert "נוצלו שני ניתוחים מתוך 40 (המכסה של המחוז)" in hebrew
     audit = await raw.fetchrow(
         "SELECT action::text, resource, metadata FROM audit_logs "
         "WHERE metadata->>'operation' = 'quotas' ORDER BY created_at DESC LIMIT 1"
