@@ -18,6 +18,7 @@ from bot.control_words import CONTROL
 from bot.deps import Deps
 from bot.events import Reply
 from bot.help import ask_to_choose, count_message, role_help
+from bot.how_is_named import how_is_named
 from bot.interview import estimate_tokens
 from bot.meant import (
     SHOWN,
@@ -86,6 +87,8 @@ async def idle(deps: Deps, ctx: Context, parsed: Parsed) -> list[Reply]:
     # A name, or a word the person meant as a command (the nearest command, if one is near);
     # else say it was not understood (or that no such button is offered now, or that the
     # analysis a name was offered for has not started).
+    if (asked := await how_is_named(deps, ctx, said)) is not None:  # "איך ליאם?"
+        return await IDLE_COMMANDS[asked.verb or "summary"](deps, ctx, asked)
     meant = await name_alone(deps, ctx, said) or near_miss(ctx, said)
     return meant or [unclear(ctx, said, pending)]
 
