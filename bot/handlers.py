@@ -37,6 +37,7 @@ from bot.not_answers import not_an_answer
 from bot.reading import farewell, greeting, intent, thanked
 from bot.render import review_prompt
 from bot.review_state import reviewing
+from bot.scope_choice import picked
 from bot.screen import choice_again, unseen_press
 from bot.states import CHOOSING, GENERATING, IDLE, INTERVIEWING, REVIEWING
 from bot.unclear import unclear
@@ -54,6 +55,10 @@ async def idle(deps: Deps, ctx: Context, parsed: Parsed) -> list[Reply]:
     # A did-you-mean button answers the message before it only: an older one runs nothing.
     pending = take_pending(ctx)
     parsed = named_after_asking(ctx, settle(pressed(ctx, parsed), pending))
+    chosen = picked(ctx, parsed)  # one of several classes a summary named
+    if isinstance(chosen, Reply):
+        return [chosen]
+    parsed = chosen
     if (refused := lookups.note_refused(ctx, parsed)) is not None:
         return refused  # "no" to the analysis a note was offered for
     if (on_opened := await opened.on_opened_word(deps, ctx, parsed)) is not None:

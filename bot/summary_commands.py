@@ -18,6 +18,7 @@ from bot.events import Attachment, Reply
 from bot.explain import explain
 from bot.i18n import isolate, money
 from bot.request_words import in_export_words, request_in_english
+from bot.scope_choice import offer_scopes
 from bot.student_guess import ask_about, guesses
 from core.errors import DomainError, InvalidInput, NotFound
 from core.models import AnalysisStatus
@@ -242,6 +243,8 @@ async def handle(engine: Deps, ctx: Context, verb: str, argument: str) -> list[R
         if verb == "export":
             return await _export(engine, ctx, argument)
     except DomainError as error:
+        if (choices := offer_scopes(ctx, error, verb, argument)) is not None:
+            return [choices]  # "כיתה ה1": מתמטיקה ה'1 or עברית ה'1, a button each
         return [await _explained(engine, ctx, error, verb, argument)]
     return [Reply(ctx.say("summary_usage_help"))]
 

@@ -275,6 +275,26 @@ async def test_students_in_a_group_leaves_only_a_notice_there_and_the_list_in_pr
     assert "Liam O'Brien" in private and private.startswith(t("he", "students_title"))
 
 
+async def test_a_principal_picks_one_of_several_classes_by_its_button(
+    served: Served, fake_tg: FakeTelegram, session_factory: Factory
+) -> None:
+    # A class's name does not fit Telegram's 64 bytes of callback data: the button carries
+    # its number, the command waits in the conversation's state.
+    principal = TEACHER + 9
+    async with seeding(session_factory) as uow:
+        assert await link_by_email(
+            uow, ChatPlatform.TELEGRAM, str(fake_tg.bot_id), str(principal),
+            "principal@demo.school", Channel("TELEGRAM"),
+        )  # fmt: skip
+    await served.say("סיכום כיתה ה1", user_id=principal)
+    offered = fake_tg.sent_to(principal)[-1]
+    assert offered.text.startswith(t("he", "which_class", value="ה1"))
+    assert [a for _, a in offered.buttons] == ["pick:1", "pick:2"]
+    assert [label for label, _ in offered.buttons] == ["1. מתמטיקה ה'1", "2. עברית ה'1"]
+    await served.press("pick:2", offered, user_id=principal)
+    assert fake_tg.texts(principal)[-1].startswith("סיכום כיתה עברית ה'1 — השנה")
+
+
 async def test_the_command_menu_is_published_in_hebrew_and_english(
     served: Served, fake_tg: FakeTelegram
 ) -> None:
