@@ -44,8 +44,15 @@ def offer_scopes(ctx: Context, error: DomainError, verb: str, argument: str) -> 
     buttons = tuple(Button(f"{i}. {label}", f"{PICK}:{i}") for i, label in enumerate(labels, 1))
     offer_buttons(ctx, buttons)  # a typed "1" presses the first
     lines = [ctx.say(key, value=typed)]
-    lines += [f"{i}. {isolate(label)}" for i, label in enumerate(labels, 1)]
+    lines += [f"{i}. {_shown(label)}" for i, label in enumerate(labels, 1)]
     return Reply("\n".join(lines), buttons)
+
+
+def _shown(label: str) -> str:
+    """A choice as a line of text: a Hebrew name stays right to left, its email ("דנה לוי
+    (teacher1@demo.school)") or a Latin class name is isolated on its own."""
+    name, paren, email = label.partition(" (")
+    return f"{isolate(name)} ({isolate(email[:-1])})" if paren else isolate(label)
 
 
 def picked(ctx: Context, parsed: Parsed) -> Parsed | Reply:
