@@ -8,16 +8,16 @@ run the same in any state, and aside, are `bot.asides`.
 
 from __future__ import annotations
 
-import uuid
 from typing import TYPE_CHECKING
 
 from bot import closing, flows, lookups, opened
 from bot.asides import IDLE_COMMANDS, REVIEW_ACTIONS, TEACHERS_OWN, Handler, aside
+from bot.choosing import choosing
 from bot.commands import BY_VERB, Parsed
 from bot.control_words import CONTROL
 from bot.deps import Deps
 from bot.events import Reply
-from bot.help import ask_to_choose, count_message, role_help
+from bot.help import count_message, role_help
 from bot.how_is_named import how_is_named
 from bot.interview import estimate_tokens
 from bot.meant import (
@@ -32,13 +32,11 @@ from bot.meant import (
     take_pending,
     yes_or_no,
 )
-from bot.names_typed import picked_by_name
 from bot.not_answers import not_an_answer
 from bot.reading import farewell, greeting, intent, thanked
 from bot.render import review_prompt
 from bot.review_state import reviewing
 from bot.scope_choice import picked
-from bot.screen import choice_again, unseen_press
 from bot.states import CHOOSING, GENERATING, IDLE, INTERVIEWING, REVIEWING
 from bot.unclear import unclear
 from core.models import ConversationRole
@@ -96,33 +94,6 @@ async def idle(deps: Deps, ctx: Context, parsed: Parsed) -> list[Reply]:
         return await IDLE_COMMANDS[asked.verb or "summary"](deps, ctx, asked)
     meant = await name_alone(deps, ctx, said) or near_miss(ctx, said)
     return meant or [unclear(ctx, said, pending)]
-
-
-async def choosing(deps: Deps, ctx: Context, parsed: Parsed) -> list[Reply]:
-    """A number (typed or a button) picks the student; a command runs; else ask again."""
-    if (unseen := unseen_press(ctx, parsed)) is not None:  # the list is not on this screen
-        return [unseen, choice_again(ctx)]
-    choices = ctx.data.get("choices", [])
-    pick = parsed.argument.strip().lstrip("#") if parsed.verb in (None, "choose") else ""
-    if pick.isdecimal() and 1 <= int(pick) <= len(choices):  # isdigit() lets "²" crash int()
-        return await flows.start(deps, ctx, uuid.UUID(choices[int(pick) - 1]))
-    # "no" is an answer, not the start of a name ("Noah"): a no never picks by name.
-    by_name = parsed.verb is None and yes_or_no(pick) is None
-    named = picked_by_name(pick, ctx.data.get("names", [])) if by_name else None
-    if named is not None:  # the name shown ("Olivia") rather than its number
-        return await flows.start(deps, ctx, uuid.UUID(choices[named]))
-    if len(choices) == 1 and parsed.verb is None:
-        # "Is this who you meant?" with one name is answered as people answer it: yes or no.
-        answer = yes_or_no(parsed.argument)
-        if answer is not None:
-            return await (flows.start(deps, ctx, uuid.UUID(choices[0])) if answer
-                          else closing.on_cancel(deps, ctx, parsed))  # fmt: skip
-    if parsed.verb == "students":  # a look at the list to decide: the choice still waits
-        return [*await lookups.on_students(deps, ctx, parsed), ask_to_choose(ctx)]
-    if parsed.verb in IDLE_COMMANDS:
-        ctx.go(IDLE)
-        return await IDLE_COMMANDS[parsed.verb](deps, ctx, parsed)
-    return [ask_to_choose(ctx)]
 
 
 async def interviewing(deps: Deps, ctx: Context, parsed: Parsed) -> list[Reply]:
@@ -193,6 +164,8 @@ async def finish_elsewhere(deps: Deps, ctx: Context, parsed: Parsed) -> list[Rep
         return await interviewing(deps, ctx, parsed)
     if ctx.state == GENERATING:
         return await generating(deps, ctx, parsed)
+    if ctx.state == CHOOSING:  # "done" before a student was picked: nobody, said in a line
+        return await closing.on_cancel(deps, ctx, parsed)
     if ctx.state == REVIEWING and not ctx.data.get("awaiting"):  # done: save it?
         return await reviewing(deps, ctx, parsed)
     if ctx.state == REVIEWING:  # a question or a text is due: that again
