@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from bot import closing, flows, lookups, opened
+from bot import closing, flows, lookups, opened, reminder
 from bot.asides import IDLE_COMMANDS, REVIEW_ACTIONS, TEACHERS_OWN, Handler, aside
 from bot.choosing import choosing
 from bot.commands import BY_VERB, Parsed
@@ -100,8 +100,13 @@ async def interviewing(deps: Deps, ctx: Context, parsed: Parsed) -> list[Reply]:
     """An answer is stored, then the next question; `finish` generates the analysis."""
     assert ctx.analysis_id is not None
     pending = take_pending(ctx)
+    held = ctx.data.pop(reminder.HELD, None)  # the text a reminder did not keep
     if deps.settings.expired(ctx.updated_at):
         return await closing.expire(deps, ctx, parsed.argument if parsed.verb is None else "")
+    if (answer := reminder.kept(parsed, held)) is not None:  # Continue: it was the answer
+        return await _answered(deps, ctx, answer)
+    if reminder.declined(parsed, held):
+        return [Reply(ctx.say("held_not_kept")), *await flows.ask_again(deps, ctx)]
     if parsed.verb == "resume":  # written alone, or the button: the stored question again
         return await flows.ask_again(deps, ctx)
     if parsed.verb == "finish":
@@ -117,7 +122,7 @@ async def interviewing(deps: Deps, ctx: Context, parsed: Parsed) -> list[Reply]:
         said = [Reply(ctx.say("not_a_command", text=parsed.argument[:SHOWN]))]
         return offered or [*said, *await flows.ask_again(deps, ctx)]
     parsed = settle(parsed, pending)
-    if parsed.verb in ("run", "answer"):  # a did-you-mean button of an earlier question
+    if parsed.verb in ("run", "answer", reminder.KEEP):  # a button of an earlier question
         return await flows.ask_again(deps, ctx)
     if parsed.verb in ANYWHERE:  # `cancle`, then yes: the control word it was read as
         return await ANYWHERE[parsed.verb](deps, ctx, parsed)
@@ -126,6 +131,8 @@ async def interviewing(deps: Deps, ctx: Context, parsed: Parsed) -> list[Reply]:
     text = parsed.argument
     if not text:
         return [Reply(ctx.say("in_interview")), *await flows.ask_again(deps, ctx)]
+    if held is None and reminder.due(deps, ctx):  # a new screen, or hours later: say first
+        return await reminder.remind(deps, ctx, text)
     # A did-you-mean question answered by a new message instead: its message is neither run nor
     # stored, and the teacher is told so rather than left to think it was.
     dropped = pending.text if pending is not None and text != pending.text else None
@@ -134,6 +141,15 @@ async def interviewing(deps: Deps, ctx: Context, parsed: Parsed) -> list[Reply]:
     if (pending is None or dropped) and (asked := await not_an_answer(deps, ctx, text)):
         lead = [Reply(ctx.say("pending_dropped_only", text=dropped[:SHOWN]))] if dropped else []
         return [*lead, *asked]
+    lead = [Reply(ctx.say("pending_dropped", text=dropped[:SHOWN]))] if dropped else []
+    return await _answered(deps, ctx, text, lead)
+
+
+async def _answered(
+    deps: Deps, ctx: Context, text: str, lead: list[Reply] | None = None
+) -> list[Reply]:
+    """`text` stored as the answer, then the next question (after `lead`)."""
+    assert ctx.analysis_id is not None
     async with deps.uow() as uow:
         snapshot = await turns.append_turn(
             uow=uow,
@@ -144,8 +160,7 @@ async def interviewing(deps: Deps, ctx: Context, parsed: Parsed) -> list[Reply]:
             tokens=estimate_tokens(text),
             event_key=ctx.event.event_key,
         )
-    lead = [Reply(ctx.say("pending_dropped", text=dropped[:SHOWN]))] if dropped else []
-    return await flows.advance(deps, ctx, snapshot, final=True, lead=lead)
+    return await flows.advance(deps, ctx, snapshot, final=True, lead=lead or [])
 
 
 async def generating(deps: Deps, ctx: Context, parsed: Parsed) -> list[Reply]:
