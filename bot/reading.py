@@ -20,14 +20,12 @@ from bot.asked_for import (
     students_asked,
     talked_about,
 )
+from bot.cancel_asked import asks_to_cancel
 from bot.commands import BY_VERB, CONTROL, WORDS, Parsed, is_control, parse
 from bot.everyday import (
     ABOUT_A_PERIOD,
     ABOUT_THE_SCHOOL,
     APPROVING,
-    CANCEL_AFTER,
-    CANCEL_BEFORE,
-    CANCEL_WORDS,
     FAREWELLS,
     FLAG_FOR,
     GREETINGS,
@@ -156,24 +154,7 @@ def intent(text: str) -> str | None:
     """The verb `text` asks for in everyday words mid-interview (INTENTS), or None."""
     phrase = _phrase(text)
     verb = next((verb for verb, phrases in INTENTS.items() if phrase in phrases), None)
-    return verb or ("cancel" if _asks_to_cancel(phrase) else None)
-
-
-_CANCELLING = BY_VERB["cancel"]
-_CANCEL_SAID = INTENTS["cancel"] | {w.lower() for w in (*_CANCELLING.en, *_CANCELLING.he)}
-
-
-def _asks_to_cancel(phrase: str) -> bool:
-    """True when `phrase` is only a request to cancel with an interjection or politeness around
-    it ("oops cancel", "cancel please", "סליחה בטל"); "he cancels plans often" is an answer."""
-    words = phrase.split()
-    if len(words) > CANCEL_WORDS:
-        return False
-    while len(words) > 1 and words[0] in CANCEL_BEFORE:
-        words.pop(0)
-    while len(words) > 1 and words[-1] in CANCEL_AFTER:
-        words.pop()
-    return " ".join(words) in _CANCEL_SAID
+    return verb or ("cancel" if asks_to_cancel(phrase) else None)
 
 
 def flag_purpose(text: str) -> bool:
