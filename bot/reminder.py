@@ -65,7 +65,11 @@ async def remind(deps: Deps, ctx: Context, text: str) -> list[Reply]:
     kind = greeting(text)
     lead = [Reply(ctx.say(f"greet_{kind}"))] if kind else []
     name = flows.student_name(snapshot)
-    said = ctx.tn("interview_open", answers, name=name)
+    said = (
+        ctx.tn("interview_open", answers, name=name)
+        if answers
+        else ctx.say("interview_open_new", name=name)
+    )
     asked = await flows.ask_again(deps, ctx)
     question = asked[-1].text if asked else ""
     if held:
