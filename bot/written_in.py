@@ -5,7 +5,8 @@ answers in Hebrew is answered in English, and a Hebrew message in Hebrew.
 Only plain signs count: Hebrew letters, or an English word of prose ("how", "my", "the"). A
 command word ("summary", "analyze") or a name ("Liam") is no sign: the English command words
 work in either language, and Hebrew speakers type them. What was followed is kept with the
-conversation (`lang` chooses for good); an interview keeps the language it started in.
+conversation (`lang` chooses for good). An interview started before anything showed a
+language ("analyze Liam" shows none) follows its first answer, then keeps its language to the end.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ FOLLOWED = "language"  # in the state: the language followed (Context.language r
 
 
 def written_in(text: str) -> str | None:
-    """"he" for a message with Hebrew letters, "en" for one with an English word of prose and
+    """ "he" for a message with Hebrew letters, "en" for one with an English word of prose and
     none; None when it shows no language (a command, a name, a number)."""
     if _HEBREW.search(text):
         return "he"
@@ -55,6 +56,19 @@ def follow(ctx: Context) -> Reply | None:
     if parse(event.text).verb == "lang":  # "lang he" chooses; its "he" is no English word
         return None
     written = written_in(event.text)
+    if written is None or written == ctx.language:
+        return None
+    ctx.data[FOLLOWED] = written
+    return Reply(ctx.say("lang_followed"))
+
+
+def follow_first_answer(ctx: Context, text: str, answers: int) -> Reply | None:
+    """As `follow`, for an interview's first answer (`answers`: the teacher's turns, this one
+    included) when nothing they wrote before showed a language: the questions after it, and
+    the analysis, in the language it was written in. A language already followed is kept."""
+    if ctx.user.language_settled or answers != 1 or FOLLOWED in ctx.data:
+        return None
+    written = written_in(text)
     if written is None or written == ctx.language:
         return None
     ctx.data[FOLLOWED] = written
