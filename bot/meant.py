@@ -275,7 +275,11 @@ def _typed_choice(parsed: Parsed, pending: Pending) -> Parsed:
         return parsed if parsed.argument else Parsed(parsed.verb, pending.text, parsed.slashed)
     if parsed.verb is not None:
         return parsed
-    answer = yes_or_no(parsed.argument)
+    # Mid-interview a typed number is text (numbers answer questions), so `pressed` leaves it:
+    # here, with the question's two buttons just shown, "1" was stored as the answer.
+    number = parsed.argument.strip().lstrip("#").rstrip(".")
+    answer = {"1": True, "2": False}.get(number) if not named else None
+    answer = yes_or_no(parsed.argument) if answer is None else answer
     if answer is True and parse(pending.command).verb is not None:
         return Parsed("run", "", True)
     if answer is False:
