@@ -176,6 +176,18 @@ def _whose(words: list[str]) -> str | None:
     return " ".join(name)
 
 
+# Hebrew verbs of looking whose object takes ב ("צפה ב", "עיין ב", "הסתכל ב").
+_TAKES_BET = frozenset("צפה צפתה צפו עיין עיינה עיינו הסתכל הסתכלה הסתכלו".split())
+
+
+def _bet_before_a_name(word: str) -> bool:
+    """Whether `word` is a name with the preposition ב on it ("בליאם"), not a record's word
+    ("בתיק", read by `_whose`) or a name too short to be one without it."""
+    lowered = word.lower()
+    record = known(lowered, RECORD_EN | RECORD_HE, ("ב", "ה", "ל"))
+    return lowered.startswith("ב") and len(lowered) > 3 and not record
+
+
 def readers_asked(words: list[str]) -> str | None:
     """`audit student NAME` for "who looked at Noah's record?" ("מי צפה בתיק של נועה?"): the
     student's disclosure log; None unless the words ask who saw a named student's record."""
@@ -186,6 +198,9 @@ def readers_asked(words: list[str]) -> str | None:
     rest = words[len(opener) :]
     while rest and rest[0].lower() in _BEFORE:
         rest = rest[1:]
+    if opener[-1] in _TAKES_BET and rest and _bet_before_a_name(rest[0]):
+        # "מי צפה בליאם?": the verb's ב is written on the name ("אין תלמיד/ה „בליאם”").
+        rest = [rest[0][1:], *rest[1:]]
     name = _whose(rest)
     return None if name is None else f"audit student {name}"
 

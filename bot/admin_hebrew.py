@@ -9,7 +9,8 @@ HEBREW_AREAS = {"משתמשים": "users", "משתמש": "user", "בתי ספר"
                 "רשימות": "rosters", "רשימה": "roster", "מכסות": "quotas", "מכסה": "quota",
                 "שימוש": "usage", "ביקורת": "audit", "שמירת נתונים": "retention",
                 "מחוז": "district", "מחוזות": "districts", "הזמנה": "invite",
-                "רשומה": "record"}  # fmt: skip
+                "רשומה": "record", "יומן": "audit", "יומן ביקורת": "audit",
+                "יומן פעולות": "audit", "יומן גילוי": "audit", "יומן הגילוי": "audit"}  # fmt: skip
 
 # An area's action as a Hebrew-speaking admin says it ("ניהול משתמש הוסף", "ניהול ביקורת
 # תלמיד נועה"): read as the command's word, only right after an area that has actions.
