@@ -57,8 +57,16 @@ def _period(ctx: Context, summary: summaries.Summary) -> str:
     return period.describe()
 
 
+def _read_as_grade(ctx: Context, value: str | None) -> list[str]:
+    """"No class is called “5”; here is grade 5:" when a class value was read as a grade."""
+    if value is None:
+        return []
+    return [ctx.say("class_read_as_grade", value=isolate(value), grade=isolate(value))]
+
+
 def _render(ctx: Context, s: summaries.Summary) -> str:
-    lines = [ctx.say("summary_title", scope=_scope_title(ctx, s), period=_period(ctx, s))]
+    lines = _read_as_grade(ctx, s.class_read_as_grade)
+    lines.append(ctx.say("summary_title", scope=_scope_title(ctx, s), period=_period(ctx, s)))
     if s.empty:
         return "\n".join([*lines, ctx.say("summary_empty_scope", scope=_scope_title(ctx, s))])
     lines.append(
@@ -203,9 +211,10 @@ async def _summary(engine: Deps, ctx: Context, argument: str) -> list[Reply]:
             return asked
         summary = await _summarize(engine, ctx, scope, period)
     attachments: tuple[Attachment, ...] = ()
-    if engine.charts is not None and scope.kind in CHARTED and not summary.empty:
+    kind = summary.scope.kind  # "class 5" read as grade 5 is a grade's summary, charted
+    if engine.charts is not None and kind in CHARTED and not summary.empty:
         png = await asyncio.to_thread(engine.charts.render_png, chart_spec(ctx, summary))
-        attachments = (Attachment(f"summary-{scope.kind}.png", png, "image/png"),)
+        attachments = (Attachment(f"summary-{kind}.png", png, "image/png"),)
     return [Reply(_render(ctx, summary), attachments=attachments)]
 
 
@@ -228,6 +237,7 @@ async def _export(engine: Deps, ctx: Context, argument: str) -> list[Reply]:
         )
     attachment = Attachment(exported.filename, exported.content, "text/csv")
     text = ctx.tn("export_done", exported.rows, rows=exported.rows, filename=exported.filename)
+    text = "\n".join([*_read_as_grade(ctx, exported.class_read_as_grade), text])
     return [Reply(text, attachments=(attachment,))]
 
 

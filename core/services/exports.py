@@ -74,6 +74,8 @@ class ExportFile:
     content: bytes
     rows: int
     student_ids: tuple[uuid.UUID, ...]
+    # "class 5" where no class is called "5": the value (the file holds grade 5).
+    class_read_as_grade: str | None = None
 
 
 def _filename(actor: Actor, scope: Scope, period: Period | None) -> str:
@@ -208,4 +210,6 @@ async def export_analyses(
     await uow.commit()
     body: bytes = found["lines"] + b"\r\n" if count else b""
     content = _HEADER + body
-    return ExportFile(_filename(actor, scope, period), content, count, ordered)
+    return ExportFile(
+        _filename(actor, scope, period), content, count, ordered, resolved.class_read_as_grade
+    )
