@@ -50,6 +50,7 @@ class Settings(BaseSettings):
     INTERVIEW_MIN_QUESTIONS: int = Field(default=3, ge=1)
     INTERVIEW_MAX_QUESTIONS: int = Field(default=8, ge=1)
     INTERVIEW_IDLE_HOURS: float = Field(default=24.0, gt=0)
+    INTERVIEW_REMIND_HOURS: float = Field(default=6.0, gt=0)
 
     SLACK_BOT_TOKEN: str | None = None
     SLACK_SIGNING_SECRET: str | None = None

@@ -49,6 +49,7 @@ def dialogue_settings(settings: Settings) -> DialogueSettings:
         min_questions=settings.INTERVIEW_MIN_QUESTIONS,
         max_questions=max(settings.INTERVIEW_MAX_QUESTIONS, settings.INTERVIEW_MIN_QUESTIONS),
         idle_timeout=timedelta(hours=settings.INTERVIEW_IDLE_HOURS),
+        remind_after=timedelta(hours=settings.INTERVIEW_REMIND_HOURS),
         default_language=settings.DEFAULT_LANGUAGE,
         turn_seconds=settings.TURN_DEADLINE_SECONDS,
     )

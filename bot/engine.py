@@ -45,6 +45,8 @@ class DialogueSettings:
     min_questions: int = 3
     max_questions: int = 8
     idle_timeout: timedelta = timedelta(hours=24)
+    # An interview untouched this long is reminded of before a message is kept (bot/reminder.py).
+    remind_after: timedelta = timedelta(hours=6)
     default_language: str = "he"
     search_limit: int = 5
     # One deadline for every model call of a turn, retries included; shorter than a lock's

@@ -95,6 +95,17 @@ INTENTS: dict[str, frozenset[str]] = {
         "זהו", "זה הכל", "זה הכול", "סיימנו", "אין עוד", "אין לי עוד מה להוסיף", "מספיק",
     }),
 }  # fmt: skip
+# Said around a request to cancel ("oops, cancel", "wait, stop", "סליחה, בטל", "cancel please"):
+# the message is still only that request. Not "no"/"לא" ("לא לבטל" is "do not cancel"), and
+# nothing that is a word of an answer after the request ("די טוב" is "quite good").
+CANCEL_BEFORE = frozenset({
+    "oops", "whoops", "oh", "ah", "uh", "sorry", "actually", "wait", "hmm", "um", "ok", "okay",
+    "please", "just", "hey", "so",
+    "אופס", "אוי", "אה", "סליחה", "רגע", "בעצם", "טוב", "אוקיי", "אוקי", "בבקשה", "נו", "אז",
+})  # fmt: skip
+CANCEL_AFTER = frozenset({"please", "pls", "plz", "now", "thanks", "בבקשה", "עכשיו", "תודה"})
+# A cancel request is a few words; a longer message that uses the word is an answer.
+CANCEL_WORDS = 5
 # What people write when a draft looks right to them, in the review ("looks good", "זהו",
 # "בסדר"): the draft is not saved on these, but they are asked whether to save it.
 APPROVING = frozenset({

@@ -8,16 +8,16 @@ run the same in any state, and aside, are `bot.asides`.
 
 from __future__ import annotations
 
-import uuid
 from typing import TYPE_CHECKING
 
-from bot import closing, flows, lookups, opened
+from bot import closing, flows, lookups, opened, reminder
 from bot.asides import IDLE_COMMANDS, REVIEW_ACTIONS, TEACHERS_OWN, Handler, aside
+from bot.choosing import choosing
 from bot.commands import BY_VERB, Parsed
 from bot.control_words import CONTROL
 from bot.deps import Deps
 from bot.events import Reply
-from bot.help import ask_to_choose, count_message, role_help
+from bot.help import count_message, role_help
 from bot.how_is_named import how_is_named
 from bot.interview import estimate_tokens
 from bot.meant import (
@@ -32,15 +32,14 @@ from bot.meant import (
     take_pending,
     yes_or_no,
 )
-from bot.names_typed import picked_by_name
 from bot.not_answers import not_an_answer
 from bot.reading import farewell, greeting, intent, thanked
 from bot.render import review_prompt
 from bot.review_state import reviewing
 from bot.scope_choice import picked
-from bot.screen import choice_again, unseen_press
 from bot.states import CHOOSING, GENERATING, IDLE, INTERVIEWING, REVIEWING
 from bot.unclear import unclear
+from bot.written_in import follow_first_answer
 from core.models import ConversationRole
 from core.services import turns
 
@@ -98,39 +97,17 @@ async def idle(deps: Deps, ctx: Context, parsed: Parsed) -> list[Reply]:
     return meant or [unclear(ctx, said, pending)]
 
 
-async def choosing(deps: Deps, ctx: Context, parsed: Parsed) -> list[Reply]:
-    """A number (typed or a button) picks the student; a command runs; else ask again."""
-    if (unseen := unseen_press(ctx, parsed)) is not None:  # the list is not on this screen
-        return [unseen, choice_again(ctx)]
-    choices = ctx.data.get("choices", [])
-    pick = parsed.argument.strip().lstrip("#") if parsed.verb in (None, "choose") else ""
-    if pick.isdecimal() and 1 <= int(pick) <= len(choices):  # isdigit() lets "²" crash int()
-        return await flows.start(deps, ctx, uuid.UUID(choices[int(pick) - 1]))
-    # "no" is an answer, not the start of a name ("Noah"): a no never picks by name.
-    by_name = parsed.verb is None and yes_or_no(pick) is None
-    named = picked_by_name(pick, ctx.data.get("names", [])) if by_name else None
-    if named is not None:  # the name shown ("Olivia") rather than its number
-        return await flows.start(deps, ctx, uuid.UUID(choices[named]))
-    if len(choices) == 1 and parsed.verb is None:
-        # "Is this who you meant?" with one name is answered as people answer it: yes or no.
-        answer = yes_or_no(parsed.argument)
-        if answer is not None:
-            return await (flows.start(deps, ctx, uuid.UUID(choices[0])) if answer
-                          else closing.on_cancel(deps, ctx, parsed))  # fmt: skip
-    if parsed.verb == "students":  # a look at the list to decide: the choice still waits
-        return [*await lookups.on_students(deps, ctx, parsed), ask_to_choose(ctx)]
-    if parsed.verb in IDLE_COMMANDS:
-        ctx.go(IDLE)
-        return await IDLE_COMMANDS[parsed.verb](deps, ctx, parsed)
-    return [ask_to_choose(ctx)]
-
-
 async def interviewing(deps: Deps, ctx: Context, parsed: Parsed) -> list[Reply]:
     """An answer is stored, then the next question; `finish` generates the analysis."""
     assert ctx.analysis_id is not None
     pending = take_pending(ctx)
+    held = ctx.data.pop(reminder.HELD, None)  # the text a reminder did not keep
     if deps.settings.expired(ctx.updated_at):
         return await closing.expire(deps, ctx, parsed.argument if parsed.verb is None else "")
+    if (answer := reminder.kept(parsed, held)) is not None:  # Continue: it was the answer
+        return await _answered(deps, ctx, answer)
+    if reminder.declined(parsed, held):
+        return [Reply(ctx.say("held_not_kept")), *await flows.ask_again(deps, ctx)]
     if parsed.verb == "resume":  # written alone, or the button: the stored question again
         return await flows.ask_again(deps, ctx)
     if parsed.verb == "finish":
@@ -146,7 +123,7 @@ async def interviewing(deps: Deps, ctx: Context, parsed: Parsed) -> list[Reply]:
         said = [Reply(ctx.say("not_a_command", text=parsed.argument[:SHOWN]))]
         return offered or [*said, *await flows.ask_again(deps, ctx)]
     parsed = settle(parsed, pending)
-    if parsed.verb in ("run", "answer"):  # a did-you-mean button of an earlier question
+    if parsed.verb in ("run", "answer", reminder.KEEP):  # a button of an earlier question
         return await flows.ask_again(deps, ctx)
     if parsed.verb in ANYWHERE:  # `cancle`, then yes: the control word it was read as
         return await ANYWHERE[parsed.verb](deps, ctx, parsed)
@@ -155,6 +132,8 @@ async def interviewing(deps: Deps, ctx: Context, parsed: Parsed) -> list[Reply]:
     text = parsed.argument
     if not text:
         return [Reply(ctx.say("in_interview")), *await flows.ask_again(deps, ctx)]
+    if held is None and reminder.due(deps, ctx):  # a new screen, or hours later: say first
+        return await reminder.remind(deps, ctx, text)
     # A did-you-mean question answered by a new message instead: its message is neither run nor
     # stored, and the teacher is told so rather than left to think it was.
     dropped = pending.text if pending is not None and text != pending.text else None
@@ -163,6 +142,15 @@ async def interviewing(deps: Deps, ctx: Context, parsed: Parsed) -> list[Reply]:
     if (pending is None or dropped) and (asked := await not_an_answer(deps, ctx, text)):
         lead = [Reply(ctx.say("pending_dropped_only", text=dropped[:SHOWN]))] if dropped else []
         return [*lead, *asked]
+    lead = [Reply(ctx.say("pending_dropped", text=dropped[:SHOWN]))] if dropped else []
+    return await _answered(deps, ctx, text, lead)
+
+
+async def _answered(
+    deps: Deps, ctx: Context, text: str, lead: list[Reply] | None = None
+) -> list[Reply]:
+    """`text` stored as the answer, then the next question (after `lead`)."""
+    assert ctx.analysis_id is not None
     async with deps.uow() as uow:
         snapshot = await turns.append_turn(
             uow=uow,
@@ -173,7 +161,9 @@ async def interviewing(deps: Deps, ctx: Context, parsed: Parsed) -> list[Reply]:
             tokens=estimate_tokens(text),
             event_key=ctx.event.event_key,
         )
-    lead = [Reply(ctx.say("pending_dropped", text=dropped[:SHOWN]))] if dropped else []
+    answers = sum(turn.role is ConversationRole.USER for turn in snapshot.turns)
+    followed = follow_first_answer(ctx, text, answers)  # an English answer: English questions
+    lead = [*(lead or []), *([followed] if followed else [])]
     return await flows.advance(deps, ctx, snapshot, final=True, lead=lead)
 
 
@@ -193,6 +183,8 @@ async def finish_elsewhere(deps: Deps, ctx: Context, parsed: Parsed) -> list[Rep
         return await interviewing(deps, ctx, parsed)
     if ctx.state == GENERATING:
         return await generating(deps, ctx, parsed)
+    if ctx.state == CHOOSING:  # "done" before a student was picked: nobody, said in a line
+        return await closing.on_cancel(deps, ctx, parsed)
     if ctx.state == REVIEWING and not ctx.data.get("awaiting"):  # done: save it?
         return await reviewing(deps, ctx, parsed)
     if ctx.state == REVIEWING:  # a question or a text is due: that again

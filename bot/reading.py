@@ -20,6 +20,7 @@ from bot.asked_for import (
     students_asked,
     talked_about,
 )
+from bot.cancel_asked import asks_to_cancel
 from bot.commands import BY_VERB, CONTROL, WORDS, Parsed, is_control, parse
 from bot.everyday import (
     ABOUT_A_PERIOD,
@@ -152,7 +153,8 @@ def holding(text: str) -> bool:
 def intent(text: str) -> str | None:
     """The verb `text` asks for in everyday words mid-interview (INTENTS), or None."""
     phrase = _phrase(text)
-    return next((verb for verb, phrases in INTENTS.items() if phrase in phrases), None)
+    verb = next((verb for verb, phrases in INTENTS.items() if phrase in phrases), None)
+    return verb or ("cancel" if asks_to_cancel(phrase) else None)
 
 
 def flag_purpose(text: str) -> bool:

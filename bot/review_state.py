@@ -20,7 +20,7 @@ from bot.meant import (
     take_pending,
     typo_in_text,
 )
-from bot.reading import approving
+from bot.reading import approving, intent
 from bot.render import DISCARD_ASKED, menu_choice, review_menu, review_prompt, section_buttons
 from bot.review_answers import answered_nothing, thanks_in_review
 from bot.screen import unseen_press
@@ -59,6 +59,8 @@ async def reviewing(deps: Deps, ctx: Context, parsed: Parsed) -> list[Reply]:
     if parsed.verb in CONTROL:  # a misspelt control word, yes
         return await CONTROL[parsed.verb](deps, ctx, parsed)
     if parsed.verb is None and (text := parsed.argument) and pending is None:
+        if awaiting and intent(text) == "cancel":  # "oops, cancel", "never mind": as `cancel`
+            return await CONTROL["cancel"](deps, ctx, parsed)  # drops the note or text due
         # A yes or a no to no question (`nope` is no `note`); `svae` in review, or `cancle` where
         # a note is due: the command, not text lost or kept.
         asked = (

@@ -84,20 +84,21 @@ TABLE: dict[str, dict[str, str]] = {
     },
     "CHOOSING": {
         # A number picks; a command runs (leaving the choice, but for the list of students,
-        # looked at to decide); anything else asks again.
-        "CHOOSING choose_again": "text empty help btn:choose:99 btn:save btn:edit:strengths "
+        # looked at to decide); finish (or "done") leaves it; text is told nothing started or
+        # was kept; anything else asks again.
+        "CHOOSING choose_again": "empty help btn:choose:99 btn:save btn:edit:strengths "
         "btn:edit:bogus btn:flag btn:discard btn:zzz",
+        "CHOOSING choose_not_started": "text",
         "INTERVIEWING started": "number analyze btn:choose:1",
         "CHOOSING students_title": "students",
         "IDLE history_ask": "history",
         "IDLE nothing_to_resume": "resume btn:resume",
         "IDLE nothing_to_retry": "retry btn:retry",
-        "IDLE choice_cancelled": "cancel btn:cancel",
         "IDLE note_nothing": "note",
         "IDLE note_usage": "btn:note",
         "CHOOSING lang_set": "lang-en",
         "CHOOSING lang_unknown": "lang-xx",
-        "CHOOSING nothing_to_finish": "finish btn:finish",
+        "IDLE choice_cancelled": "cancel btn:cancel finish btn:finish",
         "IDLE role_refused_teacher": "summary flagged",
         "IDLE role_refused": "admin",
     },
