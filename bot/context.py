@@ -17,6 +17,10 @@ from core import identity
 from core.dialogue_states import ConversationState
 from core.inbox import Answer
 
+# What a conversation keeps whatever state it moves to: the language followed, and whether a
+# person who chose a language was told how to switch when writing in the other (bot.written_in).
+KEPT = ("language", "language_noted")
+
 
 @dataclass
 class Context:
@@ -41,8 +45,8 @@ class Context:
 
     @property
     def language(self) -> str:
-        """The language to answer in: the person's (chosen, or their platform's), else the
-        one their messages were written in (`bot.written_in`), else the school's."""
+        """The language to answer in: the one the person chose, else the one their messages
+        were written in (`bot.written_in`), else their platform's, else the school's."""
         followed = None if self.user.language_settled else self.data.get("language")
         return str(followed or self.user.language)
 
@@ -55,11 +59,11 @@ class Context:
         return tn(self.language, key, count, **values)
 
     def go(self, state: str, analysis_id: uuid.UUID | None = None, **data: Any) -> None:
-        """Move to `state`, keeping only the language among the old data (and, staying idle,
-        when the command list was shown: "cancel" with nothing to cancel is no new start)."""
+        """Move to `state`, keeping only KEPT (the language) among the old data (and, staying
+        idle, when the command list was shown: "cancel" with nothing to cancel is no new start)."""
         staying_idle = state == self.state == IDLE
         kept = {k: v for k, v in self.data.items()
-                if k == "language" or (staying_idle and k == LISTED)}  # fmt: skip
+                if k in KEPT or (staying_idle and k == LISTED)}  # fmt: skip
         self.state, self.analysis_id = state, analysis_id
         self.data = {**kept, **data}
 
@@ -70,8 +74,7 @@ class Context:
         if keep_data:
             data = dict(self.data)
         else:
-            language = self.data.get("language")
-            data = {"language": language} if language else {}
+            data = {k: v for k, v in self.data.items() if k in KEPT and v}
         event = self.event
         return ConversationState(
             event.platform,

@@ -22,6 +22,7 @@ from bot.meant import SHOWN, ask_whom, offer_buttons, yes_or_no
 from bot.names_typed import named_exactly
 from bot.states import IDLE
 from bot.student_guess import ask_about
+from bot.written_in import FOLLOWED, NOTED
 from core.analysis_records import CANCELLED
 from core.errors import AccessDenied
 from core.models import AnalysisStatus, UserRole
@@ -194,8 +195,9 @@ async def on_lang(deps: Deps, ctx: Context, parsed: Parsed) -> Replies:
         return [Reply(ctx.say("lang_bad"))]
     async with deps.uow() as uow:
         await people.set_language(uow=uow, actor=ctx.user.actor, language=code)
-    ctx.user = replace(ctx.user, language=code)
-    ctx.data.pop("language", None)
+    ctx.user = replace(ctx.user, language=code, language_settled=True)
+    ctx.data.pop(FOLLOWED, None)
+    ctx.data.pop(NOTED, None)  # writing the other language again is told how to switch
     return [Reply(ctx.say("lang_set"))]
 
 
@@ -220,7 +222,7 @@ async def on_role_command(deps: Deps, ctx: Context, parsed: Parsed) -> Replies:
 
 
 async def on_readers(deps: Deps, ctx: Context, parsed: Parsed) -> Replies:
-    """"Who saw Noah's analyses?" from someone who is not an admin: the student's disclosure log,
+    """ "Who saw Noah's analyses?" from someone who is not an admin: the student's disclosure log,
     read as the admin's `audit student NAME` is, so core decides (and audits) who may read it;
     refused, the sentence says who can. (An admin's question is read as the admin command, which
     asks about a guessed name first.)"""

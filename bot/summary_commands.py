@@ -10,6 +10,7 @@ carry the CSV. A summary without a period covers this school year; an export, al
 from __future__ import annotations
 
 import asyncio
+import difflib
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -17,10 +18,11 @@ from bot import flagged_commands
 from bot.events import Attachment, Reply
 from bot.explain import explain
 from bot.i18n import isolate, money
-from bot.request_words import in_export_words, request_in_english
+from bot.nearest_command import NEAR_MISS
+from bot.request_words import SCOPE_WORDS, in_export_words, request_in_english
 from bot.scope_choice import offer_scopes
 from bot.student_guess import ask_about, guesses
-from core.errors import DomainError, InvalidInput, NotFound
+from core.errors import DomainError, InvalidInput, NotFound, StudentNotFound
 from core.models import AnalysisStatus
 from core.periods import KEYWORDS, SCHOOL_TZ, Period, parse_period
 from core.ports.charts import ChartSpec, Panel
@@ -57,8 +59,16 @@ def _period(ctx: Context, summary: summaries.Summary) -> str:
     return period.describe()
 
 
+def _read_as_grade(ctx: Context, value: str | None) -> list[str]:
+    """ "No class is called “5”; here is grade 5:" when a class value was read as a grade."""
+    if value is None:
+        return []
+    return [ctx.say("class_read_as_grade", value=isolate(value), grade=isolate(value))]
+
+
 def _render(ctx: Context, s: summaries.Summary) -> str:
-    lines = [ctx.say("summary_title", scope=_scope_title(ctx, s), period=_period(ctx, s))]
+    lines = _read_as_grade(ctx, s.class_read_as_grade)
+    lines.append(ctx.say("summary_title", scope=_scope_title(ctx, s), period=_period(ctx, s)))
     if s.empty:
         return "\n".join([*lines, ctx.say("summary_empty_scope", scope=_scope_title(ctx, s))])
     lines.append(
@@ -173,7 +183,18 @@ async def _of_a_name(
             continue
     if found:
         return ask_about(ctx, "summary", argument, query, found)
-    raise unread
+    if _misspelt_scope(request):
+        raise unread  # "summary schol": which scopes there are
+    # "summary Zelda", "how is Zelda doing?": a name no student or teacher you may see has; the
+    # sentence "summary student Zelda" gives (whether Zelda studies elsewhere is not said).
+    raise StudentNotFound(query)
+
+
+def _misspelt_scope(request: str) -> bool:
+    """True when the request's first word is near a scope's word ("schol", "grde", "classes")."""
+    first = request.split()[0].lower() if request.split() else ""
+    spellings = [w for words in SCOPE_WORDS.values() for said in words.values() for w in said]
+    return bool(difflib.get_close_matches(first, spellings, n=1, cutoff=NEAR_MISS))
 
 
 async def _guessed(
@@ -203,9 +224,10 @@ async def _summary(engine: Deps, ctx: Context, argument: str) -> list[Reply]:
             return asked
         summary = await _summarize(engine, ctx, scope, period)
     attachments: tuple[Attachment, ...] = ()
-    if engine.charts is not None and scope.kind in CHARTED and not summary.empty:
+    kind = summary.scope.kind  # "class 5" read as grade 5 is a grade's summary, charted
+    if engine.charts is not None and kind in CHARTED and not summary.empty:
         png = await asyncio.to_thread(engine.charts.render_png, chart_spec(ctx, summary))
-        attachments = (Attachment(f"summary-{scope.kind}.png", png, "image/png"),)
+        attachments = (Attachment(f"summary-{kind}.png", png, "image/png"),)
     return [Reply(_render(ctx, summary), attachments=attachments)]
 
 
@@ -228,6 +250,7 @@ async def _export(engine: Deps, ctx: Context, argument: str) -> list[Reply]:
         )
     attachment = Attachment(exported.filename, exported.content, "text/csv")
     text = ctx.tn("export_done", exported.rows, rows=exported.rows, filename=exported.filename)
+    text = "\n".join([*_read_as_grade(ctx, exported.class_read_as_grade), text])
     return [Reply(text, attachments=(attachment,))]
 
 

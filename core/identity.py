@@ -21,8 +21,10 @@ class ChatUser:
     actor: Actor
     language: str
     display_name: str
-    # False when `language` is only the school's or the default: the person neither chose one
-    # nor has a platform that reports theirs, so the dialogue may follow what they write.
+    # False when the person never chose `language` (with `lang`): it is only what their
+    # platform reports (Slack's locale, Telegram's language_code, the terminal's LANG, often
+    # English on a Hebrew speaker's phone), the school's or the default, so the dialogue may
+    # follow what they write.
     language_settled: bool = True
 
 
@@ -55,10 +57,10 @@ _RESOLVE = select(*CHAT_USER_COLUMNS).select_from(LINKED_USER).where(THIS_ACCOUN
 
 
 def _language(row: AnyRow, default: str, hint: str | None) -> tuple[str, bool]:
-    """The person's own choice, else their platform's language (settled, True), else the
+    """The person's own choice (settled, True), else their platform's language, else the
     school's, else default (not settled, False)."""
     for settled, settings in (
-        (True, row.user_settings), (True, {"language": hint}), (False, row.school_settings)
+        (True, row.user_settings), (False, {"language": hint}), (False, row.school_settings)
     ):  # fmt: skip
         if isinstance(settings, dict) and settings.get("language") in ("he", "en"):
             return str(settings["language"]), settled

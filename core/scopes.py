@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import ARRAY, ColumnElement, Text, Uuid, and_, any_, bindparam, exists, func, select
@@ -85,6 +85,8 @@ class ResolvedScope:
     # The values of the named parameters in the conditions above (`scope_*`): a statement
     # compiled once from one scope of a kind runs for another with these (core/scoped_statements).
     values: Mapping[str, Any] = field(default_factory=dict)
+    # The class value read as a grade ("class 5": no class is called "5"), for the reply to say.
+    class_read_as_grade: str | None = None
 
     @property
     def analysed(self) -> ColumnElement[bool]:
@@ -192,8 +194,10 @@ async def _class(uow: UnitOfWork, actor: Actor, scope: Scope) -> ResolvedScope:
     rows = await _classes(uow, actor, func.ge_fold(Class.name) == func.ge_fold(typed))
     if not rows and grade_number(typed) is not None:
         # "כיתה ה" is how Hebrew speakers say fifth grade (its classes are ה'1, ה'2): a class
-        # value that spells a grade, where no class is called that, is the grade.
-        return _grade(Scope("grade", typed))
+        # value that spells a grade, where no class is called that, is the grade; the reply says
+        # so, lest "class 5" be taken for a class.
+        grade = _grade(Scope("grade", typed))
+        return replace(grade, class_read_as_grade=typed)
     if not rows and typed:
         # "ה'1" for "מתמטיקה ה'1": part of a name finds the class when only one has it, and
         # names the ones that do when several have it.

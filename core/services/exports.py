@@ -9,7 +9,6 @@ not, leaves one EXPORT audit row listing the student ids.
 from __future__ import annotations
 
 import functools
-import re
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -33,6 +32,7 @@ from core.actor import Actor
 from core.audit import record, service
 from core.csv_sql import fixed, guarded, line, text_cell
 from core.db import AnySelect
+from core.file_names import file_name
 from core.models import Analysis, AuditAction, School, Student, User, UserRole
 from core.periods import SCHOOL_TZ, Period
 from core.planning import Settings
@@ -74,15 +74,38 @@ class ExportFile:
     content: bytes
     rows: int
     student_ids: tuple[uuid.UUID, ...]
+    # "class 5" where no class is called "5": the value (the file holds grade 5).
+    class_read_as_grade: str | None = None
 
 
-def _filename(actor: Actor, scope: Scope, period: Period | None) -> str:
-    slug = re.sub(r"[^A-Za-z0-9]+", "-", scope.value or "").strip("-")
-    when = period.label if period else "all"
-    # A teacher's "school" is their own students (all they may see), and the file says so.
-    own = actor.role is UserRole.TEACHER and scope.kind == "school"
-    kind = "my-students" if own else scope.kind
-    return f"analyses-{kind}{'-' + slug if slug else ''}-{when}.csv"
+def _period_words(period: Period | None) -> str:
+    """The period by its dates, which still say when once "this year" has passed."""
+    if period is None:
+        return "all-time"
+    return f"{period.first.isoformat()}-to-{period.last.isoformat()}"
+
+
+async def _filename(
+    uow: UnitOfWork, actor: Actor, scope: Scope, resolved: ResolvedScope, period: Period | None
+) -> str:
+    """What the file holds, in words a person recognises: the school's code, the class,
+    grade, teacher or student by name, and the period (`core.file_names` makes it safe)."""
+    # An admin's grade or teacher covers every school; anyone else's lies in their own.
+    own = None if actor.role is UserRole.ADMIN else actor.school_id
+    school_id = resolved.school_id or own
+    school = await uow.session.get(School, school_id) if school_id else None
+    code = school.code if school is not None else ""
+    kind = resolved.scope.kind
+    if kind == "school":
+        # A teacher's "school" is their own students (all they may see), and the file says so.
+        about = ["my-students"] if actor.role is UserRole.TEACHER else []
+    elif kind == "district":
+        code, about = "", ["district", (scope.value or "").upper()]
+    elif kind == "student":
+        about = [resolved.name]
+    else:  # grade 5, class מתמטיקה ה'1, teacher דנה לוי
+        about = [kind, resolved.name]
+    return file_name(["analyses", code, *about, _period_words(period)], "csv")
 
 
 Writer = Callable[[SQLColumnExpression[Any]], SQLColumnExpression[Any]]
@@ -187,6 +210,7 @@ async def export_analyses(
     """Every analysis in the scope and period the actor may see, as CSV (one row each)."""
     scope = scope or Scope()
     resolved = await resolve_scope(uow, actor, scope)
+    name = await _filename(uow, actor, scope, resolved, period)
     await uow.set_local(*_SCHOOL_ZONE)
     found = await read_scoped(
         uow, "export", actor, resolved, period,
@@ -208,4 +232,4 @@ async def export_analyses(
     await uow.commit()
     body: bytes = found["lines"] + b"\r\n" if count else b""
     content = _HEADER + body
-    return ExportFile(_filename(actor, scope, period), content, count, ordered)
+    return ExportFile(name, content, count, ordered, resolved.class_read_as_grade)

@@ -108,6 +108,8 @@ class Summary:
     cost: float
     latest: LatestAnalysis | None = None
     trend: tuple[TrendPoint, ...] = ()
+    # "class 5" where no class is called "5": the value, and the summary is grade 5's.
+    class_read_as_grade: str | None = None
 
     @property
     def empty(self) -> bool:
@@ -177,6 +179,7 @@ async def _build(
         cost=round(sum(float(r[4]) for r in totals), 6),
         latest=_latest((sections.get("latest") or [None])[0]),
         trend=_trend(sections.get("trend") or []),
+        class_read_as_grade=resolved.class_read_as_grade,
     )
 
 

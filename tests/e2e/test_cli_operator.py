@@ -121,5 +121,6 @@ async def test_two_teachers_exports_land_in_their_own_folders_under_data_dir(
         [saved] = [line for line in out.splitlines() if line.startswith(before)]
         path = Path(saved.removeprefix(before).removesuffix(after))
         assert path.parent == data_dir / "downloads" / f"{teacher}@demo.school"
-        assert path.name.startswith("analyses-my-students-all-") and path.suffix == ".csv"
+        assert path.name.startswith("analyses-DEMO-01-my-students-all-time-")
+        assert path.suffix == ".csv"
     assert not (tmp_path / ".data").exists()  # nothing under the working directory

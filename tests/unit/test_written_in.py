@@ -22,6 +22,10 @@ from bot.written_in import written_in
         ("Liam O'Brien", None),
         ("#1", None),
         ("ok", None),
+        # An English command word before a Hebrew name: the name is no Hebrew sentence.
+        ("history שירה", None),
+        ("/analyze שירה גבאי", None),
+        ("summary כיתה 5", None),
     ],
 )
 def test_written_in(text: str, language: str | None) -> None:
