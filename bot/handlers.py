@@ -39,7 +39,6 @@ from bot.review_state import reviewing
 from bot.scope_choice import picked
 from bot.states import CHOOSING, GENERATING, IDLE, INTERVIEWING, REVIEWING
 from bot.unclear import unclear
-from bot.written_in import follow_first_answer
 from core.models import ConversationRole
 from core.services import turns
 
@@ -161,10 +160,7 @@ async def _answered(
             tokens=estimate_tokens(text),
             event_key=ctx.event.event_key,
         )
-    answers = sum(turn.role is ConversationRole.USER for turn in snapshot.turns)
-    followed = follow_first_answer(ctx, text, answers)  # an English answer: English questions
-    lead = [*(lead or []), *([followed] if followed else [])]
-    return await flows.advance(deps, ctx, snapshot, final=True, lead=lead)
+    return await flows.advance(deps, ctx, snapshot, final=True, lead=lead or [])
 
 
 async def generating(deps: Deps, ctx: Context, parsed: Parsed) -> list[Reply]:

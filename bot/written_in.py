@@ -6,9 +6,8 @@ language_code and the terminal's LANG are often English on a Hebrew speaker's de
 Only plain signs count: Hebrew letters, or an English word of prose ("how", "my", "the"). A
 command word ("summary", "analyze") or a name ("Liam") is no sign: the English command words
 work in either language, and Hebrew speakers type them, so an English command word followed by a
-Hebrew name ("history שירה") is no sign either. What was followed is kept with the conversation.
-An interview started before anything showed a language ("analyze Liam" shows none) follows its
-first answer, then keeps its language to the end.
+Hebrew name ("history שירה") is no sign either. What was followed is kept with the conversation;
+an interview keeps the language it started in.
 
 A language chosen with `lang` is the person's word and is kept, even over several messages in
 the other language (a Hebrew name, a quoted sentence, a colleague at the keyboard); but the first
@@ -47,7 +46,7 @@ NOTED = "language_noted"  # in the state: a chooser was told how to switch, this
 
 
 def written_in(text: str) -> str | None:
-    """ "he" for a message with Hebrew letters, "en" for one with an English word of prose and
+    """"he" for a message with Hebrew letters, "en" for one with an English word of prose and
     none; None when it shows no language (a command, a name, a number)."""
     parsed = parse(text)
     if parsed.verb is not None and text.strip().lstrip("/")[:1].isascii():
@@ -81,16 +80,3 @@ def follow(ctx: Context) -> Reply | None:
         return None
     ctx.data[NOTED] = True
     return Reply(t(written, "lang_kept"))
-
-
-def follow_first_answer(ctx: Context, text: str, answers: int) -> Reply | None:
-    """As `follow`, for an interview's first answer (`answers`: the teacher's turns, this one
-    included) when nothing they wrote before showed a language: the questions after it, and
-    the analysis, in the language it was written in. A language already followed is kept."""
-    if ctx.user.language_settled or answers != 1 or FOLLOWED in ctx.data:
-        return None
-    written = written_in(text)
-    if written is None or written == ctx.language:
-        return None
-    ctx.data[FOLLOWED] = written
-    return Reply(ctx.say("lang_followed"))
