@@ -53,7 +53,8 @@ def written_in(text: str) -> str | None:
         return None  # "history שירה": an English command word and a name
     if _HEBREW.search(text):
         return "he"
-    words = _WORD.findall(text.lower().replace("’", "'"))
+    # U+FFFD stands for a letter lost on the way ("he\ufffdlp"), not for a space between words.
+    words = _WORD.findall(text.lower().replace("’", "'").replace("\ufffd", ""))
     return "en" if any(w in _ENGLISH for w in words) else None
 
 

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.i18n import t
+from bot.i18n import tn
 from core.actor import Actor, Channel, actor_for
 from core.errors import QuotaExceeded
 from core.models import School, Student, User
@@ -160,7 +160,7 @@ async def test_a_teacher_over_quota_is_told_the_limit_and_the_reset_date(
     await chat.say("lang en")
     replies = await chat.say("analyze Liam")
 
-    assert [r.text for r in replies] == [t("en", "quota", limit=2, resets_on=resets)]
+    assert [r.text for r in replies] == [tn("en", "quota", 2, limit=2, resets_on=resets)]
     assert "2 analyses" in replies[0].text and resets in replies[0].text
     assert fake_ai.requests == []
     assert await raw.fetchval("SELECT count(*) FROM analyses") == 2
