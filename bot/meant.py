@@ -57,6 +57,10 @@ class Pending:
         return self.meant or self.text
 
 
+# In the state: a did-you-mean question's message, whether "no" keeps it, and the command meant.
+PENDING_KEYS = ("pending", "pending_answerable", "pending_meant")
+
+
 def take_pending(ctx: Context) -> Pending | None:
     """The question's message, taken out of the state (a later message answers it or not)."""
     text = ctx.data.pop("pending", None)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from bot.commands import Parsed
 from bot.events import Button, Reply
 from bot.i18n import isolate
-from bot.meant import ACTIONS, YES_FIRST
+from bot.meant import ACTIONS, PENDING_KEYS, YES_FIRST
 from bot.unclear import button_number
 
 if TYPE_CHECKING:
@@ -22,10 +22,12 @@ if TYPE_CHECKING:
 
 
 def forget_offers(ctx: Context) -> None:
-    """On a new screen, the numbers and the yes an earlier reply offered press nothing."""
+    """On a new screen, the numbers and the yes an earlier reply offered press nothing, and a
+    did-you-mean question no longer shown is answered by nothing ("yes" first in a new chat
+    ran the command a screen no one sees had offered)."""
     if ctx.event.new_screen:
-        ctx.data.pop(ACTIONS, None)
-        ctx.data.pop(YES_FIRST, None)
+        for key in (ACTIONS, YES_FIRST, *PENDING_KEYS):
+            ctx.data.pop(key, None)
 
 
 def unseen_press(ctx: Context, parsed: Parsed) -> Reply | None:
