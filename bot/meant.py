@@ -4,6 +4,7 @@ name typed alone."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -55,6 +56,18 @@ class Pending:
     def command(self) -> str:
         """The text that runs when the question is answered yes."""
         return self.meant or self.text
+
+
+# "#1" (a press of button 1 as the terminal writes it) or a number alone, as a numbered list
+# invites; a longer number is no button (a school number is looked up as a name before this).
+_BUTTON = re.compile(r"#\s*(\d{1,3})|(\d{1,2})")
+_PRESSED = re.compile(r"#\s*(\d{1,3})")
+
+
+def button_number(said: str, *, alone: bool = True) -> str | None:
+    """The number `said` picks ("#1", or with `alone`, "1"), or None for other text."""
+    found = (_BUTTON if alone else _PRESSED).fullmatch(said.strip())
+    return None if found is None else str(int(next(g for g in found.groups() if g)))
 
 
 # In the state: a did-you-mean question's message, whether "no" keeps it, and the command meant.
@@ -281,8 +294,8 @@ def _typed_choice(parsed: Parsed, pending: Pending) -> Parsed:
         return parsed
     # Mid-interview a typed number is text (numbers answer questions), so `pressed` leaves it:
     # here, with the question's two buttons just shown, "1" was stored as the answer.
-    number = parsed.argument.strip().lstrip("#").rstrip(".")
-    answer = {"1": True, "2": False}.get(number) if not named else None
+    number = button_number(parsed.argument)
+    answer = {"1": True, "2": False}.get(number or "") if not named else None
     answer = yes_or_no(parsed.argument) if answer is None else answer
     if answer is True and parse(pending.command).verb is not None:
         return Parsed("run", "", True)

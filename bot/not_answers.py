@@ -18,9 +18,8 @@ from typing import TYPE_CHECKING
 from bot import flows
 from bot.deps import Deps
 from bot.events import Reply
-from bot.meant import command_in_answer, yes_or_no
+from bot.meant import button_number, command_in_answer, yes_or_no
 from bot.reading import farewell, greeting, holding, thanked
-from bot.unclear import button_number
 from core.models import ConversationRole
 
 if TYPE_CHECKING:

@@ -18,9 +18,8 @@ from bot import flows
 from bot.commands import Parsed
 from bot.deps import Deps
 from bot.events import Button, Reply
-from bot.meant import SHOWN, yes_or_no
+from bot.meant import SHOWN, button_number, yes_or_no
 from bot.reading import greeting, holding, intent, thanked
-from bot.unclear import button_number
 from core.models import ConversationRole
 
 if TYPE_CHECKING:

@@ -14,8 +14,7 @@ from typing import TYPE_CHECKING
 from bot.commands import Parsed
 from bot.events import Button, Reply
 from bot.i18n import isolate
-from bot.meant import ACTIONS, PENDING_KEYS, YES_FIRST
-from bot.unclear import button_number
+from bot.meant import ACTIONS, PENDING_KEYS, YES_FIRST, button_number
 
 if TYPE_CHECKING:
     from bot.context import Context

@@ -6,29 +6,17 @@ was not kept and how to start; else "I did not understand" with the person's com
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING
 
 from bot.commands import parse
 from bot.events import Reply
 from bot.help import not_understood
 from bot.i18n import isolate
-from bot.meant import Pending, offer_name
+from bot.meant import Pending, button_number, offer_name
 from core.models import UserRole
 
 if TYPE_CHECKING:
     from bot.context import Context
-
-# "#1" (a press of button 1 as the terminal writes it) or a number alone, as a numbered list
-# invites; a longer number is no button (a school number is looked up as a name before this).
-_BUTTON = re.compile(r"#\s*(\d{1,3})|(\d{1,2})")
-_PRESSED = re.compile(r"#\s*(\d{1,3})")
-
-
-def button_number(said: str, *, alone: bool = True) -> str | None:
-    """The number `said` picks ("#1", or with `alone`, "1"), or None for other text."""
-    found = (_BUTTON if alone else _PRESSED).fullmatch(said.strip())
-    return None if found is None else str(int(next(g for g in found.groups() if g)))
 
 
 def _not_started(ctx: Context, said: str, pending: Pending | None) -> Reply | None:
