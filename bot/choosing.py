@@ -20,8 +20,9 @@ from bot.deps import Deps
 from bot.events import Button, Reply
 from bot.help import ask_to_choose
 from bot.i18n import isolate
-from bot.meant import SHOWN, offer_command, yes_or_no
+from bot.meant import SHOWN, near_miss, offer_command, yes_or_no
 from bot.names_typed import picked_by_name
+from bot.nearest_command import nearest
 from bot.reading import greeting, intent, thanked
 from bot.screen import choice_again, unseen_press
 from bot.states import IDLE
@@ -61,6 +62,11 @@ async def choosing(deps: Deps, ctx: Context, parsed: Parsed) -> Replies:
         return await IDLE_COMMANDS[parsed.verb](deps, ctx, parsed)
     if answer is not None or parsed.verb == "choose" or not any(c.isalpha() for c in said):
         return [ask_to_choose(ctx)]  # a yes to several names, or a number of none of them
+    if parsed.verb is None and nearest(said, ctx.user.actor.role) is not None:
+        # "היסטורה נח": a misspelt command asked about, as anywhere else; the question is set
+        # aside first, so a yes or a number answers the offer, not the names.
+        ctx.go(IDLE)
+        return near_miss(ctx, said) or []
     if thanked(said) or greeting(said):  # polite words: answered, then the question
         kind = greeting(said)
         return [Reply(ctx.say(f"greet_{kind}" if kind else "you_are_welcome")), ask_to_choose(ctx)]
